@@ -1,0 +1,31 @@
+import type { MachineDefinition } from './definition.js';
+import { milestoneV1 } from './milestone.v1.js';
+import { projectV1 } from './project.v1.js';
+
+// Every version ever released stays here: an instance keeps the rules it started with (DESIGN.md "versioned").
+const all: readonly MachineDefinition[] = [projectV1, milestoneV1];
+
+export type MachineName = 'project' | 'milestone';
+
+export function machineVersions(name: string): MachineDefinition[] {
+  return all.filter((d) => d.name === name).sort((a, b) => a.version - b.version);
+}
+
+/** The version new instances start on. */
+export function currentMachine(name: MachineName): MachineDefinition {
+  const versions = machineVersions(name);
+  const latest = versions[versions.length - 1];
+  if (!latest) throw new Error(`no machine registered under ${name}`);
+  return latest;
+}
+
+/** A snapshot pinned to an unknown version is corrupt data, not a client mistake: fail loudly (STYLE §6). */
+export function pinnedMachine(name: string, version: number): MachineDefinition {
+  const found = all.find((d) => d.name === name && d.version === version);
+  if (!found) throw new Error(`machine ${name}@${version} is not registered`);
+  return found;
+}
+
+export function registeredMachines(): readonly MachineDefinition[] {
+  return all;
+}

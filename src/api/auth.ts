@@ -1,0 +1,35 @@
+import type { NextFunction, Request, Response } from 'express';
+import { clientByToken, type ApiClient, type Scope } from '../auth/tokens.js';
+import type { Db } from '../db/knex.js';
+import { ForbiddenError, UnauthenticatedError } from '../errors/index.js';
+
+declare module 'express-serve-static-core' {
+  interface Request {
+    client?: ApiClient;
+  }
+}
+
+export function authenticate(db: Db) {
+  return async (req: Request, _res: Response, next: NextFunction): Promise<void> => {
+    const match = /^Bearer ([A-Za-z0-9_\-.~+/]{1,512}=*)$/.exec(req.get('authorization') ?? '');
+    if (!match?.[1]) throw new UnauthenticatedError('A bearer token is required.');
+    const client = await clientByToken(db, match[1]);
+    if (!client) throw new UnauthenticatedError('Unknown token.');
+    req.client = client;
+    next();
+  };
+}
+
+export function requireScope(scope: Scope) {
+  return (req: Request, _res: Response, next: NextFunction): void => {
+    if (!req.client?.scopes.includes(scope)) {
+      throw new ForbiddenError(`This token lacks the ${scope} scope.`, { requiredScope: scope });
+    }
+    next();
+  };
+}
+
+export function authedClient(req: Request): ApiClient {
+  if (!req.client) throw new Error('route reached without authentication');
+  return req.client;
+}

@@ -1,0 +1,15 @@
+import type { Redis } from 'ioredis';
+import type { Config } from '../config.js';
+import type { Db } from '../db/knex.js';
+import type { Logger } from '../logger.js';
+import type { ChangeFeed } from './change-feed.js';
+
+/** What request handlers need; built once at start and passed down, never imported as globals. */
+export interface ApiDeps {
+  db: Db;
+  config: Config;
+  log: Logger;
+  changes: ChangeFeed;
+  /** A fail-fast connection used only to report Redis health. */
+  redis: Redis;
+}

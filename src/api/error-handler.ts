@@ -1,0 +1,45 @@
+import type { NextFunction, Request, Response } from 'express';
+import { ApiError, InvalidRequestError, PayloadTooLargeError, UnavailableError } from '../errors/index.js';
+import type { Logger } from '../logger.js';
+
+// Postgres and driver failures that mean "the database is not reachable right now", not "your request is bad".
+const UNAVAILABLE_PG_CLASSES = ['08', '53', '57'];
+const UNAVAILABLE_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND']);
+
+function isDatabaseUnavailable(error: unknown): boolean {
+  const e = error as { code?: unknown; name?: unknown; message?: unknown };
+  if (e.name === 'KnexTimeoutError') return true;
+  if (typeof e.code === 'string') {
+    if (UNAVAILABLE_NODE_CODES.has(e.code)) return true;
+    if (e.code.length === 5 && UNAVAILABLE_PG_CLASSES.some((c) => (e.code as string).startsWith(c))) return true;
+  }
+  return typeof e.message === 'string' && /Connection terminated|connection (is )?closed/i.test(e.message);
+}
+
+/** Body-parser errors carry a `type`; map the client-caused ones to API.md codes. */
+function fromBodyParser(error: unknown): ApiError | null {
+  const type = (error as { type?: unknown }).type;
+  if (type === 'entity.too.large') return new PayloadTooLargeError('The request body is larger than allowed.');
+  if (type === 'entity.parse.failed') return new InvalidRequestError('The request body is not valid JSON.');
+  if (type === 'encoding.unsupported' || type === 'charset.unsupported') return new InvalidRequestError('Unsupported body encoding.');
+  return null;
+}
+
+/** The one place where errors become API.md responses (STYLE §6, §13). */
+export function errorHandler(log: Logger) {
+  return (error: unknown, req: Request, res: Response, _next: NextFunction): void => {
+    let apiError = error instanceof ApiError ? error : fromBodyParser(error);
+    if (!apiError && isDatabaseUnavailable(error)) {
+      log.warn({ err: error, path: req.path }, 'database unavailable');
+      apiError = new UnavailableError('The database is not reachable; try again shortly.', { dependency: 'postgres' });
+    }
+    if (!apiError) {
+      log.error({ err: error, method: req.method, path: req.path }, 'unhandled error');
+      res.status(500).json({ error: { code: 'internal', message: 'Internal error.' } });
+      return;
+    }
+    // API.md writes both "…details" (spread beside code) and "details.role"; answer both readings.
+    const { details } = apiError;
+    res.status(apiError.status).json({ error: { code: apiError.code, message: apiError.message, ...details, details } });
+  };
+}

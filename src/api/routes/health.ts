@@ -1,0 +1,37 @@
+import { Router } from 'express';
+import type { ApiDeps } from '../deps.js';
+
+const CHECK_TIMEOUT_MS = 2_000;
+
+function withTimeout<T>(work: Promise<T>, ms: number): Promise<T> {
+  return Promise.race([work, new Promise<T>((_, reject) => setTimeout(() => reject(new Error('timeout')), ms).unref())]);
+}
+
+export function healthRoutes({ db, redis }: ApiDeps): Router {
+  const router = Router();
+
+  router.get('/healthz', (_req, res) => {
+    res.json({ ok: true });
+  });
+
+  // Ready only when both dependencies answer; the body names the one that does not (API.md "Operations").
+  router.get('/readyz', async (_req, res) => {
+    const [postgres, redisOk] = await Promise.all([
+      withTimeout(db.raw('SELECT 1'), CHECK_TIMEOUT_MS).then(() => true, () => false),
+      withTimeout(redis.ping(), CHECK_TIMEOUT_MS).then(() => true, () => false),
+    ]);
+    const checks = { postgres: postgres ? 'ok' : 'unavailable', redis: redisOk ? 'ok' : 'unavailable' };
+    if (postgres && redisOk) {
+      res.json({ ok: true, checks });
+      return;
+    }
+    const down = Object.entries(checks).filter(([, v]) => v !== 'ok').map(([k]) => k);
+    res.status(503).json({
+      ok: false,
+      checks,
+      error: { code: 'unavailable', message: `Not ready: ${down.join(', ')} unavailable.`, dependencies: down },
+    });
+  });
+
+  return router;
+}

@@ -1,0 +1,54 @@
+import { Router } from 'express';
+import { requireScope } from '../auth.js';
+import type { ApiDeps } from '../deps.js';
+import { applyEvent } from '../../engine/apply-event.js';
+import { createMilestone } from '../../engine/create-milestone.js';
+import { createProject } from '../../engine/create-project.js';
+import { findInstance } from '../../engine/instance-row.js';
+import { runWrite } from '../idempotent.js';
+import { createMilestoneBody, createProjectBody, eventEnvelope, expectedSeqOf, idParam, pageQuery, parseOrThrow } from '../schemas.js';
+import { historyPage, milestoneView, projectView } from '../views.js';
+
+export function projectRoutes({ db, config }: ApiDeps): Router {
+  const router = Router();
+
+  router.post('/', requireScope('events:write'), async (req, res) => {
+    const body = parseOrThrow(createProjectBody, req.body, 'project');
+    const reply = await runWrite(db, config, req, async (trx) => {
+      const { row, created } = await createProject(trx, body);
+      return { status: created ? 201 : 200, body: projectView(row) };
+    });
+    res.status(reply.status).json(reply.body);
+  });
+
+  router.get('/:id', requireScope('read'), async (req, res) => {
+    res.json(projectView(await findInstance(db, idParam(req), 'project')));
+  });
+
+  router.post('/:id/events', requireScope('events:write'), async (req, res) => {
+    const { type, actor, ...payload } = parseOrThrow(eventEnvelope, req.body, 'event');
+    const expectedSeq = expectedSeqOf(req.get('if-match'));
+    const reply = await runWrite(db, config, req, async (trx) => {
+      const { row } = await applyEvent(trx, 'project', idParam(req), { ...payload, type, actor }, { expectedSeq });
+      return { status: 200, body: projectView(row) };
+    });
+    res.status(reply.status).json(reply.body);
+  });
+
+  router.get('/:id/history', requireScope('read'), async (req, res) => {
+    await findInstance(db, idParam(req), 'project');
+    const { limit, cursor } = pageQuery(req.query, config.LIST_LIMIT_MAX, config.LIST_LIMIT_MAX);
+    res.json(await historyPage(db, idParam(req), cursor === undefined ? 0 : Number(cursor), limit));
+  });
+
+  router.post('/:id/milestones', requireScope('events:write'), async (req, res) => {
+    const body = parseOrThrow(createMilestoneBody, req.body, 'milestone');
+    const reply = await runWrite(db, config, req, async (trx) => {
+      const { row, created } = await createMilestone(trx, idParam(req), body);
+      return { status: created ? 201 : 200, body: milestoneView(row) };
+    });
+    res.status(reply.status).json(reply.body);
+  });
+
+  return router;
+}

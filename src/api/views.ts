@@ -1,0 +1,120 @@
+import type { Knex } from 'knex';
+import type { MilestoneContext } from '../../machines/milestone.v1.js';
+import type { ProjectContext } from '../../machines/project.v1.js';
+import { pinnedMachine } from '../../machines/registry.js';
+import type { InstanceRow } from '../engine/instance-row.js';
+import { allowedEvents, restoreSnapshot } from '../engine/snapshot.js';
+import { formatMoney } from '../money.js';
+
+// JSON shapes of API.md. Money leaves as decimal strings; nothing here does arithmetic in `number`.
+
+function common(row: InstanceRow) {
+  const def = pinnedMachine(row.machine, row.version);
+  return {
+    state: row.snapshot.value,
+    seq: row.seq,
+    machine: { name: row.machine, version: row.version },
+    allowedEvents: allowedEvents(def, restoreSnapshot(def, row.snapshot)),
+  };
+}
+
+export function projectView(row: InstanceRow) {
+  const c = row.snapshot.context as unknown as ProjectContext;
+  const { state, seq, machine, allowedEvents: allowed } = common(row);
+  return {
+    id: row.id,
+    state,
+    employerId: c.employerId,
+    freelancerId: c.freelancerId,
+    title: c.title,
+    currency: c.currency,
+    seq,
+    machine,
+    allowedEvents: allowed,
+    milestones: { pending: c.pendingMilestones, releasedTotal: c.releasedTotal },
+    feedback: c.feedback,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
+}
+
+export function milestoneView(row: InstanceRow) {
+  const c = row.snapshot.context as unknown as MilestoneContext;
+  const { state, seq, machine, allowedEvents: allowed } = common(row);
+  return {
+    id: row.id,
+    projectId: c.projectId,
+    state,
+    amount: c.amount,
+    releasedAmount: c.releasedAmount,
+    remainingAmount: formatMoney(BigInt(c.amount) - BigInt(c.releasedAmount)),
+    pendingReleaseAmount: c.pendingRelease,
+    currency: c.currency,
+    description: c.description,
+    employerId: c.employerId,
+    freelancerId: c.freelancerId,
+    flags: { releaseRequested: c.releaseRequested, cancelRequested: c.cancelRequested },
+    cancelReason: c.cancelReason,
+    lastSettlementFailure: c.lastSettlementFailure,
+    dispute: null,
+    seq,
+    machine,
+    allowedEvents: allowed,
+    createdAt: row.created_at.toISOString(),
+    updatedAt: row.updated_at.toISOString(),
+  };
+}
+
+interface HistoryRow {
+  instance_id: string;
+  seq: number;
+  type: string;
+  actor: string;
+  role: string;
+  payload: Record<string, unknown>;
+  from_state: unknown;
+  to_state: unknown;
+  machine_version: number;
+  at: Date;
+}
+
+interface TransferRow {
+  id: string;
+  seq: number;
+  debit_account_id: string;
+  credit_account_id: string;
+  amount: bigint;
+  kind: string;
+}
+
+/** History entries with the ledger transfers each one caused, read in two queries for the whole page. */
+export async function historyPage(db: Knex, instanceId: string, afterSeq: number, limit: number) {
+  const rows: HistoryRow[] = await db('history')
+    .where({ instance_id: instanceId })
+    .andWhere('seq', '>', afterSeq)
+    .orderBy('seq')
+    .limit(limit + 1);
+  const page = rows.slice(0, limit);
+  const transfers: TransferRow[] = page.length
+    ? await db('transfers')
+        .where({ instance_id: instanceId })
+        .whereBetween('seq', [page[0]!.seq, page[page.length - 1]!.seq])
+        .orderBy('id')
+    : [];
+  const items = page.map((h) => ({
+    seq: h.seq,
+    type: h.type,
+    actor: h.actor,
+    role: h.role,
+    payload: h.payload,
+    from: h.from_state,
+    to: h.to_state,
+    at: h.at.toISOString(),
+    machineVersion: h.machine_version,
+    transfers: transfers
+      .filter((t) => t.seq === h.seq)
+      .map((t) => ({ id: t.id, kind: t.kind, from: t.debit_account_id, to: t.credit_account_id, amount: formatMoney(t.amount) })),
+  }));
+  const last = page[page.length - 1];
+  return { items, nextCursor: rows.length > limit && last ? String(last.seq) : null };
+}

@@ -1,0 +1,118 @@
+import type { Knex } from 'knex';
+import { transition } from 'xstate';
+import { pinnedMachine, type MachineName } from '../../machines/registry.js';
+import { roleOf, type Parties } from '../../machines/roles.js';
+import {
+  ForbiddenError,
+  GuardFailedError,
+  InvalidRequestError,
+  InvalidTransitionError,
+  VersionConflictError,
+} from '../errors/index.js';
+import { zodIssues } from '../api/zod-issues.js';
+import { recordEffects } from './effects.js';
+import { payloadOf, type EngineEvent } from './engine-event.js';
+import { lockInstance, topLevelState, type InstanceRow } from './instance-row.js';
+import { allowedEvents, handledEvents, persistSnapshot, restoreSnapshot } from './snapshot.js';
+
+export const INSTANCE_CHANNEL = 'instance_changed';
+
+export interface ApplyOptions {
+  /** The caller's `If-Match`: refuse unless the instance is still at this seq. */
+  expectedSeq?: number;
+}
+
+export interface Applied {
+  row: InstanceRow;
+  /** The seq of the history entry this event wrote. */
+  seq: number;
+}
+
+/**
+ * Applies one event to one instance inside the caller's transaction (DESIGN.md "Engine"): lock, check,
+ * transition() the pinned machine version, write snapshot + history + outbox, then deliver derived events
+ * to related instances in the same transaction. Any refusal throws and so rolls everything back.
+ */
+export async function applyEvent(
+  trx: Knex.Transaction,
+  machine: MachineName,
+  instanceId: string,
+  event: EngineEvent,
+  options: ApplyOptions = {},
+): Promise<Applied> {
+  const row = await lockInstance(trx, instanceId, machine);
+  if (options.expectedSeq !== undefined && options.expectedSeq !== row.seq) {
+    throw new VersionConflictError(`Expected seq ${options.expectedSeq} but the ${machine} is at ${row.seq}.`, { seq: row.seq });
+  }
+  const def = pinnedMachine(row.machine, row.version);
+  const snapshot = restoreSnapshot(def, row.snapshot);
+  const stateValue = row.snapshot.value;
+
+  if (event.system !== true) {
+    const payloadSchema = def.payloads[event.type];
+    if (!payloadSchema) {
+      throw new InvalidRequestError(`Unknown event type ${event.type} for ${machine}@${def.version}.`, {
+        knownEvents: Object.keys(def.payloads),
+      });
+    }
+    const parsed = payloadSchema.safeParse(payloadOf(event));
+    if (!parsed.success) throw new InvalidRequestError(`Invalid ${event.type} payload.`, { issues: zodIssues(parsed.error) });
+  }
+
+  const role = roleOf(snapshot.context as Parties, event);
+  const allowedRoles = def.roles[event.type] ?? [];
+  if (role === null || !allowedRoles.includes(role)) {
+    throw new ForbiddenError(
+      role === null
+        ? `${event.actor} is not a party to this ${machine}.`
+        : `A ${role} may not send ${event.type}.`,
+      { role, allowedRoles },
+    );
+  }
+
+  if (!handledEvents(snapshot).includes(event.type)) {
+    throw new InvalidTransitionError(`${event.type} is not allowed while the ${machine} is ${topLevelState(stateValue)}.`, {
+      state: stateValue,
+      allowedEvents: allowedEvents(def, snapshot),
+    });
+  }
+  if (!snapshot.can(event)) {
+    throw new GuardFailedError(`${event.type} is refused by the ${machine}'s rules in state ${topLevelState(stateValue)}.`, {
+      state: stateValue,
+    });
+  }
+
+  const [next, actions] = transition(def.machine, snapshot, event);
+  const seq = row.seq + 1;
+  const persisted = persistSnapshot(next);
+  const context = next.context as Parties;
+
+  await trx('history').insert({
+    instance_id: row.id,
+    seq,
+    type: event.type,
+    actor: event.actor,
+    role,
+    payload: payloadOf(event),
+    from_state: JSON.stringify(stateValue),
+    to_state: JSON.stringify(persisted.value),
+    machine_version: row.version,
+  });
+  const [updated] = await trx<InstanceRow>('instances')
+    .where({ id: row.id })
+    .update({
+      seq,
+      state: topLevelState(persisted.value),
+      snapshot: persisted,
+      employer_id: context.employerId,
+      freelancer_id: context.freelancerId,
+      updated_at: trx.fn.now(),
+    })
+    .returning('*');
+  if (!updated) throw new Error(`instance ${row.id} vanished while locked`);
+
+  const derived = await recordEffects(trx, row.id, seq, next, actions);
+  for (const d of derived) await applyEvent(trx, d.machine, d.instanceId, d.event);
+  await trx.raw('SELECT pg_notify(?, ?)', [INSTANCE_CHANNEL, row.id]);
+  return { row: updated, seq };
+}

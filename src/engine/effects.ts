@@ -1,0 +1,66 @@
+import type { Knex } from 'knex';
+import type { AnyMachineSnapshot } from 'xstate';
+import type { MachineName } from '../../machines/registry.js';
+import type { EngineEvent } from './engine-event.js';
+
+export const OUTBOX_CHANNEL = 'outbox';
+
+export type OutboxTopic = 'settlement' | 'notification';
+
+export interface DerivedEvent {
+  machine: MachineName;
+  instanceId: string;
+  event: EngineEvent;
+}
+
+interface ActionLike {
+  type: string;
+  params: unknown;
+}
+
+/**
+ * Turns the named actions a transition returned into rows of the outbox (run after commit by workers) and
+ * into events for related instances (applied in this same transaction by the caller).
+ */
+export async function recordEffects(
+  trx: Knex.Transaction,
+  instanceId: string,
+  seq: number,
+  next: AnyMachineSnapshot,
+  actions: readonly ActionLike[],
+): Promise<DerivedEvent[]> {
+  const outbox: { instance_id: string; seq: number; topic: OutboxTopic; payload: Record<string, unknown> }[] = [];
+  const derived: DerivedEvent[] = [];
+  const context = next.context as { employerId: string; freelancerId: string | null; projectId?: string };
+
+  for (const action of actions) {
+    const params = (action.params ?? {}) as Record<string, unknown>;
+    switch (action.type) {
+      case 'requestSettlement':
+        outbox.push({ instance_id: instanceId, seq, topic: 'settlement', payload: params });
+        break;
+      case 'notify': {
+        const userId = params.to === 'employer' ? context.employerId : context.freelancerId;
+        if (userId) outbox.push({ instance_id: instanceId, seq, topic: 'notification', payload: { userId, type: params.type } });
+        break;
+      }
+      case 'informProject':
+        if (!context.projectId) throw new Error(`informProject from ${instanceId} without a projectId`);
+        derived.push({
+          machine: 'project',
+          instanceId: context.projectId,
+          event: { ...params, type: String(params.type), actor: 'system', system: true, milestoneId: instanceId },
+        });
+        break;
+      default:
+        // Unknown named actions would silently lose an effect; that is a programmer error (STYLE §6).
+        if (!action.type.startsWith('xstate.')) throw new Error(`no effect handler for action ${action.type}`);
+    }
+  }
+  if (outbox.length > 0) {
+    await trx('outbox').insert(outbox);
+    // NOTIFY is delivered at commit, so the relay wakes only for rows it can see.
+    await trx.raw('SELECT pg_notify(?, ?)', [OUTBOX_CHANNEL, instanceId]);
+  }
+  return derived;
+}

@@ -1,0 +1,46 @@
+import type { Knex } from 'knex';
+import type { StateValue } from 'xstate';
+import { NotFoundError } from '../errors/index.js';
+
+export interface InstanceRow {
+  n: bigint;
+  id: string;
+  machine: string;
+  version: number;
+  seq: number;
+  state: string;
+  snapshot: PersistedSnapshot;
+  input: Record<string, unknown>;
+  project_id: string | null;
+  employer_id: string;
+  freelancer_id: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** The part of an XState snapshot we persist and restore from. */
+export interface PersistedSnapshot {
+  value: StateValue;
+  context: Record<string, unknown>;
+  status: string;
+}
+
+/**
+ * Locks the instance for the rest of the transaction: two events on one instance are applied one after the
+ * other, never interleaved, so `seq` and the snapshot always move together.
+ */
+export async function lockInstance(trx: Knex.Transaction, id: string, machine: string): Promise<InstanceRow> {
+  const row = await trx<InstanceRow>('instances').where({ id, machine }).forUpdate().first();
+  if (!row) throw new NotFoundError(`No ${machine} with id ${id}.`, { id });
+  return row;
+}
+
+export async function findInstance(db: Knex, id: string, machine: string): Promise<InstanceRow> {
+  const row = await db<InstanceRow>('instances').where({ id, machine }).first();
+  if (!row) throw new NotFoundError(`No ${machine} with id ${id}.`, { id });
+  return row;
+}
+
+export function topLevelState(value: PersistedSnapshot['value']): string {
+  return typeof value === 'string' ? value : Object.keys(value)[0] ?? '';
+}

@@ -1,0 +1,15 @@
+/**
+ * An expected, client-caused outcome: carries the API.md status and code. The API's error mapper is the
+ * only place that turns it into a response (STYLE §6, §13).
+ */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: Record<string, unknown> = {},
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}

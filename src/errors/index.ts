@@ -1,0 +1,12 @@
+export { ApiError } from './api-error.js';
+export { ConflictError } from './conflict-error.js';
+export { ForbiddenError } from './forbidden-error.js';
+export { GuardFailedError } from './guard-failed-error.js';
+export { IdempotencyKeyReuseError } from './idempotency-key-reuse-error.js';
+export { InvalidRequestError } from './invalid-request-error.js';
+export { InvalidTransitionError } from './invalid-transition-error.js';
+export { NotFoundError } from './not-found-error.js';
+export { PayloadTooLargeError } from './payload-too-large-error.js';
+export { UnauthenticatedError } from './unauthenticated-error.js';
+export { UnavailableError } from './unavailable-error.js';
+export { VersionConflictError } from './version-conflict-error.js';

@@ -1,0 +1,39 @@
+import type { Knex } from 'knex';
+
+export type AccountKind = 'available' | 'escrow' | 'fees' | 'external';
+
+export interface AccountSpec {
+  id: string;
+  ownerId: string;
+  currency: string;
+  kind: AccountKind;
+  milestoneId: string | null;
+}
+
+// Account ids are derived from what the account is, so every caller names the same account without a lookup.
+export const PLATFORM_OWNER = 'platform';
+
+export function availableAccount(ownerId: string, currency: string): AccountSpec {
+  return { id: `available:${currency}:${ownerId}`, ownerId, currency, kind: 'available', milestoneId: null };
+}
+
+/** The escrow account of one milestone belongs to the employer who funded it (their `held` balance). */
+export function escrowAccount(milestoneId: string, employerId: string, currency: string): AccountSpec {
+  return { id: `escrow:${currency}:${milestoneId}`, ownerId: employerId, currency, kind: 'escrow', milestoneId };
+}
+
+export function feesAccount(currency: string): AccountSpec {
+  return { id: `fees:${currency}`, ownerId: PLATFORM_OWNER, currency, kind: 'fees', milestoneId: null };
+}
+
+/** Money entering (deposits) and leaving (withdrawals) the system; the only account that may go negative. */
+export function externalAccount(currency: string): AccountSpec {
+  return { id: `external:${currency}`, ownerId: PLATFORM_OWNER, currency, kind: 'external', milestoneId: null };
+}
+
+export async function ensureAccounts(trx: Knex.Transaction, specs: readonly AccountSpec[]): Promise<void> {
+  await trx('accounts')
+    .insert(specs.map((a) => ({ id: a.id, owner_id: a.ownerId, currency: a.currency, kind: a.kind, milestone_id: a.milestoneId })))
+    .onConflict('id')
+    .ignore();
+}

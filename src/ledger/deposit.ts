@@ -1,0 +1,18 @@
+import type { Knex } from 'knex';
+import { newId } from '../engine/new-id.js';
+import { availableAccount, externalAccount } from './accounts.js';
+import { availableBalance, transfer } from './transfer.js';
+
+export interface DepositResult {
+  transferId: string;
+  /** The owner's available balance in this currency after the deposit. */
+  balance: bigint;
+}
+
+/** Money entering the system: external → the owner's available account. */
+export async function deposit(trx: Knex.Transaction, ownerId: string, currency: string, amount: bigint): Promise<DepositResult> {
+  const transferId = newId('dep');
+  const target = availableAccount(ownerId, currency);
+  await transfer(trx, { id: transferId, debit: externalAccount(currency), credit: target, amount, kind: 'deposit' });
+  return { transferId, balance: await availableBalance(trx, target) };
+}

@@ -1,0 +1,22 @@
+// What each party reads in the inbox, per notification type the machines emit.
+const MESSAGES: Readonly<Record<string, string>> = {
+  'project.awarded': 'You were awarded a project.',
+  'project.award_accepted': 'The freelancer accepted the award.',
+  'project.award_rejected': 'The freelancer rejected the award.',
+  'milestone.requested': 'The freelancer requested a milestone.',
+  'milestone.request_rejected': 'The employer rejected your milestone request.',
+  'milestone.funded': 'A milestone was funded and is now in progress.',
+  'milestone.funding_failed': 'Funding a milestone failed; deposit funds and fund it again, or abandon it.',
+  'milestone.release_requested': 'The freelancer asked you to release a milestone.',
+  'milestone.cancel_requested': 'The employer asked you to cancel a milestone.',
+  'milestone.cancel_rejected': 'The freelancer declined to cancel the milestone.',
+  'milestone.released': 'A milestone was released in full.',
+  'milestone.partially_released': 'Part of a milestone was released.',
+  'milestone.release_failed': 'Releasing a milestone failed; it is still in progress.',
+  'milestone.cancelled': 'A milestone was cancelled and its money returned to you.',
+  'milestone.cancel_failed': 'Cancelling a milestone failed; it is still in progress.',
+};
+
+export function notificationMessage(type: string): string {
+  return MESSAGES[type] ?? `Update: ${type}.`;
+}

@@ -1,0 +1,42 @@
+import { Queue, type JobsOptions } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { Config } from '../src/config.js';
+import type { OutboxTopic } from '../src/engine/effects.js';
+
+export const QUEUE_NAMES: Record<OutboxTopic, string> = {
+  settlement: 'settlement',
+  notification: 'notifications',
+};
+
+/** Workers need blocking commands that wait across reconnects (BullMQ: maxRetriesPerRequest null). */
+export function workerConnection(config: Config): Redis {
+  return new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
+}
+
+/**
+ * Producers fail fast while Redis is away instead of queueing commands in memory: the outbox keeps the work
+ * and the relay tries again, so nothing acknowledged is lost (DESIGN.md "Redis down").
+ */
+export function producerConnection(config: Config): Redis {
+  return new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+}
+
+/** Jobs keep bounded state in Redis (STYLE §14); idempotency lives in the database, not in the job id. */
+export function jobOptions(config: Config): JobsOptions {
+  return {
+    attempts: config.SETTLEMENT_ATTEMPTS,
+    backoff: { type: 'exponential', delay: config.SETTLEMENT_BACKOFF_MS },
+    removeOnComplete: { count: config.JOBS_KEEP_COMPLETED },
+    removeOnFail: { count: config.JOBS_KEEP_FAILED },
+  };
+}
+
+export function createQueues(config: Config, connection: Redis): Record<OutboxTopic, Queue> {
+  const make = (name: string) => new Queue(name, { connection, prefix: config.queuePrefix, defaultJobOptions: jobOptions(config) });
+  return { settlement: make(QUEUE_NAMES.settlement), notification: make(QUEUE_NAMES.notification) };
+}
+
+/** BullMQ refuses integer and colon-containing custom ids. */
+export function outboxJobId(outboxId: bigint | string): string {
+  return `outbox-${outboxId}`;
+}
