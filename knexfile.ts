@@ -1,4 +1,6 @@
-// Knex CLI configuration (e.g. `npx knex migrate:status --knexfile knexfile.ts`); the service migrates by itself.
+// Knex CLI configuration, e.g. `npx tsx node_modules/.bin/knex migrate:status --knexfile knexfile.ts`.
+// The service migrates by itself at start; this is for operators inspecting or rolling back by hand.
+import { migrationSource } from './migrations/index.js';
 import { loadConfig } from './src/config.js';
 
 const config = loadConfig();
@@ -6,5 +8,5 @@ const config = loadConfig();
 export default {
   client: 'pg',
   connection: config.DATABASE_URL,
-  migrations: { directory: './migrations', loadExtensions: ['.ts'] },
+  migrations: { migrationSource },
 };

@@ -1,12 +1,9 @@
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
+import { migrationSource } from '../../migrations/index.js';
 import type { Db } from './knex.js';
 
-const migrationsDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../migrations');
-
 export async function migrateLatest(db: Db): Promise<void> {
-  await db.migrate.latest({ directory: migrationsDir, loadExtensions: ['.ts'] });
+  await db.migrate.latest({ migrationSource });
 }
 
 /** Creates the database named in the URL when it does not exist yet, so a fresh machine needs no manual step. */

@@ -1,0 +1,12 @@
+import type { Knex } from 'knex';
+import * as core from './20261127000000_core.js';
+
+// Migrations are imported statically rather than discovered on disk, so they load the same way under
+// tsx, vitest and any bundler. Append new migrations here in order; never edit or reorder landed ones.
+const migrations: ReadonlyArray<[name: string, migration: Knex.Migration]> = [['20261127000000_core', core]];
+
+export const migrationSource: Knex.MigrationSource<[string, Knex.Migration]> = {
+  getMigrations: async () => [...migrations],
+  getMigrationName: ([name]) => name,
+  getMigration: async ([, migration]) => migration,
+};

@@ -1,0 +1,72 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { Redis } from 'ioredis';
+import { SCOPES, createClient, type Scope } from '../../src/auth/tokens.js';
+import { loadConfig, type Config } from '../../src/config.js';
+import type { Db } from '../../src/db/knex.js';
+import { createLogger } from '../../src/logger.js';
+import { startService, type RunningService } from '../../src/service.js';
+import { TEMPLATE_DB, databaseUrl, dropDatabase, withAdmin } from './databases.js';
+import { HttpClient } from './http-client.js';
+
+export interface TestService {
+  url: string;
+  db: Db;
+  config: Config;
+  service: RunningService;
+  /** A client holding every scope. */
+  http: HttpClient;
+  /** Makes a client with the given scopes, for scope tests. */
+  clientWith(scopes: Scope[]): Promise<HttpClient>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the real service (API + workers, real Postgres and Redis) on its own cloned database, on a random
+ * port, with a queue prefix nobody else uses. `stop()` closes every connection and drops the database.
+ */
+export async function startTestService(env: Record<string, string> = {}, options = { api: true, workers: true }): Promise<TestService> {
+  const name = `escrow_t_${randomBytes(6).toString('hex')}`;
+  await withAdmin((admin) => admin.query(`CREATE DATABASE ${pg.escapeIdentifier(name)} TEMPLATE ${pg.escapeIdentifier(TEMPLATE_DB)}`));
+  const config = loadConfig({
+    ...process.env,
+    DATABASE_URL: databaseUrl(name),
+    PORT: '0',
+    QUEUE_PREFIX: `test-${name}`,
+    LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+    RELAY_POLL_MS: '100',
+    SETTLEMENT_BACKOFF_MS: '50',
+    ...env,
+  });
+  const service = await startService(config, createLogger(config.LOG_LEVEL), options);
+  const url = service.url ?? 'http://127.0.0.1:0';
+  const clientWith = async (scopes: Scope[]) => new HttpClient(url, (await createClient(service.db, 'test', scopes)).token);
+  const http = await clientWith([...SCOPES]);
+  return {
+    url,
+    db: service.db,
+    config,
+    service,
+    http,
+    clientWith,
+    async stop() {
+      await service.stop();
+      await withAdmin((admin) => dropDatabase(admin, name));
+      await deleteQueueKeys(config);
+    },
+  };
+}
+
+async function deleteQueueKeys(config: Config): Promise<void> {
+  const redis = new Redis(config.REDIS_URL);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${config.queuePrefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    await redis.quit();
+  }
+}
