@@ -6,6 +6,9 @@ import type { Logger } from '../logger.js';
 const UNAVAILABLE_PG_CLASSES = ['08', '53', '57'];
 const UNAVAILABLE_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND']);
 
+// Values Postgres cannot store (bad Unicode escapes, characters outside UTF-8): the client's data, not our fault.
+const CLIENT_DATA_PG_CODES = new Set(['22P05', '22021']);
+
 function isDatabaseUnavailable(error: unknown): boolean {
   const e = error as { code?: unknown; name?: unknown; message?: unknown };
   if (e.name === 'KnexTimeoutError') return true;
@@ -29,6 +32,9 @@ function fromBodyParser(error: unknown): ApiError | null {
 export function errorHandler(log: Logger) {
   return (error: unknown, req: Request, res: Response, _next: NextFunction): void => {
     let apiError = error instanceof ApiError ? error : fromBodyParser(error);
+    if (!apiError && CLIENT_DATA_PG_CODES.has(String((error as { code?: unknown }).code))) {
+      apiError = new InvalidRequestError('The request contains text that cannot be stored.');
+    }
     if (!apiError && isDatabaseUnavailable(error)) {
       log.warn({ err: error, path: req.path }, 'database unavailable');
       apiError = new UnavailableError('The database is not reachable; try again shortly.', { dependency: 'postgres' });

@@ -20,8 +20,8 @@ export interface Reply {
 export async function runWrite(db: Db, config: Config, req: Request, work: (trx: Knex.Transaction) => Promise<Reply>): Promise<Reply> {
   const key = req.get('idempotency-key');
   if (key === undefined) return inTransaction(db, work);
-  if (key.length === 0 || key.length > config.IDEMPOTENCY_KEY_MAX_CHARS) {
-    throw new InvalidRequestError(`Idempotency-Key must be 1 to ${config.IDEMPOTENCY_KEY_MAX_CHARS} characters.`);
+  if (key.length === 0 || key.length > config.IDEMPOTENCY_KEY_MAX_CHARS || !/^[\x20-\x7e]+$/.test(key)) {
+    throw new InvalidRequestError(`Idempotency-Key must be 1 to ${config.IDEMPOTENCY_KEY_MAX_CHARS} printable ASCII characters.`);
   }
   const clientId = authedClient(req).id;
   const requestHash = createHash('sha256')
@@ -30,7 +30,7 @@ export async function runWrite(db: Db, config: Config, req: Request, work: (trx:
 
   return inTransaction(db, async (trx) => {
     // Two concurrent requests with one key wait for each other here, so only one of them does the work.
-    await trx.raw('SELECT pg_advisory_xact_lock(hashtextextended(?, 0))', [`${clientId}\u0000${key}`]);
+    await trx.raw('SELECT pg_advisory_xact_lock(hashtext(?), hashtext(?))', [clientId, key]);
     const prior = await trx('idempotency_keys').where({ client_id: clientId, key }).first();
     if (prior) {
       if (prior.request_hash !== requestHash) {

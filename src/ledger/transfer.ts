@@ -1,4 +1,6 @@
 import type { Knex } from 'knex';
+import { InvalidRequestError } from '../errors/index.js';
+import { MONEY_MAX } from '../money.js';
 import { ensureAccounts, type AccountSpec } from './accounts.js';
 import { InsufficientFundsError } from './insufficient-funds-error.js';
 
@@ -37,6 +39,11 @@ export async function transfer(trx: Knex.Transaction, request: TransferRequest):
     // The CHECK constraint would refuse it too; refusing first, with a typed error, lets the caller decide
     // (the settlement worker answers SETTLEMENT_FAILED instead of retrying forever).
     throw new InsufficientFundsError(debit.id, debitRow.balance, amount);
+  }
+  const creditRow = locked.find((a) => a.id === credit.id);
+  if ((creditRow?.balance ?? 0n) + amount > MONEY_MAX || (debitRow?.balance ?? 0n) - amount < -MONEY_MAX) {
+    // A bigint column would refuse it with a database error; say what is wrong instead.
+    throw new InvalidRequestError(`Transfer ${request.id} would take an account beyond ${MONEY_MAX} minor units.`);
   }
   // The row lock above serialises transfers touching the debit account, and the primary key catches any
   // other writer of the same id: a duplicate fails the transaction rather than moving money twice.

@@ -2,7 +2,6 @@ import pg from 'pg';
 
 // Each integration test file gets its own database cloned from a migrated template (STYLE §15).
 export const ADMIN_URL = process.env.TEST_ADMIN_DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/postgres';
-export const TEMPLATE_DB = 'escrow_test_template';
 
 export function databaseUrl(name: string): string {
   const url = new URL(ADMIN_URL);

@@ -6,7 +6,8 @@ import { loadConfig, type Config } from '../../src/config.js';
 import type { Db } from '../../src/db/knex.js';
 import { createLogger } from '../../src/logger.js';
 import { startService, type RunningService } from '../../src/service.js';
-import { TEMPLATE_DB, databaseUrl, dropDatabase, withAdmin } from './databases.js';
+import { inject } from 'vitest';
+import { databaseUrl, dropDatabase, withAdmin } from './databases.js';
 import { HttpClient } from './http-client.js';
 
 export interface TestService {
@@ -27,7 +28,7 @@ export interface TestService {
  */
 export async function startTestService(env: Record<string, string> = {}, options = { api: true, workers: true }): Promise<TestService> {
   const name = `escrow_t_${randomBytes(6).toString('hex')}`;
-  await withAdmin((admin) => admin.query(`CREATE DATABASE ${pg.escapeIdentifier(name)} TEMPLATE ${pg.escapeIdentifier(TEMPLATE_DB)}`));
+  await withAdmin((admin) => admin.query(`CREATE DATABASE ${pg.escapeIdentifier(name)} TEMPLATE ${pg.escapeIdentifier(inject('templateDb'))}`));
   const config = loadConfig({
     ...process.env,
     DATABASE_URL: databaseUrl(name),
