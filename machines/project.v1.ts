@@ -137,7 +137,9 @@ export const projectMachineV1 = setup({
     },
     in_progress: {
       on: {
-        MILESTONE_REQUESTED: { guard: 'actorMaySend' },
+        // Recorded in the project's history; the explicit target makes it a real (if context-neutral) transition,
+        // which is also how the project refuses requests outside in_progress.
+        MILESTONE_REQUESTED: { guard: 'actorMaySend', target: 'in_progress' },
         MILESTONE_OPENED: { guard: 'actorMaySend', actions: 'countOpened' },
         MILESTONE_RELEASED: { guard: 'actorMaySend', actions: 'addReleased' },
         MILESTONE_CLOSED: { guard: 'actorMaySend', actions: 'countClosed' },
