@@ -5,6 +5,14 @@ import type { Knex } from 'knex';
 // database itself, not only in code.
 export async function up(knex: Knex): Promise<void> {
   await knex.raw(`
+    -- Names this database's life: outbox ids restart when a database is re-created, so job ids in a shared
+    -- Redis carry this id too, and a new database never collides with an old one's kept jobs.
+    CREATE TABLE deployment (
+      id          text PRIMARY KEY DEFAULT gen_random_uuid()::text,
+      created_at  timestamptz NOT NULL DEFAULT now()
+    );
+    INSERT INTO deployment DEFAULT VALUES;
+
     CREATE TABLE api_clients (
       id          text PRIMARY KEY,
       name        text NOT NULL,
@@ -122,6 +130,6 @@ export async function up(knex: Knex): Promise<void> {
 
 export async function down(knex: Knex): Promise<void> {
   await knex.raw(`
-    DROP TABLE idempotency_keys, notifications, transfers, accounts, outbox, history, instances, api_clients;
+    DROP TABLE idempotency_keys, notifications, transfers, accounts, outbox, history, instances, api_clients, deployment;
   `);
 }

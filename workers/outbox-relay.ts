@@ -15,7 +15,7 @@ interface OutboxRow {
 
 /**
  * Moves committed outbox rows into BullMQ. Woken by LISTEN/NOTIFY, with a polling fallback for missed
- * notifications (listener reconnecting, another process's rows). The job id is the outbox id, so sending a
+ * notifications (listener reconnecting, another process's rows). The job id names the outbox row, so sending a
  * row twice (crash between add and commit) adds nothing while the job is still kept, and the worker's
  * processed_at check covers the rest.
  */
@@ -25,6 +25,7 @@ export class OutboxRelay {
   private draining: Promise<void> | null = null;
   private again = false;
   private stopped = false;
+  private deploymentId = '';
 
   constructor(
     private readonly db: Db,
@@ -34,6 +35,9 @@ export class OutboxRelay {
   ) {}
 
   async start(): Promise<void> {
+    const deployment = await this.db('deployment').first('id');
+    if (!deployment) throw new Error('deployment row missing: the database was not migrated');
+    this.deploymentId = deployment.id as string;
     await this.listen();
     this.timer = setInterval(() => this.wake(), this.config.RELAY_POLL_MS);
     this.wake();
@@ -81,7 +85,7 @@ export class OutboxRelay {
       for (const topic of Object.keys(this.queues) as OutboxTopic[]) {
         const jobs = rows
           .filter((r) => r.topic === topic)
-          .map((r) => ({ name: topic, data: { outboxId: r.id.toString() }, opts: { jobId: outboxJobId(r.id) } }));
+          .map((r) => ({ name: topic, data: { outboxId: r.id.toString() }, opts: { jobId: outboxJobId(this.deploymentId, r.id) } }));
         if (jobs.length > 0) await this.queues[topic].addBulk(jobs);
       }
       await trx('outbox').whereIn('id', rows.map((r) => r.id.toString())).update({ relayed_at: trx.fn.now() });

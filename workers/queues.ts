@@ -36,7 +36,10 @@ export function createQueues(config: Config, connection: Redis): Record<OutboxTo
   return { settlement: make(QUEUE_NAMES.settlement), notification: make(QUEUE_NAMES.notification) };
 }
 
-/** BullMQ refuses integer and colon-containing custom ids. */
-export function outboxJobId(outboxId: bigint | string): string {
-  return `outbox-${outboxId}`;
+/**
+ * The job id of an outbox row: unique per database life (see the deployment table), and without the integer
+ * form or colons BullMQ refuses in custom ids.
+ */
+export function outboxJobId(deploymentId: string, outboxId: bigint | string): string {
+  return `${deploymentId}-outbox-${outboxId}`;
 }

@@ -6,7 +6,7 @@ import { settle } from '../../workers/settlement.js';
 import { QUEUE_NAMES, jobOptions } from '../../workers/queues.js';
 import { eventually } from '../support/eventually.js';
 import { assertLedgerInvariants } from '../support/ledger-invariants.js';
-import { deposit, fundedMilestone, projectInProgress, waitSettled } from '../support/scenario.js';
+import { deposit, fundedMilestone, projectInProgress, uid, waitSettled } from '../support/scenario.js';
 import { startTestService, type TestService } from '../support/test-service.js';
 
 describe('settlement worker', () => {
@@ -116,5 +116,28 @@ describe('settlement with a platform fee', () => {
     expect(fees?.balance).toBe(25n);
     const [entry] = (await svc.http.get(`/v1/milestones/${m.id}/history`)).body.items.slice(-1);
     expect(entry.transfers.map((t: { kind: string; amount: string }) => `${t.kind}:${t.amount}`)).toEqual(['release:976', 'platform_fee:25']);
+  });
+});
+
+describe('a re-created database on a shared Redis', () => {
+  it('settles even though its outbox ids repeat those of jobs the old database left in Redis', async () => {
+    const prefix = { QUEUE_PREFIX: `test-recreated-${uid('q')}` };
+    const first = await startTestService(prefix);
+    const p1 = await projectInProgress(first.http);
+    const m1 = await fundedMilestone(first.http, p1, '10');
+    const oldIds = (await first.db('outbox').where({ instance_id: m1.id }).select('id')).map((r) => r.id);
+    await first.stop({ keepQueueKeys: true });
+
+    const second = await startTestService(prefix);
+    try {
+      const p2 = await projectInProgress(second.http);
+      const m2 = await fundedMilestone(second.http, p2, '10');
+      const newIds = (await second.db('outbox').where({ instance_id: m2.id }).select('id')).map((r) => r.id);
+      // Same ids as the old database's completed jobs: only the deployment id in the job id tells them apart.
+      expect(newIds).toEqual(oldIds);
+      await assertLedgerInvariants(second.db);
+    } finally {
+      await second.stop();
+    }
   });
 });

@@ -19,7 +19,8 @@ export interface TestService {
   http: HttpClient;
   /** Makes a client with the given scopes, for scope tests. */
   clientWith(scopes: Scope[]): Promise<HttpClient>;
-  stop(): Promise<void>;
+  /** Stops everything and drops the database; `keepQueueKeys` leaves the Redis keys for a successor. */
+  stop(options?: { keepQueueKeys?: boolean }): Promise<void>;
 }
 
 /**
@@ -29,6 +30,11 @@ export interface TestService {
 export async function startTestService(env: Record<string, string> = {}, options = { api: true, workers: true }): Promise<TestService> {
   const name = `escrow_t_${randomBytes(6).toString('hex')}`;
   await withAdmin((admin) => admin.query(`CREATE DATABASE ${pg.escapeIdentifier(name)} TEMPLATE ${pg.escapeIdentifier(inject('templateDb'))}`));
+  // A clone is a new database life, as a freshly created database would be (see the deployment table).
+  const fresh = new pg.Client({ connectionString: databaseUrl(name) });
+  await fresh.connect();
+  await fresh.query('UPDATE deployment SET id = gen_random_uuid()::text');
+  await fresh.end();
   const config = loadConfig({
     ...process.env,
     DATABASE_URL: databaseUrl(name),
@@ -50,10 +56,10 @@ export async function startTestService(env: Record<string, string> = {}, options
     service,
     http,
     clientWith,
-    async stop() {
+    async stop({ keepQueueKeys = false } = {}) {
       await service.stop();
       await withAdmin((admin) => dropDatabase(admin, name));
-      await deleteQueueKeys(config);
+      if (!keepQueueKeys) await deleteQueueKeys(config);
     },
   };
 }
