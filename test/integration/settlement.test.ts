@@ -125,14 +125,14 @@ describe('a re-created database on a shared Redis', () => {
     const first = await startTestService(prefix);
     const p1 = await projectInProgress(first.http);
     const m1 = await fundedMilestone(first.http, p1, '10');
-    const oldIds = (await first.db('outbox').where({ instance_id: m1.id }).select('id')).map((r) => r.id);
+    const oldIds = (await first.db('outbox').where({ instance_id: m1.id }).orderBy('id').select('id')).map((r) => r.id);
     await first.stop({ keepQueueKeys: true });
 
     const second = await startTestService(prefix);
     try {
       const p2 = await projectInProgress(second.http);
       const m2 = await fundedMilestone(second.http, p2, '10');
-      const newIds = (await second.db('outbox').where({ instance_id: m2.id }).select('id')).map((r) => r.id);
+      const newIds = (await second.db('outbox').where({ instance_id: m2.id }).orderBy('id').select('id')).map((r) => r.id);
       // Same ids as the old database's completed jobs: only the deployment id in the job id tells them apart.
       expect(newIds).toEqual(oldIds);
       await assertLedgerInvariants(second.db);
