@@ -94,7 +94,8 @@ export const milestoneMachineV1 = setup({
     // DESIGN.md: RELEASE amount "must be 1..remaining"; absent means all that remains.
     releaseWithinRemaining: ({ context, event }) => {
       if (event.type !== 'RELEASE' || event.amount === undefined) return true;
-      return BigInt(event.amount) <= remainingOf(context);
+      const amount = BigInt(event.amount);
+      return amount >= 1n && amount <= remainingOf(context);
     },
     releaseSettlesRemainder: ({ context }) =>
       context.pendingRelease !== null && BigInt(context.pendingRelease) === remainingOf(context),

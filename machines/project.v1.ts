@@ -82,6 +82,8 @@ export const projectMachineV1 = setup({
     nothingPendingOrReleased: ({ context }) => context.pendingMilestones === 0 && !hasReleased(context),
     // DESIGN.md: COMPLETE "requires no pending milestones".
     noPendingMilestones: ({ context }) => context.pendingMilestones === 0,
+    // A close without a matching open would be an engine bug; refusing it rolls the milestone event back.
+    hasPendingMilestones: ({ context }) => context.pendingMilestones > 0,
     // DESIGN.md: once anything was released the project ends as completed or incomplete; before that, cancel it.
     anythingReleased: ({ context }) => hasReleased(context),
     // DESIGN.md: each party once, only if at least one milestone was released.
@@ -142,7 +144,7 @@ export const projectMachineV1 = setup({
         MILESTONE_REQUESTED: { guard: 'actorMaySend', target: 'in_progress' },
         MILESTONE_OPENED: { guard: 'actorMaySend', actions: 'countOpened' },
         MILESTONE_RELEASED: { guard: 'actorMaySend', actions: 'addReleased' },
-        MILESTONE_CLOSED: { guard: 'actorMaySend', actions: 'countClosed' },
+        MILESTONE_CLOSED: { guard: and(['actorMaySend', 'hasPendingMilestones']), actions: 'countClosed' },
         CANCEL_PROJECT: { guard: and(['actorMaySend', 'nothingPendingOrReleased']), target: 'cancelled' },
         COMPLETE: { guard: and(['actorMaySend', 'noPendingMilestones']), target: 'completed' },
         MARK_INCOMPLETE: { guard: and(['actorMaySend', 'anythingReleased']), target: 'incomplete' },
@@ -157,7 +159,7 @@ export const projectMachineV1 = setup({
     incomplete: {
       on: {
         MILESTONE_RELEASED: { guard: 'actorMaySend', actions: 'addReleased' },
-        MILESTONE_CLOSED: { guard: 'actorMaySend', actions: 'countClosed' },
+        MILESTONE_CLOSED: { guard: and(['actorMaySend', 'hasPendingMilestones']), actions: 'countClosed' },
       },
     },
     cancelled: { type: 'final' },
