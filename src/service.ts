@@ -25,7 +25,7 @@ export interface RunningService {
 /** Migrates, then starts the API and/or the workers in this process. */
 export async function startService(config: Config, log: Logger, options: ServiceOptions): Promise<RunningService> {
   await ensureDatabase(config.DATABASE_URL);
-  const db = createDb(config.DATABASE_URL, config.DB_POOL_MAX);
+  const db = createDb(config.DATABASE_URL, config.DB_POOL_MAX, log);
   await migrateLatest(db);
 
   let workers: WorkerPool | null = null;

@@ -36,20 +36,20 @@ export async function settle(db: Db, config: Config, log: Logger, outboxId: stri
     }
     const command = row.payload as SettlementCommand;
     const legs = settlementLegs(command, milestone.snapshot.context as unknown as MilestoneContext, config.PLATFORM_FEE_BPS);
-    const system = { actor: 'system', system: true as const, settlementId: outboxId };
+    const system = { actor: 'system', settlementId: outboxId };
 
     let outcome: SettlementOutcome = 'settled';
     try {
       // A savepoint: if the money cannot move, undo SETTLED and record the failure instead.
       await trx.transaction(async (sp) => {
-        const applied = await applyEvent(sp, 'milestone', milestone.id, { type: 'SETTLED', ...system });
+        const applied = await applyEvent(sp, 'milestone', milestone.id, { type: 'SETTLED', ...system }, { origin: 'system' });
         for (const [i, leg] of legs.entries()) {
           await transfer(sp, { id: `stl-${outboxId}-${i}`, ...leg, instanceId: milestone.id, seq: applied.seq });
         }
       });
     } catch (error) {
       if (!(error instanceof InsufficientFundsError)) throw error;
-      await applyEvent(trx, 'milestone', milestone.id, { type: 'SETTLEMENT_FAILED', reason: 'insufficient_funds', ...system });
+      await applyEvent(trx, 'milestone', milestone.id, { type: 'SETTLEMENT_FAILED', reason: 'insufficient_funds', ...system }, { origin: 'system' });
       outcome = 'failed';
     }
     await trx('outbox').where({ id: outboxId }).update({ processed_at: trx.fn.now() });

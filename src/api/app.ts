@@ -3,7 +3,7 @@ import { NotFoundError } from '../errors/index.js';
 import { authenticate } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { errorHandler } from './error-handler.js';
-import { rejectNulCharacters } from './reject-nul.js';
+import { rejectUnsafeInput } from './reject-unsafe-input.js';
 import { accountRoutes } from './routes/accounts.js';
 import { healthRoutes } from './routes/health.js';
 import { milestoneRoutes } from './routes/milestones.js';
@@ -17,7 +17,7 @@ export function createApp(deps: ApiDeps): Express {
   app.use(healthRoutes(deps));
   // The size limit applies before parsing, so a huge body costs us at most BODY_LIMIT_BYTES of memory.
   app.use(express.json({ limit: deps.config.BODY_LIMIT_BYTES, strict: true, type: () => true }));
-  app.use(rejectNulCharacters);
+  app.use(rejectUnsafeInput);
   app.use('/v1', authenticate(deps.db));
   app.use('/v1/projects', projectRoutes(deps));
   app.use('/v1/milestones', milestoneRoutes(deps));

@@ -19,19 +19,25 @@ function isDatabaseUnavailable(error: unknown): boolean {
   return typeof e.message === 'string' && /Connection terminated|connection (is )?closed/i.test(e.message);
 }
 
-/** Body-parser errors carry a `type`; map the client-caused ones to API.md codes. */
-function fromBodyParser(error: unknown): ApiError | null {
-  const type = (error as { type?: unknown }).type;
-  if (type === 'entity.too.large') return new PayloadTooLargeError('The request body is larger than allowed.');
-  if (type === 'entity.parse.failed') return new InvalidRequestError('The request body is not valid JSON.');
-  if (type === 'encoding.unsupported' || type === 'charset.unsupported') return new InvalidRequestError('Unsupported body encoding.');
+/**
+ * Errors raised by Express and body-parser before our code runs (bad JSON, oversized or mis-encoded bodies,
+ * malformed percent-encoding in the path) carry an exposed 4xx `status`; they are the client's mistake.
+ */
+function fromHttpLayer(error: unknown): ApiError | null {
+  const e = error as { type?: unknown; status?: unknown; expose?: unknown };
+  if (e.type === 'entity.too.large' || e.status === 413) return new PayloadTooLargeError('The request body is larger than allowed.');
+  if (e.type === 'entity.parse.failed') return new InvalidRequestError('The request body is not valid JSON.');
+  if (error instanceof URIError) return new InvalidRequestError('The request path is not valid percent-encoding.');
+  if (e.expose === true && typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
+    return new InvalidRequestError(`The request could not be read (${(error as Error).message}).`);
+  }
   return null;
 }
 
 /** The one place where errors become API.md responses (STYLE §6, §13). */
 export function errorHandler(log: Logger) {
   return (error: unknown, req: Request, res: Response, _next: NextFunction): void => {
-    let apiError = error instanceof ApiError ? error : fromBodyParser(error);
+    let apiError = error instanceof ApiError ? error : fromHttpLayer(error);
     if (!apiError && CLIENT_DATA_PG_CODES.has(String((error as { code?: unknown }).code))) {
       apiError = new InvalidRequestError('The request contains text that cannot be stored.');
     }

@@ -20,6 +20,11 @@ export const INSTANCE_CHANNEL = 'instance_changed';
 export interface ApplyOptions {
   /** The caller's `If-Match`: refuse unless the instance is still at this seq. */
   expectedSeq?: number;
+  /**
+   * `client` (the default) for events that came from outside: validated against the pinned version's payload
+   * schemas, and never able to act as the system. `system` only for the engine's and workers' own events.
+   */
+  origin?: 'client' | 'system';
 }
 
 export interface Applied {
@@ -48,18 +53,30 @@ export async function applyEvent(
   const snapshot = restoreSnapshot(def, row.snapshot);
   const stateValue = row.snapshot.value;
 
-  if (event.system !== true) {
+  const origin = options.origin ?? 'client';
+  if (origin === 'client') {
     const payloadSchema = def.payloads[event.type];
+    if (!payloadSchema && def.roles[event.type]) {
+      // A known event that only the system sends (SETTLED, MILESTONE_*): a role question, not a bad request.
+      throw new ForbiddenError(`${event.type} is sent only by the system.`, {
+        role: roleOf(snapshot.context as Parties, event),
+        allowedRoles: def.roles[event.type],
+      });
+    }
     if (!payloadSchema) {
       throw new InvalidRequestError(`Unknown event type ${event.type} for ${machine}@${def.version}.`, {
         knownEvents: Object.keys(def.payloads),
       });
     }
-    const parsed = payloadSchema.safeParse(payloadOf(event));
+    // Everything but type and actor must be this event's payload: a stray `system` field is refused here
+    // like any other unknown field, so a client can never pose as the system.
+    const { type: _type, actor: _actor, ...fields } = event;
+    const parsed = payloadSchema.safeParse(fields);
     if (!parsed.success) throw new InvalidRequestError(`Invalid ${event.type} payload.`, { issues: zodIssues(parsed.error) });
   }
+  const machineEvent = origin === 'system' ? { ...event, system: true as const } : event;
 
-  const role = roleOf(snapshot.context as Parties, event);
+  const role = roleOf(snapshot.context as Parties, machineEvent);
   const allowedRoles = def.roles[event.type] ?? [];
   if (role === null || !allowedRoles.includes(role)) {
     throw new ForbiddenError(
@@ -76,13 +93,13 @@ export async function applyEvent(
       allowedEvents: allowedEvents(def, snapshot),
     });
   }
-  if (!snapshot.can(event)) {
+  if (!snapshot.can(machineEvent)) {
     throw new GuardFailedError(`${event.type} is refused by the ${machine}'s rules in state ${topLevelState(stateValue)}.`, {
       state: stateValue,
     });
   }
 
-  const [next, actions] = transition(def.machine, snapshot, event);
+  const [next, actions] = transition(def.machine, snapshot, machineEvent);
   const seq = row.seq + 1;
   const persisted = persistSnapshot(next);
   const context = next.context as Parties;
@@ -112,7 +129,7 @@ export async function applyEvent(
   if (!updated) throw new Error(`instance ${row.id} vanished while locked`);
 
   const derived = await recordEffects(trx, row.id, seq, next, actions);
-  for (const d of derived) await applyEvent(trx, d.machine, d.instanceId, d.event);
+  for (const d of derived) await applyEvent(trx, d.machine, d.instanceId, d.event, { origin: 'system' });
   await trx.raw('SELECT pg_notify(?, ?)', [INSTANCE_CHANNEL, row.id]);
   return { row: updated, seq };
 }

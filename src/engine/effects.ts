@@ -49,7 +49,7 @@ export async function recordEffects(
         derived.push({
           machine: 'project',
           instanceId: context.projectId,
-          event: { ...params, type: String(params.type), actor: 'system', system: true, milestoneId: instanceId },
+          event: { ...params, type: String(params.type), actor: 'system', milestoneId: instanceId },
         });
         break;
       default:

@@ -1,7 +1,5 @@
-import type { ActorFields } from '../../machines/roles.js';
-
-/** An event as machines receive it: type, acting user, and the payload fields flat beside them. */
-export type EngineEvent = ActorFields & { type: string } & Record<string, unknown>;
+/** An event as a caller hands it to the engine: type, acting user, and the payload fields beside them. */
+export type EngineEvent = { type: string; actor: string } & Record<string, unknown>;
 
 /** The event's payload as recorded in history: everything but the envelope fields. */
 export function payloadOf(event: EngineEvent): Record<string, unknown> {

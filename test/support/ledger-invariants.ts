@@ -14,18 +14,23 @@ export async function assertLedgerInvariants(db: Db): Promise<void> {
   const negative = await db('accounts').whereNot({ kind: 'external' }).andWhere('balance', '<', 0).select('id');
   expect(negative, 'accounts with a negative balance').toEqual([]);
 
-  const escrows = await db('accounts as a')
-    .where('a.kind', 'escrow')
-    .join('instances as i', 'i.id', 'a.milestone_id')
-    .select('a.id', 'a.balance', 'i.state', 'i.snapshot', db.raw(`
+  // Every milestone, with or without an escrow account: a milestone that claims to hold money must have it.
+  const milestones = await db('instances as i')
+    .where('i.machine', 'milestone')
+    .leftJoin('accounts as a', function () {
+      this.on('a.milestone_id', 'i.id').andOnVal('a.kind', '=', 'escrow');
+    })
+    .select('i.id', 'i.state', 'i.snapshot', 'a.id as account', db.raw(`
+      coalesce(a.balance, 0) AS balance,
       coalesce((SELECT sum(amount) FROM transfers WHERE credit_account_id = a.id), 0)::text AS credited,
       coalesce((SELECT sum(amount) FROM transfers WHERE debit_account_id = a.id), 0)::text AS debited`));
-  for (const e of escrows) {
-    expect(BigInt(e.credited) - BigInt(e.debited), `escrow ${e.id} = funded - released - returned`).toBe(e.balance);
-    const c = e.snapshot.context as { amount: string; releasedAmount: string };
-    const holds = ['in_progress', 'releasing', 'cancelling'].includes(e.state);
+  for (const m of milestones) {
+    const balance = BigInt(m.balance);
+    expect(BigInt(m.credited) - BigInt(m.debited), `escrow of ${m.id} = funded - released - returned`).toBe(balance);
+    const c = m.snapshot.context as { amount: string; releasedAmount: string };
+    const holds = ['in_progress', 'releasing', 'cancelling'].includes(m.state);
     const expected = holds ? BigInt(c.amount) - BigInt(c.releasedAmount) : 0n;
-    expect(e.balance, `escrow ${e.id} in state ${e.state}`).toBe(expected);
+    expect(balance, `escrow of ${m.id} in state ${m.state}`).toBe(expected);
   }
 
   const orphans = await db('transfers as t')

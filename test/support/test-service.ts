@@ -12,6 +12,7 @@ import { HttpClient } from './http-client.js';
 
 export interface TestService {
   url: string;
+  databaseName: string;
   db: Db;
   config: Config;
   service: RunningService;
@@ -23,21 +24,27 @@ export interface TestService {
   stop(options?: { keepQueueKeys?: boolean }): Promise<void>;
 }
 
+export interface TestServiceOptions {
+  api: boolean;
+  workers: boolean;
+  /** Attach to this existing test database instead of cloning a new one; it is then not dropped on stop. */
+  database?: string;
+  /** Reach Postgres through this local port (a test's proxy) instead of 5432. */
+  databasePort?: number;
+}
+
 /**
  * Starts the real service (API + workers, real Postgres and Redis) on its own cloned database, on a random
  * port, with a queue prefix nobody else uses. `stop()` closes every connection and drops the database.
  */
-export async function startTestService(env: Record<string, string> = {}, options = { api: true, workers: true }): Promise<TestService> {
-  const name = `escrow_t_${randomBytes(6).toString('hex')}`;
-  await withAdmin((admin) => admin.query(`CREATE DATABASE ${pg.escapeIdentifier(name)} TEMPLATE ${pg.escapeIdentifier(inject('templateDb'))}`));
-  // A clone is a new database life, as a freshly created database would be (see the deployment table).
-  const fresh = new pg.Client({ connectionString: databaseUrl(name) });
-  await fresh.connect();
-  await fresh.query('UPDATE deployment SET id = gen_random_uuid()::text');
-  await fresh.end();
+export async function startTestService(env: Record<string, string> = {}, options: Partial<TestServiceOptions> = {}): Promise<TestService> {
+  const { api = true, workers = true } = options;
+  const name = options.database ?? (await cloneTemplate());
+  const url = new URL(databaseUrl(name));
+  if (options.databasePort) url.port = String(options.databasePort);
   const config = loadConfig({
     ...process.env,
-    DATABASE_URL: databaseUrl(name),
+    DATABASE_URL: url.toString(),
     PORT: '0',
     QUEUE_PREFIX: `test-${name}`,
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
@@ -45,12 +52,13 @@ export async function startTestService(env: Record<string, string> = {}, options
     SETTLEMENT_BACKOFF_MS: '50',
     ...env,
   });
-  const service = await startService(config, createLogger(config.LOG_LEVEL), options);
-  const url = service.url ?? 'http://127.0.0.1:0';
-  const clientWith = async (scopes: Scope[]) => new HttpClient(url, (await createClient(service.db, 'test', scopes)).token);
+  const service = await startService(config, createLogger(config.LOG_LEVEL), { api, workers });
+  const baseUrl = service.url ?? 'http://127.0.0.1:0';
+  const clientWith = async (scopes: Scope[]) => new HttpClient(baseUrl, (await createClient(service.db, 'test', scopes)).token);
   const http = await clientWith([...SCOPES]);
   return {
-    url,
+    url: baseUrl,
+    databaseName: name,
     db: service.db,
     config,
     service,
@@ -58,14 +66,26 @@ export async function startTestService(env: Record<string, string> = {}, options
     clientWith,
     async stop({ keepQueueKeys = false } = {}) {
       await service.stop();
-      await withAdmin((admin) => dropDatabase(admin, name));
+      if (!options.database) await withAdmin((admin) => dropDatabase(admin, name));
       if (!keepQueueKeys) await deleteQueueKeys(config);
     },
   };
 }
 
+async function cloneTemplate(): Promise<string> {
+  const name = `escrow_t_${randomBytes(6).toString('hex')}`;
+  await withAdmin((admin) => admin.query(`CREATE DATABASE ${pg.escapeIdentifier(name)} TEMPLATE ${pg.escapeIdentifier(inject('templateDb'))}`));
+  // A clone is a new database life, as a freshly created database would be (see the deployment table).
+  const fresh = new pg.Client({ connectionString: databaseUrl(name) });
+  await fresh.connect();
+  await fresh.query('UPDATE deployment SET id = gen_random_uuid()::text');
+  await fresh.end();
+  return name;
+}
+
+/** Cleans the shared test Redis (not the service's REDIS_URL, which a test may have pointed nowhere). */
 async function deleteQueueKeys(config: Config): Promise<void> {
-  const redis = new Redis(config.REDIS_URL);
+  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 });
   try {
     let cursor = '0';
     do {
