@@ -6,6 +6,7 @@ import type { OutboxTopic } from '../src/engine/effects.js';
 export const QUEUE_NAMES: Record<OutboxTopic, string> = {
   settlement: 'settlement',
   notification: 'notifications',
+  transition: 'webhooks',
 };
 
 /** Workers need blocking commands that wait across reconnects (BullMQ: maxRetriesPerRequest null). */
@@ -33,7 +34,11 @@ export function jobOptions(config: Config): JobsOptions {
 
 export function createQueues(config: Config, connection: Redis): Record<OutboxTopic, Queue> {
   const make = (name: string) => new Queue(name, { connection, prefix: config.queuePrefix, defaultJobOptions: jobOptions(config) });
-  return { settlement: make(QUEUE_NAMES.settlement), notification: make(QUEUE_NAMES.notification) };
+  return {
+    settlement: make(QUEUE_NAMES.settlement),
+    notification: make(QUEUE_NAMES.notification),
+    transition: make(QUEUE_NAMES.transition),
+  };
 }
 
 /**

@@ -128,7 +128,8 @@ export async function applyEvent(
     .returning('*');
   if (!updated) throw new Error(`instance ${row.id} vanished while locked`);
 
-  const derived = await recordEffects(trx, row.id, seq, next, actions);
+  const transitionRecord = { machine: row.machine, seq, type: event.type, actor: event.actor, from: stateValue, to: persisted.value };
+  const derived = await recordEffects(trx, row.id, transitionRecord, next, actions);
   for (const d of derived) await applyEvent(trx, d.machine, d.instanceId, d.event, { origin: 'system' });
   await trx.raw('SELECT pg_notify(?, ?)', [INSTANCE_CHANNEL, row.id]);
   return { row: updated, seq };

@@ -5,7 +5,21 @@ import type { EngineEvent } from './engine-event.js';
 
 export const OUTBOX_CHANNEL = 'outbox';
 
-export type OutboxTopic = 'settlement' | 'notification';
+/**
+ * settlement: money to move; notification: an in-app message for one user; transition: every applied event,
+ * for webhook subscribers (fanned out by the webhook worker, so the hot path does not read subscriptions).
+ */
+export type OutboxTopic = 'settlement' | 'notification' | 'transition';
+
+/** What subscribers learn of each applied event (API.md webhook delivery body, less its delivery id). */
+export interface TransitionRecord {
+  machine: string;
+  seq: number;
+  type: string;
+  actor: string;
+  from: unknown;
+  to: unknown;
+}
 
 export interface DerivedEvent {
   machine: MachineName;
@@ -25,11 +39,14 @@ interface ActionLike {
 export async function recordEffects(
   trx: Knex.Transaction,
   instanceId: string,
-  seq: number,
+  transitionRecord: TransitionRecord,
   next: AnyMachineSnapshot,
   actions: readonly ActionLike[],
 ): Promise<DerivedEvent[]> {
-  const outbox: { instance_id: string; seq: number; topic: OutboxTopic; payload: Record<string, unknown> }[] = [];
+  const { seq } = transitionRecord;
+  const outbox: { instance_id: string; seq: number; topic: OutboxTopic; payload: Record<string, unknown> }[] = [
+    { instance_id: instanceId, seq, topic: 'transition', payload: { ...transitionRecord } },
+  ];
   const derived: DerivedEvent[] = [];
   const context = next.context as { employerId: string; freelancerId: string | null; projectId?: string };
 
@@ -57,10 +74,8 @@ export async function recordEffects(
         if (!action.type.startsWith('xstate.')) throw new Error(`no effect handler for action ${action.type}`);
     }
   }
-  if (outbox.length > 0) {
-    await trx('outbox').insert(outbox);
-    // NOTIFY is delivered at commit, so the relay wakes only for rows it can see.
-    await trx.raw('SELECT pg_notify(?, ?)', [OUTBOX_CHANNEL, instanceId]);
-  }
+  await trx('outbox').insert(outbox);
+  // NOTIFY is delivered at commit, so the relay wakes only for rows it can see.
+  await trx.raw('SELECT pg_notify(?, ?)', [OUTBOX_CHANNEL, instanceId]);
   return derived;
 }
