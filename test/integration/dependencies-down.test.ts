@@ -54,7 +54,7 @@ describe('Redis unreachable', () => {
     await deposit(api.http, p.employer, '400');
     const created = await api.http.post(`/v1/projects/${p.projectId}/milestones`, { type: 'CREATE', actor: p.employer, amount: '400', description: 'x' });
     expect(created.status).toBe(201);
-    const pending = await api.db('outbox').where({ instance_id: created.body.id }).whereNull('processed_at');
+    const pending = await api.db('outbox').where({ instance_id: created.body.id, topic: 'settlement' }).whereNull('processed_at');
     expect(pending).toHaveLength(1);
 
     workers = await startTestService({}, { api: false, database: api.databaseName });
