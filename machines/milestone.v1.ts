@@ -83,6 +83,8 @@ export const milestonePayloads = {
 
 const remainingOf = (c: MilestoneContext): bigint => BigInt(c.amount) - BigInt(c.releasedAmount);
 
+// Tags: `settling` = a settlement command is in flight (API ?wait=settled); `holds_funds` = the escrow account
+// holds amount − releasedAmount (ledger invariants, verification).
 export const milestoneMachineV1 = setup({
   types: {
     context: {} as MilestoneContext,
@@ -212,6 +214,7 @@ export const milestoneMachineV1 = setup({
       },
     },
     in_progress: {
+      tags: ['holds_funds'],
       on: {
         RELEASE: {
           guard: and(['actorMaySend', 'releaseWithinRemaining']),
@@ -235,7 +238,7 @@ export const milestoneMachineV1 = setup({
     },
     // Settlement in flight: users can do nothing until the settlement worker reports back.
     releasing: {
-      tags: ['settling'],
+      tags: ['settling', 'holds_funds'],
       entry: {
         type: 'requestSettlement',
         params: ({ context }) => ({ kind: 'release' as const, amount: context.pendingRelease ?? '0' }),
@@ -272,7 +275,7 @@ export const milestoneMachineV1 = setup({
       },
     },
     cancelling: {
-      tags: ['settling'],
+      tags: ['settling', 'holds_funds'],
       entry: {
         type: 'requestSettlement',
         params: ({ context }) => ({ kind: 'cancel' as const, amount: remainingOf(context).toString() }),

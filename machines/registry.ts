@@ -1,9 +1,11 @@
 import type { MachineDefinition } from './definition.js';
 import { milestoneV1 } from './milestone.v1.js';
+import { milestoneV2 } from './milestone.v2.js';
 import { projectV1 } from './project.v1.js';
+import { projectV2 } from './project.v2.js';
 
 // Every version ever released stays here: an instance keeps the rules it started with (DESIGN.md "versioned").
-const all: readonly MachineDefinition[] = [projectV1, milestoneV1];
+const all: readonly MachineDefinition[] = [projectV1, projectV2, milestoneV1, milestoneV2];
 
 export type MachineName = 'project' | 'milestone';
 
@@ -11,8 +13,9 @@ export function machineVersions(name: string): MachineDefinition[] {
   return all.filter((d) => d.name === name).sort((a, b) => a.version - b.version);
 }
 
-/** The version new instances start on. */
-export function currentMachine(name: MachineName): MachineDefinition {
+/** The version new instances start on: the latest, unless configuration pins an older one (staged rollout). */
+export function currentMachine(name: MachineName, pinnedVersion?: number): MachineDefinition {
+  if (pinnedVersion !== undefined) return pinnedMachine(name, pinnedVersion);
   const versions = machineVersions(name);
   const latest = versions[versions.length - 1];
   if (!latest) throw new Error(`no machine registered under ${name}`);

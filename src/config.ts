@@ -1,7 +1,12 @@
 import { z } from 'zod';
+import { UrlPolicy } from './webhooks/url-policy.js';
 
 // Every limit and duration is named here with its unit (STYLE §4) and validated at start,
 // so a typo in the environment stops the process with a clear message instead of a late surprise.
+const DAY_MS = 24 * 60 * 60 * 1000;
+// setTimeout-style delays above 2^31-1 ms overflow; BullMQ delays are fine, but keep durations sane (≤ 5 years).
+const MAX_DURATION_MS = 5 * 365 * DAY_MS;
+
 const schema = z.object({
   DATABASE_URL: z.string().url().default('postgres://root@127.0.0.1:5432/escrow'),
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
@@ -28,7 +33,55 @@ const schema = z.object({
   JOBS_KEEP_FAILED: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
   // Platform fee on releases, in basis points of the released amount; 0 = off (DESIGN.md default).
   PLATFORM_FEE_BPS: z.coerce.number().int().min(0).max(10_000).default(0),
+  // Dispute and project deadlines (DESIGN.md defaults). Each instance records the values it started with.
+  DISPUTE_FREELANCER_RESPONSE_MS: z.coerce.number().int().min(1).max(MAX_DURATION_MS).default(4 * DAY_MS),
+  DISPUTE_EMPLOYER_RESPONSE_MS: z.coerce.number().int().min(1).max(MAX_DURATION_MS).default(14 * DAY_MS),
+  ARBITRATION_FEE_WINDOW_MS: z.coerce.number().int().min(1).max(MAX_DURATION_MS).default(7 * DAY_MS),
+  FEEDBACK_WINDOW_MS: z.coerce.number().int().min(1).max(MAX_DURATION_MS).default(90 * DAY_MS),
+  PROJECT_CANCEL_REQUEST_MS: z.coerce.number().int().min(1).max(MAX_DURATION_MS).default(28 * DAY_MS),
+  // Arbitration fee each party pays, in minor units: the default, and per-currency overrides "USD:500,JPY:700".
+  ARBITRATION_FEE_DEFAULT: z.string().regex(/^(0|[1-9][0-9]{0,17})$/).default('500'),
+  ARBITRATION_FEES: z
+    .string()
+    .regex(/^([A-Z]{3}:(0|[1-9][0-9]{0,17})(,[A-Z]{3}:(0|[1-9][0-9]{0,17}))*)?$/, 'must look like USD:500,EUR:450')
+    .default(''),
+  // Armed timers due longer than the grace whose job is gone (Redis restarted empty) are re-enqueued, as are
+  // relayed outbox rows left unprocessed that long.
+  SWEEP_INTERVAL_MS: z.coerce.number().int().min(10).max(3_600_000).default(5_000),
+  SWEEP_GRACE_MS: z.coerce.number().int().min(0).max(3_600_000).default(10_000),
+  SWEEP_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
+  TIMER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
+  // Staged rollout: the machine version new instances start on, e.g. "milestone:1" (default: the latest).
+  NEW_INSTANCE_VERSIONS: z.string().regex(/^((project|milestone):[1-9][0-9]*(,(project|milestone):[1-9][0-9]*)*)?$/).default(''),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  // Replay and verification (issue #5): the longest history one replay reads into memory, and the page sizes
+  // bulk verification streams instances and history in, so its memory stays flat in the instance count.
+  REPLAY_MAX_EVENTS: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+  VERIFY_BATCH_SIZE: z.coerce.number().int().min(1).max(100_000).default(1_000),
+  VERIFY_HISTORY_BATCH_EVENTS: z.coerce.number().int().min(1).max(1_000_000).default(20_000),
+  VERIFY_MAX_REPORTED: z.coerce.number().int().min(0).max(1_000_000).default(100),
+  VERIFY_PROGRESS_INTERVAL_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
+  CONSOLE_SEARCH_LIMIT: z.coerce.number().int().min(1).max(1_000).default(50),
+  // Webhooks (README "Webhooks"). Every attempt waits at most WEBHOOK_TIMEOUT_MS; failures back off
+  // exponentially from WEBHOOK_BACKOFF_BASE_MS up to WEBHOOK_BACKOFF_MAX_MS, and a delivery is dead after
+  // WEBHOOK_MAX_ATTEMPTS attempts. Only URLs whose host is on WEBHOOK_ALLOWED_HOSTS are accepted (no SSRF).
+  WEBHOOK_ALLOWED_HOSTS: z.string().default('127.0.0.0/8,::1/128,localhost'),
+  WEBHOOK_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
+  WEBHOOK_BACKOFF_BASE_MS: z.coerce.number().int().min(1).max(3_600_000).default(1_000),
+  WEBHOOK_BACKOFF_MAX_MS: z.coerce.number().int().min(1).max(86_400_000).default(3_600_000),
+  WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(10).max(120_000).default(10_000),
+  WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+  WEBHOOK_FANOUT_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
+  WEBHOOK_POLL_MS: z.coerce.number().int().min(10).max(600_000).default(1_000),
+  WEBHOOK_URL_MAX_CHARS: z.coerce.number().int().min(16).max(8_192).default(2_048),
+  WEBHOOK_EVENTS_MAX: z.coerce.number().int().min(1).max(1_000).default(50),
+  WEBHOOK_SECRET_MAX_CHARS: z.coerce.number().int().min(16).max(4_096).default(512),
+  // 64 hex characters (32 bytes) to encrypt stored webhook secrets with AES-256-GCM; empty stores them as given.
+  WEBHOOK_SECRET_KEY: z.union([z.literal(''), z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters')]).default(''),
+  // An inbound X-Request-Id longer than this (or with odd characters) is replaced by a generated one.
+  REQUEST_ID_MAX_CHARS: z.coerce.number().int().min(8).max(1_000).default(128),
+  // Lifetime of the login cookie that lets a browser open /admin/queues and /docs.
+  OPS_COOKIE_MAX_AGE_S: z.coerce.number().int().min(60).max(7 * 86_400).default(8 * 3_600),
 });
 
 export type Config = z.infer<typeof schema> & { queuePrefix: string; databaseName: string };
@@ -47,6 +100,14 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (cfg.LIST_LIMIT_DEFAULT > cfg.LIST_LIMIT_MAX) {
     throw new ConfigError('Invalid configuration:\n  LIST_LIMIT_DEFAULT: must not exceed LIST_LIMIT_MAX');
+  }
+  if (cfg.WEBHOOK_BACKOFF_BASE_MS > cfg.WEBHOOK_BACKOFF_MAX_MS) {
+    throw new ConfigError('Invalid configuration:\n  WEBHOOK_BACKOFF_BASE_MS: must not exceed WEBHOOK_BACKOFF_MAX_MS');
+  }
+  try {
+    new UrlPolicy(cfg.WEBHOOK_ALLOWED_HOSTS);
+  } catch (error) {
+    throw new ConfigError(`Invalid configuration:\n  ${(error as Error).message}`);
   }
   const databaseName = decodeURIComponent(new URL(cfg.DATABASE_URL).pathname.replace(/^\//, '')) || 'postgres';
   return { ...cfg, databaseName, queuePrefix: cfg.QUEUE_PREFIX || `escrow:${databaseName}` };

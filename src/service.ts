@@ -1,13 +1,18 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import { createQueues, producerConnection } from '../workers/queues.js';
 import { WorkerPool } from '../workers/worker-pool.js';
 import { createApp } from './api/app.js';
 import { ChangeFeed } from './api/change-feed.js';
 import type { Config } from './config.js';
 import { createDb, type Db } from './db/knex.js';
 import { ensureDatabase, migrateLatest } from './db/migrate.js';
+import { instanceRulesFrom } from './engine/instance-rules.js';
 import type { Logger } from './logger.js';
+import { Metrics } from './metrics/metrics.js';
+import { registerStateGauges } from './metrics/state-gauges.js';
 
 export interface ServiceOptions {
   api: boolean;
@@ -27,10 +32,12 @@ export async function startService(config: Config, log: Logger, options: Service
   await ensureDatabase(config.DATABASE_URL);
   const db = createDb(config.DATABASE_URL, config.DB_POOL_MAX, log);
   await migrateLatest(db);
+  // One metrics registry per service; in `all` mode /metrics also shows what this process's workers did.
+  const metrics = new Metrics();
 
   let workers: WorkerPool | null = null;
   if (options.workers) {
-    workers = new WorkerPool(db, config, log);
+    workers = new WorkerPool(db, config, log, metrics);
     await workers.start();
   }
 
@@ -38,12 +45,19 @@ export async function startService(config: Config, log: Logger, options: Service
   let changes: ChangeFeed | null = null;
   let redis: Redis | null = null;
   let url: string | null = null;
+  let dashboardRedis: Redis | null = null;
+  let dashboardQueues: Queue[] = [];
   if (options.api) {
     changes = new ChangeFeed(config.DATABASE_URL, config.RELAY_POLL_MS, log);
     await changes.start();
     redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false });
     redis.on('error', (error) => log.debug({ err: error }, 'readiness redis connection error'));
-    const app = createApp({ db, config, log, changes, redis });
+    // Queue handles for the dashboard and the queue-depth gauges; fail-fast, so a Redis outage never stalls a scrape.
+    dashboardRedis = producerConnection(config);
+    dashboardRedis.on('error', (error) => log.debug({ err: error }, 'dashboard redis connection error'));
+    dashboardQueues = Object.values(createQueues(config, dashboardRedis));
+    registerStateGauges(metrics, db, dashboardQueues, log);
+    const app = createApp({ db, config, log, changes, redis, rules: instanceRulesFrom(config) }, { metrics, queues: dashboardQueues });
     server = await new Promise<Server>((resolve, reject) => {
       const s = app.listen(config.PORT, config.HOST, (error?: Error) => (error ? reject(error) : resolve(s)));
     });
@@ -60,12 +74,20 @@ export async function startService(config: Config, log: Logger, options: Service
       if (server) {
         const s = server;
         await new Promise<void>((resolve) => {
-          s.close(() => resolve());
+          // Keep-alive connections become idle only after their in-flight request is answered; close each as
+          // it does, so close() resolves once every accepted request has its response.
+          const sweep = setInterval(() => s.closeIdleConnections(), 50);
+          s.close(() => {
+            clearInterval(sweep);
+            resolve();
+          });
           s.closeIdleConnections();
         });
       }
       await workers?.stop();
       await changes?.stop();
+      await Promise.all(dashboardQueues.map((q) => q.close().catch(() => undefined)));
+      if (dashboardRedis) await dashboardRedis.quit().catch(() => dashboardRedis?.disconnect());
       if (redis) await redis.quit().catch(() => redis?.disconnect());
       await db.destroy();
     },

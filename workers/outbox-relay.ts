@@ -5,7 +5,8 @@ import type { Db } from '../src/db/knex.js';
 import { inTransaction } from '../src/db/transaction.js';
 import { OUTBOX_CHANNEL, type OutboxTopic } from '../src/engine/effects.js';
 import type { Logger } from '../src/logger.js';
-import { outboxJobId } from './queues.js';
+import { OUTBOX_TOPICS, outboxJobId, type QueueKey } from './queues.js';
+import { relayTimers } from './timer-relay.js';
 
 interface OutboxRow {
   id: bigint;
@@ -14,7 +15,7 @@ interface OutboxRow {
 }
 
 /**
- * Moves committed outbox rows into BullMQ. Woken by LISTEN/NOTIFY, with a polling fallback for missed
+ * Moves committed outbox rows (and newly armed timers, see timer-relay.ts) into BullMQ. Woken by LISTEN/NOTIFY, with a polling fallback for missed
  * notifications (listener reconnecting, another process's rows). The job id names the outbox row, so sending a
  * row twice (crash between add and commit) adds nothing while the job is still kept, and the worker's
  * processed_at check covers the rest.
@@ -25,19 +26,16 @@ export class OutboxRelay {
   private draining: Promise<void> | null = null;
   private again = false;
   private stopped = false;
-  private deploymentId = '';
 
   constructor(
     private readonly db: Db,
-    private readonly queues: Record<OutboxTopic, Queue>,
+    private readonly queues: Record<QueueKey, Queue>,
+    private readonly deploymentId: string,
     private readonly config: Config,
     private readonly log: Logger,
   ) {}
 
   async start(): Promise<void> {
-    const deployment = await this.db('deployment').first('id');
-    if (!deployment) throw new Error('deployment row missing: the database was not migrated');
-    this.deploymentId = deployment.id as string;
     await this.listen();
     this.timer = setInterval(() => this.wake(), this.config.RELAY_POLL_MS);
     this.wake();
@@ -81,15 +79,16 @@ export class OutboxRelay {
         .forUpdate()
         .skipLocked()
         .select('id', 'topic', 'instance_id');
-      if (rows.length === 0) return 0;
-      for (const topic of Object.keys(this.queues) as OutboxTopic[]) {
+      const timers = await relayTimers(trx, this.queues.timer, this.deploymentId, this.config.RELAY_BATCH_SIZE);
+      if (rows.length === 0) return timers;
+      for (const topic of OUTBOX_TOPICS) {
         const jobs = rows
           .filter((r) => r.topic === topic)
           .map((r) => ({ name: topic, data: { outboxId: r.id.toString() }, opts: { jobId: outboxJobId(this.deploymentId, r.id) } }));
         if (jobs.length > 0) await this.queues[topic].addBulk(jobs);
       }
       await trx('outbox').whereIn('id', rows.map((r) => r.id.toString())).update({ relayed_at: trx.fn.now() });
-      return rows.length;
+      return Math.max(rows.length, timers);
     });
   }
 

@@ -3,10 +3,14 @@ import { Redis } from 'ioredis';
 import type { Config } from '../src/config.js';
 import type { OutboxTopic } from '../src/engine/effects.js';
 
-export const QUEUE_NAMES: Record<OutboxTopic, string> = {
+/** One queue per outbox topic, plus `timer` for armed timers (delayed jobs). */
+export type QueueKey = OutboxTopic | 'timer';
+
+export const QUEUE_NAMES: Record<QueueKey, string> = {
   settlement: 'settlement',
   notification: 'notifications',
   transition: 'webhooks',
+  timer: 'timers',
 };
 
 /** Workers need blocking commands that wait across reconnects (BullMQ: maxRetriesPerRequest null). */
@@ -32,12 +36,13 @@ export function jobOptions(config: Config): JobsOptions {
   };
 }
 
-export function createQueues(config: Config, connection: Redis): Record<OutboxTopic, Queue> {
+export function createQueues(config: Config, connection: Redis): Record<QueueKey, Queue> {
   const make = (name: string) => new Queue(name, { connection, prefix: config.queuePrefix, defaultJobOptions: jobOptions(config) });
   return {
     settlement: make(QUEUE_NAMES.settlement),
     notification: make(QUEUE_NAMES.notification),
     transition: make(QUEUE_NAMES.transition),
+    timer: make(QUEUE_NAMES.timer),
   };
 }
 
@@ -48,3 +53,9 @@ export function createQueues(config: Config, connection: Redis): Record<OutboxTo
 export function outboxJobId(deploymentId: string, outboxId: bigint | string): string {
   return `${deploymentId}-outbox-${outboxId}`;
 }
+
+export function timerJobId(deploymentId: string, timerId: bigint | string): string {
+  return `${deploymentId}-timer-${timerId}`;
+}
+
+export const OUTBOX_TOPICS: readonly OutboxTopic[] = ['settlement', 'notification', 'transition'];

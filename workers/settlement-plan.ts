@@ -1,11 +1,10 @@
-import type { MilestoneContext, SettlementKind } from '../machines/milestone.v1.js';
-import { availableAccount, escrowAccount, feesAccount, type AccountSpec } from '../src/ledger/accounts.js';
+import type { MilestoneContext } from '../machines/milestone.v1.js';
+import type { SettlementCommandV2 } from '../machines/milestone.v2.js';
+import type { PartyRole } from '../machines/roles.js';
+import { availableAccount, escrowAccount, feeHoldAccount, feesAccount, type AccountSpec } from '../src/ledger/accounts.js';
 
-export interface SettlementCommand {
-  kind: SettlementKind;
-  /** Decimal string of minor units, decided by the machine when it entered the settlement state. */
-  amount: string;
-}
+/** A settlement command as the machine emitted it (decimal strings, decided when it entered the settling state). */
+export type SettlementCommand = SettlementCommandV2;
 
 export interface Leg {
   debit: AccountSpec;
@@ -14,33 +13,55 @@ export interface Leg {
   kind: string;
 }
 
+/** Integer division rounds the platform fee down: the platform never takes more than its rate. */
+const platformFee = (amount: bigint, feeBps: number): bigint => (amount * BigInt(feeBps)) / 10_000n;
+
 /**
  * The ledger legs of one settlement command (DESIGN.md "Ledger"): fund = available(employer) → escrow;
  * release = escrow → available(freelancer) minus the platform fee, which goes to fees; cancel = escrow →
- * available(employer). Zero-amount legs are left out: a transfer always moves something.
+ * available(employer); a dispute split = both, plus each paid arbitration fee refunded to its payer or kept
+ * by the platform. Zero-amount legs are left out: a transfer always moves something.
  */
 export function settlementLegs(command: SettlementCommand, milestone: MilestoneContext, feeBps: number): Leg[] {
-  const amount = BigInt(command.amount);
   const escrow = escrowAccount(milestone.id, milestone.employerId, milestone.currency);
   const employer = availableAccount(milestone.employerId, milestone.currency);
   const freelancer = availableAccount(milestone.freelancerId, milestone.currency);
+  const fees = feesAccount(milestone.currency);
+  const payout = (amount: bigint): Leg[] => {
+    const fee = platformFee(amount, feeBps);
+    return [
+      { debit: escrow, credit: freelancer, amount: amount - fee, kind: 'release' },
+      { debit: escrow, credit: fees, amount: fee, kind: 'platform_fee' },
+    ];
+  };
   let legs: Leg[];
   switch (command.kind) {
     case 'fund':
-      legs = [{ debit: employer, credit: escrow, amount, kind: 'fund' }];
+      legs = [{ debit: employer, credit: escrow, amount: BigInt(command.amount), kind: 'fund' }];
       break;
-    case 'release': {
-      // Integer division rounds the fee down: the platform never takes more than its rate.
-      const fee = (amount * BigInt(feeBps)) / 10_000n;
+    case 'release':
+      legs = payout(BigInt(command.amount));
+      break;
+    case 'cancel':
+      legs = [{ debit: escrow, credit: employer, amount: BigInt(command.amount), kind: 'refund' }];
+      break;
+    case 'split': {
+      const fee = BigInt(command.arbitrationFee);
+      const hold = (role: PartyRole) =>
+        feeHoldAccount(milestone.id, role, role === 'employer' ? milestone.employerId : milestone.freelancerId, milestone.currency);
       legs = [
-        { debit: escrow, credit: freelancer, amount: amount - fee, kind: 'release' },
-        { debit: escrow, credit: feesAccount(milestone.currency), amount: fee, kind: 'platform_fee' },
+        ...payout(BigInt(command.amountToFreelancer)),
+        { debit: escrow, credit: employer, amount: BigInt(command.amountToEmployer), kind: 'refund' },
+        ...command.feeRefunds.map((role) => ({
+          debit: hold(role),
+          credit: role === 'employer' ? employer : freelancer,
+          amount: fee,
+          kind: 'arbitration_fee_refund',
+        })),
+        ...command.feeForfeits.map((role) => ({ debit: hold(role), credit: fees, amount: fee, kind: 'arbitration_fee_forfeit' })),
       ];
       break;
     }
-    case 'cancel':
-      legs = [{ debit: escrow, credit: employer, amount, kind: 'refund' }];
-      break;
   }
   return legs.filter((leg) => leg.amount > 0n);
 }

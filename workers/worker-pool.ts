@@ -3,22 +3,37 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../src/config.js';
 import type { Db } from '../src/db/knex.js';
 import type { Logger } from '../src/logger.js';
+import type { Metrics } from '../src/metrics/metrics.js';
 import { deliverNotification } from './notifications.js';
 import { createQueues, producerConnection, QUEUE_NAMES, workerConnection } from './queues.js';
 import { OutboxRelay } from './outbox-relay.js';
 import { settle } from './settlement.js';
+import { Sweeper } from './sweeper.js';
+import { fireTimer } from './timers.js';
+import { WebhookDispatcher } from './webhook-dispatcher.js';
+import { fanOutTransition } from './webhook-fanout.js';
 
-/** The background side of the service: the outbox relay and the BullMQ workers that consume it. */
+/** Names this database's life in job ids (see the deployment table in the core migration). */
+async function deploymentIdOf(db: Db): Promise<string> {
+  const row = await db('deployment').first('id');
+  if (!row) throw new Error('deployment row missing: the database was not migrated');
+  return row.id as string;
+}
+
+/** The background side of the service: the relay, the BullMQ workers that consume it, and the sweeper. */
 export class WorkerPool {
   private readonly connections: Redis[] = [];
   private readonly workers: Worker[] = [];
   private queues: Queue[] = [];
   private relay: OutboxRelay | null = null;
+  private sweeper: Sweeper | null = null;
+  private dispatcher: WebhookDispatcher | null = null;
 
   constructor(
     private readonly db: Db,
     private readonly config: Config,
     private readonly log: Logger,
+    private readonly metrics: Metrics | null = null,
   ) {}
 
   async start(): Promise<void> {
@@ -30,7 +45,14 @@ export class WorkerPool {
     const options = { connection: consumer, prefix: this.config.queuePrefix };
     const settlement = new Worker(
       QUEUE_NAMES.settlement,
-      async (job) => settle(this.db, this.config, this.log, String(job.data.outboxId)),
+      async (job) => {
+        const outcome = await settle(this.db, this.config, this.log, String(job.data.outboxId));
+        // The engine has no metrics hook yet, so the system events a settlement applies are counted here.
+        if (outcome === 'settled' || outcome === 'failed') {
+          this.metrics?.events.inc({ machine: 'milestone', type: outcome === 'settled' ? 'SETTLED' : 'SETTLEMENT_FAILED', result: 'applied' });
+        }
+        return outcome;
+      },
       { ...options, concurrency: this.config.SETTLEMENT_CONCURRENCY },
     );
     const notifications = new Worker(
@@ -38,21 +60,46 @@ export class WorkerPool {
       async (job) => deliverNotification(this.db, this.log, String(job.data.outboxId)),
       { ...options, concurrency: this.config.NOTIFICATION_CONCURRENCY },
     );
-    for (const w of [settlement, notifications]) {
+    const timers = new Worker(QUEUE_NAMES.timer, async (job) => fireTimer(this.db, this.log, String(job.data.timerId)), {
+      ...options,
+      concurrency: this.config.TIMER_CONCURRENCY,
+    });
+    // Webhooks: the queue's jobs fan each applied event out into delivery rows; the dispatcher sends them.
+    const dispatcher = new WebhookDispatcher(this.db, this.config, this.log, this.metrics);
+    this.dispatcher = dispatcher;
+    const webhookFanOut = new Worker(
+      QUEUE_NAMES.transition,
+      async (job) => {
+        const created = await fanOutTransition(this.db, this.config, this.log, String(job.data.outboxId));
+        if (created > 0) {
+          this.metrics?.webhookDeliveriesCreated.inc(created);
+          dispatcher.wake();
+        }
+      },
+      { ...options, concurrency: this.config.WEBHOOK_FANOUT_CONCURRENCY },
+    );
+    for (const w of [settlement, notifications, timers, webhookFanOut]) {
       w.on('failed', (job, error) => this.log.error({ err: error, jobId: job?.id, queue: w.name }, 'job failed'));
       w.on('error', (error) => this.log.warn({ err: error, queue: w.name }, 'worker error'));
       this.workers.push(w);
     }
     const queues = createQueues(this.config, producer);
     this.queues = Object.values(queues);
-    this.relay = new OutboxRelay(this.db, queues, this.config, this.log);
+    const deploymentId = await deploymentIdOf(this.db);
+    this.relay = new OutboxRelay(this.db, queues, deploymentId, this.config, this.log);
     await this.relay.start();
+    this.sweeper = new Sweeper(this.db, queues, deploymentId, this.config, this.log);
+    this.sweeper.start();
+    dispatcher.start();
   }
 
   /** Stops taking new jobs, lets in-flight ones finish, then closes Redis connections (STYLE §16). */
   async stop(): Promise<void> {
+    await this.sweeper?.stop();
     await this.relay?.stop();
     await Promise.all(this.workers.map((w) => w.close()));
+    // After the fan-out worker: no new deliveries appear; attempts in flight finish and are recorded.
+    await this.dispatcher?.stop();
     await Promise.all(this.queues.map((q) => q.close()));
     await Promise.all(this.connections.map((c) => c.quit().catch(() => c.disconnect())));
   }

@@ -33,3 +33,8 @@ export function authedClient(req: Request): ApiClient {
   if (!req.client) throw new Error('route reached without authentication');
   return req.client;
 }
+
+/** Whether the caller may act as support staff (RULE): the engine grants the role only to non-parties. */
+export function hasSupportScope(req: Request): boolean {
+  return req.client?.scopes.includes('support') ?? false;
+}

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import type { Db } from '../db/knex.js';
+import type { InstanceRules } from '../engine/instance-rules.js';
 import type { Logger } from '../logger.js';
 import type { ChangeFeed } from './change-feed.js';
 
@@ -10,6 +11,8 @@ export interface ApiDeps {
   config: Config;
   log: Logger;
   changes: ChangeFeed;
+  /** Deadlines, fees and versions that new instances record. */
+  rules: InstanceRules;
   /** A fail-fast connection used only to report Redis health. */
   redis: Redis;
 }

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { MilestoneContext } from '../../machines/milestone.v1.js';
+import type { MilestoneContextV2 } from '../../machines/milestone.v2.js';
 import type { ProjectContext } from '../../machines/project.v1.js';
 import { pinnedMachine } from '../../machines/registry.js';
 import type { InstanceRow } from '../engine/instance-row.js';
@@ -56,13 +57,22 @@ export function milestoneView(row: InstanceRow) {
     flags: { releaseRequested: c.releaseRequested, cancelRequested: c.cancelRequested },
     cancelReason: c.cancelReason,
     lastSettlementFailure: c.lastSettlementFailure,
-    dispute: null,
+    dispute: disputeView(row),
     seq,
     machine,
     allowedEvents: allowed,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
   };
+}
+
+/** The dispute as support and the parties see it: the stage (sub-state) beside what the machine recorded. */
+function disputeView(row: InstanceRow) {
+  const dispute = (row.snapshot.context as Partial<MilestoneContextV2>).dispute ?? null;
+  if (!dispute) return null;
+  const value = row.snapshot.value;
+  const stage = typeof value === 'object' && value !== null && 'disputed' in value ? (value as { disputed: string }).disputed : null;
+  return { stage, ...dispute };
 }
 
 interface HistoryRow {

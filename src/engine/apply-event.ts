@@ -25,6 +25,8 @@ export interface ApplyOptions {
    * schemas, and never able to act as the system. `system` only for the engine's and workers' own events.
    */
   origin?: 'client' | 'system';
+  /** The client's token holds the support scope: a non-party actor then acts as support staff. */
+  supportScope?: boolean;
 }
 
 export interface Applied {
@@ -74,7 +76,8 @@ export async function applyEvent(
     const parsed = payloadSchema.safeParse(fields);
     if (!parsed.success) throw new InvalidRequestError(`Invalid ${event.type} payload.`, { issues: zodIssues(parsed.error) });
   }
-  const machineEvent = origin === 'system' ? { ...event, system: true as const } : event;
+  const machineEvent =
+    origin === 'system' ? { ...event, system: true as const } : options.supportScope ? { ...event, support: true as const } : event;
 
   const role = roleOf(snapshot.context as Parties, machineEvent);
   const allowedRoles = def.roles[event.type] ?? [];

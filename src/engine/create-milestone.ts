@@ -9,6 +9,7 @@ import { applyEvent, type Applied } from './apply-event.js';
 import { lockInstance, topLevelState, type InstanceRow } from './instance-row.js';
 import { newId } from './new-id.js';
 import type { Created } from './create-project.js';
+import { inputWithRules, type InstanceRules } from './instance-rules.js';
 import { allowedEvents, handledEvents, persistSnapshot, restoreSnapshot } from './snapshot.js';
 
 export interface CreateMilestoneRequest {
@@ -26,7 +27,12 @@ const projectEventFor = { CREATE: 'MILESTONE_OPENED', REQUEST: 'MILESTONE_REQUES
  * Creates a milestone of a project: the row is born in the machine's `draft` state and the CREATE or REQUEST
  * event is applied through the engine in the same transaction, so the creation is history entry 1.
  */
-export async function createMilestone(trx: Knex.Transaction, projectId: string, request: CreateMilestoneRequest): Promise<Created> {
+export async function createMilestone(
+  trx: Knex.Transaction,
+  projectId: string,
+  request: CreateMilestoneRequest,
+  rules: InstanceRules,
+): Promise<Created> {
   // Locking the project first serialises creation against project events such as COMPLETE.
   const project = await lockInstance(trx, projectId, 'project');
   const id = request.id ?? newId('ms');
@@ -46,14 +52,10 @@ export async function createMilestone(trx: Knex.Transaction, projectId: string, 
     });
   }
 
-  const def = currentMachine('milestone');
-  const input: MilestoneInput = {
-    id,
-    projectId,
-    employerId: parties.employerId,
-    freelancerId: parties.freelancerId,
-    currency: (projectSnapshot.context as { currency: string }).currency,
-  };
+  const def = currentMachine('milestone', rules.newInstanceVersion('milestone'));
+  const currency = (projectSnapshot.context as { currency: string }).currency;
+  const base: MilestoneInput = { id, projectId, employerId: parties.employerId, freelancerId: parties.freelancerId, currency };
+  const input = inputWithRules(def.version, base, { disputeRules: rules.disputeRulesFor(currency) });
   const persisted = persistSnapshot(initialTransition(def.machine, input)[0]);
   const inserted = await trx('instances')
     .insert({

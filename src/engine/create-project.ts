@@ -7,6 +7,7 @@ import { ConflictError } from '../errors/index.js';
 import { findInstance, topLevelState, type InstanceRow } from './instance-row.js';
 import { newId } from './new-id.js';
 import { persistSnapshot } from './snapshot.js';
+import { inputWithRules, type InstanceRules } from './instance-rules.js';
 
 export interface CreateProjectRequest {
   id?: string;
@@ -21,9 +22,10 @@ export interface Created {
   created: boolean;
 }
 
-export async function createProject(trx: Knex.Transaction, request: CreateProjectRequest): Promise<Created> {
-  const def = currentMachine('project');
-  const input: ProjectInput = { id: request.id ?? newId('prj'), employerId: request.employerId, title: request.title, currency: request.currency };
+export async function createProject(trx: Knex.Transaction, request: CreateProjectRequest, rules: InstanceRules): Promise<Created> {
+  const def = currentMachine('project', rules.newInstanceVersion('project'));
+  const base: ProjectInput = { id: request.id ?? newId('prj'), employerId: request.employerId, title: request.title, currency: request.currency };
+  const input = inputWithRules(def.version, base, { rules: rules.project });
   const [snapshot] = initialTransition(def.machine, input);
   const persisted = persistSnapshot(snapshot);
   // ON CONFLICT keeps two concurrent creates with one id from both succeeding; the loser compares bodies.
@@ -46,7 +48,9 @@ export async function createProject(trx: Knex.Transaction, request: CreateProjec
   if (row) return { row, created: true };
 
   const existing = await trx<InstanceRow>('instances').where({ id: input.id }).first();
-  if (existing?.machine === 'project' && isDeepStrictEqual(existing.input, { ...input })) {
+  // Compare what the client sent, not the recorded rules (configuration may have changed since).
+  const sent = (i: Record<string, unknown>) => ({ id: i.id, employerId: i.employerId, title: i.title, currency: i.currency });
+  if (existing?.machine === 'project' && isDeepStrictEqual(sent(existing.input), sent({ ...input }))) {
     return { row: await findInstance(trx, input.id, 'project'), created: false };
   }
   throw new ConflictError(`An instance with id ${input.id} already exists with a different body.`, { id: input.id });

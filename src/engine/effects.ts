@@ -1,7 +1,12 @@
 import type { Knex } from 'knex';
 import type { AnyMachineSnapshot } from 'xstate';
 import type { MachineName } from '../../machines/registry.js';
+import type { PartyRole } from '../../machines/roles.js';
 import type { EngineEvent } from './engine-event.js';
+import { holdArbitrationFee } from './hold-fee.js';
+import { armTimer, disarmTimer } from './timers.js';
+
+type MilestoneParties = Parameters<typeof holdArbitrationFee>[1];
 
 export const OUTBOX_CHANNEL = 'outbox';
 
@@ -61,6 +66,19 @@ export async function recordEffects(
         if (userId) outbox.push({ instance_id: instanceId, seq, topic: 'notification', payload: { userId, type: params.type } });
         break;
       }
+      case 'xstate.raise': {
+        const { event, id, delay } = params as { event: unknown; id?: string; delay?: number };
+        // An undelayed raise is handled inside transition() and never reaches us; a delayed one is a timer.
+        if (id === undefined || delay === undefined) throw new Error(`raise from ${instanceId} without id or delay`);
+        await armTimer(trx, instanceId, seq, id, event, delay);
+        break;
+      }
+      case 'xstate.cancel':
+        await disarmTimer(trx, instanceId, String(params.sendId));
+        break;
+      case 'holdArbitrationFee':
+        await holdArbitrationFee(trx, next.context as MilestoneParties, seq, params.payer as PartyRole, BigInt(String(params.amount)));
+        break;
       case 'informProject':
         if (!context.projectId) throw new Error(`informProject from ${instanceId} without a projectId`);
         derived.push({
@@ -71,11 +89,11 @@ export async function recordEffects(
         break;
       default:
         // Unknown named actions would silently lose an effect; that is a programmer error (STYLE §6).
-        if (!action.type.startsWith('xstate.')) throw new Error(`no effect handler for action ${action.type}`);
+        throw new Error(`no effect handler for action ${action.type}`);
     }
   }
   await trx('outbox').insert(outbox);
-  // NOTIFY is delivered at commit, so the relay wakes only for rows it can see.
+  // NOTIFY is delivered at commit, so the relay wakes only for rows (and armed timers) it can see.
   await trx.raw('SELECT pg_notify(?, ?)', [OUTBOX_CHANNEL, instanceId]);
   return derived;
 }

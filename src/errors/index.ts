@@ -2,6 +2,7 @@ export { ApiError } from './api-error.js';
 export { ConflictError } from './conflict-error.js';
 export { ForbiddenError } from './forbidden-error.js';
 export { GuardFailedError } from './guard-failed-error.js';
+export { HistoryTooLongError } from './history-too-long-error.js';
 export { IdempotencyKeyReuseError } from './idempotency-key-reuse-error.js';
 export { InvalidRequestError } from './invalid-request-error.js';
 export { InvalidTransitionError } from './invalid-transition-error.js';

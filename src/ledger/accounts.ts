@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 
-export type AccountKind = 'available' | 'escrow' | 'fees' | 'external';
+export type AccountKind = 'available' | 'escrow' | 'fee_hold' | 'fees' | 'external';
 
 export interface AccountSpec {
   id: string;
@@ -20,6 +20,11 @@ export function availableAccount(ownerId: string, currency: string): AccountSpec
 /** The escrow account of one milestone belongs to the employer who funded it (their `held` balance). */
 export function escrowAccount(milestoneId: string, employerId: string, currency: string): AccountSpec {
   return { id: `escrow:${currency}:${milestoneId}`, ownerId: employerId, currency, kind: 'escrow', milestoneId };
+}
+
+/** A party's arbitration fee held for one milestone's dispute, until the outcome refunds or forfeits it. */
+export function feeHoldAccount(milestoneId: string, payer: 'employer' | 'freelancer', payerId: string, currency: string): AccountSpec {
+  return { id: `fee-hold:${currency}:${milestoneId}:${payer}`, ownerId: payerId, currency, kind: 'fee_hold', milestoneId };
 }
 
 export function feesAccount(currency: string): AccountSpec {

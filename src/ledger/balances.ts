@@ -8,19 +8,19 @@ export interface Balance {
 }
 
 /**
- * An owner's balances per currency: `available` is their spendable account, `held` the escrow of
+ * An owner's balances per currency: `available` is their spendable account, `held` the escrow (and arbitration fee holds) of
  * milestones they funded that is not yet released or returned (API.md "Money").
  */
 export async function balancesOf(db: Knex | Knex.Transaction, ownerId: string): Promise<Balance[]> {
   const rows: { currency: string; available: string; held: string }[] = await db('accounts')
     .where({ owner_id: ownerId })
-    .whereIn('kind', ['available', 'escrow'])
+    .whereIn('kind', ['available', 'escrow', 'fee_hold'])
     .groupBy('currency')
     .orderBy('currency')
     .select(
       'currency',
       db.raw("coalesce(sum(balance) FILTER (WHERE kind = 'available'), 0)::text AS available"),
-      db.raw("coalesce(sum(balance) FILTER (WHERE kind = 'escrow'), 0)::text AS held"),
+      db.raw("coalesce(sum(balance) FILTER (WHERE kind IN ('escrow', 'fee_hold')), 0)::text AS held"),
     );
   return rows.map((r) => ({ currency: r.currency, available: formatMoney(BigInt(r.available)), held: formatMoney(BigInt(r.held)) }));
 }

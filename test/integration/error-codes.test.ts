@@ -214,10 +214,15 @@ describe('API.md error codes', () => {
       const projectBefore = await projectFacts(p.projectId);
       const money = await balances(p.employer, p.freelancer, other.employer);
 
-      const release = expectError(await http.post(`/v1/milestones/${milestoneId}/events`, { type: 'RELEASE', actor: other.employer }), 403, 'forbidden');
+      // A token without the support scope: an outsider then has no role at all. (With it, the outsider acts as
+      // support staff, which is refused too, with role 'support'.)
+      const writer = await svc.clientWith(['events:write', 'read']);
+      const release = expectError(await writer.post(`/v1/milestones/${milestoneId}/events`, { type: 'RELEASE', actor: other.employer }), 403, 'forbidden');
       expect(detail(release, 'role')).toBeNull();
-      const cancel = expectError(await http.post(`/v1/milestones/${milestoneId}/events`, { type: 'CANCEL', actor: other.freelancer }), 403, 'forbidden');
+      const cancel = expectError(await writer.post(`/v1/milestones/${milestoneId}/events`, { type: 'CANCEL', actor: other.freelancer }), 403, 'forbidden');
       expect(detail(cancel, 'role')).toBeNull();
+      const asSupport = expectError(await http.post(`/v1/milestones/${milestoneId}/events`, { type: 'RELEASE', actor: other.employer }), 403, 'forbidden');
+      expect(detail(asSupport, 'role')).toBe('support');
       expectError(await http.post(`/v1/projects/${p.projectId}/events`, { type: 'COMPLETE', actor: other.employer }), 403, 'forbidden');
 
       expect(await milestoneFacts(milestoneId)).toEqual(before);

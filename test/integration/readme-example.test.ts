@@ -73,6 +73,6 @@ describe('README worked example', () => {
     ]);
     const moved = history.body.items.flatMap((h: { transfers: { kind: string; amount: string }[] }) => h.transfers.map((t) => `${t.kind}:${t.amount}`));
     expect(moved).toEqual(['fund:50000', 'release:25000', 'refund:25000']);
-    expect(history.body.items[2]).toMatchObject({ actor: employer, payload: { amount: '25000' }, machineVersion: 1 });
+    expect(history.body.items[2]).toMatchObject({ actor: employer, payload: { amount: '25000' }, machineVersion: created.body.machine.version });
   });
 });

@@ -1,5 +1,8 @@
 import { expect } from 'vitest';
+import { pinnedMachine } from '../../machines/registry.js';
 import type { Db } from '../../src/db/knex.js';
+import type { PersistedSnapshot } from '../../src/engine/instance-row.js';
+import { restoreSnapshot } from '../../src/engine/snapshot.js';
 
 /**
  * DESIGN.md ledger invariants, checked against the database itself:
@@ -7,6 +10,12 @@ import type { Db } from '../../src/db/knex.js';
  * funded − released − returned, and equals what its state says is held; every transfer made by a
  * settlement belongs to exactly one history event.
  */
+/** The machine says, by its `holds_funds` tag, whether escrow should hold what remains of the milestone. */
+function holdsFunds(row: { version: number; snapshot: PersistedSnapshot }): boolean {
+  const def = pinnedMachine('milestone', row.version);
+  return restoreSnapshot(def, row.snapshot).hasTag('holds_funds');
+}
+
 export async function assertLedgerInvariants(db: Db): Promise<void> {
   const sums = await db('accounts').groupBy('currency').select('currency', db.raw('sum(balance)::text AS total'));
   for (const s of sums) expect(s.total, `ledger sum for ${s.currency}`).toBe('0');
@@ -20,7 +29,7 @@ export async function assertLedgerInvariants(db: Db): Promise<void> {
     .leftJoin('accounts as a', function () {
       this.on('a.milestone_id', 'i.id').andOnVal('a.kind', '=', 'escrow');
     })
-    .select('i.id', 'i.state', 'i.snapshot', 'a.id as account', db.raw(`
+    .select('i.id', 'i.state', 'i.version', 'i.snapshot', 'a.id as account', db.raw(`
       coalesce(a.balance, 0) AS balance,
       coalesce((SELECT sum(amount) FROM transfers WHERE credit_account_id = a.id), 0)::text AS credited,
       coalesce((SELECT sum(amount) FROM transfers WHERE debit_account_id = a.id), 0)::text AS debited`));
@@ -28,9 +37,20 @@ export async function assertLedgerInvariants(db: Db): Promise<void> {
     const balance = BigInt(m.balance);
     expect(BigInt(m.credited) - BigInt(m.debited), `escrow of ${m.id} = funded - released - returned`).toBe(balance);
     const c = m.snapshot.context as { amount: string; releasedAmount: string };
-    const holds = ['in_progress', 'releasing', 'cancelling'].includes(m.state);
-    const expected = holds ? BigInt(c.amount) - BigInt(c.releasedAmount) : 0n;
+    const expected = holdsFunds(m) ? BigInt(c.amount) - BigInt(c.releasedAmount) : 0n;
     expect(balance, `escrow of ${m.id} in state ${m.state}`).toBe(expected);
+  }
+
+  // Arbitration fee holds: a paid fee stays held until the dispute settles, then it is refunded or kept.
+  const holds = await db('accounts as a')
+    .where('a.kind', 'fee_hold')
+    .join('instances as i', 'i.id', 'a.milestone_id')
+    .select('a.id', 'a.balance', 'i.state', 'i.snapshot');
+  for (const h of holds) {
+    const dispute = h.snapshot.context.dispute as { feesPaid: string[] } | null;
+    const payer = String(h.id).split(':').pop() ?? '';
+    const held = h.state !== 'resolved' && dispute?.feesPaid.includes(payer) ? BigInt(h.snapshot.context.disputeRules.arbitrationFee) : 0n;
+    expect(h.balance, `fee hold ${h.id} in state ${h.state}`).toBe(held);
   }
 
   const orphans = await db('transfers as t')

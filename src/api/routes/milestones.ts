@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { requireScope } from '../auth.js';
+import { hasSupportScope, requireScope } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { applyEvent } from '../../engine/apply-event.js';
 import { findInstance, type InstanceRow } from '../../engine/instance-row.js';
@@ -44,7 +44,7 @@ export function milestoneRoutes({ db, config, changes }: ApiDeps): Router {
     const { type, actor, ...payload } = parseOrThrow(eventEnvelope, req.body, 'event');
     const expectedSeq = expectedSeqOf(req.get('if-match'));
     const reply = await runWrite(db, config, req, async (trx) => {
-      const { row } = await applyEvent(trx, 'milestone', idParam(req), { ...payload, type, actor }, { expectedSeq });
+      const { row } = await applyEvent(trx, 'milestone', idParam(req), { ...payload, type, actor }, { expectedSeq, supportScope: hasSupportScope(req) });
       return { status: 200, body: milestoneView(row) };
     });
     res.status(reply.status).json(reply.body);

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { requireScope } from '../auth.js';
+import { hasSupportScope, requireScope } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { applyEvent } from '../../engine/apply-event.js';
 import { createMilestone } from '../../engine/create-milestone.js';
@@ -9,13 +9,13 @@ import { runWrite } from '../idempotent.js';
 import { createMilestoneBody, createProjectBody, eventEnvelope, expectedSeqOf, idParam, pageQuery, parseOrThrow } from '../schemas.js';
 import { historyPage, milestoneView, projectView } from '../views.js';
 
-export function projectRoutes({ db, config }: ApiDeps): Router {
+export function projectRoutes({ db, config, rules }: ApiDeps): Router {
   const router = Router();
 
   router.post('/', requireScope('events:write'), async (req, res) => {
     const body = parseOrThrow(createProjectBody, req.body, 'project');
     const reply = await runWrite(db, config, req, async (trx) => {
-      const { row, created } = await createProject(trx, body);
+      const { row, created } = await createProject(trx, body, rules);
       return { status: created ? 201 : 200, body: projectView(row) };
     });
     res.status(reply.status).json(reply.body);
@@ -29,7 +29,7 @@ export function projectRoutes({ db, config }: ApiDeps): Router {
     const { type, actor, ...payload } = parseOrThrow(eventEnvelope, req.body, 'event');
     const expectedSeq = expectedSeqOf(req.get('if-match'));
     const reply = await runWrite(db, config, req, async (trx) => {
-      const { row } = await applyEvent(trx, 'project', idParam(req), { ...payload, type, actor }, { expectedSeq });
+      const { row } = await applyEvent(trx, 'project', idParam(req), { ...payload, type, actor }, { expectedSeq, supportScope: hasSupportScope(req) });
       return { status: 200, body: projectView(row) };
     });
     res.status(reply.status).json(reply.body);
@@ -44,7 +44,7 @@ export function projectRoutes({ db, config }: ApiDeps): Router {
   router.post('/:id/milestones', requireScope('events:write'), async (req, res) => {
     const body = parseOrThrow(createMilestoneBody, req.body, 'milestone');
     const reply = await runWrite(db, config, req, async (trx) => {
-      const { row, created } = await createMilestone(trx, idParam(req), body);
+      const { row, created } = await createMilestone(trx, idParam(req), body, rules);
       return { status: created ? 201 : 200, body: milestoneView(row) };
     });
     res.status(reply.status).json(reply.body);

@@ -1,0 +1,89 @@
+import { z } from 'zod';
+
+// Response shapes of API.md for /openapi.json. Request bodies are documented from the very schemas the routes
+// validate with (schemas.ts, machines' payloads, webhook-schemas.ts); responses are built by views.ts, which
+// has no schema of its own, so their documented shape lives here, beside nothing else.
+
+const money = z.string().regex(/^(0|[1-9][0-9]*)$/).describe('decimal string of minor units');
+const stateValue = z.union([z.string(), z.record(z.string(), z.unknown())]).describe('XState state value');
+const machineRef = z.object({ name: z.string(), version: z.number().int() });
+
+export const errorBody = z.object({
+  error: z.looseObject({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() }),
+});
+
+export const project = z.looseObject({
+  id: z.string(),
+  state: stateValue,
+  employerId: z.string(),
+  freelancerId: z.string().nullable(),
+  title: z.string(),
+  currency: z.string(),
+  seq: z.number().int(),
+  machine: machineRef,
+  allowedEvents: z.array(z.string()),
+  milestones: z.object({ pending: z.number().int(), releasedTotal: money }),
+  feedback: z.array(z.record(z.string(), z.unknown())),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+export const milestone = z.looseObject({
+  id: z.string(),
+  projectId: z.string(),
+  state: stateValue,
+  amount: money,
+  releasedAmount: money,
+  remainingAmount: money,
+  currency: z.string(),
+  description: z.string(),
+  employerId: z.string(),
+  freelancerId: z.string(),
+  flags: z.object({ releaseRequested: z.boolean(), cancelRequested: z.boolean() }),
+  dispute: z.record(z.string(), z.unknown()).nullable(),
+  seq: z.number().int(),
+  machine: machineRef,
+  allowedEvents: z.array(z.string()),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+});
+
+export const historyPage = z.object({
+  items: z.array(
+    z.looseObject({
+      seq: z.number().int(),
+      type: z.string(),
+      actor: z.string(),
+      payload: z.record(z.string(), z.unknown()),
+      from: stateValue,
+      to: stateValue,
+      at: z.string(),
+      machineVersion: z.number().int(),
+      transfers: z.array(z.looseObject({ id: z.string(), from: z.string(), to: z.string(), amount: money })),
+    }),
+  ),
+  nextCursor: z.string().nullable().optional(),
+});
+
+export const replay = z.looseObject({
+  steps: z.array(z.looseObject({ seq: z.number().int(), event: z.record(z.string(), z.unknown()), state: stateValue })),
+  final: z.looseObject({ state: stateValue, context: z.record(z.string(), z.unknown()) }),
+  matchesStored: z.boolean(),
+  firstDivergence: z.looseObject({ seq: z.number().int(), expected: z.unknown(), actual: z.unknown() }).nullable(),
+});
+
+export const account = z.object({
+  ownerId: z.string(),
+  balances: z.array(z.object({ currency: z.string(), available: money, held: money })),
+});
+
+export const depositReply = z.looseObject({ transferId: z.string(), currency: z.string(), balance: money });
+
+export const notificationsPage = z.object({
+  items: z.array(
+    z.object({ id: z.string(), type: z.string(), instanceId: z.string(), message: z.string(), createdAt: z.string(), readAt: z.string().nullable() }),
+  ),
+  nextCursor: z.string().nullable(),
+});
+
+export const readiness = z.looseObject({ ok: z.boolean(), checks: z.record(z.string(), z.string()) });

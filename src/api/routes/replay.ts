@@ -1,0 +1,40 @@
+import { Router, type NextFunction, type Request, type Response } from 'express';
+import { z } from 'zod';
+import { pinnedMachine } from '../../../machines/registry.js';
+import type { Scope } from '../../auth/tokens.js';
+import { ForbiddenError } from '../../errors/index.js';
+import { loadReplaySource } from '../../replay/load-replay-source.js';
+import { readConsistent } from '../../replay/read-consistent.js';
+import { replayInstance } from '../../replay/replay-instance.js';
+import { replayView } from '../../replay/replay-view.js';
+import type { ApiDeps } from '../deps.js';
+import { idParam, parseOrThrow } from '../schemas.js';
+
+/** API.md: replay is open to support staff and to read-only clients alike. */
+export function requireAnyScope(scopes: readonly Scope[]) {
+  return (req: Request, _res: Response, next: NextFunction): void => {
+    if (!scopes.some((s) => req.client?.scopes.includes(s))) {
+      throw new ForbiddenError(`This token needs one of the scopes ${scopes.join(', ')}.`, { requiredScopes: scopes });
+    }
+    next();
+  };
+}
+
+const replayQuery = z.object({ to: z.coerce.number().int().min(0).max(2 ** 31 - 1).optional() });
+
+/**
+ * `GET /v1/milestones/:id/replay?to=<seq>` and `GET /v1/projects/:id/replay?to=<seq>`: re-run the history
+ * through the pinned machine version(s) and compare with the stored snapshot. Reads only.
+ */
+export function replayRoutes({ db, config }: ApiDeps): Router {
+  const router = Router();
+  for (const [machine, prefix] of [['milestone', '/milestones'], ['project', '/projects']] as const) {
+    router.get(`${prefix}/:id/replay`, requireAnyScope(['support', 'read']), async (req, res) => {
+      const { to } = parseOrThrow(replayQuery, { to: req.query.to }, 'query');
+      const source = await readConsistent(db, (trx) => loadReplaySource(trx, machine, idParam(req), config.REPLAY_MAX_EVENTS));
+      const result = replayInstance(source, pinnedMachine, { toSeq: to, keepSteps: true });
+      res.json(replayView(source, result, to ?? null));
+    });
+  }
+  return router;
+}

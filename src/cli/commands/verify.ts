@@ -1,0 +1,71 @@
+import { InvalidArgumentError, type Command } from 'commander';
+import { countInstances } from '../../replay/instance-batches.js';
+import { barReporter, lineReporter, type ProgressReporter } from '../../replay/verify-progress.js';
+import { verifyInstances, type Mismatch } from '../../replay/verify-instances.js';
+import { withDb } from '../with-db.js';
+
+function parseSince(value: string): Date {
+  const date = new Date(value);
+  if (Number.isNaN(date.getTime())) throw new InvalidArgumentError('must be a date, e.g. 2026-01-31 or 2026-01-31T12:00:00Z');
+  return date;
+}
+
+function parseMachine(value: string): string {
+  if (value !== 'milestone' && value !== 'project') throw new InvalidArgumentError('must be milestone or project');
+  return value;
+}
+
+function formatMismatch(m: Mismatch): string {
+  return [`MISMATCH ${m.machine} ${m.id} (v${m.version}, seq ${m.seq})`, ...m.problems.map((p) => `  - ${p}`)].join('\n');
+}
+
+/**
+ * `cli verify [--machine milestone] [--since DATE]`: replays every instance and checks its snapshot and escrow.
+ * Mismatches go to stdout as they are found (the first VERIFY_MAX_REPORTED in full); progress goes to stderr,
+ * as a bar on a terminal and as plain lines otherwise. Exit status 1 when anything does not match.
+ */
+export function registerVerifyCommand(program: Command): void {
+  program
+    .command('verify')
+    .description('Replay every instance, compare with its stored snapshot and check escrow against the ledger')
+    .option('--machine <name>', 'only this machine (milestone or project)', parseMachine)
+    .option('--since <date>', 'only instances changed at or after this date', parseSince)
+    .option('--json', 'print one JSON summary line at the end instead of the text summary')
+    .action(async (opts: { machine?: string; since?: Date; json?: boolean }) => {
+      const summary = await withDb(async (db, config) => {
+        const filter = { machine: opts.machine, since: opts.since };
+        const total = await countInstances(db, filter);
+        const reporter: ProgressReporter = process.stderr.isTTY
+          ? barReporter(total, process.stderr)
+          : lineReporter(total, (line) => process.stderr.write(`${line}\n`), config.VERIFY_PROGRESS_INTERVAL_MS);
+        const listed: string[] = [];
+        let reported = 0;
+        const result = await verifyInstances(
+          db,
+          { ...filter, batchSize: config.VERIFY_BATCH_SIZE, historyBatchEvents: config.VERIFY_HISTORY_BATCH_EVENTS, maxEvents: config.REPLAY_MAX_EVENTS },
+          {
+            onProgress: (p) => reporter.update(p),
+            onMismatch: (m) => {
+              if (reported++ < config.VERIFY_MAX_REPORTED) listed.push(formatMismatch(m));
+            },
+          },
+        );
+        reporter.stop(result);
+        return { result, listed, maxReported: config.VERIFY_MAX_REPORTED };
+      });
+      const { result, listed, maxReported } = summary;
+      // Listed after the progress output ends, so a bar redrawing on stderr never splits a report line.
+      for (const text of listed) process.stdout.write(`${text}\n`);
+      if (result.mismatches > maxReported) process.stdout.write(`… and ${result.mismatches - maxReported} more mismatches\n`);
+      const rate = result.elapsedMs > 0 ? Math.round((result.events * 1000) / result.elapsedMs) : 0;
+      if (opts.json) {
+        process.stdout.write(`${JSON.stringify({ ...result, elapsedMs: Math.round(result.elapsedMs), eventsPerSecond: rate, ok: result.mismatches === 0 })}\n`);
+      } else {
+        process.stdout.write(
+          `verified ${result.instances} instances, ${result.events} events in ${(result.elapsedMs / 1000).toFixed(1)}s (${rate} events/s): ` +
+            `${result.mismatches === 0 ? 'all match' : `${result.mismatches} mismatch${result.mismatches === 1 ? '' : 'es'}`}\n`,
+        );
+      }
+      if (result.mismatches > 0) process.exitCode = 1;
+    });
+}

@@ -1,0 +1,46 @@
+import type { DisputeRules } from '../../machines/milestone.v2.js';
+import type { ProjectRules } from '../../machines/project.v2.js';
+import type { MachineName } from '../../machines/registry.js';
+import type { Config } from '../config.js';
+
+/**
+ * The configuration each new instance records in its context when created: deadlines and fees are data
+ * that an instance keeps for its whole life, so changing configuration never rewrites a running dispute.
+ */
+export interface InstanceRules {
+  project: ProjectRules;
+  disputeRulesFor(currency: string): DisputeRules;
+  /** Pinned version for new instances, if configuration stages a rollout. */
+  newInstanceVersion(machine: MachineName): number | undefined;
+}
+
+export function instanceRulesFrom(config: Config): InstanceRules {
+  const fees = new Map(
+    config.ARBITRATION_FEES.split(',')
+      .filter(Boolean)
+      .map((pair) => pair.split(':') as [string, string]),
+  );
+  const versions = new Map(
+    config.NEW_INSTANCE_VERSIONS.split(',')
+      .filter(Boolean)
+      .map((pair) => {
+        const [name, version] = pair.split(':') as [string, string];
+        return [name, Number(version)] as const;
+      }),
+  );
+  return {
+    project: { feedbackWindowMs: config.FEEDBACK_WINDOW_MS, cancelRequestMs: config.PROJECT_CANCEL_REQUEST_MS },
+    disputeRulesFor: (currency) => ({
+      freelancerResponseMs: config.DISPUTE_FREELANCER_RESPONSE_MS,
+      employerResponseMs: config.DISPUTE_EMPLOYER_RESPONSE_MS,
+      arbitrationFeeMs: config.ARBITRATION_FEE_WINDOW_MS,
+      arbitrationFee: fees.get(currency) ?? config.ARBITRATION_FEE_DEFAULT,
+    }),
+    newInstanceVersion: (machine) => versions.get(machine),
+  };
+}
+
+/** Version 1 machines predate recorded rules; from version 2 on, the input carries them. */
+export function inputWithRules<T extends object>(version: number, base: T, rules: object): T {
+  return version >= 2 ? { ...base, ...rules } : base;
+}

@@ -1,0 +1,165 @@
+import { initialTransition, transition, type AnyMachineSnapshot, type StateValue } from 'xstate';
+import type { MachineDefinition } from '../../machines/definition.js';
+import type { HistoryRecord } from './history-record.js';
+import { jsonDifference, jsonEqual } from './json-difference.js';
+import { MIGRATE, machineEventOf, migratePayloadOf, recordedEvent } from './machine-event.js';
+
+/** Everything replay needs about one instance, already read from the database. */
+export interface ReplaySource {
+  id: string;
+  machine: string;
+  /** `instances.input`: what the instance's first snapshot was built from (create-project / create-milestone). */
+  input: unknown;
+  /** The version the instance is pinned to now. */
+  version: number;
+  seq: number;
+  snapshot: { value: StateValue; context: Record<string, unknown> };
+  /** Ordered by seq. */
+  history: readonly HistoryRecord[];
+}
+
+export type MachineResolver = (name: string, version: number) => MachineDefinition;
+
+export interface ReplayOptions {
+  /** Stop the reported steps and `final` at this seq ("time travel"); the verdict still covers everything. */
+  toSeq?: number;
+  /** Collect every step (the API and console); bulk verification leaves it off to stay lean. */
+  keepSteps?: boolean;
+}
+
+export interface ReplayStep {
+  seq: number;
+  event: Record<string, unknown> & { type: string; actor: string };
+  role: string;
+  machineVersion: number;
+  state: StateValue;
+}
+
+export type DivergenceKind = 'gap' | 'state_before' | 'state_after' | 'refused' | 'machine_version' | 'error' | 'seq' | 'snapshot';
+
+/**
+ * Where replay and the stored record first disagree. `expected` is what the database recorded (history row or
+ * snapshot), `actual` what replaying the log through the machine produced.
+ */
+export interface Divergence {
+  seq: number;
+  kind: DivergenceKind;
+  message: string;
+  expected: unknown;
+  actual: unknown;
+  /** For snapshot differences: the first differing path, e.g. `context.releasedAmount`. */
+  path?: string;
+}
+
+export interface ReplayResult {
+  steps: ReplayStep[];
+  /** The replayed snapshot at `toSeq` (or at the end). */
+  final: { seq: number; state: StateValue; context: Record<string, unknown>; machineVersion: number };
+  /** Replayed final value + context deep-equal the stored snapshot (over the whole history, whatever `toSeq`). */
+  matchesStored: boolean;
+  firstDivergence: Divergence | null;
+  eventsReplayed: number;
+  /** The replayed end snapshot; lets callers ask it for tags without restoring the stored one. */
+  snapshot: AnyMachineSnapshot;
+  definition: MachineDefinition;
+}
+
+/** The version an instance was born on: its first history entry says so (a MIGRATE names where it came from). */
+export function startVersion(source: ReplaySource): number {
+  const first = source.history[0];
+  if (!first) return source.version;
+  return first.type === MIGRATE ? migratePayloadOf(first).fromVersion : first.machineVersion;
+}
+
+/**
+ * Re-runs an instance's history through its pinned machine version(s) from the initial snapshot, comparing
+ * every step with what the history recorded and the end with the stored snapshot. Pure: no I/O, no clock.
+ * A MIGRATE entry switches machines the way the migration did: the replayed value and context are resolved
+ * in the target version's machine. Corrupt data never throws out of here; it becomes a divergence.
+ */
+export function replayInstance(source: ReplaySource, resolve: MachineResolver, options: ReplayOptions = {}): ReplayResult {
+  const toSeq = options.toSeq ?? Number.POSITIVE_INFINITY;
+  let def = resolve(source.machine, startVersion(source));
+  let snapshot: AnyMachineSnapshot = initialTransition(def.machine, source.input)[0];
+  let divergence: Divergence | null = null;
+  const diverge = (d: Divergence): void => {
+    divergence ??= d;
+  };
+  const steps: ReplayStep[] = [];
+  let final: ReplayResult['final'] = { seq: 0, state: snapshot.value, context: snapshot.context, machineVersion: def.version };
+  let expectedSeq = 1;
+  let lastSeq = 0;
+  let eventsReplayed = 0;
+
+  for (const record of source.history) {
+    if (record.seq !== expectedSeq) {
+      diverge({ seq: record.seq, kind: 'gap', message: `History jumps from seq ${expectedSeq - 1} to ${record.seq}.`, expected: expectedSeq, actual: record.seq });
+    }
+    expectedSeq = record.seq + 1;
+    lastSeq = record.seq;
+    if (!jsonEqual(snapshot.value, record.fromState)) {
+      diverge({ seq: record.seq, kind: 'state_before', message: `Before seq ${record.seq} (${record.type}) the history says ${show(record.fromState)}, replay is in ${show(snapshot.value)}.`, expected: record.fromState, actual: snapshot.value });
+    }
+    try {
+      if (record.type === MIGRATE) {
+        const { fromVersion, toVersion } = migratePayloadOf(record);
+        if (fromVersion !== def.version) {
+          diverge({ seq: record.seq, kind: 'machine_version', message: `MIGRATE from version ${fromVersion}, but replay is on version ${def.version}.`, expected: fromVersion, actual: def.version });
+        }
+        def = resolve(source.machine, toVersion);
+        // Exactly what the migration does: keep value and context, let the target machine resolve them.
+        snapshot = def.machine.resolveState({ value: snapshot.value, context: snapshot.context });
+      } else {
+        if (record.machineVersion !== def.version) {
+          diverge({ seq: record.seq, kind: 'machine_version', message: `Seq ${record.seq} was applied by version ${record.machineVersion}, replay is on version ${def.version}.`, expected: record.machineVersion, actual: def.version });
+        }
+        const event = machineEventOf(record);
+        const next = transition(def.machine, snapshot, event)[0];
+        // transition() hands back the same snapshot object when no transition was taken; can() tells a refused
+        // event from an enabled one that changed nothing, and is only paid on that rare path.
+        if (next === snapshot && !snapshot.can(event)) {
+          diverge({ seq: record.seq, kind: 'refused', message: `The machine refuses ${record.type} in ${show(snapshot.value)} on replay.`, expected: record.toState, actual: snapshot.value });
+        }
+        snapshot = next;
+        eventsReplayed++;
+      }
+    } catch (error) {
+      diverge({ seq: record.seq, kind: 'error', message: `Replay failed at seq ${record.seq} (${record.type}): ${(error as Error).message}`, expected: record.toState, actual: snapshot.value });
+      break;
+    }
+    if (!jsonEqual(snapshot.value, record.toState)) {
+      diverge({ seq: record.seq, kind: 'state_after', message: `After seq ${record.seq} (${record.type}) the history says ${show(record.toState)}, replay gives ${show(snapshot.value)}.`, expected: record.toState, actual: snapshot.value });
+    }
+    if (record.seq <= toSeq) {
+      if (options.keepSteps) {
+        steps.push({ seq: record.seq, event: recordedEvent(record), role: record.role, machineVersion: def.version, state: snapshot.value });
+      }
+      final = { seq: record.seq, state: snapshot.value, context: snapshot.context, machineVersion: def.version };
+    }
+  }
+
+  if (lastSeq !== source.seq) {
+    diverge({ seq: Math.max(lastSeq, source.seq), kind: 'seq', message: `History ends at seq ${lastSeq}, the instance is at seq ${source.seq}.`, expected: source.seq, actual: lastSeq });
+  }
+  if (def.version !== source.version) {
+    diverge({ seq: source.seq, kind: 'machine_version', message: `Replay ends on version ${def.version}, the instance is pinned to ${source.version}.`, expected: source.version, actual: def.version });
+  }
+  const replayed = { value: snapshot.value, context: snapshot.context };
+  const stored = { value: source.snapshot.value, context: source.snapshot.context };
+  const path = jsonDifference(stored, replayed);
+  if (path !== null) {
+    diverge({
+      seq: source.seq,
+      kind: 'snapshot',
+      message: `The stored snapshot differs from the replayed one at ${path}.`,
+      expected: { state: stored.value, context: stored.context },
+      actual: { state: replayed.value, context: replayed.context },
+      path,
+    });
+  }
+  return { steps, final, matchesStored: path === null, firstDivergence: divergence, eventsReplayed, snapshot, definition: def };
+}
+
+function show(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}

@@ -1,0 +1,85 @@
+import type { Job, Queue } from 'bullmq';
+import type { Config } from '../src/config.js';
+import type { Db } from '../src/db/knex.js';
+import type { Logger } from '../src/logger.js';
+import { outboxJobId, timerJobId, type QueueKey } from './queues.js';
+
+interface Orphan {
+  queue: Queue;
+  jobId: string;
+  name: string;
+  data: Record<string, string>;
+}
+
+/**
+ * Re-enqueues work whose BullMQ job was lost (e.g. Redis restarted empty): armed timers due longer than the
+ * grace, and relayed outbox rows still unprocessed after it. A job still waiting, delayed or active is left
+ * alone; a finished one whose row is still open is replaced. Redelivery is safe: every worker checks its row.
+ */
+export class Sweeper {
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+
+  constructor(
+    private readonly db: Db,
+    private readonly queues: Record<QueueKey, Queue>,
+    private readonly deploymentId: string,
+    private readonly config: Config,
+    private readonly log: Logger,
+  ) {}
+
+  start(): void {
+    this.timer = setInterval(() => {
+      if (this.running) return;
+      this.running = this.sweep()
+        .then((n) => {
+          if (n > 0) this.log.warn({ reenqueued: n }, 'sweeper re-enqueued lost jobs');
+        })
+        .catch((error: unknown) => this.log.warn({ err: error }, 'sweep failed; will retry'))
+        .finally(() => {
+          this.running = null;
+        });
+    }, this.config.SWEEP_INTERVAL_MS);
+  }
+
+  /** One pass; returns how many jobs it re-enqueued. */
+  async sweep(): Promise<number> {
+    const graceMs = this.config.SWEEP_GRACE_MS;
+    const limit = this.config.SWEEP_BATCH_SIZE;
+    const timers: { id: bigint }[] = await this.db('timers')
+      .where({ status: 'armed' })
+      .whereNotNull('enqueued_at')
+      .andWhere('fire_at', '<', this.db.raw("now() - (?::bigint * interval '1 millisecond')", [graceMs]))
+      .orderBy('fire_at')
+      .limit(limit)
+      .select('id');
+    const rows: { id: bigint; topic: QueueKey }[] = await this.db('outbox')
+      .whereNotNull('relayed_at')
+      .whereNull('processed_at')
+      .andWhere('relayed_at', '<', this.db.raw("now() - (?::bigint * interval '1 millisecond')", [graceMs]))
+      .orderBy('id')
+      .limit(limit)
+      .select('id', 'topic');
+    const candidates: Orphan[] = [
+      ...timers.map((t) => ({ queue: this.queues.timer, jobId: timerJobId(this.deploymentId, t.id), name: 'timer', data: { timerId: t.id.toString() } })),
+      ...rows.map((r) => ({ queue: this.queues[r.topic], jobId: outboxJobId(this.deploymentId, r.id), name: r.topic, data: { outboxId: r.id.toString() } })),
+    ];
+    let reenqueued = 0;
+    for (const c of candidates) {
+      const job: Job | undefined = await c.queue.getJob(c.jobId);
+      const state = job ? await job.getState() : 'missing';
+      if (state === 'waiting' || state === 'delayed' || state === 'active' || state === 'prioritized' || state === 'waiting-children') continue;
+      // A failed job means retries ran out while the row stayed open; a completed one, that the row changed
+      // after. Either way the row is the truth: run it again.
+      if (job) await job.remove();
+      await c.queue.add(c.name, c.data, { jobId: c.jobId });
+      reenqueued++;
+    }
+    return reenqueued;
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+  }
+}

@@ -1,0 +1,44 @@
+import type { MachineName } from '../machines/registry.js';
+import type { Db } from '../src/db/knex.js';
+import { inTransaction } from '../src/db/transaction.js';
+import { applyEvent } from '../src/engine/apply-event.js';
+import { GuardFailedError, InvalidTransitionError } from '../src/errors/index.js';
+import type { Logger } from '../src/logger.js';
+
+export type TimerOutcome = 'fired' | 'ignored' | 'not_armed' | 'missing' | 'early';
+
+/**
+ * Fires one timer: applies its event to the instance only if the timer is still armed, in one transaction
+ * with marking it fired. A timer disarmed meanwhile (its state was left) does nothing, and so does a second
+ * delivery of the same job. A job that arrives before fire_at (clocks apart) is retried later.
+ */
+export async function fireTimer(db: Db, log: Logger, timerId: string): Promise<TimerOutcome> {
+  return inTransaction(db, async (trx) => {
+    const timer = await trx('timers as t')
+      .join('instances as i', 'i.id', 't.instance_id')
+      .where('t.id', timerId)
+      .forUpdate('t')
+      .first('t.id', 't.instance_id', 't.timer_key', 't.event', 't.status', 'i.machine', trx.raw('t.fire_at > now() AS early'));
+    if (!timer) {
+      log.warn({ timerId }, 'timer job for a missing timer row; dropping it');
+      return 'missing';
+    }
+    if (timer.status !== 'armed') return 'not_armed';
+    if (timer.early) return 'early';
+
+    // Marked fired first: the transition that follows may cancel this very timer key, which must then be a no-op.
+    await trx('timers').where({ id: timerId }).update({ status: 'fired', ended_at: trx.fn.now() });
+    const event = { ...(timer.event as { type: string; actor: string }), timerId: String(timer.id) };
+    try {
+      await trx.transaction((sp) => applyEvent(sp, timer.machine as MachineName, timer.instance_id, event, { origin: 'system' }));
+    } catch (error) {
+      if (!(error instanceof InvalidTransitionError || error instanceof GuardFailedError)) throw error;
+      // The machine refuses it now (e.g. a rule changed the situation): record that, do not retry forever.
+      log.info({ timerId, instanceId: timer.instance_id, reason: error.message }, 'timer event refused; ignored');
+      await trx('timers').where({ id: timerId }).update({ status: 'ignored' });
+      return 'ignored';
+    }
+    log.info({ timerId, instanceId: timer.instance_id, event: event.type }, 'timer fired');
+    return 'fired';
+  });
+}
