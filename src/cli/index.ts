@@ -1,11 +1,13 @@
 import { Command } from 'commander';
 import { registerClientCommands } from './commands/clients.js';
+import { registerInstanceCommands } from './commands/instances.js';
 import { registerHistoryCommand } from './commands/history.js';
 import { registerVerifyCommand } from './commands/verify.js';
 
 // `npm run --silent cli -- <command>`. Each command group lives in its own file under commands/.
 const program = new Command('cli').description('Escrow engine administration');
 registerClientCommands(program);
+registerInstanceCommands(program);
 registerVerifyCommand(program);
 registerHistoryCommand(program);
 

@@ -1,0 +1,101 @@
+import type { Knex } from 'knex';
+import { contextMigration, type MigrationParams } from '../../machines/migrations.js';
+import { pinnedMachine, type MachineName } from '../../machines/registry.js';
+import { inTransaction } from '../db/transaction.js';
+import { lockInstance, topLevelState, type InstanceRow } from './instance-row.js';
+import type { InstanceRules } from './instance-rules.js';
+import { persistSnapshot, restoreSnapshot } from './snapshot.js';
+
+export interface MigrationRequest {
+  machine: MachineName;
+  from: number;
+  to: number;
+  dryRun: boolean;
+  /** Who runs it, recorded as the actor of each MIGRATE history entry. */
+  actor: string;
+  batchSize: number;
+}
+
+export interface MigrationReport {
+  migrated: { id: string; state: unknown }[];
+  refused: { id: string; state: unknown; reason: string }[];
+}
+
+export const MIGRATE_EVENT = 'MIGRATE';
+
+/**
+ * Moves instances from one machine version to another, one transaction each, writing a MIGRATE history entry
+ * per instance. Refuses (and lists) those it cannot map: a state the target version does not have, or a
+ * settlement in flight (its command was issued under the old version; migrate once it has settled).
+ */
+export async function migrateInstances(db: Knex, request: MigrationRequest, rules: InstanceRules): Promise<MigrationReport> {
+  const migrate = contextMigration(request.machine, request.from, request.to);
+  if (!migrate) throw new Error(`no migration registered for ${request.machine} ${request.from} -> ${request.to}`);
+  const source = pinnedMachine(request.machine, request.from);
+  const target = pinnedMachine(request.machine, request.to);
+  const report: MigrationReport = { migrated: [], refused: [] };
+
+  let after = 0n;
+  for (;;) {
+    const batch: Pick<InstanceRow, 'n' | 'id'>[] = await db('instances')
+      .where({ machine: request.machine, version: request.from })
+      .andWhere('n', '>', after.toString())
+      .orderBy('n')
+      .limit(request.batchSize)
+      .select('n', 'id');
+    if (batch.length === 0) return report;
+    after = batch[batch.length - 1]!.n;
+    for (const { id } of batch) {
+      await inTransaction(db, async (trx) => {
+        const row = await lockInstance(trx, id, request.machine);
+        if (row.version !== request.from) return;
+        const value = row.snapshot.value;
+        if (restoreSnapshot(source, row.snapshot).hasTag('settling')) {
+          report.refused.push({ id, state: value, reason: 'settlement in flight' });
+          return;
+        }
+        let migrated;
+        const params = paramsFor(request.machine, row, rules);
+        try {
+          migrated = target.machine.resolveState({ value, context: migrate(row.snapshot.context, params) });
+        } catch (error) {
+          report.refused.push({ id, state: value, reason: `state does not exist in version ${request.to}: ${(error as Error).message}` });
+          return;
+        }
+        report.migrated.push({ id, state: value });
+        if (request.dryRun) return;
+        await writeMigration(trx, row, request, params, persistSnapshot(migrated));
+      });
+    }
+  }
+}
+
+function paramsFor(machine: MachineName, row: InstanceRow, rules: InstanceRules): MigrationParams {
+  return machine === 'milestone'
+    ? { disputeRules: rules.disputeRulesFor(String(row.snapshot.context.currency)) }
+    : { rules: rules.project };
+}
+
+async function writeMigration(
+  trx: Knex.Transaction,
+  row: InstanceRow,
+  request: MigrationRequest,
+  params: MigrationParams,
+  snapshot: ReturnType<typeof persistSnapshot>,
+): Promise<void> {
+  const seq = row.seq + 1;
+  await trx('history').insert({
+    instance_id: row.id,
+    seq,
+    type: MIGRATE_EVENT,
+    actor: request.actor,
+    role: 'support',
+    payload: { fromVersion: request.from, toVersion: request.to, params },
+    from_state: JSON.stringify(row.snapshot.value),
+    to_state: JSON.stringify(snapshot.value),
+    machine_version: request.to,
+  });
+  await trx('instances')
+    .where({ id: row.id })
+    .update({ version: request.to, seq, state: topLevelState(snapshot.value), snapshot, updated_at: trx.fn.now() });
+}
