@@ -15,6 +15,15 @@ const MESSAGES: Readonly<Record<string, string>> = {
   'milestone.release_failed': 'Releasing a milestone failed; it is still in progress.',
   'milestone.cancelled': 'A milestone was cancelled and its money returned to you.',
   'milestone.cancel_failed': 'Cancelling a milestone failed; it is still in progress.',
+  'milestone.dispute_opened': 'A dispute was opened on a milestone; respond before the deadline or the filer\'s offer applies.',
+  'milestone.dispute_responded': 'The other party responded to your dispute; negotiation is open.',
+  'milestone.arbitration_fee_due': 'The other party paid the arbitration fee; pay yours before the deadline or they win.',
+  'milestone.dispute_resolved': 'A dispute was resolved and its money settled.',
+  'project.cancel_requested': 'The freelancer asked to cancel the project; it is cancelled automatically unless you answer.',
+  'project.cancel_accepted': 'The employer accepted cancelling the project.',
+  'project.cancel_rejected': 'The employer declined cancelling the project.',
+  'project.cancel_auto_accepted': 'The project was cancelled: its cancellation request went unanswered.',
+  'project.cancel_request_lapsed': 'Your cancellation request lapsed because a milestone is pending.',
 };
 
 export function notificationMessage(type: string): string {
