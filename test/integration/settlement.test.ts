@@ -141,3 +141,24 @@ describe('a re-created database on a shared Redis', () => {
     }
   });
 });
+
+describe('outbox rows whose jobs were lost', () => {
+  it('are re-enqueued by the sweeper and settle', async () => {
+    // API only: the milestone's settlement command stays in the outbox.
+    const api = await startTestService({}, { workers: false });
+    let workers: TestService | undefined;
+    try {
+      const p = await projectInProgress(api.http);
+      await deposit(api.http, p.employer, '40');
+      const created = await api.http.post(`/v1/projects/${p.projectId}/milestones`, { type: 'CREATE', actor: p.employer, amount: '40', description: 'x' });
+      // As if a relay had sent them to a Redis that then lost everything: relayed, never processed, no job.
+      await api.db('outbox').where({ instance_id: created.body.id }).update({ relayed_at: api.db.raw("now() - interval '1 hour'") });
+      workers = await startTestService({ SWEEP_INTERVAL_MS: '100', SWEEP_GRACE_MS: '0' }, { api: false, database: api.databaseName });
+      expect((await waitSettled(api.http, created.body.id)).state).toBe('in_progress');
+      await assertLedgerInvariants(api.db);
+    } finally {
+      await workers?.stop();
+      await api.stop();
+    }
+  });
+});
