@@ -73,6 +73,7 @@ export type MilestoneEventV2 =
   | Ev<'PAY_ARBITRATION_FEE'>
   | Ev<'SUBMIT_EVIDENCE', { text: string }>
   | Ev<'RULE', { amountToFreelancer: string }>
+  | Ev<'RETRY_SETTLEMENT'>
   | Ev<'RESPONSE_TIMEOUT'>
   | Ev<'ARBITRATION_FEE_TIMEOUT'>;
 
@@ -86,6 +87,7 @@ export const milestoneRolesV2: EventRoles = {
   PAY_ARBITRATION_FEE: ['employer', 'freelancer'],
   SUBMIT_EVIDENCE: ['employer', 'freelancer'],
   RULE: ['support'],
+  RETRY_SETTLEMENT: ['support'],
   RESPONSE_TIMEOUT: ['system'],
   ARBITRATION_FEE_TIMEOUT: ['system'],
 };
@@ -100,6 +102,7 @@ export const milestonePayloadsV2 = {
   PAY_ARBITRATION_FEE: z.strictObject({}),
   SUBMIT_EVIDENCE: z.strictObject({ text: text(10_000) }),
   RULE: z.strictObject({ amountToFreelancer: moneyString }),
+  RETRY_SETTLEMENT: z.strictObject({}),
 };
 
 type Args = { context: MilestoneContextV2; event: MilestoneEventV2 };
@@ -190,7 +193,7 @@ export const milestoneMachineV2 = setup({
     // Offers and rulings split what remains: 0 … remaining.
     proposalWithinRemaining: ({ context, event }: Args) => {
       const amount = proposedAmount(event);
-      return amount !== null && BigInt(amount) <= remainingOf(context);
+      return amount !== null && BigInt(amount) >= 0n && BigInt(amount) <= remainingOf(context);
     },
     isFiler: ({ context, event }: Args) => partyOf(context, event) === currentDispute(context).filedBy,
     isRespondent: ({ context, event }: Args) => partyOf(context, event) === otherParty(currentDispute(context).filedBy),
@@ -366,8 +369,8 @@ export const milestoneMachineV2 = setup({
         },
       },
     },
-    // A split only moves money already held (escrow and fee holds), so it has no SETTLEMENT_FAILED path: a
-    // refusal would be a ledger bug, left visible here (tagged settling) for support to re-drive.
+    // A split only moves money already held (escrow and fee holds), so a refusal would be a ledger fault; it
+    // lands in resolution_failed, visible with its reason, and support re-drives the same outcome.
     resolving: {
       tags: ['settling', 'holds_funds'],
       entry: {
@@ -390,6 +393,13 @@ export const milestoneMachineV2 = setup({
             { type: 'notify', params: { to: 'freelancer', type: 'milestone.dispute_resolved' } },
           ],
         },
+        SETTLEMENT_FAILED: { guard: 'actorMaySend', target: 'resolution_failed', actions: 'recordSettlementFailure' },
+      },
+    },
+    resolution_failed: {
+      tags: ['holds_funds'],
+      on: {
+        RETRY_SETTLEMENT: { guard: 'actorMaySend', target: 'resolving', actions: 'clearSettlementFailure' },
       },
     },
     resolved: { type: 'final' },

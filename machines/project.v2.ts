@@ -133,12 +133,12 @@ export const projectMachineV2 = setup({
         },
         CANCEL_REQUEST_TIMEOUT: [
           {
-            guard: and(['actorMaySend', 'nothingPendingOrReleased']),
+            guard: and(['actorMaySend', 'cancelRequested', 'nothingPendingOrReleased']),
             target: 'cancelled',
             actions: { type: 'notify', params: { to: 'employer', type: 'project.cancel_auto_accepted' } },
           },
           // Something is pending (or was released): the request lapses instead.
-          { guard: 'actorMaySend', actions: ['clearCancelRequest', { type: 'notify', params: { to: 'freelancer', type: 'project.cancel_request_lapsed' } }] },
+          { guard: and(['actorMaySend', 'cancelRequested']), actions: ['clearCancelRequest', { type: 'notify', params: { to: 'freelancer', type: 'project.cancel_request_lapsed' } }] },
         ],
       },
     },
