@@ -82,7 +82,8 @@ export const projectMachineV1 = setup({
     nothingPendingOrReleased: ({ context }) => context.pendingMilestones === 0 && !hasReleased(context),
     // DESIGN.md: COMPLETE "requires no pending milestones".
     noPendingMilestones: ({ context }) => context.pendingMilestones === 0,
-    // A close without a matching open would be an engine bug; refusing it rolls the milestone event back.
+    // A release or close without an open milestone would be an engine bug; refusing it rolls the milestone
+    // event back.
     hasPendingMilestones: ({ context }) => context.pendingMilestones > 0,
     // DESIGN.md: once anything was released the project ends as completed or incomplete; before that, cancel it.
     anythingReleased: ({ context }) => hasReleased(context),
@@ -143,7 +144,7 @@ export const projectMachineV1 = setup({
         // which is also how the project refuses requests outside in_progress.
         MILESTONE_REQUESTED: { guard: 'actorMaySend', target: 'in_progress' },
         MILESTONE_OPENED: { guard: 'actorMaySend', actions: 'countOpened' },
-        MILESTONE_RELEASED: { guard: 'actorMaySend', actions: 'addReleased' },
+        MILESTONE_RELEASED: { guard: and(['actorMaySend', 'hasPendingMilestones']), actions: 'addReleased' },
         MILESTONE_CLOSED: { guard: and(['actorMaySend', 'hasPendingMilestones']), actions: 'countClosed' },
         CANCEL_PROJECT: { guard: and(['actorMaySend', 'nothingPendingOrReleased']), target: 'cancelled' },
         COMPLETE: { guard: and(['actorMaySend', 'noPendingMilestones']), target: 'completed' },
@@ -158,7 +159,7 @@ export const projectMachineV1 = setup({
     // Milestones still pending when the project was marked incomplete run to their end.
     incomplete: {
       on: {
-        MILESTONE_RELEASED: { guard: 'actorMaySend', actions: 'addReleased' },
+        MILESTONE_RELEASED: { guard: and(['actorMaySend', 'hasPendingMilestones']), actions: 'addReleased' },
         MILESTONE_CLOSED: { guard: and(['actorMaySend', 'hasPendingMilestones']), actions: 'countClosed' },
       },
     },

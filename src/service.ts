@@ -56,6 +56,8 @@ export async function startService(config: Config, log: Logger, options: Service
     dashboardRedis = producerConnection(config);
     dashboardRedis.on('error', (error) => log.debug({ err: error }, 'dashboard redis connection error'));
     dashboardQueues = Object.values(createQueues(config, dashboardRedis));
+    // An EventEmitter 'error' without a listener would crash the API while Redis is away; readyz reports it.
+    for (const q of dashboardQueues) q.on('error', (error) => log.debug({ err: error, queue: q.name }, 'dashboard queue error'));
     registerStateGauges(metrics, db, dashboardQueues, log);
     const app = createApp({ db, config, log, changes, redis, rules: instanceRulesFrom(config) }, { metrics, queues: dashboardQueues });
     server = await new Promise<Server>((resolve, reject) => {

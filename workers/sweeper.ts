@@ -62,7 +62,7 @@ export class Sweeper {
       .select('id', 'topic');
     const candidates: Orphan[] = [
       ...timers.map((t) => ({ queue: this.queues.timer, jobId: timerJobId(this.deploymentId, t.id), name: 'timer', data: { timerId: t.id.toString() } })),
-      ...rows.map((r) => ({ queue: this.queues[r.topic], jobId: outboxJobId(this.deploymentId, r.id), name: r.topic, data: { outboxId: r.id.toString() } })),
+      ...rows.filter((r) => r.topic in this.queues).map((r) => ({ queue: this.queues[r.topic], jobId: outboxJobId(this.deploymentId, r.id), name: r.topic, data: { outboxId: r.id.toString() } })),
     ];
     let reenqueued = 0;
     for (const c of candidates) {

@@ -83,7 +83,9 @@ export class WebhookDispatcher {
 
   private launch(claim: Claim): void {
     const work = this.deliver(claim)
-      .catch((error: unknown) => this.log.error({ err: error, deliveryId: claim.id }, 'webhook attempt could not be recorded; its lease will expire and it is tried again'))
+      // Recording failed (database away) or the secret could not be opened (WEBHOOK_SECRET_KEY changed): the
+      // lease runs out and the delivery is claimed again, spending its attempts, so it cannot loop forever.
+      .catch((error: unknown) => this.log.error({ err: error, deliveryId: claim.id }, 'webhook attempt failed unexpectedly; retried after its lease'))
       .finally(() => {
         this.inFlight.delete(work);
         this.wake();

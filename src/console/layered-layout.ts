@@ -40,7 +40,8 @@ const INTERNAL_LINE_HEIGHT = 14;
 const COLUMN_GAP = 120;
 const ROW_GAP = 44;
 const MARGIN = 24;
-const BACK_EDGE_DIP = 36;
+const BACK_EDGE_DIP = 30;
+const BACK_EDGE_SPREAD = 16;
 
 /**
  * A simple layered (Sugiyama-style) layout: each state's column is its breadth-first distance from the initial
@@ -122,6 +123,7 @@ export function layeredLayout(graph: MachineGraph): Layout {
     merged.set(key, m);
   }
   let maxY = MARGIN + innerHeight;
+  let backEdges = 0;
   const edges: PlacedEdge[] = [];
   for (const m of merged.values()) {
     const a = placed.get(m.from);
@@ -135,9 +137,10 @@ export function layeredLayout(graph: MachineGraph): Layout {
     } else {
       // Back (or same-column) edge: leave from the bottom, loop below both states, arrive at the bottom.
       const x1 = a.x + a.width / 2, y1 = a.y + a.height, x2 = b.x + b.width / 2 + (x1 === b.x + b.width / 2 ? 12 : 0), y2 = b.y + b.height;
-      const low = Math.max(y1, y2) + BACK_EDGE_DIP + Math.abs(a.rank - b.rank) * 6;
+      // Each back edge dips a little lower than the previous one, so their curves and labels do not pile up.
+      const low = Math.max(y1, y2) + BACK_EDGE_DIP + backEdges++ * BACK_EDGE_SPREAD;
       maxY = Math.max(maxY, low);
-      edges.push({ ...m, label, d: `M${r1(x1)},${r1(y1)} C${r1(x1)},${r1(low)} ${r1(x2)},${r1(low)} ${r1(x2)},${r1(y2)}`, labelX: r1((x1 + x2) / 2), labelY: r1(low - BACK_EDGE_DIP / 4) });
+      edges.push({ ...m, label, d: `M${r1(x1)},${r1(y1)} C${r1(x1)},${r1(low)} ${r1(x2)},${r1(low)} ${r1(x2)},${r1(y2)}`, labelX: r1((x1 + x2) / 2), labelY: r1(low - 2) });
     }
   }
   return { width: Math.ceil(x - COLUMN_GAP + MARGIN), height: Math.ceil(maxY + MARGIN), nodes: [...placed.values()], edges };

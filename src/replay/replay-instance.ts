@@ -1,5 +1,6 @@
 import { initialTransition, transition, type AnyMachineSnapshot, type StateValue } from 'xstate';
 import type { MachineDefinition } from '../../machines/definition.js';
+import { contextMigration, type MigrationParams } from '../../machines/migrations.js';
 import type { HistoryRecord } from './history-record.js';
 import { jsonDifference, jsonEqual } from './json-difference.js';
 import { MIGRATE, machineEventOf, migratePayloadOf, recordedEvent } from './machine-event.js';
@@ -20,11 +21,20 @@ export interface ReplaySource {
 
 export type MachineResolver = (name: string, version: number) => MachineDefinition;
 
+/** The pure context step a version change applies before resolving (machines/migrations.ts), if any. */
+export type MigrationLookup = (
+  machine: string,
+  from: number,
+  to: number,
+) => ((context: Record<string, unknown>, params: MigrationParams) => Record<string, unknown>) | null;
+
 export interface ReplayOptions {
   /** Stop the reported steps and `final` at this seq ("time travel"); the verdict still covers everything. */
   toSeq?: number;
   /** Collect every step (the API and console); bulk verification leaves it off to stay lean. */
   keepSteps?: boolean;
+  /** Defaults to the registered migrations; tests pass their own. */
+  migrations?: MigrationLookup;
 }
 
 export interface ReplayStep {
@@ -106,9 +116,13 @@ export function replayInstance(source: ReplaySource, resolve: MachineResolver, o
         if (fromVersion !== def.version) {
           diverge({ seq: record.seq, kind: 'machine_version', message: `MIGRATE from version ${fromVersion}, but replay is on version ${def.version}.`, expected: fromVersion, actual: def.version });
         }
+        const migrate = (options.migrations ?? contextMigration)(source.machine, fromVersion, toVersion);
         def = resolve(source.machine, toVersion);
-        // Exactly what the migration does: keep value and context, let the target machine resolve them.
-        snapshot = def.machine.resolveState({ value: snapshot.value, context: snapshot.context });
+        // Exactly what the migration command did: the registered context step with the parameters it recorded
+        // (none registered: the context as it is), then the target version resolves value and context.
+        const params = (record.payload.params ?? {}) as MigrationParams;
+        const context = migrate ? migrate(snapshot.context, params) : snapshot.context;
+        snapshot = def.machine.resolveState({ value: snapshot.value, context });
       } else {
         if (record.machineVersion !== def.version) {
           diverge({ seq: record.seq, kind: 'machine_version', message: `Seq ${record.seq} was applied by version ${record.machineVersion}, replay is on version ${def.version}.`, expected: record.machineVersion, actual: def.version });

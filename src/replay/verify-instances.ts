@@ -2,9 +2,13 @@ import type { Knex } from 'knex';
 import { pinnedMachine } from '../../machines/registry.js';
 import type { InstanceRow } from '../engine/instance-row.js';
 import { escrowFacts, escrowProblems } from './escrow-check.js';
-import { instanceChunks, type BatchLimits, type InstanceFilter, type LoadedInstance } from './instance-batches.js';
+import { instanceChunks, loadHistories, type BatchLimits, type InstanceFilter, type LoadedInstance } from './instance-batches.js';
 import { prefetch } from './prefetch.js';
 import { replayInstance, type Divergence, type MachineResolver } from './replay-instance.js';
+
+// Chunks read ahead of the one being replayed: enough to hide a query's latency behind replay's CPU work,
+// few enough that memory stays a small multiple of one chunk.
+const PREFETCH_CHUNKS = 2;
 
 export interface Mismatch {
   id: string;
@@ -44,7 +48,7 @@ export async function verifyInstances(db: Knex, options: VerifyOptions, hooks: V
   const started = performance.now();
   const resolve = options.resolve ?? pinnedMachine;
   const progress: VerifyProgress = { instances: 0, events: 0, mismatches: 0 };
-  const chunks = prefetch(withEscrow(db, instanceChunks(db, options, options)));
+  const chunks = prefetch(withEscrow(db, instanceChunks(db, options, options), options.maxEvents), PREFETCH_CHUNKS);
   for await (const { loaded, escrow } of chunks) {
     for (const { row, history } of loaded) {
       const problems: string[] = [];
@@ -78,9 +82,13 @@ function instanceSource(row: InstanceRow, history: LoadedInstance['history'] & o
   return { id: row.id, machine: row.machine, input: row.input, version: row.version, seq: row.seq, snapshot: row.snapshot, history };
 }
 
-/** Adds each chunk's escrow facts, read right after its history so both describe the same moment. */
-async function* withEscrow(db: Knex, chunks: AsyncIterable<LoadedInstance[]>) {
-  for await (const loaded of chunks) {
-    yield { loaded, escrow: await escrowFacts(db, loaded.map((l) => l.row)) };
+/**
+ * Each chunk's history and escrow facts, read side by side on two pooled connections. Both are bounded by the
+ * seq each instance was read at, so they describe the same moment whichever query runs first.
+ */
+async function* withEscrow(db: Knex, pages: AsyncIterable<InstanceRow[]>, maxEvents: number) {
+  for await (const rows of pages) {
+    const [loaded, escrow] = await Promise.all([loadHistories(db, rows, maxEvents), escrowFacts(db, rows)]);
+    yield { loaded, escrow };
   }
 }

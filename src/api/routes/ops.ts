@@ -108,10 +108,7 @@ export function opsRoutes({ db, config }: ApiDeps, { metrics, queues }: OpsDeps)
 
   const board = new ExpressAdapter();
   board.setBasePath(DASHBOARD_PATH);
-  // @bull-board/express 9.10.1 pins its own @bull-board/api 9.10.1 beside our 9.10.2; the adapter is duck-typed
-  // at run time, only the two copies' private fields differ in type (aligning the versions removes this cast).
-  const serverAdapter = board as unknown as Parameters<typeof createBullBoard>[0]['serverAdapter'];
-  createBullBoard({ queues: queues.map((q) => new BullMQAdapter(q)), serverAdapter });
+  createBullBoard({ queues: queues.map((q) => new BullMQAdapter(q)), serverAdapter: board });
   router.use(DASHBOARD_PATH, requireToken(db, 'admin', { cookie: true }), board.getRouter() as Router);
 
   return router;

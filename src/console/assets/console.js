@@ -151,11 +151,15 @@ function renderVerdict(replay) {
   const title = replay.matchesStored
     ? `History is inconsistent at seq ${d.seq}, although the final snapshot matches.`
     : `Replay diverges from the stored snapshot (first difference at seq ${d.seq}).`;
+  // For a snapshot difference, the values at the differing path say it all; the whole snapshots fold away.
+  const focus = d.path ? d.path.replace(/^value/, 'state') : null;
+  const at = (obj) => (focus ? focus.split('.').reduce((o, k) => (o == null ? undefined : o[k]), obj) : obj);
   banner.replaceChildren(
     el('strong', {}, title),
     el('span', {}, d.message),
-    el('div', {}, 'Stored: ', el('code', {}, show(d.expected))),
-    el('div', {}, 'Replayed: ', el('code', {}, show(d.actual))),
+    el('div', {}, `Stored${focus ? ` ${focus}` : ''}: `, el('code', {}, show(at(d.expected)) ?? 'absent')),
+    el('div', {}, `Replayed${focus ? ` ${focus}` : ''}: `, el('code', {}, show(at(d.actual)) ?? 'absent')),
+    el('details', {}, el('summary', {}, 'Full stored and replayed values'), el('pre', {}, `Stored:\n${JSON.stringify(d.expected, null, 2)}\n\nReplayed:\n${JSON.stringify(d.actual, null, 2)}`)),
   );
 }
 

@@ -1,0 +1,66 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fundedMilestone, projectInProgress } from '../support/scenario.js';
+import { startTestService, type TestService } from '../support/test-service.js';
+
+describe('support console endpoints', () => {
+  let svc: TestService;
+  beforeAll(async () => {
+    svc = await startTestService({}, { workers: true });
+  });
+  afterAll(async () => svc?.stop());
+
+  it('serves the page and its assets without a token, with a strict content security policy', async () => {
+    const page = await fetch(`${svc.url}/console`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    expect(page.headers.get('content-security-policy')).toContain("script-src 'self'");
+    const html = await page.text();
+    expect(html).toContain('<label for="search-input">');
+    expect(html).not.toMatch(/<script(?![^>]*src=)/); // no inline script
+    const js = await fetch(`${svc.url}/console/console.js`);
+    expect(js.status).toBe(200);
+    expect(js.headers.get('content-type')).toMatch(/javascript/);
+    expect((await fetch(`${svc.url}/console/nope.js`)).status).toBe(404);
+  });
+
+  it('finds instances by milestone id, project id and user id', async () => {
+    const p = await projectInProgress(svc.http);
+    const m = await fundedMilestone(svc.http, p, '25');
+    const byId = (await svc.http.get(`/v1/console/search?q=${m.id}`)).body;
+    expect(byId.items).toEqual([expect.objectContaining({ id: m.id, machine: 'milestone', match: 'id', state: 'in_progress' })]);
+    const byProject = (await svc.http.get(`/v1/console/search?q=${p.projectId}`)).body.items;
+    expect(byProject.map((h: { id: string; match: string }) => `${h.id}/${h.match}`)).toEqual([`${p.projectId}/id`, `${m.id}/project`]);
+    const byUser = (await svc.http.get(`/v1/console/search?q=${p.freelancer}`)).body.items;
+    expect(byUser.map((h: { id: string }) => h.id).sort()).toEqual([p.projectId, m.id].sort());
+    expect((await svc.http.get('/v1/console/search?q=nobody-at-all')).body).toEqual({ items: [], truncated: false });
+    expect((await svc.http.get('/v1/console/search?q=')).status).toBe(400);
+  });
+
+  it('caps search results at CONSOLE_SEARCH_LIMIT and says so', async () => {
+    const p = await projectInProgress(svc.http);
+    for (let i = 0; i < 3; i++) await svc.http.post(`/v1/projects/${p.projectId}/milestones`, { type: 'REQUEST', actor: p.freelancer, amount: '1', description: 'x' });
+    const limited = await startTestService({ CONSOLE_SEARCH_LIMIT: '2' }, { workers: false, database: svc.databaseName });
+    try {
+      const res = (await limited.http.get(`/v1/console/search?q=${p.projectId}`)).body;
+      expect(res.items).toHaveLength(2);
+      expect(res.truncated).toBe(true);
+    } finally {
+      await limited.stop({ keepQueueKeys: true });
+    }
+  });
+
+  it('draws registered machine versions as SVG and refuses unknown ones', async () => {
+    const res = await svc.http.get('/v1/console/diagrams/milestone/1');
+    expect(res.status).toBe(200);
+    expect(res.body.svg).toMatch(/^<svg /);
+    expect(res.body.states).toEqual(expect.arrayContaining(['draft', 'funding', 'in_progress', 'released']));
+    expect((await svc.http.get('/v1/console/diagrams/milestone/999')).body.error.code).toBe('not_found');
+    expect((await svc.http.get('/v1/console/diagrams/lamp/1')).status).toBe(400);
+  });
+
+  it('needs a token with read or support scope for its data', async () => {
+    expect((await fetch(`${svc.url}/v1/console/search?q=x`)).status).toBe(401);
+    expect((await (await svc.clientWith(['events:write'])).get('/v1/console/search?q=x')).status).toBe(403);
+    expect((await (await svc.clientWith(['support'])).get('/v1/console/diagrams/project/1')).status).toBe(200);
+  });
+});
