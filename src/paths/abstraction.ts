@@ -9,14 +9,17 @@ export function abstractState(machine: string, snapshot: AnyMachineSnapshot): st
   const c = snapshot.context as Record<string, unknown>;
   if (machine === 'milestone') {
     const dispute = c.dispute as { filedBy: string; feesPaid: string[] } | null | undefined;
-    // The request flags gate events only while in progress; who filed and who paid gate the dispute rules.
-    const atRest = snapshot.value === 'in_progress';
+    // Who filed and who paid gate the dispute rules.
     // Whether the release being settled empties the milestone decides where SETTLED leads.
     const finalRelease = c.pendingRelease !== null && c.pendingRelease !== undefined && BigInt(String(c.amount)) - BigInt(String(c.releasedAmount)) === BigInt(String(c.pendingRelease));
     return JSON.stringify({
       value: snapshot.value,
       ...(snapshot.value === 'releasing' ? { finalRelease } : {}),
-      ...(atRest ? { releaseRequested: c.releaseRequested, cancelRequested: c.cancelRequested, partlyReleased: c.releasedAmount !== '0' } : {}),
+      // What remains decides which amounts are valid later (offers, releases), so it is part of the state.
+      partlyReleased: c.releasedAmount !== '0',
+      // The request flags survive releases and disputes, and gate REQUEST_* and REJECT_CANCEL afterwards.
+      releaseRequested: c.releaseRequested,
+      cancelRequested: c.cancelRequested,
       ...(dispute ? { filedBy: dispute.filedBy, feesPaid: dispute.feesPaid } : {}),
     });
   }
