@@ -10,6 +10,7 @@ import { rejectUnsafeInput } from './reject-unsafe-input.js';
 import { accountRoutes } from './routes/accounts.js';
 import { consoleApi, consolePage } from './routes/console.js';
 import { healthRoutes } from './routes/health.js';
+import { machineRoutes } from './routes/machines.js';
 import { milestoneRoutes } from './routes/milestones.js';
 import { notificationRoutes } from './routes/notifications.js';
 import { opsRoutes, type OpsDeps } from './routes/ops.js';
@@ -41,6 +42,7 @@ export function createApp(deps: ApiDeps, ops: OpsDeps = { metrics: new Metrics()
   app.use('/v1/accounts', accountRoutes(deps));
   app.use('/v1/users', notificationRoutes(deps));
   app.use('/v1/webhooks', webhookRoutes(deps));
+  app.use('/v1/machines', machineRoutes(deps));
   app.use(() => {
     throw new NotFoundError('No such route.');
   });

@@ -118,6 +118,24 @@ export function openApiDocument(config: Config): JsonSchema {
     '/v1/webhooks/{id}/deliveries/{deliveryId}/retry': {
       post: op('Re-drive a dead delivery (a pending one is left as it is)', 'admin', { parameters: [pathParam('id'), pathParam('deliveryId'), idempotencyKey], responses: { 200: reply('Pending again', ref('WebhookDelivery')) } }),
     },
+    '/v1/machines': { get: op('Registered machines and their versions', 'read', { responses: { 200: reply('Machines', { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, versions: { type: 'array', items: { type: 'integer' } }, current: { type: 'integer' } } } }) } }) },
+    '/v1/machines/{name}': {
+      get: op('A machine version as JSON: states, transitions with guards, events with roles and payload schemas', 'read', {
+        parameters: [pathParam('name'), queryParam('version', { type: 'integer', minimum: 1 })],
+        responses: { 200: reply('Definition', { type: 'object' }) },
+      }),
+    },
+    '/v1/machines/{name}/paths': {
+      get: op('Event sequences generated from the machine (model-based testing)', 'read', {
+        parameters: [
+          pathParam('name'),
+          queryParam('version', { type: 'integer', minimum: 1 }),
+          queryParam('strategy', { enum: ['shortest', 'simple', 'transitions'] }),
+          queryParam('limit', { type: 'integer', minimum: 1 }),
+        ],
+        responses: { 200: reply('Paths', { type: 'object', properties: { paths: { type: 'array', items: { type: 'object', properties: { target: {}, events: { type: 'array', items: { type: 'object' } } } } }, truncated: { type: 'boolean' } } }) },
+      }),
+    },
   };
 
   return {

@@ -58,6 +58,8 @@ export function milestoneView(row: InstanceRow) {
     cancelReason: c.cancelReason,
     lastSettlementFailure: c.lastSettlementFailure,
     dispute: disputeView(row),
+    /** Deadlines and fee this milestone records (version 2 on); null for version 1. */
+    rules: (c as Partial<MilestoneContextV2>).disputeRules ?? null,
     seq,
     machine,
     allowedEvents: allowed,

@@ -1,6 +1,7 @@
 import { Command } from 'commander';
 import { registerClientCommands } from './commands/clients.js';
 import { registerInstanceCommands } from './commands/instances.js';
+import { registerPathsCommand } from './commands/paths.js';
 import { registerHistoryCommand } from './commands/history.js';
 import { registerVerifyCommand } from './commands/verify.js';
 
@@ -8,6 +9,7 @@ import { registerVerifyCommand } from './commands/verify.js';
 const program = new Command('cli').description('Escrow engine administration');
 registerClientCommands(program);
 registerInstanceCommands(program);
+registerPathsCommand(program);
 registerVerifyCommand(program);
 registerHistoryCommand(program);
 

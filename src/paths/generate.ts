@@ -6,6 +6,7 @@ import { abstractState } from './abstraction.js';
 import { edgeCoverPaths } from './edge-cover.js';
 import { candidateEvents, type PathEvent } from './event-cases.js';
 import { modelInput } from './model-input.js';
+import { modelOnlyReason } from './model-only.js';
 
 /**
  * shortest: one shortest path to every reachable (abstract) state; simple: every path that visits no abstract
@@ -17,6 +18,8 @@ export interface GeneratedPath {
   /** The state value the path ends in. */
   target: StateValue;
   events: PathEvent[];
+  /** Set when no live service can take this path (see model-only.ts); such paths stay for documentation. */
+  modelOnly?: string;
 }
 
 export interface GeneratedPaths {
@@ -33,11 +36,22 @@ export interface GeneratedPaths {
  * paths in the same order. Timer and settlement outcomes appear as explicit system events.
  */
 export function generatePaths(def: MachineDefinition, strategy: Strategy, maxPaths = Number.POSITIVE_INFINITY): GeneratedPaths {
+  const key = `${def.name}@${def.version}:${strategy}`;
+  const all = memo.get(key) ?? computePaths(def, strategy);
+  memo.set(key, all);
+  return { machine: { name: def.name, version: def.version }, strategy, paths: all.slice(0, maxPaths), truncated: all.length > maxPaths };
+}
+
+// Generation is deterministic and simple paths of a large machine take seconds of CPU, so each (machine,
+// version, strategy) is computed once per process: at most a dozen entries, one per registered combination.
+const memo = new Map<string, GeneratedPath[]>();
+
+function computePaths(def: MachineDefinition, strategy: Strategy): GeneratedPath[] {
   const options = {
     input: modelInput(def),
     events: (snapshot: AnyMachineSnapshot) => candidateEvents(def, snapshot, handledEvents(snapshot), strategy === 'simple' ? 'one' : 'all'),
     serializeState: (snapshot: AnyMachineSnapshot) => abstractState(def.name, snapshot),
-    // Role and payload make distinct edges; the actor text and flags are implied by the role.
+    // Role and payload make distinct edges.
     serializeEvent: (event: PathEvent) => JSON.stringify(event),
   };
   let paths: GeneratedPath[];
@@ -51,10 +65,8 @@ export function generatePaths(def: MachineDefinition, strategy: Strategy, maxPat
       events: p.steps.map((s) => s.event as PathEvent).filter((e) => e.type !== 'xstate.init'),
     }));
   }
-  return {
-    machine: { name: def.name, version: def.version },
-    strategy,
-    paths: paths.slice(0, maxPaths),
-    truncated: paths.length > maxPaths,
-  };
+  return paths.map((p) => {
+    const reason = modelOnlyReason(def, p.events);
+    return reason === null ? p : { ...p, modelOnly: reason };
+  });
 }

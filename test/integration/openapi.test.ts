@@ -28,6 +28,7 @@ describe('OpenAPI document and docs page', () => {
         'GET /v1/accounts/{ownerId}', 'GET /v1/users/{id}/notifications', 'POST /v1/users/{id}/notifications/read',
         'POST /v1/webhooks', 'GET /v1/webhooks', 'DELETE /v1/webhooks/{id}', 'GET /v1/webhooks/{id}/deliveries',
         'POST /v1/webhooks/{id}/deliveries/{deliveryId}/retry',
+        'GET /v1/machines', 'GET /v1/machines/{name}', 'GET /v1/machines/{name}/paths',
       ]),
     );
     // Request bodies are the zod schemas themselves, converted: not a second hand-written copy.

@@ -4,7 +4,7 @@ import { registeredMachines } from '../../machines/registry.js';
 import { generatePaths, type GeneratedPath } from '../../src/paths/generate.js';
 import { allTransitions } from '../../src/paths/transitions.js';
 import { assertLedgerInvariants } from '../support/ledger-invariants.js';
-import { PathRunner, unrunnableReason, type Coverage } from '../support/path-runner.js';
+import { PathRunner, type Coverage } from '../support/path-runner.js';
 import { startTestService, type TestService } from '../support/test-service.js';
 
 // Model-based tests generated from the machines with xstate/graph, run against the real HTTP API, Postgres and
@@ -29,7 +29,7 @@ function pathsFor(def: MachineDefinition): { name: string; path: GeneratedPath }
     ...generatePaths(def, 'shortest').paths.map((p, i) => ({ name: label('shortest', i, p), path: p })),
     ...generatePaths(def, 'transitions').paths.map((p, i) => ({ name: label('transition', i, p), path: p })),
     ...(SIMPLE_FULL ? simple : sample(simple, SIMPLE_SAMPLE)).map((p, i) => ({ name: label('simple', i, p), path: p })),
-  ].filter(({ path }) => unrunnableReason(def, path) === null);
+  ].filter(({ path }) => !path.modelOnly);
 }
 
 for (const def of registeredMachines()) {

@@ -23,20 +23,6 @@ export interface Coverage {
 const TIMER_EVENTS = new Set(['RESPONSE_TIMEOUT', 'ARBITRATION_FEE_TIMEOUT', 'FEEDBACK_WINDOW_CLOSED', 'CANCEL_REQUEST_TIMEOUT']);
 const FUNDING_EVENTS = new Set(['CREATE', 'ACCEPT_REQUEST', 'FUND']);
 
-/**
- * Why a path cannot run against the live service, or null. The ledger cannot refuse a release, a cancellation
- * or a dispute split (they move money already held), so those SETTLEMENT_FAILED transitions, and what follows
- * from them, exist only in the machines; their unit tests cover them.
- */
-export function unrunnableReason(def: MachineDefinition, path: GeneratedPath): string | null {
-  let [snapshot] = initialTransition(def.machine, modelInput(def) as never);
-  for (const event of path.events) {
-    if (event.type === 'SETTLEMENT_FAILED' && !snapshot.matches('funding')) return 'the ledger cannot fail a settlement of money already held';
-    [snapshot] = transition(def.machine, snapshot, event as never);
-  }
-  return null;
-}
-
 /** Drives generated paths through the real HTTP API and workers, asserting the model's view after each step. */
 export class PathRunner {
   private readonly queue: Queue;

@@ -1,0 +1,48 @@
+import { Router } from 'express';
+import { z } from 'zod';
+import { machineVersions, pinnedMachine, registeredMachines } from '../../../machines/registry.js';
+import { NotFoundError } from '../../errors/index.js';
+import { definitionJson } from '../../paths/definition-json.js';
+import { generatePaths } from '../../paths/generate.js';
+import { requireScope } from '../auth.js';
+import type { ApiDeps } from '../deps.js';
+import { parseOrThrow } from '../schemas.js';
+
+/** The machine a request names, at the version it asks for or the latest. */
+function machineFor(name: string, version: number | undefined) {
+  const versions = machineVersions(name);
+  const def = version === undefined ? versions[versions.length - 1] : versions.find((d) => d.version === version);
+  if (!def) throw new NotFoundError(`No machine ${name}${version === undefined ? '' : `@${version}`}.`, { name, version: version ?? null });
+  return pinnedMachine(def.name, def.version);
+}
+
+export function machineRoutes({ config }: ApiDeps): Router {
+  const router = Router();
+  const versionQuery = z.object({ version: z.coerce.number().int().min(1).max(1_000_000).optional() });
+  const pathsQuery = versionQuery.extend({
+    strategy: z.enum(['shortest', 'simple', 'transitions']).default('shortest'),
+    limit: z.coerce.number().int().min(1).max(config.PATHS_LIMIT_MAX).default(config.PATHS_LIMIT_MAX),
+  });
+
+  router.get('/', requireScope('read'), (_req, res) => {
+    const names = [...new Set(registeredMachines().map((d) => d.name))];
+    res.json(names.map((name) => {
+      const versions = machineVersions(name).map((d) => d.version);
+      return { name, versions, current: versions[versions.length - 1] };
+    }));
+  });
+
+  router.get('/:name', requireScope('read'), (req, res) => {
+    const { version } = parseOrThrow(versionQuery, { version: req.query.version }, 'query');
+    res.json(definitionJson(machineFor(String(req.params.name), version)));
+  });
+
+  // Path lists can be large (simple paths grow fast); `limit` caps them and `truncated` says when it did.
+  router.get('/:name/paths', requireScope('read'), (req, res) => {
+    const q = parseOrThrow(pathsQuery, { version: req.query.version, strategy: req.query.strategy, limit: req.query.limit }, 'query');
+    const generated = generatePaths(machineFor(String(req.params.name), q.version), q.strategy, q.limit);
+    res.json(generated);
+  });
+
+  return router;
+}
