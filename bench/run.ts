@@ -1,0 +1,190 @@
+// `npm run bench`: one run on this machine, printed as a table and written to bench/results/<time>.json.
+//   ceiling     pgbench's built-in tpcb-like on a scratch database, BENCH_CLIENTS clients, BENCH_PGBENCH_S seconds
+//   ingest      events/s through the HTTP API (load generator in its own process), at BENCH_CLIENTS and half
+//   settlement  CREATE accepted → in_progress visible (wait=settled), p50/p99, and settlements/s
+//   memory      RSS of the service process before and after a BENCH_SOAK_S soak of ingest
+//   replay      bench/replay.ts (verify vs a bare xstate transition() loop) at BENCH_REPLAY_N milestones
+// BENCH_SMOKE=1 shortens every phase (a quick check that the harness works, not a measurement).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import pg from 'pg';
+import { createClient, SCOPES } from '../src/auth/tokens.js';
+import { createDb } from '../src/db/knex.js';
+import { ensureDatabase, migrateLatest } from '../src/db/migrate.js';
+import { pgbenchTps } from './pgbench.js';
+import { percentile, round } from './stats.js';
+
+const SMOKE = process.env.BENCH_SMOKE === '1';
+const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 16);
+const PGBENCH_S = Number(process.env.BENCH_PGBENCH_S ?? (SMOKE ? 3 : 20));
+const INGEST_S = Number(process.env.BENCH_INGEST_S ?? (SMOKE ? 3 : 20));
+const SOAK_S = Number(process.env.BENCH_SOAK_S ?? (SMOKE ? 5 : 120));
+const SETTLEMENTS = Number(process.env.BENCH_SETTLEMENTS ?? (SMOKE ? 40 : 400));
+const REPLAY_N = Number(process.env.BENCH_REPLAY_N ?? (SMOKE ? 200 : 20000));
+const MILESTONES_PER_CLIENT = 20;
+const ADMIN_URL = process.env.BENCH_ADMIN_DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/postgres';
+const PORT = Number(process.env.BENCH_PORT ?? 3999);
+
+const urlFor = (name: string) => Object.assign(new URL(ADMIN_URL), { pathname: `/${name}` }).toString();
+
+async function admin(sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: ADMIN_URL });
+  await client.connect();
+  await client.query(sql).finally(() => client.end());
+}
+
+function rssMb(pid: number): number {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
+}
+
+function run(cmd: string, args: string[], input?: string, env: Record<string, string> = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}`))));
+    child.stdin.end(input ?? '');
+  });
+}
+
+async function startService(databaseUrl: string): Promise<ChildProcess> {
+  const child = spawn('node', ['--import', 'tsx', 'src/main.ts', 'all'], {
+    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(PORT), LOG_LEVEL: 'warn', QUEUE_PREFIX: `bench-${randomBytes(4).toString('hex')}` },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  await new Promise<void>((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => d.toString().includes('listening') && resolve());
+    child.on('exit', (code) => reject(new Error(`service exited ${code}`)));
+  });
+  return child;
+}
+
+async function api(token: string, method: string, path: string, body?: object) {
+  const res = await fetch(`http://127.0.0.1:${PORT}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const json = (await res.json()) as Record<string, any>;
+  if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+/** Projects (one per load client) with funded milestones, ready for events that need no settlement. */
+async function seedProjects(token: string, clients: number) {
+  const projects = [];
+  for (let c = 0; c < clients; c++) {
+    const employer = `bench-emp-${c}-${randomBytes(3).toString('hex')}`;
+    const freelancer = `bench-fl-${c}-${randomBytes(3).toString('hex')}`;
+    await api(token, 'POST', `/v1/accounts/${employer}/deposits`, { currency: 'USD', amount: '100000000000' });
+    const { id: projectId } = await api(token, 'POST', '/v1/projects', { employerId: employer, title: 'bench', currency: 'USD' });
+    await api(token, 'POST', `/v1/projects/${projectId}/events`, { type: 'AWARD', actor: employer, freelancerId: freelancer });
+    await api(token, 'POST', `/v1/projects/${projectId}/events`, { type: 'ACCEPT_AWARD', actor: freelancer });
+    const milestones: string[] = [];
+    for (let m = 0; m < MILESTONES_PER_CLIENT; m++) {
+      const { id } = await api(token, 'POST', `/v1/projects/${projectId}/milestones`, { type: 'CREATE', actor: employer, amount: '100', description: 'b' });
+      milestones.push(id);
+    }
+    for (const id of milestones) await api(token, 'GET', `/v1/milestones/${id}?wait=settled&timeoutMs=30000`);
+    projects.push({ projectId, employer, freelancer, milestones });
+  }
+  return projects;
+}
+
+async function ingest(token: string, projects: unknown[], clients: number, durationS: number) {
+  const plan = { baseUrl: `http://127.0.0.1:${PORT}`, token, clients, durationS, createEvery: 10, projects: projects.slice(0, clients) };
+  return JSON.parse(await run('node', ['--import', 'tsx', 'bench/load-generator.ts'], JSON.stringify(plan)));
+}
+
+async function settlementLatency(token: string, project: { projectId: string; employer: string }, count: number) {
+  const latencies: number[] = [];
+  const started = Date.now();
+  const worker = async () => {
+    while (latencies.length < count) {
+      const t0 = process.hrtime.bigint();
+      const { id } = await api(token, 'POST', `/v1/projects/${project.projectId}/milestones`, { type: 'CREATE', actor: project.employer, amount: '1', description: 's' });
+      const m = await api(token, 'GET', `/v1/milestones/${id}?wait=settled&timeoutMs=30000`);
+      if (m.state !== 'in_progress') throw new Error(`milestone ${id} settled as ${m.state}`);
+      latencies.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    }
+  };
+  await Promise.all(Array.from({ length: 4 }, worker));
+  const seconds = (Date.now() - started) / 1000;
+  latencies.sort((a, b) => a - b);
+  return { count: latencies.length, p50Ms: round(percentile(latencies, 50), 2), p99Ms: round(percentile(latencies, 99), 2), perSecond: round(latencies.length / seconds) };
+}
+
+async function main(): Promise<void> {
+  const name = `escrow_bench_${randomBytes(4).toString('hex')}`;
+  const databaseUrl = urlFor(name);
+  const results: Record<string, unknown> = { at: new Date().toISOString(), node: process.version, clients: CLIENTS, smoke: SMOKE };
+  let service: ChildProcess | null = null;
+  try {
+    process.stderr.write(`ceiling: pgbench tpcb-like, ${CLIENTS} clients, ${PGBENCH_S} s\n`);
+    results.ceiling = { tps: await pgbenchTps(ADMIN_URL, CLIENTS, PGBENCH_S) };
+
+    await ensureDatabase(databaseUrl);
+    const db = createDb(databaseUrl, 2);
+    await migrateLatest(db);
+    const { token } = await createClient(db, 'bench', [...SCOPES]);
+    await db.destroy();
+    service = await startService(databaseUrl);
+    const pid = service.pid!;
+    process.stderr.write('seeding projects and milestones\n');
+    const projects = await seedProjects(token, CLIENTS);
+    results.memoryBeforeMb = rssMb(pid);
+
+    process.stderr.write(`ingest: ${CLIENTS} and ${CLIENTS / 2} clients, ${INGEST_S} s each\n`);
+    results.ingest = await ingest(token, projects, CLIENTS, INGEST_S);
+    results.ingestHalf = await ingest(token, projects, CLIENTS / 2, INGEST_S);
+
+    process.stderr.write(`settlement: ${SETTLEMENTS} milestones CREATE → in_progress\n`);
+    results.settlement = await settlementLatency(token, projects[0]!, SETTLEMENTS);
+
+    process.stderr.write(`soak: ${SOAK_S} s of ingest\n`);
+    const soakStartMb = rssMb(pid);
+    results.soak = await ingest(token, projects, CLIENTS, SOAK_S);
+    results.memory = { beforeSoakMb: soakStartMb, afterSoakMb: rssMb(pid) };
+  } finally {
+    service?.kill('SIGTERM');
+    await new Promise((r) => (service ? service.once('exit', r) : r(null)));
+    await admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  }
+
+  process.stderr.write(`replay: bench/replay.ts with ${REPLAY_N} milestones\n`);
+  const replayOut = await run('npx', ['tsx', 'bench/replay.ts', String(REPLAY_N)], undefined, { BENCH_ROUNDS: '1' });
+  const replay = JSON.parse(replayOut.trim().split('\n').at(-1)!) as { results: { phase: string; eventsPerSecond: number; maxRssMb: number }[] };
+  results.replay = replay.results;
+  results.replayN = REPLAY_N;
+
+  await mkdir('bench/results', { recursive: true });
+  const file = `bench/results/${String(results.at).replace(/[:.]/g, '-')}.json`;
+  await writeFile(file, `${JSON.stringify(results, null, 2)}\n`);
+  printTable(results);
+  process.stdout.write(`\nresults written to ${file}\n`);
+}
+
+function printTable(r: Record<string, any>): void {
+  const bare = r.replay.find((x: { phase: string }) => x.phase.startsWith('bare'));
+  const verify = r.replay.find((x: { phase: string }) => x.phase.startsWith('verify'));
+  const rows: [string, string, string][] = [
+    ['ceiling', `${round(r.ceiling.tps)} tps`, `pgbench tpcb-like, ${r.clients} clients`],
+    ['ingest', `${r.ingest.perSecond} events/s`, `p50 ${r.ingest.p50Ms} ms, p99 ${r.ingest.p99Ms} ms, errors ${r.ingest.errors}, ${r.clients} clients`],
+    ['ingest (half load)', `${r.ingestHalf.perSecond} events/s`, `p50 ${r.ingestHalf.p50Ms} ms, p99 ${r.ingestHalf.p99Ms} ms, errors ${r.ingestHalf.errors}, ${r.clients / 2} clients`],
+    ['ratio', `${round(r.ingest.perSecond / r.ceiling.tps, 2)}`, 'ingest / ceiling (target ≥ 0.6)'],
+    ['settlement', `${r.settlement.perSecond} /s`, `CREATE → in_progress p50 ${r.settlement.p50Ms} ms, p99 ${r.settlement.p99Ms} ms (${r.settlement.count}, 4 clients)`],
+    ['replay', `${round(verify.eventsPerSecond, 0)} events/s`, `bare transition() loop ${round(bare.eventsPerSecond, 0)} events/s, ratio ${round(verify.eventsPerSecond / bare.eventsPerSecond, 2)}, N = ${r.replayN}`],
+    ['memory', `${r.memory.beforeSoakMb} → ${r.memory.afterSoakMb} MB`, `RSS of the service (API + workers) over a ${r.soak.seconds} s soak, ${r.soak.requests} events, errors ${r.soak.errors}`],
+  ];
+  const w = [0, 1].map((i) => Math.max(...rows.map((row) => row[i]!.length)));
+  process.stdout.write(`\nbenchmark (${r.at}${r.smoke ? ', SMOKE — not a measurement' : ''})\n`);
+  for (const [a, b, c] of rows) process.stdout.write(`${a.padEnd(w[0]!)}  ${b.padStart(w[1]!)}  ${c}\n`);
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
