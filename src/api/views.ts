@@ -3,6 +3,7 @@ import type { MilestoneContext } from '../../machines/milestone.v1.js';
 import type { MilestoneContextV2 } from '../../machines/milestone.v2.js';
 import type { ProjectContext } from '../../machines/project.v1.js';
 import { pinnedMachine } from '../../machines/registry.js';
+import type { HistoryRow } from '../engine/history-row.js';
 import type { InstanceRow } from '../engine/instance-row.js';
 import { allowedEvents, restoreSnapshot } from '../engine/snapshot.js';
 import { formatMoney } from '../money.js';
@@ -75,19 +76,6 @@ function disputeView(row: InstanceRow) {
   const value = row.snapshot.value;
   const stage = typeof value === 'object' && value !== null && 'disputed' in value ? (value as { disputed: string }).disputed : null;
   return { stage, ...dispute };
-}
-
-interface HistoryRow {
-  instance_id: string;
-  seq: number;
-  type: string;
-  actor: string;
-  role: string;
-  payload: Record<string, unknown>;
-  from_state: unknown;
-  to_state: unknown;
-  machine_version: number;
-  at: Date;
 }
 
 interface TransferRow {

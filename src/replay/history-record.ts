@@ -1,4 +1,7 @@
 import type { StateValue } from 'xstate';
+import type { HistoryRow } from '../engine/history-row.js';
+
+export { HISTORY_COLUMNS, type HistoryRow } from '../engine/history-row.js';
 
 /** One row of `history` as replay reads it (src/engine/apply-event.ts writes it). */
 export interface HistoryRecord {
@@ -12,21 +15,6 @@ export interface HistoryRecord {
   machineVersion: number;
   at: Date;
 }
-
-export interface HistoryRow {
-  instance_id: string;
-  seq: number;
-  type: string;
-  actor: string;
-  role: string;
-  payload: Record<string, unknown>;
-  from_state: StateValue;
-  to_state: StateValue;
-  machine_version: number;
-  at: Date;
-}
-
-export const HISTORY_COLUMNS = ['instance_id', 'seq', 'type', 'actor', 'role', 'payload', 'from_state', 'to_state', 'machine_version', 'at'];
 
 export function historyRecordOf(row: HistoryRow): HistoryRecord {
   return {

@@ -1,9 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import pg from 'pg';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createClient, SCOPES } from '../../src/auth/tokens.js';
 import { createDb } from '../../src/db/knex.js';
 import { databaseUrl, dropDatabase, withAdmin } from '../support/databases.js';
@@ -11,21 +9,10 @@ import { eventually } from '../support/eventually.js';
 import { HttpClient } from '../support/http-client.js';
 import { assertLedgerInvariants } from '../support/ledger-invariants.js';
 import { deposit, projectInProgress } from '../support/scenario.js';
-import { startTestService, type TestService } from '../support/test-service.js';
+import { cloneTemplate, startTestService, type TestService } from '../support/test-service.js';
 
 const LOAD_CONCURRENCY = 8;
 const ACKS_BEFORE_SIGTERM = 40;
-
-/** A clone of the migrated template, as test-service.ts makes one (a new database life: new deployment id). */
-async function cloneTemplate(): Promise<string> {
-  const name = `escrow_t_${randomBytes(6).toString('hex')}`;
-  await withAdmin((admin) => admin.query(`CREATE DATABASE ${pg.escapeIdentifier(name)} TEMPLATE ${pg.escapeIdentifier(inject('templateDb'))}`));
-  const fresh = new pg.Client({ connectionString: databaseUrl(name) });
-  await fresh.connect();
-  await fresh.query('UPDATE deployment SET id = gen_random_uuid()::text');
-  await fresh.end();
-  return name;
-}
 
 function waitForUrl(child: ChildProcess, output: string[]): Promise<string> {
   return new Promise((resolve, reject) => {

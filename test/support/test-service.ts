@@ -72,7 +72,8 @@ export async function startTestService(env: Record<string, string> = {}, options
   };
 }
 
-async function cloneTemplate(): Promise<string> {
+/** A clone of the migrated template: a new database life (new deployment id), dropped by the caller. */
+export async function cloneTemplate(): Promise<string> {
   const name = `escrow_t_${randomBytes(6).toString('hex')}`;
   await withAdmin((admin) => admin.query(`CREATE DATABASE ${pg.escapeIdentifier(name)} TEMPLATE ${pg.escapeIdentifier(inject('templateDb'))}`));
   // A clone is a new database life, as a freshly created database would be (see the deployment table).
