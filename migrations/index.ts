@@ -2,6 +2,7 @@ import type { Knex } from 'knex';
 import * as core from './20261127000000_core.js';
 import * as timersFeeHolds from './20261127100000_timers_fee_holds.js';
 import * as webhooks from './20261127200000_webhooks.js';
+import * as requestIdsReminders from './20261127300000_request_ids_reminders.js';
 
 // Migrations are imported statically rather than discovered on disk, so they load the same way under
 // tsx, vitest and any bundler. Append new migrations here in order; never edit or reorder landed ones.
@@ -9,6 +10,7 @@ const migrations: ReadonlyArray<[name: string, migration: Knex.Migration]> = [
   ['20261127000000_core', core],
   ['20261127100000_timers_fee_holds', timersFeeHolds],
   ['20261127200000_webhooks', webhooks],
+  ['20261127300000_request_ids_reminders', requestIdsReminders],
 ];
 
 export const migrationSource: Knex.MigrationSource<[string, Knex.Migration]> = {

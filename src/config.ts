@@ -50,6 +50,9 @@ const schema = z.object({
   SWEEP_INTERVAL_MS: z.coerce.number().int().min(10).max(3_600_000).default(5_000),
   SWEEP_GRACE_MS: z.coerce.number().int().min(0).max(3_600_000).default(10_000),
   SWEEP_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
+  // "Deadline in 24 h" notices to the party who must act, checked every interval.
+  DEADLINE_REMINDER_LEAD_MS: z.coerce.number().int().min(1).max(MAX_DURATION_MS).default(DAY_MS),
+  DEADLINE_REMINDER_INTERVAL_MS: z.coerce.number().int().min(10).max(3_600_000).default(60_000),
   TIMER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
   // Staged rollout: the machine version new instances start on, e.g. "milestone:1" (default: the latest).
   NEW_INSTANCE_VERSIONS: z.string().regex(/^((project|milestone):[1-9][0-9]*(,(project|milestone):[1-9][0-9]*)*)?$/).default(''),
@@ -84,6 +87,14 @@ const schema = z.object({
   REQUEST_ID_MAX_CHARS: z.coerce.number().int().min(8).max(1_000).default(128),
   // Lifetime of the login cookie that lets a browser open /admin/queues and /docs.
   OPS_COOKIE_MAX_AGE_S: z.coerce.number().int().min(60).max(7 * 86_400).default(8 * 3_600),
+  // Per-token request budget on /v1 (README "Rate limiting"): RATE_LIMIT_PER_SEC sustained, up to
+  // RATE_LIMIT_BURST at once; 0 turns it off. Generous by default: it stops a runaway client, not normal load.
+  RATE_LIMIT_PER_SEC: z.coerce.number().int().min(0).max(1_000_000).default(1_000),
+  RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(10_000_000).default(2_000),
+  // A milestone in a settlement-in-flight state (tag `settling`) for longer than this is reported as stuck
+  // (readyz detail, escrow_instances_stuck, `cli stuck`); at most STUCK_LIST_MAX of them are listed by id.
+  STUCK_AFTER_MS: z.coerce.number().int().min(1).max(MAX_DURATION_MS).default(5 * 60_000),
+  STUCK_LIST_MAX: z.coerce.number().int().min(1).max(100_000).default(100),
 });
 
 export type Config = z.infer<typeof schema> & { queuePrefix: string; databaseName: string };
@@ -102,6 +113,9 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (cfg.LIST_LIMIT_DEFAULT > cfg.LIST_LIMIT_MAX) {
     throw new ConfigError('Invalid configuration:\n  LIST_LIMIT_DEFAULT: must not exceed LIST_LIMIT_MAX');
+  }
+  if (cfg.RATE_LIMIT_PER_SEC > 0 && cfg.RATE_LIMIT_BURST < cfg.RATE_LIMIT_PER_SEC) {
+    throw new ConfigError('Invalid configuration:\n  RATE_LIMIT_BURST: must be at least RATE_LIMIT_PER_SEC');
   }
   if (cfg.WEBHOOK_BACKOFF_BASE_MS > cfg.WEBHOOK_BACKOFF_MAX_MS) {
     throw new ConfigError('Invalid configuration:\n  WEBHOOK_BACKOFF_BASE_MS: must not exceed WEBHOOK_BACKOFF_MAX_MS');

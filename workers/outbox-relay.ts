@@ -12,6 +12,7 @@ interface OutboxRow {
   id: bigint;
   topic: OutboxTopic;
   instance_id: string;
+  request_id: string | null;
 }
 
 /**
@@ -78,13 +79,13 @@ export class OutboxRelay {
         .limit(this.config.RELAY_BATCH_SIZE)
         .forUpdate()
         .skipLocked()
-        .select('id', 'topic', 'instance_id');
+        .select('id', 'topic', 'instance_id', 'request_id');
       const timers = await relayTimers(trx, this.queues.timer, this.deploymentId, this.config.RELAY_BATCH_SIZE);
       if (rows.length === 0) return timers;
       for (const topic of OUTBOX_TOPICS) {
         const jobs = rows
           .filter((r) => r.topic === topic)
-          .map((r) => ({ name: topic, data: { outboxId: r.id.toString() }, opts: { jobId: outboxJobId(this.deploymentId, r.id) } }));
+          .map((r) => ({ name: topic, data: { outboxId: r.id.toString(), ...(r.request_id ? { requestId: r.request_id } : {}) }, opts: { jobId: outboxJobId(this.deploymentId, r.id) } }));
         if (jobs.length > 0) await this.queues[topic].addBulk(jobs);
       }
       await trx('outbox').whereIn('id', rows.map((r) => r.id.toString())).update({ relayed_at: trx.fn.now() });

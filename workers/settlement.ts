@@ -42,18 +42,18 @@ export async function settle(db: Db, config: Config, log: Logger, outboxId: stri
     try {
       // A savepoint: if the money cannot move, undo SETTLED and record the failure instead.
       await trx.transaction(async (sp) => {
-        const applied = await applyEvent(sp, 'milestone', milestone.id, { type: 'SETTLED', ...system }, { origin: 'system' });
+        const applied = await applyEvent(sp, 'milestone', milestone.id, { type: 'SETTLED', ...system }, { origin: 'system', requestId: row.request_id ?? undefined });
         for (const [i, leg] of legs.entries()) {
           await transfer(sp, { id: `stl-${outboxId}-${i}`, ...leg, instanceId: milestone.id, seq: applied.seq });
         }
       });
     } catch (error) {
       if (!(error instanceof InsufficientFundsError)) throw error;
-      await applyEvent(trx, 'milestone', milestone.id, { type: 'SETTLEMENT_FAILED', reason: 'insufficient_funds', ...system }, { origin: 'system' });
+      await applyEvent(trx, 'milestone', milestone.id, { type: 'SETTLEMENT_FAILED', reason: 'insufficient_funds', ...system }, { origin: 'system', requestId: row.request_id ?? undefined });
       outcome = 'failed';
     }
     await trx('outbox').where({ id: outboxId }).update({ processed_at: trx.fn.now() });
-    log.info({ outboxId, milestoneId: milestone.id, kind: command.kind, outcome }, 'settlement applied');
+    log.info({ outboxId, requestId: row.request_id, milestoneId: milestone.id, kind: command.kind, outcome }, 'settlement applied');
     return outcome;
   });
 }

@@ -8,6 +8,7 @@ import { deliverNotification } from './notifications.js';
 import { createQueues, producerConnection, QUEUE_NAMES, workerConnection } from './queues.js';
 import { OutboxRelay } from './outbox-relay.js';
 import { settle } from './settlement.js';
+import { DeadlineReminders } from './deadline-reminders.js';
 import { Sweeper } from './sweeper.js';
 import { fireTimer } from './timers.js';
 import { WebhookDispatcher } from './webhook-dispatcher.js';
@@ -27,6 +28,7 @@ export class WorkerPool {
   private queues: Queue[] = [];
   private relay: OutboxRelay | null = null;
   private sweeper: Sweeper | null = null;
+  private reminders: DeadlineReminders | null = null;
   private dispatcher: WebhookDispatcher | null = null;
 
   constructor(
@@ -79,7 +81,7 @@ export class WorkerPool {
       { ...options, concurrency: this.config.WEBHOOK_FANOUT_CONCURRENCY },
     );
     for (const w of [settlement, notifications, timers, webhookFanOut]) {
-      w.on('failed', (job, error) => this.log.error({ err: error, jobId: job?.id, queue: w.name }, 'job failed'));
+      w.on('failed', (job, error) => this.log.error({ err: error, jobId: job?.id, requestId: job?.data?.requestId, queue: w.name }, 'job failed'));
       w.on('error', (error) => this.log.warn({ err: error, queue: w.name }, 'worker error'));
       this.workers.push(w);
     }
@@ -90,12 +92,15 @@ export class WorkerPool {
     await this.relay.start();
     this.sweeper = new Sweeper(this.db, queues, deploymentId, this.config, this.log);
     this.sweeper.start();
+    this.reminders = new DeadlineReminders(this.db, this.config, this.log);
+    this.reminders.start();
     dispatcher.start();
   }
 
   /** Stops taking new jobs, lets in-flight ones finish, then closes Redis connections (STYLE §16). */
   async stop(): Promise<void> {
     await this.sweeper?.stop();
+    await this.reminders?.stop();
     await this.relay?.stop();
     await Promise.all(this.workers.map((w) => w.close()));
     // After the fan-out worker: no new deliveries appear; attempts in flight finish and are recorded.

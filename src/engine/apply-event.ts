@@ -27,6 +27,8 @@ export interface ApplyOptions {
   origin?: 'client' | 'system';
   /** The client's token holds the support scope: a non-party actor then acts as support staff. */
   supportScope?: boolean;
+  /** The API request (X-Request-Id) or settlement that caused this event, recorded on its outbox rows. */
+  requestId?: string;
 }
 
 export interface Applied {
@@ -132,8 +134,8 @@ export async function applyEvent(
   if (!updated) throw new Error(`instance ${row.id} vanished while locked`);
 
   const transitionRecord = { machine: row.machine, seq, type: event.type, actor: event.actor, from: stateValue, to: persisted.value };
-  const derived = await recordEffects(trx, row.id, transitionRecord, next, actions);
-  for (const d of derived) await applyEvent(trx, d.machine, d.instanceId, d.event, { origin: 'system' });
+  const derived = await recordEffects(trx, row.id, transitionRecord, next, actions, options.requestId ?? null);
+  for (const d of derived) await applyEvent(trx, d.machine, d.instanceId, d.event, { origin: 'system', requestId: options.requestId });
   await trx.raw('SELECT pg_notify(?, ?)', [INSTANCE_CHANNEL, row.id]);
   return { row: updated, seq };
 }

@@ -32,6 +32,7 @@ export async function createMilestone(
   projectId: string,
   request: CreateMilestoneRequest,
   rules: InstanceRules,
+  requestId?: string,
 ): Promise<Created> {
   // Locking the project first serialises creation against project events such as COMPLETE.
   const project = await lockInstance(trx, projectId, 'project');
@@ -82,7 +83,7 @@ export async function createMilestone(
     actor: request.actor,
     amount: request.amount,
     description: request.description,
-  });
+  }, { requestId });
   return { row: applied.row, created: true };
 }
 

@@ -47,6 +47,7 @@ export async function recordEffects(
   transitionRecord: TransitionRecord,
   next: AnyMachineSnapshot,
   actions: readonly ActionLike[],
+  requestId: string | null,
 ): Promise<DerivedEvent[]> {
   const { seq } = transitionRecord;
   const outbox: { instance_id: string; seq: number; topic: OutboxTopic; payload: Record<string, unknown> }[] = [
@@ -92,7 +93,7 @@ export async function recordEffects(
         throw new Error(`no effect handler for action ${action.type}`);
     }
   }
-  await trx('outbox').insert(outbox);
+  await trx('outbox').insert(outbox.map((row) => ({ ...row, request_id: requestId })));
   // NOTIFY is delivered at commit, so the relay wakes only for rows (and armed timers) it can see.
   await trx.raw('SELECT pg_notify(?, ?)', [OUTBOX_CHANNEL, instanceId]);
   return derived;

@@ -225,3 +225,44 @@ describe('dispute deadlines through real BullMQ delayed jobs', () => {
     expect((await svc.http.get(`/v1/projects/${busy.projectId}`)).body.state).toBe('in_progress');
   });
 });
+
+describe('deadline reminders and request ids', () => {
+  let svc: TestService;
+  beforeAll(async () => {
+    // Deadlines an hour away and a lead half a second shorter: the reminder is due half a second after arming.
+    svc = await startTestService({
+      DISPUTE_FREELANCER_RESPONSE_MS: '3600000',
+      DEADLINE_REMINDER_LEAD_MS: '3599500',
+      DEADLINE_REMINDER_INTERVAL_MS: '100',
+    });
+  });
+  afterEach(async () => assertLedgerInvariants(svc.db));
+  afterAll(async () => svc?.stop());
+
+  it('warns the party who must act, once, when a deadline is within the lead time', async () => {
+    const { p, id } = await disputable(svc.http);
+    await svc.http.post(`/v1/milestones/${id}/events`, { type: 'OPEN_DISPUTE', actor: p.employer, reason: 'x', offer: '0' });
+    const reminders = async (user: string) =>
+      (await svc.http.get(`/v1/users/${user}/notifications`)).body.items.filter((n: { type: string }) => n.type === 'milestone.response_due');
+    await eventually(async () => expect(await reminders(p.freelancer)).toHaveLength(1));
+    expect(await reminders(p.employer)).toEqual([]);
+    const [timer] = await svc.db('timers').where({ instance_id: id, timer_key: 'response-deadline' }).select('reminded_at');
+    expect(timer?.reminded_at).not.toBeNull();
+    // Later passes find it reminded: still one notice.
+    await eventually(async () => expect((await svc.db('outbox').where({ instance_id: id, topic: 'notification' }).whereNull('processed_at')).length).toBe(0));
+    expect(await reminders(p.freelancer)).toHaveLength(1);
+  });
+
+  it('records the X-Request-Id of the request on the outbox rows it caused, settlement included', async () => {
+    const p = await projectInProgress(svc.http);
+    await deposit(svc.http, p.employer, '10');
+    const requestId = uid('req');
+    const created = await svc.http.post(`/v1/projects/${p.projectId}/milestones`, { type: 'CREATE', actor: p.employer, amount: '10', description: 'x' }, { 'x-request-id': requestId });
+    expect(created.headers.get('x-request-id')).toBe(requestId);
+    await waitSettled(svc.http, created.body.id);
+    const rows = await svc.db('outbox').where({ instance_id: created.body.id }).orderBy('id').select('topic', 'request_id');
+    expect(rows.length).toBeGreaterThanOrEqual(3);
+    // CREATE's rows and, through the settlement command, the rows SETTLED wrote.
+    for (const r of rows) expect(r.request_id, r.topic).toBe(requestId);
+  });
+});

@@ -44,7 +44,7 @@ export function milestoneRoutes({ db, config, changes }: ApiDeps): Router {
     const { type, actor, ...payload } = parseOrThrow(eventEnvelope, req.body, 'event');
     const expectedSeq = expectedSeqOf(req.get('if-match'));
     const reply = await runWrite(db, config, req, async (trx) => {
-      const { row } = await applyEvent(trx, 'milestone', idParam(req), { ...payload, type, actor }, { expectedSeq, supportScope: hasSupportScope(req) });
+      const { row } = await applyEvent(trx, 'milestone', idParam(req), { ...payload, type, actor }, { expectedSeq, supportScope: hasSupportScope(req), requestId: String(req.id) });
       return { status: 200, body: milestoneView(row) };
     });
     res.status(reply.status).json(reply.body);

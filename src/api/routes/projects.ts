@@ -29,7 +29,7 @@ export function projectRoutes({ db, config, rules }: ApiDeps): Router {
     const { type, actor, ...payload } = parseOrThrow(eventEnvelope, req.body, 'event');
     const expectedSeq = expectedSeqOf(req.get('if-match'));
     const reply = await runWrite(db, config, req, async (trx) => {
-      const { row } = await applyEvent(trx, 'project', idParam(req), { ...payload, type, actor }, { expectedSeq, supportScope: hasSupportScope(req) });
+      const { row } = await applyEvent(trx, 'project', idParam(req), { ...payload, type, actor }, { expectedSeq, supportScope: hasSupportScope(req), requestId: String(req.id) });
       return { status: 200, body: projectView(row) };
     });
     res.status(reply.status).json(reply.body);
@@ -44,7 +44,7 @@ export function projectRoutes({ db, config, rules }: ApiDeps): Router {
   router.post('/:id/milestones', requireScope('events:write'), async (req, res) => {
     const body = parseOrThrow(createMilestoneBody, req.body, 'milestone');
     const reply = await runWrite(db, config, req, async (trx) => {
-      const { row, created } = await createMilestone(trx, idParam(req), body, rules);
+      const { row, created } = await createMilestone(trx, idParam(req), body, rules, String(req.id));
       return { status: created ? 201 : 200, body: milestoneView(row) };
     });
     res.status(reply.status).json(reply.body);
