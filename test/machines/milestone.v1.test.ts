@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { initialTransition, transition, type SnapshotFrom } from 'xstate';
+import { type SnapshotFrom } from 'xstate';
 import { milestoneMachineV1, type MilestoneEvent, type MilestoneInput } from '../../machines/milestone.v1.js';
+import { machineTestKit, type ActorFields, type Handler as HandlerRow } from './support/machine-test-kit.js';
 
 // Pure unit tests for the milestone machine, version 1 (DESIGN.md "Milestone"). Every allowed and every
 // refused transition, every guard both ways. Snapshots are only ever reached by driving real events from
@@ -36,8 +37,7 @@ const input: MilestoneInput = {
 
 /** Who sends an event. `impostor` claims the system's name but lacks the flag only the engine sets. */
 type Sender = 'employer' | 'freelancer' | 'system' | 'outsider' | 'impostor';
-const SENDERS: readonly Sender[] = ['employer', 'freelancer', 'system', 'outsider', 'impostor'];
-const actorFields: Record<Sender, { actor: string; system?: true }> = {
+const actorFields: Record<Sender, ActorFields> = {
   employer: { actor: EMPLOYER },
   freelancer: { actor: FREELANCER },
   system: { actor: 'system', system: true },
@@ -46,23 +46,22 @@ const actorFields: Record<Sender, { actor: string; system?: true }> = {
 };
 
 /** The one role DESIGN.md lets send each event. */
-const SENDER_OF: Record<EventType, Sender> = {
-  CREATE: 'employer',
-  REQUEST: 'freelancer',
-  ACCEPT_REQUEST: 'employer',
-  REJECT_REQUEST: 'employer',
-  DELETE_REQUEST: 'freelancer',
-  FUND: 'employer',
-  ABANDON: 'employer',
-  RELEASE: 'employer',
-  REQUEST_RELEASE: 'freelancer',
-  REQUEST_CANCEL: 'employer',
-  REJECT_CANCEL: 'freelancer',
-  CANCEL: 'freelancer',
-  SETTLED: 'system',
-  SETTLEMENT_FAILED: 'system',
+const SENDERS_OF: Record<EventType, readonly [Sender]> = {
+  CREATE: ['employer'],
+  REQUEST: ['freelancer'],
+  ACCEPT_REQUEST: ['employer'],
+  REJECT_REQUEST: ['employer'],
+  DELETE_REQUEST: ['freelancer'],
+  FUND: ['employer'],
+  ABANDON: ['employer'],
+  RELEASE: ['employer'],
+  REQUEST_RELEASE: ['freelancer'],
+  REQUEST_CANCEL: ['employer'],
+  REJECT_CANCEL: ['freelancer'],
+  CANCEL: ['freelancer'],
+  SETTLED: ['system'],
+  SETTLEMENT_FAILED: ['system'],
 };
-const EVENT_TYPES = Object.keys(SENDER_OF) as EventType[];
 
 const defaultPayload: Record<EventType, object> = {
   CREATE: { amount: '100', description: 'Logo design' },
@@ -81,31 +80,13 @@ const defaultPayload: Record<EventType, object> = {
   SETTLEMENT_FAILED: { reason: 'insufficient funds' },
 };
 
-function ev(type: EventType, by: Sender = SENDER_OF[type], payload: object = {}): MilestoneEvent {
-  return { type, ...defaultPayload[type], ...payload, ...actorFields[by] } as MilestoneEvent;
-}
-
-function start(): Snapshot {
-  return initialTransition(milestoneMachineV1, input)[0];
-}
-
-/** Effects as the engine sees them: named actions with their resolved parameters. */
-function effectsOf(actions: ReadonlyArray<{ type: string; params?: unknown }>): Array<{ type: string; params: unknown }> {
-  return actions.map((a) => ({ type: a.type, params: a.params }));
-}
-
-/** Sends an event the fixture expects to be accepted; a refusal means the fixture is wrong, so it throws. */
-function send(snapshot: Snapshot, event: MilestoneEvent): [Snapshot, Array<{ type: string; params: unknown }>] {
-  if (!snapshot.can(event)) {
-    throw new Error(`fixture: ${event.type} refused in ${JSON.stringify(snapshot.value)}`);
-  }
-  const [next, actions] = transition(milestoneMachineV1, snapshot, event);
-  return [next, effectsOf(actions)];
-}
-
-function drive(snapshot: Snapshot, ...events: MilestoneEvent[]): Snapshot {
-  return events.reduce((s, e) => send(s, e)[0], snapshot);
-}
+const { ev, start, send, drive, reached, expectRefused, describeRoleTables } = machineTestKit({
+  machine: milestoneMachineV1,
+  input,
+  actorFields,
+  sendersOf: SENDERS_OF,
+  defaultPayload,
+});
 
 /** Canonical event path from `draft` to each state (each event sent by its rightful role). */
 const PATH_TO: Record<State, readonly EventType[]> = {
@@ -128,10 +109,8 @@ const SETTLING_STATES: readonly State[] = ['funding', 'releasing', 'cancelling']
 
 /** A milestone of `amount` minor units in `state`, reached by real events. */
 function at(state: State, amount = '100'): Snapshot {
-  const events = PATH_TO[state].map((type) => (type === 'CREATE' || type === 'REQUEST' ? ev(type, SENDER_OF[type], { amount }) : ev(type)));
-  const snapshot = drive(start(), ...events);
-  if (snapshot.value !== state) throw new Error(`fixture: wanted ${state}, reached ${JSON.stringify(snapshot.value)}`);
-  return snapshot;
+  const events = PATH_TO[state].map((type) => (type === 'CREATE' || type === 'REQUEST' ? ev(type, SENDERS_OF[type][0], { amount }) : ev(type)));
+  return reached(state, drive(start(), ...events));
 }
 
 /** in_progress with `released` of `amount` already paid out by a settled partial release. */
@@ -143,25 +122,12 @@ function withCancelRequested(): Snapshot {
   return drive(at('in_progress'), ev('REQUEST_CANCEL'));
 }
 
-function expectRefused(snapshot: Snapshot, event: MilestoneEvent, label = ''): void {
-  expect(snapshot.can(event), `can ${label}`).toBe(false);
-  const [next, actions] = transition(milestoneMachineV1, snapshot, event);
-  expect(next, `snapshot ${label}`).toBe(snapshot);
-  expect(actions, `actions ${label}`).toEqual([]);
-}
-
 const remaining = (s: Snapshot): bigint => BigInt(s.context.amount) - BigInt(s.context.releasedAmount);
 
 // ---------------------------------------------------------------------------------------------------------
 // Every handled event: allowed for its role, refused for every other sender.
 
-interface Handler {
-  state: State;
-  event: EventType;
-  to: State;
-  /** Where to send it from when the state alone is not enough to pass the event's other guards. */
-  from?: () => Snapshot;
-}
+type Handler = HandlerRow<State, EventType, Sender, Snapshot>;
 
 const HANDLERS: readonly Handler[] = [
   { state: 'draft', event: 'CREATE', to: 'funding' },
@@ -184,48 +150,7 @@ const HANDLERS: readonly Handler[] = [
   { state: 'cancelling', event: 'SETTLEMENT_FAILED', to: 'in_progress' },
 ];
 
-const ALLOWED = HANDLERS.map((h) => ({ ...h, by: SENDER_OF[h.event] }));
-const REFUSED_SENDERS = HANDLERS.flatMap((h) =>
-  SENDERS.filter((by) => by !== SENDER_OF[h.event]).map((by) => ({ ...h, by })),
-);
-
-describe('milestone v1: who may send what, state by state', () => {
-  for (const { state, event, to, from, by } of ALLOWED) {
-    it(`accepts ${event} in ${state} from the ${by} (→ ${to})`, () => {
-      const snapshot = from ? from() : at(state);
-      const e = ev(event, by);
-      expect(snapshot.can(e)).toBe(true);
-      const [next] = transition(milestoneMachineV1, snapshot, e);
-      expect(next).not.toBe(snapshot);
-      expect(next.value).toBe(to);
-    });
-  }
-
-  for (const { state, event, from, by } of REFUSED_SENDERS) {
-    it(`refuses ${event} in ${state} from the ${by}`, () => {
-      const snapshot = from ? from() : at(state);
-      expectRefused(snapshot, ev(event, by));
-    });
-  }
-});
-
-const UNHANDLED = STATES.flatMap((state) => {
-  const handled = new Set(HANDLERS.filter((h) => h.state === state).map((h) => h.event));
-  return EVENT_TYPES.filter((event) => !handled.has(event)).map((event) => ({ state, event }));
-});
-
-describe('milestone v1: events a state does not handle', () => {
-  it('covers every state × event pair not in the handler table', () => {
-    expect(UNHANDLED.length + HANDLERS.length).toBe(STATES.length * EVENT_TYPES.length);
-  });
-
-  for (const { state, event } of UNHANDLED) {
-    it(`refuses ${event} in ${state} from every sender`, () => {
-      const snapshot = at(state);
-      for (const by of SENDERS) expectRefused(snapshot, ev(event, by), `(${by})`);
-    });
-  }
-});
+describeRoleTables('milestone v1', { states: STATES, handlers: HANDLERS, at, acceptedMakesNewSnapshot: true });
 
 // ---------------------------------------------------------------------------------------------------------
 // Guards, each both ways.

@@ -8,6 +8,16 @@ import {
   type MilestoneEventV2,
   type MilestoneInputV2,
 } from '../../machines/milestone.v2.js';
+import {
+  cancelTimer,
+  effectsOf,
+  flatState,
+  machineTestKit,
+  notify,
+  type ActorFields,
+  type Effect,
+  type Handler as HandlerRow,
+} from './support/machine-test-kit.js';
 
 // Pure unit tests for the milestone machine, version 2 (DESIGN.md "Milestone", stages of "disputed"): version 1's
 // rules unchanged, plus the Dispute Resolution Service. Every allowed and every refused transition per role,
@@ -17,7 +27,6 @@ import {
 type Snapshot = SnapshotFrom<typeof milestoneMachineV2>;
 type EventType = MilestoneEventV2['type'];
 type Party = 'employer' | 'freelancer';
-type Effect = { type: string; params: unknown };
 
 /** A state as a flat key: top-level name, or `disputed.<stage>`. */
 type State =
@@ -69,8 +78,7 @@ const input: MilestoneInputV2 = {
  * but lacks the flag only the engine sets.
  */
 type Sender = 'employer' | 'freelancer' | 'system' | 'support' | 'outsider' | 'impostor';
-const SENDERS: readonly Sender[] = ['employer', 'freelancer', 'system', 'support', 'outsider', 'impostor'];
-const actorFields: Record<Sender, { actor: string; system?: true; support?: true }> = {
+const actorFields: Record<Sender, ActorFields> = {
   employer: { actor: EMPLOYER },
   freelancer: { actor: FREELANCER },
   system: { actor: 'system', system: true },
@@ -107,7 +115,6 @@ const SENDERS_OF: Record<EventType, readonly Sender[]> = {
   RESPONSE_TIMEOUT: ['system'],
   ARBITRATION_FEE_TIMEOUT: ['system'],
 };
-const EVENT_TYPES = Object.keys(SENDERS_OF) as EventType[];
 
 const defaultPayload: Record<EventType, object> = {
   CREATE: { amount: '100', description: 'Logo design' },
@@ -137,55 +144,18 @@ const defaultPayload: Record<EventType, object> = {
   ARBITRATION_FEE_TIMEOUT: {},
 };
 
-function firstSender(type: EventType): Sender {
-  const [first] = SENDERS_OF[type];
-  if (first === undefined) throw new Error(`no sender for ${type}`);
-  return first;
-}
-
-function ev(type: EventType, by: Sender = firstSender(type), payload: object = {}): MilestoneEventV2 {
-  return { type, ...defaultPayload[type], ...payload, ...actorFields[by] } as MilestoneEventV2;
-}
+const { SENDERS, EVENT_TYPES, ev, start, send, drive, reached, stateOf, expectRefused, armTimer, firedTimer, describeRoleTables } =
+  machineTestKit({
+    machine: milestoneMachineV2,
+    input,
+    actorFields,
+    sendersOf: SENDERS_OF,
+    defaultPayload,
+    stateOf: flatState,
+  });
 
 const other = (p: Party): Party => (p === 'employer' ? 'freelancer' : 'employer');
 const PARTIES: readonly Party[] = ['employer', 'freelancer'];
-
-function start(): Snapshot {
-  return initialTransition(milestoneMachineV2, input)[0];
-}
-
-/** Effects as the engine sees them: named actions with their resolved parameters. */
-function effectsOf(actions: ReadonlyArray<{ type: string; params?: unknown }>): Effect[] {
-  return actions.map((a) => ({ type: a.type, params: a.params }));
-}
-
-/** Sends an event the fixture expects to be accepted; a refusal means the fixture is wrong, so it throws. */
-function send(snapshot: Snapshot, event: MilestoneEventV2): [Snapshot, Effect[]] {
-  if (!snapshot.can(event)) {
-    throw new Error(`fixture: ${event.type} refused in ${JSON.stringify(snapshot.value)}`);
-  }
-  const [next, actions] = transition(milestoneMachineV2, snapshot, event);
-  return [next, effectsOf(actions)];
-}
-
-function drive(snapshot: Snapshot, ...events: MilestoneEventV2[]): Snapshot {
-  return events.reduce((s, e) => send(s, e)[0], snapshot);
-}
-
-function stateOf(snapshot: Snapshot): string {
-  const value: unknown = snapshot.value;
-  if (typeof value === 'string') return value;
-  return Object.entries(value as Record<string, unknown>)
-    .map(([parent, child]) => `${parent}.${String(child)}`)
-    .join(',');
-}
-
-function expectRefused(snapshot: Snapshot, event: MilestoneEventV2, label = ''): void {
-  expect(snapshot.can(event), `can ${label}`).toBe(false);
-  const [next, actions] = transition(milestoneMachineV2, snapshot, event);
-  expect(next, `snapshot ${label}`).toBe(snapshot);
-  expect(actions, `actions ${label}`).toEqual([]);
-}
 
 function dispute(snapshot: Snapshot): NonNullable<MilestoneContextV2['dispute']> {
   const d = snapshot.context.dispute;
@@ -278,11 +248,7 @@ const DISPUTE_STAGES: readonly State[] = [
   'disputed.arbitration',
 ];
 
-function at(state: State): Snapshot {
-  const snapshot = AT[state]();
-  if (stateOf(snapshot) !== state) throw new Error(`fixture: wanted ${state}, reached ${JSON.stringify(snapshot.value)}`);
-  return snapshot;
-}
+const at = (state: State): Snapshot => reached(state, AT[state]());
 
 const split = (fields: {
   amount?: string;
@@ -305,33 +271,12 @@ const split = (fields: {
   },
 });
 
-const cancelTimer = (sendId: string): Effect => ({ type: 'xstate.cancel', params: { sendId } });
-const armTimer = (type: EventType, id: string, delay: number): Effect => ({
-  type: 'xstate.raise',
-  params: { event: { type, actor: 'system' }, id, delay },
-});
-const notify = (to: Party, type: string): Effect => ({ type: 'notify', params: { to, type } });
 const holdFee = (payer: Party): Effect => ({ type: 'holdArbitrationFee', params: { payer, amount: RULES.arbitrationFee } });
-
-/** The raise action's event, delivered as the engine delivers a fired timer: with the system flag. */
-function firedTimer(effects: Effect[], id: string): MilestoneEventV2 {
-  const raise = effects.find((e) => e.type === 'xstate.raise' && (e.params as { id?: string }).id === id);
-  if (!raise) throw new Error(`no timer ${id} armed in ${JSON.stringify(effects)}`);
-  return { ...(raise.params as { event: MilestoneEventV2 }).event, system: true };
-}
 
 // ---------------------------------------------------------------------------------------------------------
 // Every handled event: allowed for its senders, refused for every other sender.
 
-interface Handler {
-  state: State;
-  event: EventType;
-  to: State;
-  /** Who may send it here, when the stage narrows the event's roles (respondent, filer, non-payer). */
-  by?: readonly Sender[];
-  /** Where to send it from when the state's representative snapshot fails the event's other guards. */
-  from?: () => Snapshot;
-}
+type Handler = HandlerRow<State, EventType, Sender, Snapshot>;
 
 const withCancelRequested = (): Snapshot => drive(inProgress(), ev('REQUEST_CANCEL'));
 
@@ -377,47 +322,7 @@ const HANDLERS: readonly Handler[] = [
   { state: 'resolution_failed', event: 'RETRY_SETTLEMENT', to: 'resolving' },
 ];
 
-const sendersFor = (h: Handler): readonly Sender[] => h.by ?? SENDERS_OF[h.event];
-const ALLOWED = HANDLERS.flatMap((h) => sendersFor(h).map((by) => ({ ...h, by })));
-const REFUSED_SENDERS = HANDLERS.flatMap((h) => SENDERS.filter((by) => !sendersFor(h).includes(by)).map((by) => ({ ...h, by })));
-
-describe('milestone v2: who may send what, state by state', () => {
-  for (const { state, event, to, from, by } of ALLOWED) {
-    it(`accepts ${event} in ${state} from the ${by} (→ ${to})`, () => {
-      const snapshot = from ? from() : at(state);
-      const e = ev(event, by);
-      expect(snapshot.can(e)).toBe(true);
-      const [next] = transition(milestoneMachineV2, snapshot, e);
-      expect(next).not.toBe(snapshot);
-      expect(stateOf(next)).toBe(to);
-    });
-  }
-
-  for (const { state, event, from, by } of REFUSED_SENDERS) {
-    it(`refuses ${event} in ${state} from the ${by}`, () => {
-      const snapshot = from ? from() : at(state);
-      expectRefused(snapshot, ev(event, by));
-    });
-  }
-});
-
-const UNHANDLED = STATES.flatMap((state) => {
-  const handled = new Set(HANDLERS.filter((h) => h.state === state).map((h) => h.event));
-  return EVENT_TYPES.filter((event) => !handled.has(event)).map((event) => ({ state, event }));
-});
-
-describe('milestone v2: events a state does not handle', () => {
-  it('covers every state × event pair not in the handler table', () => {
-    expect(UNHANDLED.length + HANDLERS.length).toBe(STATES.length * EVENT_TYPES.length);
-  });
-
-  for (const { state, event } of UNHANDLED) {
-    it(`refuses ${event} in ${state} from every sender`, () => {
-      const snapshot = at(state);
-      for (const by of SENDERS) expectRefused(snapshot, ev(event, by), `(${by})`);
-    });
-  }
-});
+describeRoleTables('milestone v2', { states: STATES, handlers: HANDLERS, at, acceptedMakesNewSnapshot: true });
 
 // ---------------------------------------------------------------------------------------------------------
 // Version 1's rules still hold.

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { initialTransition, transition, type SnapshotFrom } from 'xstate';
+import { type SnapshotFrom } from 'xstate';
 import { projectMachineV1, type ProjectEvent, type ProjectInput } from '../../machines/project.v1.js';
+import { machineTestKit, type ActorFields, type Handler as HandlerRow } from './support/machine-test-kit.js';
 
 // Pure unit tests for the project machine, version 1 (DESIGN.md "Project"). Every allowed and every refused
 // transition, every guard both ways. Snapshots are only ever reached by driving real events from
@@ -18,8 +19,7 @@ const input: ProjectInput = { id: 'project-1', employerId: EMPLOYER, title: 'Bra
 
 /** Who sends an event. `impostor` claims the system's name but lacks the flag only the engine sets. */
 type Sender = 'employer' | 'freelancer' | 'system' | 'outsider' | 'impostor';
-const SENDERS: readonly Sender[] = ['employer', 'freelancer', 'system', 'outsider', 'impostor'];
-const actorFields: Record<Sender, { actor: string; system?: true }> = {
+const actorFields: Record<Sender, ActorFields> = {
   employer: { actor: EMPLOYER },
   // Before the award is accepted this user is not yet a party; the tables still try them.
   freelancer: { actor: FREELANCER },
@@ -42,7 +42,6 @@ const SENDERS_OF: Record<EventType, readonly Sender[]> = {
   MILESTONE_RELEASED: ['system'],
   MILESTONE_CLOSED: ['system'],
 };
-const EVENT_TYPES = Object.keys(SENDERS_OF) as EventType[];
 
 const defaultPayload: Record<EventType, object> = {
   AWARD: { freelancerId: FREELANCER },
@@ -58,38 +57,15 @@ const defaultPayload: Record<EventType, object> = {
   MILESTONE_CLOSED: { milestoneId: 'milestone-1' },
 };
 
-function ev(type: EventType, by: Sender = firstSender(type), payload: object = {}): ProjectEvent {
-  return { type, ...defaultPayload[type], ...payload, ...actorFields[by] } as ProjectEvent;
-}
-
-function firstSender(type: EventType): Sender {
-  const [first] = SENDERS_OF[type];
-  if (first === undefined) throw new Error(`no sender for ${type}`);
-  return first;
-}
+const { ev, start, send, drive, reached, expectRefused, describeRoleTables } = machineTestKit({
+  machine: projectMachineV1,
+  input,
+  actorFields,
+  sendersOf: SENDERS_OF,
+  defaultPayload,
+});
 
 const released = (amount: string): ProjectEvent => ev('MILESTONE_RELEASED', 'system', { amount });
-
-function start(): Snapshot {
-  return initialTransition(projectMachineV1, input)[0];
-}
-
-function effectsOf(actions: ReadonlyArray<{ type: string; params?: unknown }>): Array<{ type: string; params: unknown }> {
-  return actions.map((a) => ({ type: a.type, params: a.params }));
-}
-
-/** Sends an event the fixture expects to be accepted; a refusal means the fixture is wrong, so it throws. */
-function send(snapshot: Snapshot, event: ProjectEvent): [Snapshot, Array<{ type: string; params: unknown }>] {
-  if (!snapshot.can(event)) {
-    throw new Error(`fixture: ${event.type} refused in ${JSON.stringify(snapshot.value)}`);
-  }
-  const [next, actions] = transition(projectMachineV1, snapshot, event);
-  return [next, effectsOf(actions)];
-}
-
-function drive(snapshot: Snapshot, ...events: ProjectEvent[]): Snapshot {
-  return events.reduce((s, e) => send(s, e)[0], snapshot);
-}
 
 /** A fresh project in progress: awarded and accepted, no milestones yet. */
 function inProgress(): Snapshot {
@@ -137,29 +113,12 @@ const AT: Record<State, () => Snapshot> = {
 };
 const STATES = Object.keys(AT) as State[];
 
-function at(state: State): Snapshot {
-  const snapshot = AT[state]();
-  if (snapshot.value !== state) throw new Error(`fixture: wanted ${state}, reached ${JSON.stringify(snapshot.value)}`);
-  return snapshot;
-}
-
-function expectRefused(snapshot: Snapshot, event: ProjectEvent, label = ''): void {
-  expect(snapshot.can(event), `can ${label}`).toBe(false);
-  const [next, actions] = transition(projectMachineV1, snapshot, event);
-  expect(next, `snapshot ${label}`).toBe(snapshot);
-  expect(actions, `actions ${label}`).toEqual([]);
-}
+const at = (state: State): Snapshot => reached(state, AT[state]());
 
 // ---------------------------------------------------------------------------------------------------------
 // Every handled event: allowed for its roles, refused for every other sender.
 
-interface Handler {
-  state: State;
-  event: EventType;
-  to: State;
-  /** Where to send it from when the representative snapshot of the state would fail the event's other guards. */
-  from?: () => Snapshot;
-}
+type Handler = HandlerRow<State, EventType, Sender, Snapshot>;
 
 const HANDLERS: readonly Handler[] = [
   { state: 'open', event: 'AWARD', to: 'awarded' },
@@ -179,47 +138,7 @@ const HANDLERS: readonly Handler[] = [
   { state: 'incomplete', event: 'MILESTONE_CLOSED', to: 'incomplete' },
 ];
 
-const ALLOWED = HANDLERS.flatMap((h) => SENDERS_OF[h.event].map((by) => ({ ...h, by })));
-const REFUSED_SENDERS = HANDLERS.flatMap((h) =>
-  SENDERS.filter((by) => !SENDERS_OF[h.event].includes(by)).map((by) => ({ ...h, by })),
-);
-
-describe('project v1: who may send what, state by state', () => {
-  for (const { state, event, to, from, by } of ALLOWED) {
-    it(`accepts ${event} in ${state} from the ${by} (→ ${to})`, () => {
-      const snapshot = from ? from() : at(state);
-      const e = ev(event, by);
-      expect(snapshot.can(e)).toBe(true);
-      const [next] = transition(projectMachineV1, snapshot, e);
-      expect(next.value).toBe(to);
-    });
-  }
-
-  for (const { state, event, from, by } of REFUSED_SENDERS) {
-    it(`refuses ${event} in ${state} from the ${by}`, () => {
-      const snapshot = from ? from() : at(state);
-      expectRefused(snapshot, ev(event, by));
-    });
-  }
-});
-
-const UNHANDLED = STATES.flatMap((state) => {
-  const handled = new Set(HANDLERS.filter((h) => h.state === state).map((h) => h.event));
-  return EVENT_TYPES.filter((event) => !handled.has(event)).map((event) => ({ state, event }));
-});
-
-describe('project v1: events a state does not handle', () => {
-  it('covers every state × event pair not in the handler table', () => {
-    expect(UNHANDLED.length + HANDLERS.length).toBe(STATES.length * EVENT_TYPES.length);
-  });
-
-  for (const { state, event } of UNHANDLED) {
-    it(`refuses ${event} in ${state} from every sender`, () => {
-      const snapshot = at(state);
-      for (const by of SENDERS) expectRefused(snapshot, ev(event, by), `(${by})`);
-    });
-  }
-});
+describeRoleTables('project v1', { states: STATES, handlers: HANDLERS, at });
 
 // ---------------------------------------------------------------------------------------------------------
 // Guards, each both ways.

@@ -2,6 +2,15 @@ import { describe, expect, it } from 'vitest';
 import { initialTransition, transition, type SnapshotFrom } from 'xstate';
 import { projectMachineV1, type ProjectEvent, type ProjectInput } from '../../machines/project.v1.js';
 import { projectMachineV2, type ProjectEventV2, type ProjectInputV2, type ProjectRules } from '../../machines/project.v2.js';
+import {
+  cancelTimer,
+  effectsOf,
+  machineTestKit,
+  notify,
+  type ActorFields,
+  type Effect,
+  type Handler as HandlerRow,
+} from './support/machine-test-kit.js';
 
 // Pure unit tests for the project machine, version 2 (DESIGN.md "Project"): version 1's rules unchanged, plus the
 // feedback window (a durable timer after completion, then `closed`) and the freelancer's request to cancel the
@@ -12,7 +21,6 @@ import { projectMachineV2, type ProjectEventV2, type ProjectInputV2, type Projec
 type Snapshot = SnapshotFrom<typeof projectMachineV2>;
 type EventType = ProjectEventV2['type'];
 type State = 'open' | 'awarded' | 'in_progress' | 'completed' | 'incomplete' | 'cancelled' | 'closed';
-type Effect = { type: string; params: unknown };
 
 const EMPLOYER = 'user-employer';
 const FREELANCER = 'user-freelancer';
@@ -30,8 +38,7 @@ const input: ProjectInputV2 = { id: 'project-1', employerId: EMPLOYER, title: 'B
  * but lacks the flag only the engine sets.
  */
 type Sender = 'employer' | 'freelancer' | 'system' | 'support' | 'outsider' | 'impostor';
-const SENDERS: readonly Sender[] = ['employer', 'freelancer', 'system', 'support', 'outsider', 'impostor'];
-const actorFields: Record<Sender, { actor: string; system?: true; support?: true }> = {
+const actorFields: Record<Sender, ActorFields> = {
   employer: { actor: EMPLOYER },
   // Before the award is accepted this user is not yet a party; the tables still try them.
   freelancer: { actor: FREELANCER },
@@ -60,7 +67,6 @@ const SENDERS_OF: Record<EventType, readonly Sender[]> = {
   CANCEL_REQUEST_TIMEOUT: ['system'],
   FEEDBACK_WINDOW_CLOSED: ['system'],
 };
-const EVENT_TYPES = Object.keys(SENDERS_OF) as EventType[];
 
 const defaultPayload: Record<EventType, object> = {
   AWARD: { freelancerId: FREELANCER },
@@ -81,59 +87,15 @@ const defaultPayload: Record<EventType, object> = {
   FEEDBACK_WINDOW_CLOSED: {},
 };
 
-function firstSender(type: EventType): Sender {
-  const [first] = SENDERS_OF[type];
-  if (first === undefined) throw new Error(`no sender for ${type}`);
-  return first;
-}
-
-function ev(type: EventType, by: Sender = firstSender(type), payload: object = {}): ProjectEventV2 {
-  return { type, ...defaultPayload[type], ...payload, ...actorFields[by] } as ProjectEventV2;
-}
+const { ev, start, send, drive, reached, expectRefused, armTimer, firedTimer, describeRoleTables } = machineTestKit({
+  machine: projectMachineV2,
+  input,
+  actorFields,
+  sendersOf: SENDERS_OF,
+  defaultPayload,
+});
 
 const released = (amount: string): ProjectEventV2 => ev('MILESTONE_RELEASED', 'system', { amount });
-
-function start(): Snapshot {
-  return initialTransition(projectMachineV2, input)[0];
-}
-
-function effectsOf(actions: ReadonlyArray<{ type: string; params?: unknown }>): Effect[] {
-  return actions.map((a) => ({ type: a.type, params: a.params }));
-}
-
-/** Sends an event the fixture expects to be accepted; a refusal means the fixture is wrong, so it throws. */
-function send(snapshot: Snapshot, event: ProjectEventV2): [Snapshot, Effect[]] {
-  if (!snapshot.can(event)) {
-    throw new Error(`fixture: ${event.type} refused in ${JSON.stringify(snapshot.value)}`);
-  }
-  const [next, actions] = transition(projectMachineV2, snapshot, event);
-  return [next, effectsOf(actions)];
-}
-
-function drive(snapshot: Snapshot, ...events: ProjectEventV2[]): Snapshot {
-  return events.reduce((s, e) => send(s, e)[0], snapshot);
-}
-
-function expectRefused(snapshot: Snapshot, event: ProjectEventV2, label = ''): void {
-  expect(snapshot.can(event), `can ${label}`).toBe(false);
-  const [next, actions] = transition(projectMachineV2, snapshot, event);
-  expect(next, `snapshot ${label}`).toBe(snapshot);
-  expect(actions, `actions ${label}`).toEqual([]);
-}
-
-const cancelTimer = (sendId: string): Effect => ({ type: 'xstate.cancel', params: { sendId } });
-const armTimer = (type: EventType, id: string, delay: number): Effect => ({
-  type: 'xstate.raise',
-  params: { event: { type, actor: 'system' }, id, delay },
-});
-const notify = (to: 'employer' | 'freelancer', type: string): Effect => ({ type: 'notify', params: { to, type } });
-
-/** The raise action's event, delivered as the engine delivers a fired timer: with the system flag. */
-function firedTimer(effects: Effect[], id: string): ProjectEventV2 {
-  const raise = effects.find((e) => e.type === 'xstate.raise' && (e.params as { id?: string }).id === id);
-  if (!raise) throw new Error(`no timer ${id} armed in ${JSON.stringify(effects)}`);
-  return { ...(raise.params as { event: ProjectEventV2 }).event, system: true };
-}
 
 // ---------------------------------------------------------------------------------------------------------
 // Fixtures.
@@ -190,22 +152,12 @@ const AT: Record<State, () => Snapshot> = {
 const STATES = Object.keys(AT) as State[];
 const FINAL_STATES: readonly State[] = ['cancelled', 'closed'];
 
-function at(state: State): Snapshot {
-  const snapshot = AT[state]();
-  if (snapshot.value !== state) throw new Error(`fixture: wanted ${state}, reached ${JSON.stringify(snapshot.value)}`);
-  return snapshot;
-}
+const at = (state: State): Snapshot => reached(state, AT[state]());
 
 // ---------------------------------------------------------------------------------------------------------
 // Every handled event: allowed for its roles, refused for every other sender.
 
-interface Handler {
-  state: State;
-  event: EventType;
-  to: State;
-  /** Where to send it from when the representative snapshot of the state would fail the event's other guards. */
-  from?: () => Snapshot;
-}
+type Handler = HandlerRow<State, EventType, Sender, Snapshot>;
 
 const HANDLERS: readonly Handler[] = [
   { state: 'open', event: 'AWARD', to: 'awarded' },
@@ -230,45 +182,7 @@ const HANDLERS: readonly Handler[] = [
   { state: 'incomplete', event: 'MILESTONE_CLOSED', to: 'incomplete' },
 ];
 
-const ALLOWED = HANDLERS.flatMap((h) => SENDERS_OF[h.event].map((by) => ({ ...h, by })));
-const REFUSED_SENDERS = HANDLERS.flatMap((h) => SENDERS.filter((by) => !SENDERS_OF[h.event].includes(by)).map((by) => ({ ...h, by })));
-
-describe('project v2: who may send what, state by state', () => {
-  for (const { state, event, to, from, by } of ALLOWED) {
-    it(`accepts ${event} in ${state} from the ${by} (→ ${to})`, () => {
-      const snapshot = from ? from() : at(state);
-      const e = ev(event, by);
-      expect(snapshot.can(e)).toBe(true);
-      const [next] = transition(projectMachineV2, snapshot, e);
-      expect(next.value).toBe(to);
-    });
-  }
-
-  for (const { state, event, from, by } of REFUSED_SENDERS) {
-    it(`refuses ${event} in ${state} from the ${by}`, () => {
-      const snapshot = from ? from() : at(state);
-      expectRefused(snapshot, ev(event, by));
-    });
-  }
-});
-
-const UNHANDLED = STATES.flatMap((state) => {
-  const handled = new Set(HANDLERS.filter((h) => h.state === state).map((h) => h.event));
-  return EVENT_TYPES.filter((event) => !handled.has(event)).map((event) => ({ state, event }));
-});
-
-describe('project v2: events a state does not handle', () => {
-  it('covers every state × event pair not in the handler table', () => {
-    expect(UNHANDLED.length + HANDLERS.length).toBe(STATES.length * EVENT_TYPES.length);
-  });
-
-  for (const { state, event } of UNHANDLED) {
-    it(`refuses ${event} in ${state} from every sender`, () => {
-      const snapshot = at(state);
-      for (const by of SENDERS) expectRefused(snapshot, ev(event, by), `(${by})`);
-    });
-  }
-});
+describeRoleTables('project v2', { states: STATES, handlers: HANDLERS, at });
 
 // ---------------------------------------------------------------------------------------------------------
 // Version 1's rules still hold.
