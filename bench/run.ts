@@ -52,7 +52,7 @@ function run(cmd: string, args: string[], input?: string, env: Record<string, st
 
 async function startService(databaseUrl: string): Promise<ChildProcess> {
   const child = spawn('node', ['--import', 'tsx', 'src/main.ts', 'all'], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(PORT), LOG_LEVEL: 'warn', QUEUE_PREFIX: `bench-${randomBytes(4).toString('hex')}` },
+    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(PORT), LOG_LEVEL: 'warn', RATE_LIMIT_PER_SEC: '0', QUEUE_PREFIX: `bench-${randomBytes(4).toString('hex')}` },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   await new Promise<void>((resolve, reject) => {

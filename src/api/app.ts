@@ -2,8 +2,10 @@ import express, { type Express } from 'express';
 import { NotFoundError } from '../errors/index.js';
 import { eventMetrics } from '../metrics/event-metrics.js';
 import { Metrics } from '../metrics/metrics.js';
+import { registerStuckGauge } from '../metrics/stuck-gauge.js';
 import { requestLog } from '../metrics/request-log.js';
 import { authenticate } from './auth.js';
+import { rateLimit } from './rate-limit.js';
 import type { ApiDeps } from './deps.js';
 import { errorHandler } from './error-handler.js';
 import { rejectUnsafeInput } from './reject-unsafe-input.js';
@@ -27,6 +29,8 @@ export function createApp(deps: ApiDeps, ops: OpsDeps = { metrics: new Metrics()
   app.use(healthRoutes(deps));
   // The support console page is static and open (it asks for a token); its data comes from /v1 below.
   app.use(consolePage());
+  // The one scrape-time gauge that needs configuration (STUCK_AFTER_MS), registered where config is at hand.
+  registerStuckGauge(ops.metrics, deps.db, deps.log, deps.config.STUCK_AFTER_MS);
   // /metrics, /openapi.json, /docs, /admin/queues: before the JSON parser (the dashboard parses its own bodies).
   app.use(opsRoutes(deps, ops));
   // Before the JSON parser, so events refused as malformed JSON are counted too.
@@ -35,6 +39,8 @@ export function createApp(deps: ApiDeps, ops: OpsDeps = { metrics: new Metrics()
   app.use(express.json({ limit: deps.config.BODY_LIMIT_BYTES, strict: true, type: () => true }));
   app.use(rejectUnsafeInput);
   app.use('/v1', authenticate(deps.db));
+  // Per token, so after authentication; health and ops routes above are never limited.
+  app.use('/v1', rateLimit(deps.config));
   app.use('/v1', replayRoutes(deps));
   app.use('/v1/console', consoleApi(deps));
   app.use('/v1/projects', projectRoutes(deps));

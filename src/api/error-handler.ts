@@ -16,7 +16,7 @@ function isDatabaseUnavailable(error: unknown): boolean {
     if (UNAVAILABLE_NODE_CODES.has(e.code)) return true;
     if (e.code.length === 5 && UNAVAILABLE_PG_CLASSES.some((c) => (e.code as string).startsWith(c))) return true;
   }
-  return typeof e.message === 'string' && /Connection terminated|connection (is )?closed/i.test(e.message);
+  return typeof e.message === 'string' && /Connection terminated|connection (is )?closed|connection error and is not queryable/i.test(e.message);
 }
 
 /**

@@ -6,9 +6,13 @@ import { InvalidRequestError } from '../errors/index.js';
 const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 const MAX_DEPTH = 64;
 
-/** What is wrong with the value, or null. Postgres text and jsonb cannot hold U+0000 either. */
+/** What is wrong with the value, or null. Postgres text and jsonb cannot hold U+0000 or lone surrogates. */
 function problemIn(value: unknown, depth = 0): string | null {
-  if (typeof value === 'string') return value.includes('\u0000') ? 'Text must not contain the NUL character (U+0000).' : null;
+  if (typeof value === 'string') {
+    if (value.includes('\u0000')) return 'Text must not contain the NUL character (U+0000).';
+    // A lone surrogate is not Unicode text; Postgres refuses it in jsonb, so refuse it here with a 400.
+    return value.isWellFormed() ? null : 'Text must be well-formed Unicode (no lone surrogates).';
+  }
   if (value === null || typeof value !== 'object') return null;
   if (depth > MAX_DEPTH) return `JSON nested deeper than ${MAX_DEPTH} levels is not accepted.`;
   for (const key of Object.keys(value)) {

@@ -4,6 +4,7 @@ import { registerInstanceCommands } from './commands/instances.js';
 import { registerPathsCommand } from './commands/paths.js';
 import { registerHistoryCommand } from './commands/history.js';
 import { registerVerifyCommand } from './commands/verify.js';
+import { registerStuckCommand } from './commands/stuck.js';
 
 // `npm run --silent cli -- <command>`. Each command group lives in its own file under commands/.
 const program = new Command('cli').description('Escrow engine administration');
@@ -12,6 +13,7 @@ registerInstanceCommands(program);
 registerPathsCommand(program);
 registerVerifyCommand(program);
 registerHistoryCommand(program);
+registerStuckCommand(program);
 
 program.parseAsync().catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : error);

@@ -43,8 +43,14 @@ export async function createMilestone(
   const projectDef = pinnedMachine(project.machine, project.version);
   const projectSnapshot = restoreSnapshot(projectDef, project.snapshot);
   const parties = projectSnapshot.context as Parties;
-  if (roleOf(parties, request) === null) {
-    throw new ForbiddenError(`${request.actor} is not a party to project ${projectId}.`, { role: null });
+  // Who may create comes before whether the project takes milestones now: a wrong role is 403 in any state.
+  const role = roleOf(parties, request);
+  const allowedRoles = currentMachine('milestone', rules.newInstanceVersion('milestone')).roles[request.type] ?? [];
+  if (role === null || !allowedRoles.includes(role)) {
+    throw new ForbiddenError(role === null ? `${request.actor} is not a party to project ${projectId}.` : `A ${role} may not send ${request.type}.`, {
+      role,
+      allowedRoles,
+    });
   }
   if (!handledEvents(projectSnapshot).includes(projectEventFor[request.type]) || parties.freelancerId === null) {
     throw new InvalidTransitionError(`Milestones can be added only while the project is in_progress; it is ${project.state}.`, {

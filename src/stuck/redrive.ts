@@ -1,0 +1,57 @@
+import type { Job, Queue } from 'bullmq';
+import type { Knex } from 'knex';
+import { pinnedMachine } from '../../machines/registry.js';
+import { outboxJobId } from '../../workers/queues.js';
+import { restoreSnapshot } from '../engine/snapshot.js';
+import type { InstanceRow } from '../engine/instance-row.js';
+
+/** What re-driving one instance did. */
+export type RedriveOutcome =
+  /** The settlement job was (re-)added to the queue. */
+  | 'enqueued'
+  /** A job for it is already waiting, delayed or running: left alone (running the command twice is safe). */
+  | 'already_queued'
+  /** The instance is not in a settling state (any more): nothing to do. */
+  | 'not_settling'
+  /** Settling, but no unprocessed settlement outbox row at its seq: not re-drivable; needs an engineer. */
+  | 'no_settlement_row'
+  | 'not_found';
+
+export interface RedriveResult {
+  id: string;
+  outcome: RedriveOutcome;
+  outboxId: string | null;
+}
+
+// A job in one of these states will run (or is running): adding another would be ignored by BullMQ anyway.
+const LIVE_JOB_STATES = new Set(['waiting', 'delayed', 'active', 'prioritized', 'waiting-children']);
+
+/**
+ * Re-drives one settling instance: puts the settlement command it is waiting for (its unprocessed
+ * `settlement` outbox row at the instance's current seq) back on the settlement queue, under the same job id
+ * the relay uses. A finished or failed job of that id is removed first (BullMQ silently ignores an add whose
+ * id it still keeps); a live one is left alone. Safe to run twice or alongside the relay and the sweeper:
+ * the settlement worker locks the outbox row and does nothing once processed_at is set, and transfer ids
+ * derive from the outbox id, so no money moves twice.
+ */
+export async function redriveInstance(db: Knex, queue: Queue, deploymentId: string, id: string): Promise<RedriveResult> {
+  const row = await db<InstanceRow>('instances').where({ id }).first();
+  if (!row) return { id, outcome: 'not_found', outboxId: null };
+  if (!restoreSnapshot(pinnedMachine(row.machine, row.version), row.snapshot).hasTag('settling')) return { id, outcome: 'not_settling', outboxId: null };
+  // The settlement worker refuses a command for another seq, so only the one the current state waits for counts.
+  const outbox: { id: string } | undefined = await db('outbox')
+    .where({ instance_id: id, topic: 'settlement', seq: row.seq })
+    .whereNull('processed_at')
+    .orderBy('id', 'desc')
+    .first(db.raw('id::text AS id'));
+  if (!outbox) return { id, outcome: 'no_settlement_row', outboxId: null };
+
+  const jobId = outboxJobId(deploymentId, outbox.id);
+  const job: Job | undefined = await queue.getJob(jobId);
+  if (job && LIVE_JOB_STATES.has(await job.getState())) return { id, outcome: 'already_queued', outboxId: outbox.id };
+  if (job) await job.remove();
+  await queue.add('settlement', { outboxId: outbox.id }, { jobId });
+  // Marked relayed, so the relay does not send it again (harmless if it did: same job id, processed_at check).
+  await db('outbox').where({ id: outbox.id }).whereNull('relayed_at').update({ relayed_at: db.fn.now() });
+  return { id, outcome: 'enqueued', outboxId: outbox.id };
+}
