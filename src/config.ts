@@ -53,6 +53,9 @@ const schema = z.object({
   // "Deadline in 24 h" notices to the party who must act, checked every interval.
   DEADLINE_REMINDER_LEAD_MS: z.coerce.number().int().min(1).max(MAX_DURATION_MS).default(DAY_MS),
   DEADLINE_REMINDER_INTERVAL_MS: z.coerce.number().int().min(10).max(3_600_000).default(60_000),
+  // Job locks are renewed every half duration while a job runs; a dead worker's jobs return after about this.
+  WORKER_LOCK_DURATION_MS: z.coerce.number().int().min(1_000).max(600_000).default(10_000),
+  WORKER_STALLED_INTERVAL_MS: z.coerce.number().int().min(500).max(600_000).default(5_000),
   TIMER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
   // Staged rollout: the machine version new instances start on, e.g. "milestone:1" (default: the latest).
   NEW_INSTANCE_VERSIONS: z.string().regex(/^((project|milestone):[1-9][0-9]*(,(project|milestone):[1-9][0-9]*)*)?$/).default(''),

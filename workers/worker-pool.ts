@@ -44,7 +44,14 @@ export class WorkerPool {
     this.connections.push(producer, consumer);
     for (const c of this.connections) c.on('error', (error) => this.log.warn({ err: error }, 'redis connection error'));
 
-    const options = { connection: consumer, prefix: this.config.queuePrefix };
+    // A job held by a worker process that died is handed to another once its lock lapses and a stalled check
+    // runs; BullMQ's 30 s defaults made recovery after kill -9 take up to a minute.
+    const options = {
+      connection: consumer,
+      prefix: this.config.queuePrefix,
+      lockDuration: this.config.WORKER_LOCK_DURATION_MS,
+      stalledInterval: this.config.WORKER_STALLED_INTERVAL_MS,
+    };
     const settlement = new Worker(
       QUEUE_NAMES.settlement,
       async (job) => {
