@@ -1,8 +1,9 @@
-import type { Job, Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import type { Config } from '../src/config.js';
 import type { Db } from '../src/db/knex.js';
 import type { Logger } from '../src/logger.js';
 import { outboxJobId, timerJobId, type QueueKey } from './queues.js';
+import { requeue } from './requeue.js';
 
 interface Orphan {
   queue: Queue;
@@ -14,7 +15,7 @@ interface Orphan {
 /**
  * Re-enqueues work whose BullMQ job was lost (e.g. Redis restarted empty): armed timers due longer than the
  * grace, and relayed outbox rows still unprocessed after it. A job still waiting, delayed or active is left
- * alone; a finished one whose row is still open is replaced. Redelivery is safe: every worker checks its row.
+ * alone; a finished one whose row is still open is replaced (see requeue.ts).
  */
 export class Sweeper {
   private timer: NodeJS.Timeout | null = null;
@@ -66,14 +67,7 @@ export class Sweeper {
     ];
     let reenqueued = 0;
     for (const c of candidates) {
-      const job: Job | undefined = await c.queue.getJob(c.jobId);
-      const state = job ? await job.getState() : 'missing';
-      if (state === 'waiting' || state === 'delayed' || state === 'active' || state === 'prioritized' || state === 'waiting-children') continue;
-      // A failed job means retries ran out while the row stayed open; a completed one, that the row changed
-      // after. Either way the row is the truth: run it again.
-      if (job) await job.remove();
-      await c.queue.add(c.name, c.data, { jobId: c.jobId });
-      reenqueued++;
+      if ((await requeue(c.queue, c.jobId, c.name, c.data)) === 'enqueued') reenqueued++;
     }
     return reenqueued;
   }

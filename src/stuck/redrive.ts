@@ -1,7 +1,8 @@
-import type { Job, Queue } from 'bullmq';
+import type { Queue } from 'bullmq';
 import type { Knex } from 'knex';
 import { pinnedMachine } from '../../machines/registry.js';
 import { outboxJobId } from '../../workers/queues.js';
+import { requeue } from '../../workers/requeue.js';
 import { restoreSnapshot } from '../engine/snapshot.js';
 import type { InstanceRow } from '../engine/instance-row.js';
 
@@ -23,14 +24,10 @@ export interface RedriveResult {
   outboxId: string | null;
 }
 
-// A job in one of these states will run (or is running): adding another would be ignored by BullMQ anyway.
-const LIVE_JOB_STATES = new Set(['waiting', 'delayed', 'active', 'prioritized', 'waiting-children']);
-
 /**
  * Re-drives one settling instance: puts the settlement command it is waiting for (its unprocessed
  * `settlement` outbox row at the instance's current seq) back on the settlement queue, under the same job id
- * the relay uses. A finished or failed job of that id is removed first (BullMQ silently ignores an add whose
- * id it still keeps); a live one is left alone. Safe to run twice or alongside the relay and the sweeper:
+ * the relay uses (see workers/requeue.ts). Safe to run twice or alongside the relay and the sweeper:
  * the settlement worker locks the outbox row and does nothing once processed_at is set, and transfer ids
  * derive from the outbox id, so no money moves twice.
  */
@@ -46,11 +43,8 @@ export async function redriveInstance(db: Knex, queue: Queue, deploymentId: stri
     .first(db.raw('id::text AS id'));
   if (!outbox) return { id, outcome: 'no_settlement_row', outboxId: null };
 
-  const jobId = outboxJobId(deploymentId, outbox.id);
-  const job: Job | undefined = await queue.getJob(jobId);
-  if (job && LIVE_JOB_STATES.has(await job.getState())) return { id, outcome: 'already_queued', outboxId: outbox.id };
-  if (job) await job.remove();
-  await queue.add('settlement', { outboxId: outbox.id }, { jobId });
+  const outcome = await requeue(queue, outboxJobId(deploymentId, outbox.id), 'settlement', { outboxId: outbox.id });
+  if (outcome === 'already_queued') return { id, outcome, outboxId: outbox.id };
   // Marked relayed, so the relay does not send it again (harmless if it did: same job id, processed_at check).
   await db('outbox').where({ id: outbox.id }).whereNull('relayed_at').update({ relayed_at: db.fn.now() });
   return { id, outcome: 'enqueued', outboxId: outbox.id };
