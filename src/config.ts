@@ -61,6 +61,8 @@ const schema = z.object({
   NEW_INSTANCE_VERSIONS: z.string().regex(/^((project|milestone):[1-9][0-9]*(,(project|milestone):[1-9][0-9]*)*)?$/).default(''),
   // Most paths one GET /v1/machines/:name/paths returns (simple paths of a large machine run to thousands).
   PATHS_LIMIT_MAX: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
+  // How long an API process trusts a token it has looked up (0 = ask the database on every request).
+  AUTH_CACHE_MS: z.coerce.number().int().min(0).max(600_000).default(5_000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   // Replay and verification (issue #5): the longest history one replay reads into memory, and the page sizes
   // bulk verification streams instances and history in, so its memory stays flat in the instance count.

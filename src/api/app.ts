@@ -38,7 +38,7 @@ export function createApp(deps: ApiDeps, ops: OpsDeps = { metrics: new Metrics()
   // The size limit applies before parsing, so a huge body costs us at most BODY_LIMIT_BYTES of memory.
   app.use(express.json({ limit: deps.config.BODY_LIMIT_BYTES, strict: true, type: () => true }));
   app.use(rejectUnsafeInput);
-  app.use('/v1', authenticate(deps.db));
+  app.use('/v1', authenticate(deps.db, deps.config.AUTH_CACHE_MS));
   // Per token, so after authentication; health and ops routes above are never limited.
   app.use('/v1', rateLimit(deps.config));
   app.use('/v1', replayRoutes(deps));

@@ -1,5 +1,6 @@
 import type { NextFunction, Request, Response } from 'express';
-import { clientByToken, type ApiClient, type Scope } from '../auth/tokens.js';
+import { cachedClientLookup } from '../auth/token-cache.js';
+import type { ApiClient, Scope } from '../auth/tokens.js';
 import type { Db } from '../db/knex.js';
 import { ForbiddenError, UnauthenticatedError } from '../errors/index.js';
 
@@ -9,11 +10,12 @@ declare module 'express-serve-static-core' {
   }
 }
 
-export function authenticate(db: Db) {
+export function authenticate(db: Db, cacheMs: number) {
+  const lookup = cachedClientLookup(db, cacheMs);
   return async (req: Request, _res: Response, next: NextFunction): Promise<void> => {
     const match = /^Bearer ([A-Za-z0-9_\-.~+/]{1,512}=*)$/.exec(req.get('authorization') ?? '');
     if (!match?.[1]) throw new UnauthenticatedError('A bearer token is required.');
-    const client = await clientByToken(db, match[1]);
+    const client = await lookup(match[1]);
     if (!client) throw new UnauthenticatedError('Unknown token.');
     req.client = client;
     next();

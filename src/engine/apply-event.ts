@@ -10,7 +10,7 @@ import {
   VersionConflictError,
 } from '../errors/index.js';
 import { zodIssues } from '../api/zod-issues.js';
-import { recordEffects } from './effects.js';
+import { OUTBOX_CHANNEL, recordEffects } from './effects.js';
 import { payloadOf, type EngineEvent } from './engine-event.js';
 import { lockInstance, topLevelState, type InstanceRow } from './instance-row.js';
 import { allowedEvents, handledEvents, persistSnapshot, restoreSnapshot } from './snapshot.js';
@@ -136,6 +136,8 @@ export async function applyEvent(
   const transitionRecord = { machine: row.machine, seq, type: event.type, actor: event.actor, from: stateValue, to: persisted.value };
   const derived = await recordEffects(trx, row.id, transitionRecord, next, actions, options.requestId ?? null);
   for (const d of derived) await applyEvent(trx, d.machine, d.instanceId, d.event, { origin: 'system', requestId: options.requestId });
-  await trx.raw('SELECT pg_notify(?, ?)', [INSTANCE_CHANNEL, row.id]);
+  // Both are delivered at commit, so listeners only wake for rows they can see: the relay (outbox rows and
+  // armed timers) and ?wait=settled readers. One statement for both saves a round trip per event.
+  await trx.raw('SELECT pg_notify(?, ?), pg_notify(?, ?)', [OUTBOX_CHANNEL, row.id, INSTANCE_CHANNEL, row.id]);
   return { row: updated, seq };
 }

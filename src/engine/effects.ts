@@ -94,7 +94,5 @@ export async function recordEffects(
     }
   }
   await trx('outbox').insert(outbox.map((row) => ({ ...row, request_id: requestId })));
-  // NOTIFY is delivered at commit, so the relay wakes only for rows (and armed timers) it can see.
-  await trx.raw('SELECT pg_notify(?, ?)', [OUTBOX_CHANNEL, instanceId]);
   return derived;
 }
