@@ -4,6 +4,7 @@ import { inTransaction } from '../src/db/transaction.js';
 import { OUTBOX_CHANNEL } from '../src/engine/effects.js';
 import type { Logger } from '../src/logger.js';
 import { REMINDER_RULES } from './reminder-rules.js';
+import { runEvery, type Repeating } from './run-every.js';
 
 /**
  * Warns the party who must act when an armed deadline is less than DEADLINE_REMINDER_LEAD_MS away (default
@@ -12,8 +13,7 @@ import { REMINDER_RULES } from './reminder-rules.js';
  * written in the same transaction that stamps the timer reminded, so it goes out once.
  */
 export class DeadlineReminders {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<unknown> | null = null;
+  private repeating: Repeating | null = null;
 
   constructor(
     private readonly db: Db,
@@ -22,14 +22,13 @@ export class DeadlineReminders {
   ) {}
 
   start(): void {
-    this.timer = setInterval(() => {
-      if (this.running) return;
-      this.running = this.sendDue()
-        .catch((error: unknown) => this.log.warn({ err: error }, 'deadline reminders failed; will retry'))
-        .finally(() => {
-          this.running = null;
-        });
-    }, this.config.DEADLINE_REMINDER_INTERVAL_MS);
+    this.repeating = runEvery(
+      this.config.DEADLINE_REMINDER_INTERVAL_MS,
+      async () => {
+        await this.sendDue();
+      },
+      (error) => this.log.warn({ err: error }, 'deadline reminders failed; will retry'),
+    );
   }
 
   /** One pass; returns how many reminders it queued. */
@@ -62,7 +61,6 @@ export class DeadlineReminders {
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    await this.running;
+    await this.repeating?.stop();
   }
 }

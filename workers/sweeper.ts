@@ -4,6 +4,7 @@ import type { Db } from '../src/db/knex.js';
 import type { Logger } from '../src/logger.js';
 import { outboxJobId, timerJobId, type QueueKey } from './queues.js';
 import { requeue } from './requeue.js';
+import { runEvery, type Repeating } from './run-every.js';
 
 interface Orphan {
   queue: Queue;
@@ -18,8 +19,7 @@ interface Orphan {
  * alone; a finished one whose row is still open is replaced (see requeue.ts).
  */
 export class Sweeper {
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<void> | null = null;
+  private repeating: Repeating | null = null;
 
   constructor(
     private readonly db: Db,
@@ -30,17 +30,14 @@ export class Sweeper {
   ) {}
 
   start(): void {
-    this.timer = setInterval(() => {
-      if (this.running) return;
-      this.running = this.sweep()
-        .then((n) => {
-          if (n > 0) this.log.warn({ reenqueued: n }, 'sweeper re-enqueued lost jobs');
-        })
-        .catch((error: unknown) => this.log.warn({ err: error }, 'sweep failed; will retry'))
-        .finally(() => {
-          this.running = null;
-        });
-    }, this.config.SWEEP_INTERVAL_MS);
+    this.repeating = runEvery(
+      this.config.SWEEP_INTERVAL_MS,
+      async () => {
+        const n = await this.sweep();
+        if (n > 0) this.log.warn({ reenqueued: n }, 'sweeper re-enqueued lost jobs');
+      },
+      (error) => this.log.warn({ err: error }, 'sweep failed; will retry'),
+    );
   }
 
   /** One pass; returns how many jobs it re-enqueued. */
@@ -73,7 +70,6 @@ export class Sweeper {
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    await this.running;
+    await this.repeating?.stop();
   }
 }
