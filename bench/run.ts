@@ -2,9 +2,10 @@
 //   ceiling     pgbench's built-in tpcb-like on a scratch database, BENCH_CLIENTS clients, BENCH_PGBENCH_S seconds
 //   ingest      events/s through the HTTP API (load generator in its own process), at BENCH_CLIENTS and half
 //   settlement  CREATE accepted → in_progress visible (wait=settled), p50/p99, and settlements/s
-//   memory      RSS of the service process before and after a BENCH_SOAK_S soak of ingest
+//   memory      RSS of the API and workers processes before and after a BENCH_SOAK_S soak of ingest
 //   replay      bench/replay.ts (verify vs a bare xstate transition() loop) at BENCH_REPLAY_N milestones
 // BENCH_SMOKE=1 shortens every phase (a quick check that the harness works, not a measurement).
+// BENCH_CPU_PROF=<dir> profiles both service processes with --cpu-prof for the whole run.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
@@ -13,6 +14,7 @@ import pg from 'pg';
 import { createClient, SCOPES } from '../src/auth/tokens.js';
 import { createDb } from '../src/db/knex.js';
 import { ensureDatabase, migrateLatest } from '../src/db/migrate.js';
+import { ingest } from './ingest.js';
 import { pgbenchTps } from './pgbench.js';
 import { percentile, round } from './stats.js';
 
@@ -26,6 +28,7 @@ const REPLAY_N = Number(process.env.BENCH_REPLAY_N ?? (SMOKE ? 200 : 20000));
 const MILESTONES_PER_CLIENT = 20;
 const ADMIN_URL = process.env.BENCH_ADMIN_DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/postgres';
 const PORT = Number(process.env.BENCH_PORT ?? 3999);
+const baseUrl = `http://127.0.0.1:${PORT}`;
 
 const urlFor = (name: string) => Object.assign(new URL(ADMIN_URL), { pathname: `/${name}` }).toString();
 
@@ -50,20 +53,31 @@ function run(cmd: string, args: string[], input?: string, env: Record<string, st
   });
 }
 
-async function startService(databaseUrl: string): Promise<ChildProcess> {
-  const child = spawn('node', ['--import', 'tsx', 'src/main.ts', 'all'], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(PORT), LOG_LEVEL: 'warn', RATE_LIMIT_PER_SEC: '0', QUEUE_PREFIX: `bench-${randomBytes(4).toString('hex')}` },
+/** Starts one role of the service (`api` or `workers`, each its own process as in a scaled deployment). */
+async function startService(role: 'api' | 'workers', databaseUrl: string, queuePrefix: string): Promise<ChildProcess> {
+  // BENCH_CPU_PROF=<dir>: each process writes a V8 CPU profile there on exit (summarise: bench/profile-summary.ts).
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const child = spawn('node', [...profile, '--import', 'tsx', 'src/main.ts', role], {
+    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(PORT), LOG_LEVEL: 'warn', RATE_LIMIT_PER_SEC: '0', QUEUE_PREFIX: queuePrefix },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
+  const ready = role === 'api' ? 'listening' : 'workers running';
   await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => d.toString().includes('listening') && resolve());
-    child.on('exit', (code) => reject(new Error(`service exited ${code}`)));
+    child.stdout!.on('data', (d: Buffer) => d.toString().includes(ready) && resolve());
+    child.on('exit', (code) => reject(new Error(`${role} exited ${code}`)));
   });
   return child;
 }
 
+async function stopService(child: ChildProcess | null): Promise<void> {
+  if (!child || child.exitCode !== null) return;
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGTERM');
+  await exited;
+}
+
 async function api(token: string, method: string, path: string, body?: object) {
-  const res = await fetch(`http://127.0.0.1:${PORT}${path}`, {
+  const res = await fetch(`${baseUrl}${path}`, {
     method,
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     body: body ? JSON.stringify(body) : undefined,
@@ -94,11 +108,6 @@ async function seedProjects(token: string, clients: number) {
   return projects;
 }
 
-async function ingest(token: string, projects: unknown[], clients: number, durationS: number) {
-  const plan = { baseUrl: `http://127.0.0.1:${PORT}`, token, clients, durationS, createEvery: 10, projects: projects.slice(0, clients) };
-  return JSON.parse(await run('node', ['--import', 'tsx', 'bench/load-generator.ts'], JSON.stringify(plan)));
-}
-
 async function settlementLatency(token: string, project: { projectId: string; employer: string }, count: number) {
   const latencies: number[] = [];
   const started = Date.now();
@@ -121,7 +130,8 @@ async function main(): Promise<void> {
   const name = `escrow_bench_${randomBytes(4).toString('hex')}`;
   const databaseUrl = urlFor(name);
   const results: Record<string, unknown> = { at: new Date().toISOString(), node: process.version, clients: CLIENTS, smoke: SMOKE };
-  let service: ChildProcess | null = null;
+  let apiProcess: ChildProcess | null = null;
+  let workersProcess: ChildProcess | null = null;
   try {
     process.stderr.write(`ceiling: pgbench tpcb-like, ${CLIENTS} clients, ${PGBENCH_S} s\n`);
     results.ceiling = { tps: await pgbenchTps(ADMIN_URL, CLIENTS, PGBENCH_S) };
@@ -131,26 +141,29 @@ async function main(): Promise<void> {
     await migrateLatest(db);
     const { token } = await createClient(db, 'bench', [...SCOPES]);
     await db.destroy();
-    service = await startService(databaseUrl);
-    const pid = service.pid!;
+    const queuePrefix = `bench-${randomBytes(4).toString('hex')}`;
+    apiProcess = await startService('api', databaseUrl, queuePrefix);
+    workersProcess = await startService('workers', databaseUrl, queuePrefix);
+    const pids = { api: apiProcess.pid!, workers: workersProcess.pid! };
+    const target = { baseUrl, databaseUrl, token, pids };
+    const rss = () => ({ api: rssMb(pids.api), workers: rssMb(pids.workers) });
     process.stderr.write('seeding projects and milestones\n');
     const projects = await seedProjects(token, CLIENTS);
-    results.memoryBeforeMb = rssMb(pid);
+    results.memoryBeforeMb = rss();
 
     process.stderr.write(`ingest: ${CLIENTS} and ${CLIENTS / 2} clients, ${INGEST_S} s each\n`);
-    results.ingest = await ingest(token, projects, CLIENTS, INGEST_S);
-    results.ingestHalf = await ingest(token, projects, CLIENTS / 2, INGEST_S);
+    results.ingest = await ingest(target, projects, CLIENTS, INGEST_S);
+    results.ingestHalf = await ingest(target, projects, CLIENTS / 2, INGEST_S);
 
     process.stderr.write(`settlement: ${SETTLEMENTS} milestones CREATE → in_progress\n`);
     results.settlement = await settlementLatency(token, projects[0]!, SETTLEMENTS);
 
     process.stderr.write(`soak: ${SOAK_S} s of ingest\n`);
-    const soakStartMb = rssMb(pid);
-    results.soak = await ingest(token, projects, CLIENTS, SOAK_S);
-    results.memory = { beforeSoakMb: soakStartMb, afterSoakMb: rssMb(pid) };
+    const soakStartMb = rss();
+    results.soak = await ingest(target, projects, CLIENTS, SOAK_S);
+    results.memory = { beforeSoakMb: soakStartMb, afterSoakMb: rss() };
   } finally {
-    service?.kill('SIGTERM');
-    await new Promise((r) => (service ? service.once('exit', r) : r(null)));
+    await Promise.all([stopService(apiProcess), stopService(workersProcess)]);
     await admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
   }
 
@@ -167,17 +180,29 @@ async function main(): Promise<void> {
   process.stdout.write(`\nresults written to ${file}\n`);
 }
 
+function drained(phase: { backlogAtEnd: number; drainSeconds: number }): string {
+  return `outbox backlog ${phase.backlogAtEnd} at the end, drained in ${phase.drainSeconds} s`;
+}
+
+/** Percent of one core per group; 200 would be both cores of this machine. */
+function cpuLine(split: Record<string, number>): string {
+  const { idleOfMachine: _idle, ...groups } = split;
+  return Object.entries(groups).map(([k, v]) => `${k} ${v}%`).join(', ') + ' (of one core)';
+}
+
 function printTable(r: Record<string, any>): void {
   const bare = r.replay.find((x: { phase: string }) => x.phase.startsWith('bare'));
   const verify = r.replay.find((x: { phase: string }) => x.phase.startsWith('verify'));
   const rows: [string, string, string][] = [
     ['ceiling', `${round(r.ceiling.tps)} tps`, `pgbench tpcb-like, ${r.clients} clients`],
-    ['ingest', `${r.ingest.perSecond} events/s`, `p50 ${r.ingest.p50Ms} ms, p99 ${r.ingest.p99Ms} ms, errors ${r.ingest.errors}, ${r.clients} clients`],
-    ['ingest (half load)', `${r.ingestHalf.perSecond} events/s`, `p50 ${r.ingestHalf.p50Ms} ms, p99 ${r.ingestHalf.p99Ms} ms, errors ${r.ingestHalf.errors}, ${r.clients / 2} clients`],
+    ['ingest', `${r.ingest.perSecond} events/s`, `p50 ${r.ingest.p50Ms} ms, p99 ${r.ingest.p99Ms} ms, errors ${r.ingest.errors}, ${r.clients} clients; ${drained(r.ingest)}`],
+    ['ingest (half load)', `${r.ingestHalf.perSecond} events/s`, `p50 ${r.ingestHalf.p50Ms} ms, p99 ${r.ingestHalf.p99Ms} ms, errors ${r.ingestHalf.errors}, ${r.clients / 2} clients; ${drained(r.ingestHalf)}`],
     ['ratio', `${round(r.ingest.perSecond / r.ceiling.tps, 2)}`, 'ingest / ceiling (target ≥ 0.6)'],
+    ['cpu during ingest', `${r.ingest.cpuPercent.idleOfMachine}% idle`, cpuLine(r.ingest.cpuPercent)],
     ['settlement', `${r.settlement.perSecond} /s`, `CREATE → in_progress p50 ${r.settlement.p50Ms} ms, p99 ${r.settlement.p99Ms} ms (${r.settlement.count}, 4 clients)`],
     ['replay', `${round(verify.eventsPerSecond, 0)} events/s`, `bare transition() loop ${round(bare.eventsPerSecond, 0)} events/s, ratio ${round(verify.eventsPerSecond / bare.eventsPerSecond, 2)}, N = ${r.replayN}`],
-    ['memory', `${r.memory.beforeSoakMb} → ${r.memory.afterSoakMb} MB`, `RSS of the service (API + workers) over a ${r.soak.seconds} s soak, ${r.soak.requests} events, errors ${r.soak.errors}`],
+    ['memory (api)', `${r.memory.beforeSoakMb.api} → ${r.memory.afterSoakMb.api} MB`, `RSS over a ${r.soak.seconds} s soak, ${r.soak.requests} events, errors ${r.soak.errors}`],
+    ['memory (workers)', `${r.memory.beforeSoakMb.workers} → ${r.memory.afterSoakMb.workers} MB`, 'RSS over the same soak'],
   ];
   const w = [0, 1].map((i) => Math.max(...rows.map((row) => row[i]!.length)));
   process.stdout.write(`\nbenchmark (${r.at}${r.smoke ? ', SMOKE — not a measurement' : ''})\n`);

@@ -28,7 +28,6 @@ const schema = z.object({
   SETTLEMENT_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
   SETTLEMENT_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(10),
   SETTLEMENT_BACKOFF_MS: z.coerce.number().int().min(1).max(600_000).default(500),
-  NOTIFICATION_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
   JOBS_KEEP_COMPLETED: z.coerce.number().int().min(0).max(1_000_000).default(1_000),
   JOBS_KEEP_FAILED: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
   // Platform fee on releases, in basis points of the released amount; 0 = off (DESIGN.md default).
@@ -81,7 +80,6 @@ const schema = z.object({
   WEBHOOK_BACKOFF_MAX_MS: z.coerce.number().int().min(1).max(86_400_000).default(3_600_000),
   WEBHOOK_TIMEOUT_MS: z.coerce.number().int().min(10).max(120_000).default(10_000),
   WEBHOOK_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
-  WEBHOOK_FANOUT_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
   WEBHOOK_POLL_MS: z.coerce.number().int().min(10).max(600_000).default(1_000),
   WEBHOOK_URL_MAX_CHARS: z.coerce.number().int().min(16).max(8_192).default(2_048),
   WEBHOOK_EVENTS_MAX: z.coerce.number().int().min(1).max(1_000).default(50),

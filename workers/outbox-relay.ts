@@ -1,25 +1,38 @@
 import type { Queue } from 'bullmq';
+import type { Knex } from 'knex';
 import pg from 'pg';
 import type { Config } from '../src/config.js';
 import type { Db } from '../src/db/knex.js';
 import { inTransaction } from '../src/db/transaction.js';
 import { OUTBOX_CHANNEL, type OutboxTopic } from '../src/engine/effects.js';
 import type { Logger } from '../src/logger.js';
-import { OUTBOX_TOPICS, outboxJobId, type QueueKey } from './queues.js';
+import { writeNotifications, type NotificationOutboxRow } from './notifications.js';
+import { outboxJobId, type QueueKey } from './queues.js';
 import { relayTimers } from './timer-relay.js';
+import { fanOutTransitions, type TransitionOutboxRow } from './webhook-fanout.js';
 
 interface OutboxRow {
   id: bigint;
   topic: OutboxTopic;
   instance_id: string;
+  seq: number;
+  payload: unknown;
   request_id: string | null;
 }
 
+// Any constant: the key of the advisory lock that lets one relay at a time (across processes) drain the outbox.
+const RELAY_LOCK_KEY = 7_305_001;
+
 /**
- * Moves committed outbox rows (and newly armed timers, see timer-relay.ts) into BullMQ. Woken by LISTEN/NOTIFY, with a polling fallback for missed
- * notifications (listener reconnecting, another process's rows). The job id names the outbox row, so sending a
- * row twice (crash between add and commit) adds nothing while the job is still kept, and the worker's
- * processed_at check covers the rest.
+ * Drains committed outbox rows in batches, woken by LISTEN/NOTIFY, with a polling fallback for missed
+ * notifications (listener reconnecting, another process's rows). Per batch, in one transaction:
+ * - settlement rows become BullMQ jobs (money moves in the settlement worker). The job id names the outbox row,
+ *   so sending a row twice (crash between add and commit) adds nothing while the job is kept, and the worker's
+ *   processed_at check covers the rest;
+ * - notification and transition rows are done right here, set-based: one INSERT of in-app notifications and one
+ *   of webhook deliveries for the whole batch, stamped processed with the batch. A job per row cost more
+ *   round trips than the event that caused it (README "Benchmarks");
+ * - newly armed timers become delayed jobs (timer-relay.ts).
  */
 export class OutboxRelay {
   private listener: pg.Client | null = null;
@@ -34,6 +47,8 @@ export class OutboxRelay {
     private readonly deploymentId: string,
     private readonly config: Config,
     private readonly log: Logger,
+    /** Told how many webhook deliveries a committed batch created, so the dispatcher can start at once. */
+    private readonly onDeliveries: (created: number) => void = () => undefined,
   ) {}
 
   async start(): Promise<void> {
@@ -71,26 +86,48 @@ export class OutboxRelay {
   }
 
   private async drainBatch(): Promise<number> {
-    return inTransaction(this.db, async (trx) => {
-      // SKIP LOCKED lets several relays (one per process) share the outbox without waiting on each other.
-      const rows: OutboxRow[] = await trx('outbox')
-        .whereNull('relayed_at')
-        .orderBy('id')
-        .limit(this.config.RELAY_BATCH_SIZE)
-        .forUpdate()
-        .skipLocked()
-        .select('id', 'topic', 'instance_id', 'request_id');
+    let deliveries = 0;
+    const relayed = await inTransaction(this.db, async (trx) => {
+      const rows = await this.relayOutbox(trx);
+      deliveries = rows.deliveries;
+      // Timers last: an event disarming a timer waits for this row lock, so it is taken only once nothing else
+      // in this transaction can wait on an event (a deadlock otherwise, seen with RESPOND against the relay).
       const timers = await relayTimers(trx, this.queues.timer, this.deploymentId, this.config.RELAY_BATCH_SIZE);
-      if (rows.length === 0) return timers;
-      for (const topic of OUTBOX_TOPICS) {
-        const jobs = rows
-          .filter((r) => r.topic === topic)
-          .map((r) => ({ name: topic, data: { outboxId: r.id.toString(), ...(r.request_id ? { requestId: r.request_id } : {}) }, opts: { jobId: outboxJobId(this.deploymentId, r.id) } }));
-        if (jobs.length > 0) await this.queues[topic].addBulk(jobs);
-      }
-      await trx('outbox').whereIn('id', rows.map((r) => r.id.toString())).update({ relayed_at: trx.fn.now() });
-      return Math.max(rows.length, timers);
+      return Math.max(rows.relayed, timers);
     });
+    if (deliveries > 0) this.onDeliveries(deliveries);
+    return relayed;
+  }
+
+  private async relayOutbox(trx: Knex.Transaction): Promise<{ relayed: number; deliveries: number }> {
+    // One relay at a time: batches then commit in outbox order, so an instance's webhook deliveries are
+    // created in seq order even with several worker processes.
+    await trx.raw('SELECT pg_advisory_xact_lock(?)', [RELAY_LOCK_KEY]);
+    const rows: OutboxRow[] = await trx('outbox')
+      .whereNull('relayed_at')
+      .orderBy('id')
+      .limit(this.config.RELAY_BATCH_SIZE)
+      .forUpdate()
+      .select('id', 'topic', 'instance_id', 'seq', 'payload', 'request_id');
+    if (rows.length === 0) return { relayed: 0, deliveries: 0 };
+
+    const settlements = rows.filter((r) => r.topic === 'settlement');
+    await writeNotifications(trx, rows.filter((r) => r.topic === 'notification') as NotificationOutboxRow[]);
+    const deliveries = await fanOutTransitions(trx, this.config, rows.filter((r) => r.topic === 'transition') as TransitionOutboxRow[]);
+    const ids = (list: OutboxRow[]) => list.map((r) => r.id.toString());
+    const doneHere = rows.filter((r) => r.topic !== 'settlement');
+    if (doneHere.length > 0) await trx('outbox').whereIn('id', ids(doneHere)).update({ relayed_at: trx.fn.now(), processed_at: trx.fn.now() });
+    if (settlements.length > 0) {
+      await this.queues.settlement.addBulk(
+        settlements.map((r) => ({
+          name: 'settlement',
+          data: { outboxId: r.id.toString(), ...(r.request_id ? { requestId: r.request_id } : {}) },
+          opts: { jobId: outboxJobId(this.deploymentId, r.id) },
+        })),
+      );
+      await trx('outbox').whereIn('id', ids(settlements)).update({ relayed_at: trx.fn.now() });
+    }
+    return { relayed: rows.length, deliveries };
   }
 
   private async listen(): Promise<void> {

@@ -1,15 +1,15 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import { Redis } from 'ioredis';
 import type { Config } from '../src/config.js';
-import type { OutboxTopic } from '../src/engine/effects.js';
 
-/** One queue per outbox topic, plus `timer` for armed timers (delayed jobs). */
-export type QueueKey = OutboxTopic | 'timer';
+/**
+ * `settlement` for settlement outbox rows (money moves in their own transactions) and `timer` for armed timers
+ * (delayed jobs). Notification and transition outbox rows need no queue: the relay does them in its batch.
+ */
+export type QueueKey = 'settlement' | 'timer';
 
 export const QUEUE_NAMES: Record<QueueKey, string> = {
   settlement: 'settlement',
-  notification: 'notifications',
-  transition: 'webhooks',
   timer: 'timers',
 };
 
@@ -40,8 +40,6 @@ export function createQueues(config: Config, connection: Redis): Record<QueueKey
   const make = (name: string) => new Queue(name, { connection, prefix: config.queuePrefix, defaultJobOptions: jobOptions(config) });
   return {
     settlement: make(QUEUE_NAMES.settlement),
-    notification: make(QUEUE_NAMES.notification),
-    transition: make(QUEUE_NAMES.transition),
     timer: make(QUEUE_NAMES.timer),
   };
 }
@@ -57,5 +55,3 @@ export function outboxJobId(deploymentId: string, outboxId: bigint | string): st
 export function timerJobId(deploymentId: string, timerId: bigint | string): string {
   return `${deploymentId}-timer-${timerId}`;
 }
-
-export const OUTBOX_TOPICS: readonly OutboxTopic[] = ['settlement', 'notification', 'transition'];

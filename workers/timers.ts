@@ -2,6 +2,7 @@ import type { MachineName } from '../machines/registry.js';
 import type { Db } from '../src/db/knex.js';
 import { inTransaction } from '../src/db/transaction.js';
 import { applyEvent } from '../src/engine/apply-event.js';
+import { lockInstance } from '../src/engine/instance-row.js';
 import { GuardFailedError, InvalidTransitionError } from '../src/errors/index.js';
 import type { Logger } from '../src/logger.js';
 
@@ -14,6 +15,13 @@ export type TimerOutcome = 'fired' | 'ignored' | 'not_armed' | 'missing' | 'earl
  */
 export async function fireTimer(db: Db, log: Logger, timerId: string): Promise<TimerOutcome> {
   return inTransaction(db, async (trx) => {
+    // Lock order instance → timer row, the order of every event (lock, then disarm its timers): the other
+    // order deadlocks with an event disarming this timer at the moment it fires.
+    const owner: { instance_id: string; machine: string } | undefined = await trx('timers as t')
+      .join('instances as i', 'i.id', 't.instance_id')
+      .where('t.id', timerId)
+      .first('t.instance_id', 'i.machine');
+    if (owner) await lockInstance(trx, owner.instance_id, owner.machine);
     const timer = await trx('timers as t')
       .join('instances as i', 'i.id', 't.instance_id')
       .where('t.id', timerId)

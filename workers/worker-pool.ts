@@ -4,7 +4,6 @@ import type { Config } from '../src/config.js';
 import type { Db } from '../src/db/knex.js';
 import type { Logger } from '../src/logger.js';
 import type { Metrics } from '../src/metrics/metrics.js';
-import { deliverNotification } from './notifications.js';
 import { createQueues, producerConnection, QUEUE_NAMES, workerConnection } from './queues.js';
 import { OutboxRelay } from './outbox-relay.js';
 import { settle } from './settlement.js';
@@ -12,7 +11,6 @@ import { DeadlineReminders } from './deadline-reminders.js';
 import { Sweeper } from './sweeper.js';
 import { fireTimer } from './timers.js';
 import { WebhookDispatcher } from './webhook-dispatcher.js';
-import { fanOutTransition } from './webhook-fanout.js';
 
 /** Names this database's life in job ids (see the deployment table in the core migration). */
 async function deploymentIdOf(db: Db): Promise<string> {
@@ -21,7 +19,7 @@ async function deploymentIdOf(db: Db): Promise<string> {
   return row.id as string;
 }
 
-/** The background side of the service: the relay, the BullMQ workers that consume it, and the sweeper. */
+/** The background side of the service: the relay, the BullMQ workers that consume it, the dispatcher and the sweeper. */
 export class WorkerPool {
   private readonly connections: Redis[] = [];
   private readonly workers: Worker[] = [];
@@ -64,30 +62,14 @@ export class WorkerPool {
       },
       { ...options, concurrency: this.config.SETTLEMENT_CONCURRENCY },
     );
-    const notifications = new Worker(
-      QUEUE_NAMES.notification,
-      async (job) => deliverNotification(this.db, this.log, String(job.data.outboxId)),
-      { ...options, concurrency: this.config.NOTIFICATION_CONCURRENCY },
-    );
     const timers = new Worker(QUEUE_NAMES.timer, async (job) => fireTimer(this.db, this.log, String(job.data.timerId)), {
       ...options,
       concurrency: this.config.TIMER_CONCURRENCY,
     });
-    // Webhooks: the queue's jobs fan each applied event out into delivery rows; the dispatcher sends them.
+    // Webhooks: the relay fans each applied event out into delivery rows; the dispatcher sends them.
     const dispatcher = new WebhookDispatcher(this.db, this.config, this.log, this.metrics);
     this.dispatcher = dispatcher;
-    const webhookFanOut = new Worker(
-      QUEUE_NAMES.transition,
-      async (job) => {
-        const created = await fanOutTransition(this.db, this.config, this.log, String(job.data.outboxId));
-        if (created > 0) {
-          this.metrics?.webhookDeliveriesCreated.inc(created);
-          dispatcher.wake();
-        }
-      },
-      { ...options, concurrency: this.config.WEBHOOK_FANOUT_CONCURRENCY },
-    );
-    for (const w of [settlement, notifications, timers, webhookFanOut]) {
+    for (const w of [settlement, timers]) {
       w.on('failed', (job, error) => this.log.error({ err: error, jobId: job?.id, requestId: job?.data?.requestId, queue: w.name }, 'job failed'));
       w.on('error', (error) => this.log.warn({ err: error, queue: w.name }, 'worker error'));
       this.workers.push(w);
@@ -95,7 +77,10 @@ export class WorkerPool {
     const queues = createQueues(this.config, producer);
     this.queues = Object.values(queues);
     const deploymentId = await deploymentIdOf(this.db);
-    this.relay = new OutboxRelay(this.db, queues, deploymentId, this.config, this.log);
+    this.relay = new OutboxRelay(this.db, queues, deploymentId, this.config, this.log, (created) => {
+      this.metrics?.webhookDeliveriesCreated.inc(created);
+      dispatcher.wake();
+    });
     await this.relay.start();
     this.sweeper = new Sweeper(this.db, queues, deploymentId, this.config, this.log);
     this.sweeper.start();
@@ -110,7 +95,7 @@ export class WorkerPool {
     await this.reminders?.stop();
     await this.relay?.stop();
     await Promise.all(this.workers.map((w) => w.close()));
-    // After the fan-out worker: no new deliveries appear; attempts in flight finish and are recorded.
+    // After the relay: no new deliveries appear; attempts in flight finish and are recorded.
     await this.dispatcher?.stop();
     await Promise.all(this.queues.map((q) => q.close()));
     await Promise.all(this.connections.map((c) => c.quit().catch(() => c.disconnect())));

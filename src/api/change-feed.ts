@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import pg from 'pg';
-import { INSTANCE_CHANNEL } from '../engine/apply-event.js';
+import { INSTANCE_CHANNEL } from '../engine/write-transition.js';
 import type { Logger } from '../logger.js';
 
 /**

@@ -10,12 +10,11 @@ import {
   VersionConflictError,
 } from '../errors/index.js';
 import { zodIssues } from '../api/zod-issues.js';
-import { OUTBOX_CHANNEL, recordEffects } from './effects.js';
+import { planEffects, type EffectPlan } from './effects.js';
 import { payloadOf, type EngineEvent } from './engine-event.js';
 import { lockInstance, topLevelState, type InstanceRow } from './instance-row.js';
 import { allowedEvents, handledEvents, persistSnapshot, restoreSnapshot } from './snapshot.js';
-
-export const INSTANCE_CHANNEL = 'instance_changed';
+import { writeTransition, type TransitionWrite } from './write-transition.js';
 
 export interface ApplyOptions {
   /** The caller's `If-Match`: refuse unless the instance is still at this seq. */
@@ -37,19 +36,17 @@ export interface Applied {
   seq: number;
 }
 
+/** An event checked and run through its machine, ready to be written (see write-transition.ts). */
+export interface PreparedEvent {
+  write: TransitionWrite;
+  plan: EffectPlan;
+}
+
 /**
- * Applies one event to one instance inside the caller's transaction (DESIGN.md "Engine"): lock, check,
- * transition() the pinned machine version, write snapshot + history + outbox, then deliver derived events
- * to related instances in the same transaction. Any refusal throws and so rolls everything back.
+ * Checks one event against an instance row as read (If-Match, payload, role, state, guards) and runs the pinned
+ * machine version's transition(), without I/O. Any refusal throws the API error for it.
  */
-export async function applyEvent(
-  trx: Knex.Transaction,
-  machine: MachineName,
-  instanceId: string,
-  event: EngineEvent,
-  options: ApplyOptions = {},
-): Promise<Applied> {
-  const row = await lockInstance(trx, instanceId, machine);
+export function prepareEvent(row: InstanceRow, machine: MachineName, event: EngineEvent, options: ApplyOptions): PreparedEvent {
   if (options.expectedSeq !== undefined && options.expectedSeq !== row.seq) {
     throw new VersionConflictError(`Expected seq ${options.expectedSeq} but the ${machine} is at ${row.seq}.`, { seq: row.seq });
   }
@@ -108,36 +105,38 @@ export async function applyEvent(
   const seq = row.seq + 1;
   const persisted = persistSnapshot(next);
   const context = next.context as Parties;
-
-  await trx('history').insert({
-    instance_id: row.id,
-    seq,
-    type: event.type,
-    actor: event.actor,
-    role,
-    payload: payloadOf(event),
-    from_state: JSON.stringify(stateValue),
-    to_state: JSON.stringify(persisted.value),
-    machine_version: row.version,
-  });
-  const [updated] = await trx<InstanceRow>('instances')
-    .where({ id: row.id })
-    .update({
-      seq,
-      state: topLevelState(persisted.value),
-      snapshot: persisted,
-      employer_id: context.employerId,
-      freelancer_id: context.freelancerId,
-      updated_at: trx.fn.now(),
-    })
-    .returning('*');
-  if (!updated) throw new Error(`instance ${row.id} vanished while locked`);
-
   const transitionRecord = { machine: row.machine, seq, type: event.type, actor: event.actor, from: stateValue, to: persisted.value };
-  const derived = await recordEffects(trx, row.id, transitionRecord, next, actions, options.requestId ?? null);
-  for (const d of derived) await applyEvent(trx, d.machine, d.instanceId, d.event, { origin: 'system', requestId: options.requestId });
-  // Both are delivered at commit, so listeners only wake for rows they can see: the relay (outbox rows and
-  // armed timers) and ?wait=settled readers. One statement for both saves a round trip per event.
-  await trx.raw('SELECT pg_notify(?, ?), pg_notify(?, ?)', [OUTBOX_CHANNEL, row.id, INSTANCE_CHANNEL, row.id]);
-  return { row: updated, seq };
+  const plan = planEffects(row.id, transitionRecord, next, actions);
+  return {
+    plan,
+    write: {
+      instanceId: row.id,
+      seq,
+      history: { type: event.type, actor: event.actor, role, payload: payloadOf(event), from: stateValue, to: persisted.value, machineVersion: row.version },
+      instance: { state: topLevelState(persisted.value), snapshot: persisted, employerId: context.employerId, freelancerId: context.freelancerId },
+      outbox: plan.outbox,
+      requestId: options.requestId ?? null,
+    },
+  };
+}
+
+/**
+ * Applies one event to one instance inside the caller's transaction (DESIGN.md "Engine"): lock, check,
+ * transition() the pinned machine version, write snapshot + history + outbox, then deliver derived events
+ * to related instances in the same transaction. Any refusal throws and so rolls everything back.
+ */
+export async function applyEvent(
+  trx: Knex.Transaction,
+  machine: MachineName,
+  instanceId: string,
+  event: EngineEvent,
+  options: ApplyOptions = {},
+): Promise<Applied> {
+  const row = await lockInstance(trx, instanceId, machine);
+  const { write, plan } = prepareEvent(row, machine, event, options);
+  const updated = await writeTransition(trx, write);
+  if (!updated) throw new Error(`instance ${row.id} changed while locked`);
+  for (const statement of plan.statements) await statement(trx, write.seq);
+  for (const d of plan.derived) await applyEvent(trx, d.machine, d.instanceId, d.event, { origin: 'system', requestId: options.requestId });
+  return { row: updated, seq: write.seq };
 }

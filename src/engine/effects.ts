@@ -37,52 +37,58 @@ interface ActionLike {
   params: unknown;
 }
 
-/**
- * Turns the named actions a transition returned into rows of the outbox (run after commit by workers) and
- * into events for related instances (applied in this same transaction by the caller).
- */
-export async function recordEffects(
-  trx: Knex.Transaction,
-  instanceId: string,
-  transitionRecord: TransitionRecord,
-  next: AnyMachineSnapshot,
-  actions: readonly ActionLike[],
-  requestId: string | null,
-): Promise<DerivedEvent[]> {
-  const { seq } = transitionRecord;
-  const outbox: { instance_id: string; seq: number; topic: OutboxTopic; payload: Record<string, unknown> }[] = [
-    { instance_id: instanceId, seq, topic: 'transition', payload: { ...transitionRecord } },
-  ];
-  const derived: DerivedEvent[] = [];
+/** An outbox row of the event, written in the event's own statement (see write-transition.ts). */
+export interface OutboxEntry {
+  topic: OutboxTopic;
+  payload: Record<string, unknown>;
+}
+
+/** What the named actions of a transition ask for, decided without I/O. */
+export interface EffectPlan {
+  outbox: OutboxEntry[];
+  /** Events for related instances, applied by the caller in this same transaction. */
+  derived: DerivedEvent[];
+  /**
+   * Effects that need statements of their own (timers, fee holds), run after the event's history row exists:
+   * a held fee's transfer references it.
+   */
+  statements: ((trx: Knex.Transaction, seq: number) => Promise<void>)[];
+}
+
+/** Turns the named actions a transition returned into outbox rows, derived events and further statements. */
+export function planEffects(instanceId: string, transitionRecord: TransitionRecord, next: AnyMachineSnapshot, actions: readonly ActionLike[]): EffectPlan {
+  const plan: EffectPlan = { outbox: [{ topic: 'transition', payload: { ...transitionRecord } }], derived: [], statements: [] };
   const context = next.context as { employerId: string; freelancerId: string | null; projectId?: string };
 
   for (const action of actions) {
     const params = (action.params ?? {}) as Record<string, unknown>;
     switch (action.type) {
       case 'requestSettlement':
-        outbox.push({ instance_id: instanceId, seq, topic: 'settlement', payload: params });
+        plan.outbox.push({ topic: 'settlement', payload: params });
         break;
       case 'notify': {
         const userId = params.to === 'employer' ? context.employerId : context.freelancerId;
-        if (userId) outbox.push({ instance_id: instanceId, seq, topic: 'notification', payload: { userId, type: params.type } });
+        if (userId) plan.outbox.push({ topic: 'notification', payload: { userId, type: params.type } });
         break;
       }
       case 'xstate.raise': {
         const { event, id, delay } = params as { event: unknown; id?: string; delay?: number };
         // An undelayed raise is handled inside transition() and never reaches us; a delayed one is a timer.
         if (id === undefined || delay === undefined) throw new Error(`raise from ${instanceId} without id or delay`);
-        await armTimer(trx, instanceId, seq, id, event, delay);
+        plan.statements.push((trx, seq) => armTimer(trx, instanceId, seq, id, event, delay));
         break;
       }
       case 'xstate.cancel':
-        await disarmTimer(trx, instanceId, String(params.sendId));
+        plan.statements.push((trx) => disarmTimer(trx, instanceId, String(params.sendId)));
         break;
-      case 'holdArbitrationFee':
-        await holdArbitrationFee(trx, next.context as MilestoneParties, seq, params.payer as PartyRole, BigInt(String(params.amount)));
+      case 'holdArbitrationFee': {
+        const parties = next.context as MilestoneParties;
+        plan.statements.push((trx, seq) => holdArbitrationFee(trx, parties, seq, params.payer as PartyRole, BigInt(String(params.amount))));
         break;
+      }
       case 'informProject':
         if (!context.projectId) throw new Error(`informProject from ${instanceId} without a projectId`);
-        derived.push({
+        plan.derived.push({
           machine: 'project',
           instanceId: context.projectId,
           event: { ...params, type: String(params.type), actor: 'system', milestoneId: instanceId },
@@ -93,6 +99,5 @@ export async function recordEffects(
         throw new Error(`no effect handler for action ${action.type}`);
     }
   }
-  await trx('outbox').insert(outbox.map((row) => ({ ...row, request_id: requestId })));
-  return derived;
+  return plan;
 }

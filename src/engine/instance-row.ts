@@ -27,10 +27,13 @@ export interface PersistedSnapshot {
 
 /**
  * Locks the instance for the rest of the transaction: two events on one instance are applied one after the
- * other, never interleaved, so `seq` and the snapshot always move together.
+ * other, never interleaved, so `seq` and the snapshot always move together. FOR NO KEY UPDATE, the lock an
+ * UPDATE that keeps the key takes anyway: it still excludes every other event, but not the KEY SHARE locks of
+ * foreign-key checks, so the relay writing a notification or delivery that references this instance does not
+ * wait for the event (and cannot deadlock with one that waits on a timer row the relay holds).
  */
 export async function lockInstance(trx: Knex.Transaction, id: string, machine: string): Promise<InstanceRow> {
-  const row = await trx<InstanceRow>('instances').where({ id, machine }).forUpdate().first();
+  const row = await trx<InstanceRow>('instances').where({ id, machine }).forNoKeyUpdate().first();
   if (!row) throw new NotFoundError(`No ${machine} with id ${id}.`, { id });
   return row;
 }

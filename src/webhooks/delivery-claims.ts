@@ -109,7 +109,7 @@ export async function settleAttempt(db: Knex, config: Config, claim: Claim, resu
  */
 export async function msUntilNextDue(db: Knex): Promise<number | null> {
   const { rows } = await db.raw(`
-    SELECT greatest(0, extract(epoch FROM min(greatest(coalesce(d.leased_until, d.next_attempt_at), d.next_attempt_at)) - now()) * 1000)::float8 AS ms
+    SELECT (extract(epoch FROM min(greatest(coalesce(d.leased_until, d.next_attempt_at), d.next_attempt_at)) - now()) * 1000)::float8 AS ms
     FROM webhook_deliveries d
     JOIN webhooks w ON w.id = d.webhook_id AND w.deleted_at IS NULL
     WHERE d.status = 'pending'
@@ -117,6 +117,8 @@ export async function msUntilNextDue(db: Knex): Promise<number | null> {
         SELECT 1 FROM webhook_deliveries e
         WHERE e.webhook_id = d.webhook_id AND e.instance_id = d.instance_id
           AND e.status IN ('pending', 'dead') AND e.seq < d.seq)`);
+  // Clamped here, not in SQL: greatest(0, NULL) is 0 in Postgres, which turned "nothing pending" into "due
+  // now" and had the dispatcher polling every few milliseconds with no deliveries at all.
   const ms = (rows as { ms: number | null }[])[0]?.ms;
-  return ms === null || ms === undefined ? null : Number(ms);
+  return ms === null || ms === undefined ? null : Math.max(0, Number(ms));
 }

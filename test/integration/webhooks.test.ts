@@ -6,7 +6,11 @@ import { openSecret, sealSecret } from '../../src/webhooks/secret-box.js';
 import { signatureOf, verifySignature } from '../../src/webhooks/signature.js';
 import { matches } from '../../src/webhooks/subscriptions.js';
 import { UrlPolicy } from '../../src/webhooks/url-policy.js';
-import { fanOutTransition } from '../../workers/webhook-fanout.js';
+import { inTransaction } from '../../src/db/transaction.js';
+import { msUntilNextDue } from '../../src/webhooks/delivery-claims.js';
+import { OutboxRelay } from '../../workers/outbox-relay.js';
+import { createQueues, outboxJobId, producerConnection } from '../../workers/queues.js';
+import { fanOutTransitions, type TransitionOutboxRow } from '../../workers/webhook-fanout.js';
 import { createLogger } from '../../src/logger.js';
 import { eventually } from '../support/eventually.js';
 import { assertLedgerInvariants } from '../support/ledger-invariants.js';
@@ -287,31 +291,67 @@ describe('webhooks', () => {
   });
 });
 
-describe('webhook fan-out', () => {
+describe('webhook fan-out in the outbox relay', () => {
   let svc: TestService;
-  // API only: no relay and no workers, so the test decides when and in which order fan-out jobs run.
+  // API only: no relay and no workers, so the test decides when the relay runs.
   beforeAll(async () => {
     svc = await startTestService({}, { workers: false });
   });
   afterAll(async () => svc?.stop());
 
-  it('creates deliveries once per event even when a job runs twice or out of order', async () => {
-    const log = createLogger('silent');
+  it('creates each event\'s deliveries once, in seq order, even when a batch is fanned out twice', async () => {
+    // Nothing pending yet: the dispatcher must sleep its full poll interval, not spin (it once read "due now").
+    expect(await msUntilNextDue(svc.db)).toBeNull();
     await svc.http.post('/v1/webhooks', { url: 'http://127.0.0.1:9/x', events: ['*'], secret: 'x' });
     const p = await projectInProgress(svc.http);
-    const rows: { id: bigint; seq: number }[] = await svc.db('outbox').where({ instance_id: p.projectId, topic: 'transition' }).orderBy('id').select('id', 'seq');
+    const rows: TransitionOutboxRow[] = await svc.db('outbox').where({ instance_id: p.projectId, topic: 'transition' }).orderBy('id').select('id', 'instance_id', 'seq', 'payload');
     expect(rows.map((r) => r.seq)).toEqual([1, 2]);
-    // The later job first: it fans out its instance's earlier event too, in seq order.
-    expect(await fanOutTransition(svc.db, svc.config, log, rows[1]!.id.toString())).toBe(2);
-    expect(await fanOutTransition(svc.db, svc.config, log, rows[0]!.id.toString())).toBe(0);
-    expect(await fanOutTransition(svc.db, svc.config, log, rows[1]!.id.toString())).toBe(0);
+    expect(await inTransaction(svc.db, (trx) => fanOutTransitions(trx, svc.config, rows))).toBe(2);
+    expect(await inTransaction(svc.db, (trx) => fanOutTransitions(trx, svc.config, rows))).toBe(0);
     const deliveries = await svc.db('webhook_deliveries').where({ instance_id: p.projectId }).orderBy('n').select('seq', 'type');
     expect(deliveries).toEqual([
       { seq: 1, type: 'project.AWARD' },
       { seq: 2, type: 'project.ACCEPT_AWARD' },
     ]);
-    const unprocessed = await svc.db('outbox').where({ instance_id: p.projectId, topic: 'transition' }).whereNull('processed_at');
-    expect(unprocessed).toEqual([]);
+    expect(await msUntilNextDue(svc.db)).toBeGreaterThanOrEqual(0);
+  });
+
+  it('does notifications and fan-out in its batch and queues only settlements', async () => {
+    const hook = (await svc.http.post('/v1/webhooks', { url: 'http://127.0.0.1:9/y', events: ['milestone.CREATE'], secret: 'x' })).body as { id: string };
+    const p = await projectInProgress(svc.http);
+    const created = (await svc.http.post(`/v1/projects/${p.projectId}/milestones`, { type: 'CREATE', actor: p.employer, amount: '10', description: 'd' })).body as { id: string };
+    const connection = producerConnection(svc.config);
+    const queues = createQueues(svc.config, connection);
+    const deliveriesSeen: number[] = [];
+    const relay = new OutboxRelay(svc.db, queues, 'relay-test', svc.config, createLogger('silent'), (n) => deliveriesSeen.push(n));
+    try {
+      await relay.drainAll();
+      const mine = [p.projectId, created.id];
+      const outbox: { topic: string; instance_id: string; relayed_at: Date | null; processed_at: Date | null; id: bigint }[] = await svc.db('outbox')
+        .whereIn('instance_id', mine)
+        .orderBy('id')
+        .select('id', 'topic', 'instance_id', 'relayed_at', 'processed_at');
+      expect(outbox.every((o) => o.relayed_at !== null)).toBe(true);
+      // Done in the batch, except the settlement, which is a job now and waits for the settlement worker.
+      expect(outbox.filter((o) => o.processed_at === null).map((o) => o.topic)).toEqual(['settlement']);
+      const settlementRow = outbox.find((o) => o.topic === 'settlement')!;
+      expect(await (await queues.settlement.getJob(outboxJobId('relay-test', settlementRow.id)))?.getState()).toBe('waiting');
+      const notified = await svc.db('notifications').whereIn('instance_id', mine).orderBy('outbox_id').select('user_id', 'type');
+      expect(notified).toEqual([
+        { user_id: p.freelancer, type: 'project.awarded' },
+        { user_id: p.employer, type: 'project.award_accepted' },
+      ]);
+      // The hook listens to milestone.CREATE only: the project's two transitions fan out to nothing for it.
+      const deliveries = await svc.db('webhook_deliveries').where({ webhook_id: hook.id }).select('instance_id', 'seq', 'type');
+      expect(deliveries).toEqual([{ instance_id: created.id, seq: 1, type: 'milestone.CREATE' }]);
+      expect(deliveriesSeen.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(1);
+      // A second pass finds nothing left to relay.
+      expect(await relay.drainAll()).toBe(0);
+    } finally {
+      await relay.stop();
+      await Promise.all(Object.values(queues).map((q) => q.obliterate({ force: true }).then(() => q.close())));
+      await connection.quit();
+    }
   });
 });
 

@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { hasSupportScope, requireScope } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { applyEvent } from '../../engine/apply-event.js';
+import { applyEventUnlocked } from '../../engine/apply-event-unlocked.js';
 import { createMilestone } from '../../engine/create-milestone.js';
 import { createProject } from '../../engine/create-project.js';
 import { findInstance } from '../../engine/instance-row.js';
@@ -28,10 +29,15 @@ export function projectRoutes({ db, config, rules }: ApiDeps): Router {
   router.post('/:id/events', requireScope('events:write'), async (req, res) => {
     const { type, actor, ...payload } = parseOrThrow(eventEnvelope, req.body, 'event');
     const expectedSeq = expectedSeqOf(req.get('if-match'));
-    const reply = await runWrite(db, config, req, async (trx) => {
-      const { row } = await applyEvent(trx, 'project', idParam(req), { ...payload, type, actor }, { expectedSeq, supportScope: hasSupportScope(req), requestId: String(req.id) });
-      return { status: 200, body: projectView(row) };
-    });
+    const event = { ...payload, type, actor };
+    const options = { expectedSeq, supportScope: hasSupportScope(req), requestId: String(req.id) };
+    const reply = await runWrite(
+      db,
+      config,
+      req,
+      async (trx) => ({ status: 200, body: projectView((await applyEvent(trx, 'project', idParam(req), event, options)).row) }),
+      async () => ({ status: 200, body: projectView((await applyEventUnlocked(db, 'project', idParam(req), event, options)).row) }),
+    );
     res.status(reply.status).json(reply.body);
   });
 
