@@ -17,12 +17,13 @@ end
 
 function init(args)
   local plan = dofile(os.getenv("WRK_PLAN"))
+  local threads = tonumber(os.getenv("WRK_THREADS"))
   headers = { ["Authorization"] = "Bearer " .. plan.token, ["Content-Type"] = "application/json" }
   create_every = plan.createEvery
   projects = {}
   slots = {}
   for i, p in ipairs(plan.projects) do
-    if (i - 1) % plan.threads == tid then
+    if (i - 1) % threads == tid then
       table.insert(projects, p)
       for _, m in ipairs(p.milestones) do
         table.insert(slots, { project = p, id = m.id, flagged = m.flagged })

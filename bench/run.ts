@@ -6,14 +6,10 @@
 //   replay      bench/replay.ts (verify vs a bare xstate transition() loop) at BENCH_REPLAY_N milestones
 // BENCH_SMOKE=1 shortens every phase (a quick check that the harness works, not a measurement).
 // BENCH_CPU_PROF=<dir> profiles both service processes with --cpu-prof for the whole run.
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import pg from 'pg';
-import { createClient, SCOPES } from '../src/auth/tokens.js';
-import { createDb } from '../src/db/knex.js';
-import { ensureDatabase, migrateLatest } from '../src/db/migrate.js';
+import { admin, ADMIN_URL, api, baseUrl, rssMb, seedProjects, startDeployment, type Deployment } from './harness.js';
 import { ingest } from './ingest.js';
 import { pgbenchTps } from './pgbench.js';
 import { percentile, round } from './stats.js';
@@ -25,87 +21,13 @@ const INGEST_S = Number(process.env.BENCH_INGEST_S ?? (SMOKE ? 3 : 20));
 const SOAK_S = Number(process.env.BENCH_SOAK_S ?? (SMOKE ? 5 : 120));
 const SETTLEMENTS = Number(process.env.BENCH_SETTLEMENTS ?? (SMOKE ? 40 : 400));
 const REPLAY_N = Number(process.env.BENCH_REPLAY_N ?? (SMOKE ? 200 : 20000));
-const MILESTONES_PER_CLIENT = 20;
-const ADMIN_URL = process.env.BENCH_ADMIN_DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/postgres';
-const PORT = Number(process.env.BENCH_PORT ?? 3999);
-const baseUrl = `http://127.0.0.1:${PORT}`;
-
-const urlFor = (name: string) => Object.assign(new URL(ADMIN_URL), { pathname: `/${name}` }).toString();
-
-async function admin(sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: ADMIN_URL });
-  await client.connect();
-  await client.query(sql).finally(() => client.end());
-}
-
-function rssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
-}
-
-function run(cmd: string, args: string[], input?: string, env: Record<string, string> = {}): Promise<string> {
+function run(cmd: string, args: string[], env: Record<string, string> = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'inherit'] });
+    const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}`))));
-    child.stdin.end(input ?? '');
   });
-}
-
-/** Starts one role of the service (`api` or `workers`, each its own process as in a scaled deployment). */
-async function startService(role: 'api' | 'workers', databaseUrl: string, queuePrefix: string): Promise<ChildProcess> {
-  // BENCH_CPU_PROF=<dir>: each process writes a V8 CPU profile there on exit (summarise: bench/profile-summary.ts).
-  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const child = spawn('node', [...profile, '--import', 'tsx', 'src/main.ts', role], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(PORT), LOG_LEVEL: 'warn', RATE_LIMIT_PER_SEC: '0', QUEUE_PREFIX: queuePrefix },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const ready = role === 'api' ? 'listening' : 'workers running';
-  await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => d.toString().includes(ready) && resolve());
-    child.on('exit', (code) => reject(new Error(`${role} exited ${code}`)));
-  });
-  return child;
-}
-
-async function stopService(child: ChildProcess | null): Promise<void> {
-  if (!child || child.exitCode !== null) return;
-  const exited = new Promise((r) => child.once('exit', r));
-  child.kill('SIGTERM');
-  await exited;
-}
-
-async function api(token: string, method: string, path: string, body?: object) {
-  const res = await fetch(`${baseUrl}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const json = (await res.json()) as Record<string, any>;
-  if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${JSON.stringify(json)}`);
-  return json;
-}
-
-/** Projects (one per load client) with funded milestones, ready for events that need no settlement. */
-async function seedProjects(token: string, clients: number) {
-  const projects = [];
-  for (let c = 0; c < clients; c++) {
-    const employer = `bench-emp-${c}-${randomBytes(3).toString('hex')}`;
-    const freelancer = `bench-fl-${c}-${randomBytes(3).toString('hex')}`;
-    await api(token, 'POST', `/v1/accounts/${employer}/deposits`, { currency: 'USD', amount: '100000000000' });
-    const { id: projectId } = await api(token, 'POST', '/v1/projects', { employerId: employer, title: 'bench', currency: 'USD' });
-    await api(token, 'POST', `/v1/projects/${projectId}/events`, { type: 'AWARD', actor: employer, freelancerId: freelancer });
-    await api(token, 'POST', `/v1/projects/${projectId}/events`, { type: 'ACCEPT_AWARD', actor: freelancer });
-    const milestones: string[] = [];
-    for (let m = 0; m < MILESTONES_PER_CLIENT; m++) {
-      const { id } = await api(token, 'POST', `/v1/projects/${projectId}/milestones`, { type: 'CREATE', actor: employer, amount: '100', description: 'b' });
-      milestones.push(id);
-    }
-    for (const id of milestones) await api(token, 'GET', `/v1/milestones/${id}?wait=settled&timeoutMs=30000`);
-    projects.push({ projectId, employer, freelancer, milestones });
-  }
-  return projects;
 }
 
 async function settlementLatency(token: string, project: { projectId: string; employer: string }, count: number) {
@@ -128,24 +50,15 @@ async function settlementLatency(token: string, project: { projectId: string; em
 
 async function main(): Promise<void> {
   const name = `escrow_bench_${randomBytes(4).toString('hex')}`;
-  const databaseUrl = urlFor(name);
   const results: Record<string, unknown> = { at: new Date().toISOString(), node: process.version, clients: CLIENTS, smoke: SMOKE };
-  let apiProcess: ChildProcess | null = null;
-  let workersProcess: ChildProcess | null = null;
+  let deployment: Deployment | null = null;
   try {
     process.stderr.write(`ceiling: pgbench tpcb-like, ${CLIENTS} clients, ${PGBENCH_S} s\n`);
     results.ceiling = { tps: await pgbenchTps(ADMIN_URL, CLIENTS, PGBENCH_S) };
 
-    await ensureDatabase(databaseUrl);
-    const db = createDb(databaseUrl, 2);
-    await migrateLatest(db);
-    const { token } = await createClient(db, 'bench', [...SCOPES]);
-    await db.destroy();
-    const queuePrefix = `bench-${randomBytes(4).toString('hex')}`;
-    apiProcess = await startService('api', databaseUrl, queuePrefix);
-    workersProcess = await startService('workers', databaseUrl, queuePrefix);
-    const pids = { api: apiProcess.pid!, workers: workersProcess.pid! };
-    const target = { baseUrl, databaseUrl, token, pids };
+    deployment = await startDeployment(name);
+    const { token, pids } = deployment;
+    const target = { baseUrl, databaseUrl: deployment.databaseUrl, token, pids };
     const rss = () => ({ api: rssMb(pids.api), workers: rssMb(pids.workers) });
     process.stderr.write('seeding projects and milestones\n');
     const projects = await seedProjects(token, CLIENTS);
@@ -163,12 +76,12 @@ async function main(): Promise<void> {
     results.soak = await ingest(target, projects, CLIENTS, SOAK_S);
     results.memory = { beforeSoakMb: soakStartMb, afterSoakMb: rss() };
   } finally {
-    await Promise.all([stopService(apiProcess), stopService(workersProcess)]);
+    await deployment?.stop();
     await admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
   }
 
   process.stderr.write(`replay: bench/replay.ts with ${REPLAY_N} milestones\n`);
-  const replayOut = await run('npx', ['tsx', 'bench/replay.ts', String(REPLAY_N)], undefined, { BENCH_ROUNDS: '1' });
+  const replayOut = await run('npx', ['tsx', 'bench/replay.ts', String(REPLAY_N)], { BENCH_ROUNDS: '1' });
   const replay = JSON.parse(replayOut.trim().split('\n').at(-1)!) as { results: { phase: string; eventsPerSecond: number; maxRssMb: number }[] };
   results.replay = replay.results;
   results.replayN = REPLAY_N;

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { StateValue } from 'xstate';
+import { queryPrepared } from '../db/prepared.js';
 import { NotFoundError } from '../errors/index.js';
 
 export interface InstanceRow {
@@ -34,6 +35,13 @@ export interface PersistedSnapshot {
  */
 export async function lockInstance(trx: Knex.Transaction, id: string, machine: string): Promise<InstanceRow> {
   const row = await trx<InstanceRow>('instances').where({ id, machine }).forNoKeyUpdate().first();
+  if (!row) throw new NotFoundError(`No ${machine} with id ${id}.`, { id });
+  return row;
+}
+
+/** findInstance as a prepared statement, for the hot path (see src/db/prepared.ts). */
+export async function readInstance(db: Knex, id: string, machine: string): Promise<InstanceRow> {
+  const [row] = await queryPrepared<InstanceRow>(db, 'read_instance', 'SELECT * FROM instances WHERE id = $1 AND machine = $2', [id, machine]);
   if (!row) throw new NotFoundError(`No ${machine} with id ${id}.`, { id });
   return row;
 }

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import type { StateValue } from 'xstate';
 import { OUTBOX_CHANNEL, type OutboxEntry } from './effects.js';
+import { numberedPlaceholders, queryPrepared } from '../db/prepared.js';
 import type { InstanceRow, PersistedSnapshot } from './instance-row.js';
 
 export const INSTANCE_CHANNEL = 'instance_changed';
@@ -39,17 +40,29 @@ const WRITE_TRANSITION_SQL = `
   )
   SELECT updated.* FROM updated WHERE (SELECT count(*) FROM notified) >= 0`;
 
-/**
- * Writes an applied event, checked against the instance at seq `w.seq - 1`. Returns the updated row, or null
- * when the instance is no longer at that seq (written nothing; only possible without a row lock).
- */
-export async function writeTransition(db: Knex | Knex.Transaction, w: TransitionWrite): Promise<InstanceRow | null> {
+const WRITE_TRANSITION_PREPARED = numberedPlaceholders(WRITE_TRANSITION_SQL);
+
+function valuesOf(w: TransitionWrite): Knex.Value[] {
   const h = w.history;
-  const { rows } = await db.raw<{ rows: InstanceRow[] }>(WRITE_TRANSITION_SQL, [
+  return [
     w.seq, w.instance.state, JSON.stringify(w.instance.snapshot), w.instance.employerId, w.instance.freelancerId, w.instanceId, w.seq - 1,
     h.type, h.actor, h.role, JSON.stringify(h.payload), JSON.stringify(h.from), JSON.stringify(h.to), h.machineVersion,
     w.requestId, JSON.stringify(w.outbox),
     OUTBOX_CHANNEL, INSTANCE_CHANNEL,
-  ]);
+  ];
+}
+
+/**
+ * Writes an applied event in the caller's transaction, checked against the instance at seq `w.seq - 1`.
+ * Returns the updated row, or null when the instance is no longer at that seq (nothing written).
+ */
+export async function writeTransition(trx: Knex.Transaction, w: TransitionWrite): Promise<InstanceRow | null> {
+  const { rows } = await trx.raw<{ rows: InstanceRow[] }>(WRITE_TRANSITION_SQL, valuesOf(w));
+  return rows[0] ?? null;
+}
+
+/** The same write as its own transaction, as a prepared statement (see applyEventUnlocked). */
+export async function writeTransitionAlone(db: Knex, w: TransitionWrite): Promise<InstanceRow | null> {
+  const rows = await queryPrepared<InstanceRow>(db, 'write_transition', WRITE_TRANSITION_PREPARED, valuesOf(w));
   return rows[0] ?? null;
 }
