@@ -39,9 +39,15 @@ export async function lockInstance(trx: Knex.Transaction, id: string, machine: s
   return row;
 }
 
+/**
+ * The columns of InstanceRow, named: a prepared statement that selected `*` would fail once a migration added a
+ * column (its result type changed), where one naming its columns does not notice.
+ */
+export const INSTANCE_COLUMNS = 'n, id, machine, version, seq, state, snapshot, input, project_id, employer_id, freelancer_id, created_at, updated_at';
+
 /** findInstance as a prepared statement, for the hot path (see src/db/prepared.ts). */
 export async function readInstance(db: Knex, id: string, machine: string): Promise<InstanceRow> {
-  const [row] = await queryPrepared<InstanceRow>(db, 'read_instance', 'SELECT * FROM instances WHERE id = $1 AND machine = $2', [id, machine]);
+  const [row] = await queryPrepared<InstanceRow>(db, 'read_instance', `SELECT ${INSTANCE_COLUMNS} FROM instances WHERE id = $1 AND machine = $2`, [id, machine]);
   if (!row) throw new NotFoundError(`No ${machine} with id ${id}.`, { id });
   return row;
 }

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { StateValue } from 'xstate';
 import { OUTBOX_CHANNEL, type OutboxEntry } from './effects.js';
 import { numberedPlaceholders, queryPrepared } from '../db/prepared.js';
-import type { InstanceRow, PersistedSnapshot } from './instance-row.js';
+import { INSTANCE_COLUMNS, type InstanceRow, type PersistedSnapshot } from './instance-row.js';
 
 export const INSTANCE_CHANNEL = 'instance_changed';
 
@@ -20,13 +20,12 @@ export interface TransitionWrite {
 // rows they can see: the relay for outbox rows and timers, ?wait=settled readers for the instance). The UPDATE
 // only matches while the instance is still at the seq the event was checked against, and everything else is
 // written only FROM its result: when another event got there first, the statement writes nothing at all.
-// Foreign keys are checked at the end of the statement, so the outbox rows may reference the history row.
 const WRITE_TRANSITION_SQL = `
   WITH updated AS (
     UPDATE instances
     SET seq = ?, state = ?, snapshot = ?::jsonb, employer_id = ?, freelancer_id = ?, updated_at = now()
     WHERE id = ? AND seq = ?
-    RETURNING *
+    RETURNING ${INSTANCE_COLUMNS}
   ), history_row AS (
     INSERT INTO history (instance_id, seq, type, actor, role, payload, from_state, to_state, machine_version)
     SELECT updated.id, updated.seq, ?, ?, ?, ?::jsonb, ?::jsonb, ?::jsonb, ? FROM updated
@@ -38,7 +37,7 @@ const WRITE_TRANSITION_SQL = `
   ), notified AS (
     SELECT pg_notify(?, updated.id), pg_notify(?, updated.id) FROM updated
   )
-  SELECT updated.* FROM updated WHERE (SELECT count(*) FROM notified) >= 0`;
+  SELECT * FROM updated WHERE (SELECT count(*) FROM notified) >= 0`;
 
 const WRITE_TRANSITION_PREPARED = numberedPlaceholders(WRITE_TRANSITION_SQL);
 

@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as relayInlineTopics from '../../migrations/20261127400000_relay_inline_topics.js';
+import { prepareEvent } from '../../src/engine/apply-event.js';
+import { findInstance } from '../../src/engine/instance-row.js';
+import { writeTransitionAlone } from '../../src/engine/write-transition.js';
+import { eventually } from '../support/eventually.js';
+import { assertLedgerInvariants } from '../support/ledger-invariants.js';
+import { fundedMilestone, projectInProgress } from '../support/scenario.js';
+import { startTestService, type TestService } from '../support/test-service.js';
+
+// The compare-and-set path of events posted without an Idempotency-Key (src/engine/apply-event-unlocked.ts).
+describe('events applied without a lock', () => {
+  let svc: TestService;
+  beforeAll(async () => {
+    svc = await startTestService();
+  });
+  afterAll(async () => {
+    await assertLedgerInvariants(svc.db);
+    await svc?.stop();
+  });
+
+  const counts = async (id: string) => ({
+    history: Number((await svc.db('history').where({ instance_id: id }).count({ n: '*' }))[0]!.n),
+    outbox: Number((await svc.db('outbox').where({ instance_id: id }).count({ n: '*' }))[0]!.n),
+  });
+
+  it('write nothing at all when another event got in after the read', async () => {
+    const p = await projectInProgress(svc.http);
+    const m = await fundedMilestone(svc.http, p, '100');
+    const stale = await findInstance(svc.db, m.id, 'milestone');
+    const { write } = prepareEvent(stale, 'milestone', { type: 'REQUEST_CANCEL', actor: p.employer, reason: 'r' }, {});
+    // Another event commits between the read and the write.
+    expect((await svc.http.post(`/v1/milestones/${m.id}/events`, { type: 'REQUEST_RELEASE', actor: p.freelancer })).status).toBe(200);
+    const before = await counts(m.id);
+    expect(await writeTransitionAlone(svc.db, write)).toBeNull();
+    expect(await counts(m.id)).toEqual(before);
+    const row = await findInstance(svc.db, m.id, 'milestone');
+    expect(row.seq).toBe(stale.seq + 1);
+    expect((row.snapshot.context as { cancelRequested?: boolean }).cancelRequested).toBeFalsy();
+  });
+
+  it('write the event, its history row and its outbox rows in one statement when the seq still holds', async () => {
+    const p = await projectInProgress(svc.http);
+    const m = await fundedMilestone(svc.http, p, '100');
+    const before = await counts(m.id);
+    const res = await svc.http.post(`/v1/milestones/${m.id}/events`, { type: 'REQUEST_CANCEL', actor: p.employer, reason: 'r' });
+    expect(res.status).toBe(200);
+    expect(res.body.seq).toBe(m.seq + 1);
+    // transition + notification for the freelancer.
+    expect(await counts(m.id)).toEqual({ history: before.history + 1, outbox: before.outbox + 2 });
+    const topics = await svc.db('outbox').where({ instance_id: m.id, seq: m.seq + 1 }).orderBy('id').pluck('topic');
+    expect(topics).toEqual(['transition', 'notification']);
+  });
+
+  it('keep working after a schema change under their prepared statements', async () => {
+    const p = await projectInProgress(svc.http);
+    const m = await fundedMilestone(svc.http, p, '100');
+    const toggle = (i: number) =>
+      svc.http.post(`/v1/milestones/${m.id}/events`, i % 2 === 0 ? { type: 'REQUEST_CANCEL', actor: p.employer, reason: 'r' } : { type: 'REJECT_CANCEL', actor: p.freelancer });
+    // Sequential requests spread over the pool's connections, each preparing the statements.
+    for (let i = 0; i < 6; i++) expect((await toggle(i)).status).toBe(200);
+    // A new column: the statements name their columns, so nothing changes for them.
+    await svc.db.raw('ALTER TABLE instances ADD COLUMN scratch integer');
+    for (let i = 6; i < 10; i++) expect((await toggle(i)).status, `request ${i}`).toBe(200);
+    await svc.db.raw('ALTER TABLE instances DROP COLUMN scratch');
+    // A selected column changes type: every prepared connection is stale once and is replaced.
+    await svc.db.raw('ALTER TABLE instances ALTER COLUMN state TYPE varchar(64)');
+    try {
+      for (let i = 10; i < 20; i++) expect((await toggle(i)).status, `request ${i}`).toBe(200);
+    } finally {
+      await svc.db.raw('ALTER TABLE instances ALTER COLUMN state TYPE text');
+    }
+    expect((await toggle(20)).status).toBe(200);
+  });
+
+  it('hands rows queued for the removed notification and webhook jobs back to the relay on upgrade', async () => {
+    const p = await projectInProgress(svc.http);
+    const [row] = await svc.db('outbox')
+      .insert({ instance_id: p.projectId, seq: 1, topic: 'notification', payload: { userId: p.freelancer, type: 'project.awarded' }, relayed_at: svc.db.fn.now() })
+      .returning('id');
+    expect(await svc.db('notifications').where({ outbox_id: row!.id.toString() }).first()).toBeUndefined();
+    await relayInlineTopics.up(svc.db);
+    // The running relay picks it up like any new row (at the latest on its next poll).
+    await eventually(async () => {
+      const notified = await svc.db('notifications').where({ outbox_id: row!.id.toString() }).first();
+      expect(notified?.user_id).toBe(p.freelancer);
+    });
+    const after = await svc.db('outbox').where({ id: row!.id.toString() }).first();
+    expect(after.processed_at).not.toBeNull();
+  });
+});
