@@ -1,16 +1,15 @@
 import { Router } from 'express';
 import { z } from 'zod';
-import { hasSupportScope, requireScope } from '../auth.js';
+import { requireScope } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
-import { applyEvent } from '../../engine/apply-event.js';
-import { applyEventUnlocked } from '../../engine/apply-event-unlocked.js';
+import { postEvent } from '../post-event.js';
 import { findInstance, type InstanceRow } from '../../engine/instance-row.js';
-import { runWrite } from '../idempotent.js';
-import { clientId, eventEnvelope, expectedSeqOf, idParam, pageQuery, parseOrThrow } from '../schemas.js';
+import { clientId, idParam, pageQuery, parseOrThrow } from '../schemas.js';
 import { historyPage, milestoneView } from '../views.js';
 import { waitForSettled } from '../wait-for-settled.js';
 
-export function milestoneRoutes({ db, config, changes }: ApiDeps): Router {
+export function milestoneRoutes(deps: ApiDeps): Router {
+  const { db, config, changes } = deps;
   const router = Router();
   const waitQuery = z.object({
     wait: z.enum(['settled']).optional(),
@@ -41,20 +40,7 @@ export function milestoneRoutes({ db, config, changes }: ApiDeps): Router {
     res.json(milestoneView(row));
   });
 
-  router.post('/:id/events', requireScope('events:write'), async (req, res) => {
-    const { type, actor, ...payload } = parseOrThrow(eventEnvelope, req.body, 'event');
-    const expectedSeq = expectedSeqOf(req.get('if-match'));
-    const event = { ...payload, type, actor };
-    const options = { expectedSeq, supportScope: hasSupportScope(req), requestId: String(req.id) };
-    const reply = await runWrite(
-      db,
-      config,
-      req,
-      async (trx) => ({ status: 200, body: milestoneView((await applyEvent(trx, 'milestone', idParam(req), event, options)).row) }),
-      async () => ({ status: 200, body: milestoneView((await applyEventUnlocked(db, 'milestone', idParam(req), event, options)).row) }),
-    );
-    res.status(reply.status).json(reply.body);
-  });
+  router.post('/:id/events', requireScope('events:write'), postEvent(deps, 'milestone', milestoneView));
 
   router.get('/:id/history', requireScope('read'), async (req, res) => {
     await findInstance(db, idParam(req), 'milestone');

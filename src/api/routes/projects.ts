@@ -1,16 +1,16 @@
 import { Router } from 'express';
-import { hasSupportScope, requireScope } from '../auth.js';
+import { requireScope } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
-import { applyEvent } from '../../engine/apply-event.js';
-import { applyEventUnlocked } from '../../engine/apply-event-unlocked.js';
+import { postEvent } from '../post-event.js';
 import { createMilestone } from '../../engine/create-milestone.js';
 import { createProject } from '../../engine/create-project.js';
 import { findInstance } from '../../engine/instance-row.js';
 import { runWrite } from '../idempotent.js';
-import { createMilestoneBody, createProjectBody, eventEnvelope, expectedSeqOf, idParam, pageQuery, parseOrThrow } from '../schemas.js';
+import { createMilestoneBody, createProjectBody, idParam, pageQuery, parseOrThrow } from '../schemas.js';
 import { historyPage, milestoneView, projectView } from '../views.js';
 
-export function projectRoutes({ db, config, rules }: ApiDeps): Router {
+export function projectRoutes(deps: ApiDeps): Router {
+  const { db, config, rules } = deps;
   const router = Router();
 
   router.post('/', requireScope('events:write'), async (req, res) => {
@@ -26,20 +26,7 @@ export function projectRoutes({ db, config, rules }: ApiDeps): Router {
     res.json(projectView(await findInstance(db, idParam(req), 'project')));
   });
 
-  router.post('/:id/events', requireScope('events:write'), async (req, res) => {
-    const { type, actor, ...payload } = parseOrThrow(eventEnvelope, req.body, 'event');
-    const expectedSeq = expectedSeqOf(req.get('if-match'));
-    const event = { ...payload, type, actor };
-    const options = { expectedSeq, supportScope: hasSupportScope(req), requestId: String(req.id) };
-    const reply = await runWrite(
-      db,
-      config,
-      req,
-      async (trx) => ({ status: 200, body: projectView((await applyEvent(trx, 'project', idParam(req), event, options)).row) }),
-      async () => ({ status: 200, body: projectView((await applyEventUnlocked(db, 'project', idParam(req), event, options)).row) }),
-    );
-    res.status(reply.status).json(reply.body);
-  });
+  router.post('/:id/events', requireScope('events:write'), postEvent(deps, 'project', projectView));
 
   router.get('/:id/history', requireScope('read'), async (req, res) => {
     await findInstance(db, idParam(req), 'project');
