@@ -2,7 +2,7 @@
 //   ceiling     pgbench's built-in tpcb-like on a scratch database, BENCH_CLIENTS clients, BENCH_PGBENCH_S seconds
 //   ingest      events/s through the HTTP API (load generator in its own process), at BENCH_CLIENTS and half
 //   settlement  CREATE accepted → in_progress visible (wait=settled), p50/p99, and settlements/s
-//   memory      RSS of the API and workers processes before and after a BENCH_SOAK_S soak of ingest
+//   memory      RSS of the API and workers processes, sampled every second over a BENCH_SOAK_S soak of ingest
 //   replay      bench/replay.ts (verify vs a bare xstate transition() loop) at BENCH_REPLAY_N milestones
 // BENCH_SMOKE=1 shortens every phase (a quick check that the harness works, not a measurement).
 // BENCH_CPU_PROF=<dir> profiles both service processes with --cpu-prof for the whole run.
@@ -11,6 +11,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { admin, ADMIN_URL, api, baseUrl, rssMb, seedProjects, startDeployment, type Deployment } from './harness.js';
 import { ingest } from './ingest.js';
+import { sampleRss, type RssTrend } from './rss-sampler.js';
 import { pgbenchTps } from './pgbench.js';
 import { percentile, round } from './stats.js';
 
@@ -72,9 +73,9 @@ async function main(): Promise<void> {
     results.settlement = await settlementLatency(token, projects[0]!, SETTLEMENTS);
 
     process.stderr.write(`soak: ${SOAK_S} s of ingest\n`);
-    const soakStartMb = rss();
+    const stopSampling = sampleRss(pids);
     results.soak = await ingest(target, projects, CLIENTS, SOAK_S);
-    results.memory = { beforeSoakMb: soakStartMb, afterSoakMb: rss() };
+    results.memory = stopSampling();
   } finally {
     await deployment?.stop();
     await admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
@@ -91,6 +92,14 @@ async function main(): Promise<void> {
   await writeFile(file, `${JSON.stringify(results, null, 2)}\n`);
   printTable(results);
   process.stdout.write(`\nresults written to ${file}\n`);
+}
+
+function memoryCell(t: RssTrend): string {
+  return `${t.firstFifthMb} → ${t.lastFifthMb} MB (${t.changePercent >= 0 ? '+' : ''}${t.changePercent} %)`;
+}
+
+function memoryRange(t: RssTrend): string {
+  return `mean of the first and last fifth of ${t.samples} samples; range ${t.minMb}–${t.maxMb} MB`;
 }
 
 function drained(phase: { backlogAtEnd: number; drainSeconds: number }): string {
@@ -114,8 +123,8 @@ function printTable(r: Record<string, any>): void {
     ['cpu during ingest', `${r.ingest.cpuPercent.idleOfMachine}% idle`, cpuLine(r.ingest.cpuPercent)],
     ['settlement', `${r.settlement.perSecond} /s`, `CREATE → in_progress p50 ${r.settlement.p50Ms} ms, p99 ${r.settlement.p99Ms} ms (${r.settlement.count}, 4 clients)`],
     ['replay', `${round(verify.eventsPerSecond, 0)} events/s`, `bare transition() loop ${round(bare.eventsPerSecond, 0)} events/s, ratio ${round(verify.eventsPerSecond / bare.eventsPerSecond, 2)}, N = ${r.replayN}`],
-    ['memory (api)', `${r.memory.beforeSoakMb.api} → ${r.memory.afterSoakMb.api} MB`, `RSS over a ${r.soak.seconds} s soak, ${r.soak.requests} events, errors ${r.soak.errors}`],
-    ['memory (workers)', `${r.memory.beforeSoakMb.workers} → ${r.memory.afterSoakMb.workers} MB`, 'RSS over the same soak'],
+    ['memory (api)', memoryCell(r.memory.api), `RSS over a ${r.soak.seconds} s soak (${r.soak.requests} events, errors ${r.soak.errors}), ${memoryRange(r.memory.api)}`],
+    ['memory (workers)', memoryCell(r.memory.workers), `RSS over the same soak, ${memoryRange(r.memory.workers)}`],
   ];
   const w = [0, 1].map((i) => Math.max(...rows.map((row) => row[i]!.length)));
   process.stdout.write(`\nbenchmark (${r.at}${r.smoke ? ', SMOKE — not a measurement' : ''})\n`);
