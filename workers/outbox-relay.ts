@@ -114,9 +114,6 @@ export class OutboxRelay {
     const settlements = rows.filter((r) => r.topic === 'settlement');
     await writeNotifications(trx, rows.filter((r) => r.topic === 'notification') as NotificationOutboxRow[]);
     const deliveries = await fanOutTransitions(trx, this.config, rows.filter((r) => r.topic === 'transition') as TransitionOutboxRow[]);
-    const ids = (list: OutboxRow[]) => list.map((r) => r.id.toString());
-    const doneHere = rows.filter((r) => r.topic !== 'settlement');
-    if (doneHere.length > 0) await trx('outbox').whereIn('id', ids(doneHere)).update({ relayed_at: trx.fn.now(), processed_at: trx.fn.now() });
     if (settlements.length > 0) {
       await this.queues.settlement.addBulk(
         settlements.map((r) => ({
@@ -125,8 +122,11 @@ export class OutboxRelay {
           opts: { jobId: outboxJobId(this.deploymentId, r.id) },
         })),
       );
-      await trx('outbox').whereIn('id', ids(settlements)).update({ relayed_at: trx.fn.now() });
     }
+    // One UPDATE for the batch: all relayed, and processed unless the settlement worker still has to do it.
+    await trx('outbox')
+      .whereIn('id', rows.map((r) => r.id.toString()))
+      .update({ relayed_at: trx.fn.now(), processed_at: trx.raw("CASE WHEN topic = 'settlement' THEN processed_at ELSE now() END") });
     return { relayed: rows.length, deliveries };
   }
 
