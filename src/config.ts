@@ -16,6 +16,10 @@ const schema = z.object({
   QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_.:-]*$/).default(''),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DB_POOL_MAX: z.coerce.number().int().min(2).max(200).default(10),
+  // Group commit on the API's hot path (src/db/batcher.ts): events that arrive while GROUP_COMMIT_IN_FLIGHT
+  // reads (and as many writes) are already running share the next statement, up to GROUP_COMMIT_MAX_EVENTS each.
+  GROUP_COMMIT_MAX_EVENTS: z.coerce.number().int().min(1).max(1_000).default(64),
+  GROUP_COMMIT_IN_FLIGHT: z.coerce.number().int().min(1).max(50).default(2),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(64 * 1024),
   IDEMPOTENCY_KEY_MAX_CHARS: z.coerce.number().int().min(1).max(1000).default(200),
   LIST_LIMIT_DEFAULT: z.coerce.number().int().min(1).max(1000).default(50),
@@ -119,6 +123,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (cfg.RATE_LIMIT_PER_SEC > 0 && cfg.RATE_LIMIT_BURST < cfg.RATE_LIMIT_PER_SEC) {
     throw new ConfigError('Invalid configuration:\n  RATE_LIMIT_BURST: must be at least RATE_LIMIT_PER_SEC');
+  }
+  if (2 * cfg.GROUP_COMMIT_IN_FLIGHT >= cfg.DB_POOL_MAX) {
+    // Reads and writes in flight each hold a pooled connection; the locking path and every other query need one too.
+    throw new ConfigError('Invalid configuration:\n  GROUP_COMMIT_IN_FLIGHT: twice it must stay below DB_POOL_MAX');
   }
   if (cfg.WEBHOOK_BACKOFF_BASE_MS > cfg.WEBHOOK_BACKOFF_MAX_MS) {
     throw new ConfigError('Invalid configuration:\n  WEBHOOK_BACKOFF_BASE_MS: must not exceed WEBHOOK_BACKOFF_MAX_MS');

@@ -9,6 +9,7 @@ import { ChangeFeed } from './api/change-feed.js';
 import type { Config } from './config.js';
 import { createDb, type Db } from './db/knex.js';
 import { ensureDatabase, migrateLatest } from './db/migrate.js';
+import { UnlockedEvents } from './engine/apply-event-unlocked.js';
 import { instanceRulesFrom } from './engine/instance-rules.js';
 import type { Logger } from './logger.js';
 import { Metrics } from './metrics/metrics.js';
@@ -59,7 +60,8 @@ export async function startService(config: Config, log: Logger, options: Service
     // An EventEmitter 'error' without a listener would crash the API while Redis is away; readyz reports it.
     for (const q of dashboardQueues) q.on('error', (error) => log.debug({ err: error, queue: q.name }, 'dashboard queue error'));
     registerStateGauges(metrics, db, dashboardQueues, log);
-    const app = createApp({ db, config, log, changes, redis, rules: instanceRulesFrom(config) }, { metrics, queues: dashboardQueues });
+    const events = new UnlockedEvents(db, { maxBatch: config.GROUP_COMMIT_MAX_EVENTS, maxInFlight: config.GROUP_COMMIT_IN_FLIGHT });
+    const app = createApp({ db, config, log, changes, events, redis, rules: instanceRulesFrom(config) }, { metrics, queues: dashboardQueues });
     server = await new Promise<Server>((resolve, reject) => {
       const s = app.listen(config.PORT, config.HOST, (error?: Error) => (error ? reject(error) : resolve(s)));
     });

@@ -102,7 +102,10 @@ export class OutboxRelay {
   private async relayOutbox(trx: Knex.Transaction): Promise<{ relayed: number; deliveries: number }> {
     // One relay at a time: batches then commit in outbox order, so an instance's webhook deliveries are
     // created in seq order even with several worker processes.
-    await trx.raw('SELECT pg_advisory_xact_lock(?)', [RELAY_LOCK_KEY]);
+    // Bitmap scans off for this transaction: a bitmap scan of the partial index visits the heap for every entry
+    // a relayed row left behind until VACUUM (all of them, where autovacuum is off), each pass. A plain index
+    // scan in id order marks those entries dead as it meets them and skips them afterwards (kill_prior_tuple).
+    await trx.raw("SELECT pg_advisory_xact_lock(?), set_config('enable_bitmapscan', 'off', true)", [RELAY_LOCK_KEY]);
     const rows: OutboxRow[] = await trx('outbox')
       .whereNull('relayed_at')
       .orderBy('id')

@@ -24,6 +24,8 @@ export function createApp(deps: ApiDeps, ops: OpsDeps = { metrics: new Metrics()
   const app = express();
   app.disable('x-powered-by');
   app.set('query parser', 'simple');
+  // No ETag on API answers: nothing here serves conditional GETs, and hashing every body cost CPU on the hot path.
+  app.set('etag', false);
   // First, so every response (errors included) carries X-Request-Id and every request is logged once.
   app.use(requestLog(deps.log, deps.config.REQUEST_ID_MAX_CHARS));
   app.use(healthRoutes(deps));

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import type { Db } from '../db/knex.js';
+import type { UnlockedEvents } from '../engine/apply-event-unlocked.js';
 import type { InstanceRules } from '../engine/instance-rules.js';
 import type { Logger } from '../logger.js';
 import type { ChangeFeed } from './change-feed.js';
@@ -13,6 +14,8 @@ export interface ApiDeps {
   changes: ChangeFeed;
   /** Deadlines, fees and versions that new instances record. */
   rules: InstanceRules;
+  /** The hot path for events: compare-and-set with group commit (apply-event-unlocked.ts). */
+  events: UnlockedEvents;
   /** A fail-fast connection used only to report Redis health. */
   redis: Redis;
 }

@@ -1,7 +1,6 @@
 import type { Request, Response } from 'express';
 import type { MachineName } from '../../machines/registry.js';
 import { applyEvent } from '../engine/apply-event.js';
-import { applyEventUnlocked } from '../engine/apply-event-unlocked.js';
 import type { InstanceRow } from '../engine/instance-row.js';
 import { hasSupportScope } from './auth.js';
 import type { ApiDeps } from './deps.js';
@@ -12,7 +11,7 @@ import { eventEnvelope, expectedSeqOf, idParam, parseOrThrow } from './schemas.j
  * `POST /v1/{projects,milestones}/:id/events` (API.md): applies one event and answers with the instance's view.
  * With an Idempotency-Key it runs in the key's transaction; without one, as a compare-and-set when it can.
  */
-export function postEvent({ db, config }: ApiDeps, machine: MachineName, view: (row: InstanceRow) => unknown) {
+export function postEvent({ db, config, events }: ApiDeps, machine: MachineName, view: (row: InstanceRow) => unknown) {
   return async (req: Request, res: Response): Promise<void> => {
     const { type, actor, ...payload } = parseOrThrow(eventEnvelope, req.body, 'event');
     const event = { ...payload, type, actor };
@@ -22,7 +21,7 @@ export function postEvent({ db, config }: ApiDeps, machine: MachineName, view: (
       config,
       req,
       async (trx) => ({ status: 200, body: view((await applyEvent(trx, machine, idParam(req), event, options)).row) }),
-      async () => ({ status: 200, body: view((await applyEventUnlocked(db, machine, idParam(req), event, options)).row) }),
+      async () => ({ status: 200, body: view((await events.apply(machine, idParam(req), event, options)).row) }),
     );
     res.status(reply.status).json(reply.body);
   };

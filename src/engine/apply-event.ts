@@ -1,5 +1,4 @@
 import type { Knex } from 'knex';
-import { transition } from 'xstate';
 import { pinnedMachine, type MachineName } from '../../machines/registry.js';
 import { roleOf, type Parties } from '../../machines/roles.js';
 import {
@@ -13,8 +12,9 @@ import { zodIssues } from '../api/zod-issues.js';
 import { planEffects, type EffectPlan } from './effects.js';
 import { payloadOf, type EngineEvent } from './engine-event.js';
 import { lockInstance, topLevelState, type InstanceRow } from './instance-row.js';
+import { step } from './machine-step.js';
 import { allowedEvents, handledEvents, persistSnapshot, restoreSnapshot } from './snapshot.js';
-import { writeTransition, type TransitionWrite } from './write-transition.js';
+import { rowAfter, writeTransition, type TransitionWrite } from './write-transition.js';
 
 export interface ApplyOptions {
   /** The caller's `If-Match`: refuse unless the instance is still at this seq. */
@@ -101,7 +101,7 @@ export function prepareEvent(row: InstanceRow, machine: MachineName, event: Engi
     });
   }
 
-  const [next, actions] = transition(def.machine, snapshot, machineEvent);
+  const [next, actions] = step(def.machine, snapshot, machineEvent);
   const seq = row.seq + 1;
   const persisted = persistSnapshot(next);
   const context = next.context as Parties;
@@ -116,6 +116,7 @@ export function prepareEvent(row: InstanceRow, machine: MachineName, event: Engi
       instance: { state: topLevelState(persisted.value), snapshot: persisted, employerId: context.employerId, freelancerId: context.freelancerId },
       outbox: plan.outbox,
       requestId: options.requestId ?? null,
+      wakesWaiters: snapshot.hasTag('settling'),
     },
   };
 }
@@ -134,9 +135,9 @@ export async function applyEvent(
 ): Promise<Applied> {
   const row = await lockInstance(trx, instanceId, machine);
   const { write, plan } = prepareEvent(row, machine, event, options);
-  const updated = await writeTransition(trx, write);
-  if (!updated) throw new Error(`instance ${row.id} changed while locked`);
+  const updatedAt = await writeTransition(trx, write);
+  if (!updatedAt) throw new Error(`instance ${row.id} changed while locked`);
   for (const statement of plan.statements) await statement(trx, write.seq);
   for (const d of plan.derived) await applyEvent(trx, d.machine, d.instanceId, d.event, { origin: 'system', requestId: options.requestId });
-  return { row: updated, seq: write.seq };
+  return { row: rowAfter(row, write, updatedAt), seq: write.seq };
 }

@@ -1,12 +1,12 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Knex } from 'knex';
-import { initialTransition } from 'xstate';
 import type { MilestoneInput } from '../../machines/milestone.v1.js';
 import { currentMachine, pinnedMachine } from '../../machines/registry.js';
 import { roleOf, type Parties } from '../../machines/roles.js';
 import { ConflictError, ForbiddenError, InvalidTransitionError } from '../errors/index.js';
 import { applyEvent, type Applied } from './apply-event.js';
 import { lockInstance, topLevelState, type InstanceRow } from './instance-row.js';
+import { initialStep } from './machine-step.js';
 import { newId } from './new-id.js';
 import type { Created } from './create-project.js';
 import { inputWithRules, type InstanceRules } from './instance-rules.js';
@@ -63,7 +63,7 @@ export async function createMilestone(
   const currency = (projectSnapshot.context as { currency: string }).currency;
   const base: MilestoneInput = { id, projectId, employerId: parties.employerId, freelancerId: parties.freelancerId, currency };
   const input = inputWithRules(def.version, base, { disputeRules: rules.disputeRulesFor(currency) });
-  const persisted = persistSnapshot(initialTransition(def.machine, input)[0]);
+  const persisted = persistSnapshot(initialStep(def.machine, input)[0]);
   const inserted = await trx('instances')
     .insert({
       id,

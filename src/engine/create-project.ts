@@ -1,10 +1,10 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Knex } from 'knex';
-import { initialTransition } from 'xstate';
 import type { ProjectInput } from '../../machines/project.v1.js';
 import { currentMachine } from '../../machines/registry.js';
 import { ConflictError } from '../errors/index.js';
 import { findInstance, topLevelState, type InstanceRow } from './instance-row.js';
+import { initialStep } from './machine-step.js';
 import { newId } from './new-id.js';
 import { persistSnapshot } from './snapshot.js';
 import { inputWithRules, type InstanceRules } from './instance-rules.js';
@@ -26,7 +26,7 @@ export async function createProject(trx: Knex.Transaction, request: CreateProjec
   const def = currentMachine('project', rules.newInstanceVersion('project'));
   const base: ProjectInput = { id: request.id ?? newId('prj'), employerId: request.employerId, title: request.title, currency: request.currency };
   const input = inputWithRules(def.version, base, { rules: rules.project });
-  const [snapshot] = initialTransition(def.machine, input);
+  const [snapshot] = initialStep(def.machine, input);
   const persisted = persistSnapshot(snapshot);
   // ON CONFLICT keeps two concurrent creates with one id from both succeeding; the loser compares bodies.
   const [row] = await trx<InstanceRow>('instances')

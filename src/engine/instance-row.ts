@@ -1,6 +1,5 @@
 import type { Knex } from 'knex';
 import type { StateValue } from 'xstate';
-import { queryPrepared } from '../db/prepared.js';
 import { NotFoundError } from '../errors/index.js';
 
 export interface InstanceRow {
@@ -44,13 +43,6 @@ export async function lockInstance(trx: Knex.Transaction, id: string, machine: s
  * column (its result type changed), where one naming its columns does not notice.
  */
 export const INSTANCE_COLUMNS = 'n, id, machine, version, seq, state, snapshot, input, project_id, employer_id, freelancer_id, created_at, updated_at';
-
-/** findInstance as a prepared statement, for the hot path (see src/db/prepared.ts). */
-export async function readInstance(db: Knex, id: string, machine: string): Promise<InstanceRow> {
-  const [row] = await queryPrepared<InstanceRow>(db, 'read_instance', `SELECT ${INSTANCE_COLUMNS} FROM instances WHERE id = $1 AND machine = $2`, [id, machine]);
-  if (!row) throw new NotFoundError(`No ${machine} with id ${id}.`, { id });
-  return row;
-}
 
 export async function findInstance(db: Knex, id: string, machine: string): Promise<InstanceRow> {
   const row = await db<InstanceRow>('instances').where({ id, machine }).first();

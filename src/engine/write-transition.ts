@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { StateValue } from 'xstate';
 import { OUTBOX_CHANNEL, type OutboxEntry } from './effects.js';
 import { numberedPlaceholders, queryPrepared } from '../db/prepared.js';
-import { INSTANCE_COLUMNS, type InstanceRow, type PersistedSnapshot } from './instance-row.js';
+import type { InstanceRow, PersistedSnapshot } from './instance-row.js';
 
 export const INSTANCE_CHANNEL = 'instance_changed';
 
@@ -13,55 +13,113 @@ export interface TransitionWrite {
   instance: { state: string; snapshot: PersistedSnapshot; employerId: string; freelancerId: string | null };
   outbox: readonly OutboxEntry[];
   requestId: string | null;
+  /**
+   * The instance leaves a settling state: `?wait=settled` readers may be waiting on it, so wake them. Nothing
+   * else waits on an instance, and skipping the NOTIFY elsewhere spares every other commit the lock that
+   * Postgres takes to queue one.
+   */
+  wakesWaiters: boolean;
 }
 
-// One statement, so one round trip, for everything an applied event writes: the instance's new seq and
-// snapshot, its history row, its outbox rows and both NOTIFYs (delivered at commit, so listeners only wake for
-// rows they can see: the relay for outbox rows and timers, ?wait=settled readers for the instance). The UPDATE
-// only matches while the instance is still at the seq the event was checked against, and everything else is
-// written only FROM its result: when another event got there first, the statement writes nothing at all.
-const WRITE_TRANSITION_SQL = `
-  WITH updated AS (
-    UPDATE instances
-    SET seq = ?, state = ?, snapshot = ?::jsonb, employer_id = ?, freelancer_id = ?, updated_at = now()
-    WHERE id = ? AND seq = ?
-    RETURNING ${INSTANCE_COLUMNS}
-  ), history_row AS (
+// One statement, so one round trip and one commit, for everything a batch of applied events writes: each
+// instance's new seq and snapshot, its history row, its outbox rows, and the NOTIFYs (delivered at commit, so
+// listeners only wake for rows they can see: the relay once per statement, ?wait=settled readers per instance).
+// Each UPDATE only matches while its instance is still at the seq the event was checked against, and everything
+// else of that event is written only FROM that match: an event another one got ahead of writes nothing at all,
+// and the others in the batch are unaffected. The batch arrives as one JSON array (one parameter, however many
+// events); an instance appears in it at most once (see apply-event-unlocked.ts).
+const WRITE_TRANSITIONS_SQL = `
+  WITH input AS (
+    SELECT * FROM jsonb_to_recordset(?::jsonb) AS t(
+      i int, id text, seq int, state text, snapshot jsonb, employer_id text, freelancer_id text,
+      type text, actor text, role text, payload jsonb, from_state jsonb, to_state jsonb, machine_version int,
+      request_id text, outbox jsonb, wakes_waiters boolean)
+  ), updated AS (
+    UPDATE instances AS x
+    SET seq = input.seq, state = input.state, snapshot = input.snapshot, employer_id = input.employer_id,
+        freelancer_id = input.freelancer_id, updated_at = now()
+    FROM input
+    WHERE x.id = input.id AND x.seq = input.seq - 1
+    RETURNING x.id, x.updated_at
+  ), written AS (
+    SELECT input.* FROM input JOIN updated USING (id)
+  ), history_rows AS (
     INSERT INTO history (instance_id, seq, type, actor, role, payload, from_state, to_state, machine_version)
-    SELECT updated.id, updated.seq, ?, ?, ?, ?::jsonb, ?::jsonb, ?::jsonb, ? FROM updated
+    SELECT id, seq, type, actor, role, payload, from_state, to_state, machine_version FROM written
   ), outbox_rows AS (
     INSERT INTO outbox (instance_id, seq, topic, payload, request_id)
-    SELECT updated.id, updated.seq, r.topic, r.payload, ?
-    FROM updated, ROWS FROM (jsonb_to_recordset(?::jsonb) AS (topic text, payload jsonb)) WITH ORDINALITY AS r(topic, payload, i)
-    ORDER BY r.i
+    SELECT w.id, w.seq, r.topic, r.payload, w.request_id
+    FROM written AS w, ROWS FROM (jsonb_to_recordset(w.outbox) AS (topic text, payload jsonb)) WITH ORDINALITY AS r(topic, payload, k)
+    ORDER BY w.i, r.k
   ), notified AS (
-    SELECT pg_notify(?, updated.id), pg_notify(?, updated.id) FROM updated
+    SELECT pg_notify('${OUTBOX_CHANNEL}', '') WHERE EXISTS (SELECT 1 FROM written)
+    UNION ALL
+    SELECT pg_notify('${INSTANCE_CHANNEL}', id) FROM written WHERE wakes_waiters
   )
-  SELECT * FROM updated WHERE (SELECT count(*) FROM notified) >= 0`;
+  SELECT id, updated_at FROM updated WHERE (SELECT count(*) FROM notified) >= 0`;
 
-const WRITE_TRANSITION_PREPARED = numberedPlaceholders(WRITE_TRANSITION_SQL);
+const WRITE_TRANSITIONS_PREPARED = numberedPlaceholders(WRITE_TRANSITIONS_SQL);
 
-function valuesOf(w: TransitionWrite): Knex.Value[] {
-  const h = w.history;
-  return [
-    w.seq, w.instance.state, JSON.stringify(w.instance.snapshot), w.instance.employerId, w.instance.freelancerId, w.instanceId, w.seq - 1,
-    h.type, h.actor, h.role, JSON.stringify(h.payload), JSON.stringify(h.from), JSON.stringify(h.to), h.machineVersion,
-    w.requestId, JSON.stringify(w.outbox),
-    OUTBOX_CHANNEL, INSTANCE_CHANNEL,
-  ];
+function batchJson(writes: readonly TransitionWrite[]): string {
+  return JSON.stringify(
+    writes.map((w, i) => ({
+      i,
+      id: w.instanceId,
+      seq: w.seq,
+      state: w.instance.state,
+      snapshot: w.instance.snapshot,
+      employer_id: w.instance.employerId,
+      freelancer_id: w.instance.freelancerId,
+      type: w.history.type,
+      actor: w.history.actor,
+      role: w.history.role,
+      payload: w.history.payload,
+      from_state: w.history.from,
+      to_state: w.history.to,
+      machine_version: w.history.machineVersion,
+      request_id: w.requestId,
+      outbox: w.outbox,
+      wakes_waiters: w.wakesWaiters,
+    })),
+  );
+}
+
+/** Which instances a write statement updated, and when (the rest had moved on: nothing of theirs was written). */
+type UpdatedAt = Map<string, Date>;
+
+function updatedAtById(rows: readonly { id: string; updated_at: Date }[]): UpdatedAt {
+  return new Map(rows.map((r) => [r.id, r.updated_at]));
+}
+
+/** The instance row as the write left it, built from the row the event was checked against. */
+export function rowAfter(before: InstanceRow, w: TransitionWrite, updatedAt: Date): InstanceRow {
+  return {
+    ...before,
+    seq: w.seq,
+    state: w.instance.state,
+    snapshot: w.instance.snapshot,
+    employer_id: w.instance.employerId,
+    freelancer_id: w.instance.freelancerId,
+    updated_at: updatedAt,
+  };
 }
 
 /**
  * Writes an applied event in the caller's transaction, checked against the instance at seq `w.seq - 1`.
- * Returns the updated row, or null when the instance is no longer at that seq (nothing written).
+ * Returns when it was written, or null when the instance is no longer at that seq (nothing written).
  */
-export async function writeTransition(trx: Knex.Transaction, w: TransitionWrite): Promise<InstanceRow | null> {
-  const { rows } = await trx.raw<{ rows: InstanceRow[] }>(WRITE_TRANSITION_SQL, valuesOf(w));
-  return rows[0] ?? null;
+export async function writeTransition(trx: Knex.Transaction, w: TransitionWrite): Promise<Date | null> {
+  const { rows } = await trx.raw<{ rows: { id: string; updated_at: Date }[] }>(WRITE_TRANSITIONS_SQL, [batchJson([w])]);
+  return updatedAtById(rows).get(w.instanceId) ?? null;
 }
 
-/** The same write as its own transaction, as a prepared statement (see applyEventUnlocked). */
-export async function writeTransitionAlone(db: Knex, w: TransitionWrite): Promise<InstanceRow | null> {
-  const rows = await queryPrepared<InstanceRow>(db, 'write_transition', WRITE_TRANSITION_PREPARED, valuesOf(w));
-  return rows[0] ?? null;
+/**
+ * Writes a batch of applied events (distinct instances) as one statement, so one transaction, as a prepared
+ * statement on a pooled connection. Returns, per write in order, when it was written or null when its instance
+ * had moved on.
+ */
+export async function writeTransitions(db: Knex, writes: readonly TransitionWrite[]): Promise<(Date | null)[]> {
+  const rows = await queryPrepared<{ id: string; updated_at: Date }>(db, 'write_transitions', WRITE_TRANSITIONS_PREPARED, [batchJson(writes)]);
+  const updated = updatedAtById(rows);
+  return writes.map((w) => updated.get(w.instanceId) ?? null);
 }

@@ -1,4 +1,5 @@
-import { initialTransition, transition, type AnyMachineSnapshot, type StateValue } from 'xstate';
+import type { AnyMachineSnapshot, StateValue } from 'xstate';
+import { initialStep, step } from '../engine/machine-step.js';
 import type { MachineDefinition } from '../../machines/definition.js';
 import { contextMigration, type MigrationParams } from '../../machines/migrations.js';
 import type { HistoryRecord } from './history-record.js';
@@ -90,7 +91,7 @@ export function startVersion(source: ReplaySource): number {
 export function replayInstance(source: ReplaySource, resolve: MachineResolver, options: ReplayOptions = {}): ReplayResult {
   const toSeq = options.toSeq ?? Number.POSITIVE_INFINITY;
   let def = resolve(source.machine, startVersion(source));
-  let snapshot: AnyMachineSnapshot = initialTransition(def.machine, source.input)[0];
+  let snapshot: AnyMachineSnapshot = initialStep(def.machine, source.input)[0];
   let divergence: Divergence | null = null;
   const diverge = (d: Divergence): void => {
     divergence ??= d;
@@ -128,8 +129,8 @@ export function replayInstance(source: ReplaySource, resolve: MachineResolver, o
           diverge({ seq: record.seq, kind: 'machine_version', message: `Seq ${record.seq} was applied by version ${record.machineVersion}, replay is on version ${def.version}.`, expected: record.machineVersion, actual: def.version });
         }
         const event = machineEventOf(record);
-        const next = transition(def.machine, snapshot, event)[0];
-        // transition() hands back the same snapshot object when no transition was taken; can() tells a refused
+        const next = step(def.machine, snapshot, event)[0];
+        // A step hands back the same snapshot object when no transition was taken; can() tells a refused
         // event from an enabled one that changed nothing, and is only paid on that rare path.
         if (next === snapshot && !snapshot.can(event)) {
           diverge({ seq: record.seq, kind: 'refused', message: `The machine refuses ${record.type} in ${show(snapshot.value)} on replay.`, expected: record.toState, actual: snapshot.value });
