@@ -9,7 +9,6 @@ import { createDb } from '../src/db/knex.js';
 import { ensureDatabase, migrateLatest } from '../src/db/migrate.js';
 import type { BenchProject } from './ingest.js';
 
-const MILESTONES_PER_CLIENT = 20;
 export const ADMIN_URL = process.env.BENCH_ADMIN_DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/postgres';
 const PORT = Number(process.env.BENCH_PORT ?? 3999);
 export const baseUrl = `http://127.0.0.1:${PORT}`;
@@ -61,10 +60,12 @@ export async function api(token: string, method: string, path: string, body?: ob
   return json;
 }
 
-/** Projects (one per load client) with funded milestones, ready for events that need no settlement. */
-export async function seedProjects(token: string, clients: number): Promise<BenchProject[]> {
-  const projects: BenchProject[] = [];
-  for (let c = 0; c < clients; c++) {
+/**
+ * `count` awarded projects, each with its own employer (funded far beyond what a run spends) and freelancer, and
+ * `milestonesEach` funded milestones ready for events that need no settlement. Four at a time.
+ */
+export async function seedProjects(token: string, count: number, milestonesEach = 0): Promise<BenchProject[]> {
+  const seedOne = async (c: number): Promise<BenchProject> => {
     const employer = `bench-emp-${c}-${randomBytes(3).toString('hex')}`;
     const freelancer = `bench-fl-${c}-${randomBytes(3).toString('hex')}`;
     await api(token, 'POST', `/v1/accounts/${employer}/deposits`, { currency: 'USD', amount: '100000000000' });
@@ -72,12 +73,16 @@ export async function seedProjects(token: string, clients: number): Promise<Benc
     await api(token, 'POST', `/v1/projects/${projectId}/events`, { type: 'AWARD', actor: employer, freelancerId: freelancer });
     await api(token, 'POST', `/v1/projects/${projectId}/events`, { type: 'ACCEPT_AWARD', actor: freelancer });
     const milestones: string[] = [];
-    for (let m = 0; m < MILESTONES_PER_CLIENT; m++) {
+    for (let m = 0; m < milestonesEach; m++) {
       const { id } = await api(token, 'POST', `/v1/projects/${projectId}/milestones`, { type: 'CREATE', actor: employer, amount: '100', description: 'b' });
       milestones.push(id);
     }
     for (const id of milestones) await api(token, 'GET', `/v1/milestones/${id}?wait=settled&timeoutMs=30000`);
-    projects.push({ projectId, employer, freelancer, milestones });
+    return { projectId, employer, freelancer, milestones };
+  };
+  const projects: BenchProject[] = [];
+  for (let c = 0; c < count; c += 4) {
+    projects.push(...(await Promise.all(Array.from({ length: Math.min(4, count - c) }, (_, i) => seedOne(c + i)))));
   }
   return projects;
 }

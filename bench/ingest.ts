@@ -1,8 +1,9 @@
-// One closed-loop ingest phase: wrk (bench/ingest.lua) posts events through the HTTP API from its own process
+// One ingest phase: wrk (bench/ingest.lua) posts events through the HTTP API from its own process
 // while bench/cpu-split.ts records where the machine's CPU went; then the outbox is timed draining.
+import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { startCpuSplit } from './cpu-split.js';
-import { lua, runWrk, type WrkResult } from './wrk.js';
+import { lua, runWrk, WRK_THREADS, type WrkResult } from './wrk.js';
 
 export interface BenchProject {
   projectId: string;
@@ -19,19 +20,41 @@ export interface IngestResult extends WrkResult {
   drainSeconds: number;
 }
 
-/** Each milestone's current cancel-request flag, so every phase on the same milestones sends only legal events. */
-async function planLua(baseUrl: string, token: string, projects: BenchProject[]): Promise<string> {
+/**
+ * What a phase sends (bench/ingest.lua): `money`, milestones through a six-event lifecycle of which half move
+ * money (fund, partial release, release or cancel of the rest), new milestones in every slot as they close; or
+ * `engine`, the seeded milestones' cancel-request flags toggled, with every tenth request a new milestone.
+ */
+export type IngestMix = 'money' | 'engine';
+
+export interface IngestOptions {
+  mix: IngestMix;
+  /** Events per second to pace the load at (the half-load phase); 0 sends as fast as the service answers. */
+  rate?: number;
+}
+
+// Milestones each wrk thread of the money mix keeps going (spread over its projects, one event each in turn): it
+// comes back to a milestone only after ~300 other events (over half a second at the rates measured here), long
+// after its settlement has landed, and the first ~300 events of a phase are the creates that fill the slots.
+const SLOTS_PER_THREAD = 300;
+
+/** The plan for bench/ingest.lua. The engine mix starts from each seeded milestone's current flag. */
+async function planLua(baseUrl: string, token: string, projects: BenchProject[], options: IngestOptions): Promise<string> {
   const entries = [];
   for (const p of projects) {
     const milestones = [];
-    for (const id of p.milestones) {
-      const res = await fetch(`${baseUrl}/v1/milestones/${id}`, { headers: { authorization: `Bearer ${token}` } });
-      const m = (await res.json()) as { flags: { cancelRequested: boolean } };
-      milestones.push(`{ id = ${lua(id)}, flagged = ${m.flags.cancelRequested} }`);
+    if (options.mix === 'engine') {
+      for (const id of p.milestones) {
+        const res = await fetch(`${baseUrl}/v1/milestones/${id}`, { headers: { authorization: `Bearer ${token}` } });
+        const m = (await res.json()) as { flags: { cancelRequested: boolean } };
+        milestones.push(`{ id = ${lua(id)}, flagged = ${m.flags.cancelRequested} }`);
+      }
     }
     entries.push(`{ id = ${lua(p.projectId)}, employer = ${lua(p.employer)}, freelancer = ${lua(p.freelancer)}, milestones = { ${milestones.join(', ')} } }`);
   }
-  return `return { token = ${lua(token)}, createEvery = 10, projects = { ${entries.join(',\n')} } }\n`;
+  // A new run name per phase, so the milestone ids the money mix creates never repeat across phases.
+  const run = `bm${randomBytes(4).toString('hex')}`;
+  return `return { token = ${lua(token)}, mix = ${lua(options.mix)}, rate = ${options.rate ?? 0}, run = ${lua(run)}, slotsPerProject = ${Math.max(1, Math.ceil(SLOTS_PER_THREAD / Math.ceil(projects.length / WRK_THREADS)))}, createEvery = 10, projects = { ${entries.join(',\n')} } }\n`;
 }
 
 async function unprocessedOutbox(databaseUrl: string): Promise<number> {
@@ -63,9 +86,10 @@ export async function ingest(
   projects: BenchProject[],
   clients: number,
   durationS: number,
+  options: IngestOptions,
 ): Promise<IngestResult> {
   const { baseUrl, databaseUrl, token, pids } = target;
-  const plan = await planLua(baseUrl, token, projects.slice(0, clients));
+  const plan = await planLua(baseUrl, token, projects, options);
   const stop = startCpuSplit(pids);
   const { result, childCpuS } = await runWrk(baseUrl, 'bench/ingest.lua', plan, clients, durationS);
   const cpuPercent = stop();

@@ -62,19 +62,19 @@ async function main(): Promise<void> {
     const target = { baseUrl, databaseUrl: deployment.databaseUrl, token, pids };
     const rss = () => ({ api: rssMb(pids.api), workers: rssMb(pids.workers) });
     process.stderr.write('seeding projects and milestones\n');
-    const projects = await seedProjects(token, CLIENTS);
+    const projects = await seedProjects(token, CLIENTS, 20);
     results.memoryBeforeMb = rss();
 
     process.stderr.write(`ingest: ${CLIENTS} and ${CLIENTS / 2} clients, ${INGEST_S} s each\n`);
-    results.ingest = await ingest(target, projects, CLIENTS, INGEST_S);
-    results.ingestHalf = await ingest(target, projects, CLIENTS / 2, INGEST_S);
+    results.ingest = await ingest(target, projects, CLIENTS, INGEST_S, { mix: 'engine' });
+    results.ingestHalf = await ingest(target, projects, CLIENTS / 2, INGEST_S, { mix: 'engine' });
 
     process.stderr.write(`settlement: ${SETTLEMENTS} milestones CREATE → in_progress\n`);
     results.settlement = await settlementLatency(token, projects[0]!, SETTLEMENTS);
 
     process.stderr.write(`soak: ${SOAK_S} s of ingest\n`);
     const stopSampling = sampleRss(pids);
-    results.soak = await ingest(target, projects, CLIENTS, SOAK_S);
+    results.soak = await ingest(target, projects, CLIENTS, SOAK_S, { mix: 'engine' });
     results.memory = stopSampling();
   } finally {
     await deployment?.stop();

@@ -45,7 +45,7 @@ async function sizes(databaseUrl: string): Promise<Record<string, string>> {
 async function measure(d: Deployment, projects: Awaited<ReturnType<typeof seedProjects>>, reads: string[]) {
   const target = { baseUrl, databaseUrl: d.databaseUrl, token: d.token, pids: d.pids };
   return {
-    ingest: await ingest(target, projects, CLIENTS, PHASE_S),
+    ingest: await ingest(target, projects, CLIENTS, PHASE_S, { mix: 'engine' }),
     get: await readLatency(baseUrl, d.token, reads, CLIENTS / 2, PHASE_S),
   };
 }
@@ -57,7 +57,7 @@ async function main(): Promise<void> {
   try {
     deployment = await startDeployment(name);
     process.stderr.write('seeding projects and milestones through the API\n');
-    const projects = await seedProjects(deployment.token, CLIENTS);
+    const projects = await seedProjects(deployment.token, CLIENTS, 20);
     const own = projects.flatMap((p) => p.milestones);
     process.stderr.write(`empty database: ingest and GET, ${PHASE_S} s each\n`);
     results.empty = { ...(await measure(deployment, projects, own)), sizes: await sizes(deployment.databaseUrl) };

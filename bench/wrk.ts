@@ -16,7 +16,7 @@ export interface WrkResult {
   maxMs: number;
 }
 
-const WRK_THREADS = 2;
+export const WRK_THREADS = 2;
 
 /** A JS string as a Lua string literal (JSON's escapes are valid Lua for the ids and tokens we pass). */
 export const lua = (value: string) => JSON.stringify(value);

@@ -4,6 +4,7 @@ import * as timersFeeHolds from './20261127100000_timers_fee_holds.js';
 import * as webhooks from './20261127200000_webhooks.js';
 import * as requestIdsReminders from './20261127300000_request_ids_reminders.js';
 import * as relayInlineTopics from './20261127400000_relay_inline_topics.js';
+import * as instancesFillfactor from './20261201000000_instances_fillfactor.js';
 
 // Migrations are imported statically rather than discovered on disk, so they load the same way under
 // tsx, vitest and any bundler. Append new migrations here in order; never edit or reorder landed ones.
@@ -13,6 +14,7 @@ const migrations: ReadonlyArray<[name: string, migration: Knex.Migration]> = [
   ['20261127200000_webhooks', webhooks],
   ['20261127300000_request_ids_reminders', requestIdsReminders],
   ['20261127400000_relay_inline_topics', relayInlineTopics],
+  ['20261201000000_instances_fillfactor', instancesFillfactor],
 ];
 
 export const migrationSource: Knex.MigrationSource<[string, Knex.Migration]> = {

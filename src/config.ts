@@ -19,7 +19,7 @@ const schema = z.object({
   // Group commit on the API's hot path (src/db/batcher.ts): events that arrive while GROUP_COMMIT_IN_FLIGHT
   // reads (and as many writes) are already running share the next statement, up to GROUP_COMMIT_MAX_EVENTS each.
   GROUP_COMMIT_MAX_EVENTS: z.coerce.number().int().min(1).max(1_000).default(64),
-  GROUP_COMMIT_IN_FLIGHT: z.coerce.number().int().min(1).max(50).default(2),
+  GROUP_COMMIT_IN_FLIGHT: z.coerce.number().int().min(1).max(50).default(1),
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(64 * 1024),
   IDEMPOTENCY_KEY_MAX_CHARS: z.coerce.number().int().min(1).max(1000).default(200),
   LIST_LIMIT_DEFAULT: z.coerce.number().int().min(1).max(1000).default(50),

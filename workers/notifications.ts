@@ -1,4 +1,5 @@
 import type { Knex } from 'knex';
+import { preparedStatement } from '../src/db/prepared.js';
 import { notificationMessage } from './notification-messages.js';
 
 export interface NotificationOutboxRow {
@@ -7,22 +8,28 @@ export interface NotificationOutboxRow {
   payload: { userId: string; type: string };
 }
 
+// The whole batch as one JSON parameter: one statement text whatever the batch size, prepared once.
+const insertNotificationsStatement = preparedStatement(
+  'insert_notifications',
+  `INSERT INTO notifications (outbox_id, user_id, type, instance_id, message)
+   SELECT outbox_id, user_id, type, instance_id, message
+   FROM jsonb_to_recordset(?::jsonb) AS n(outbox_id bigint, user_id text, type text, instance_id text, message text)
+   ORDER BY outbox_id
+   ON CONFLICT (outbox_id) DO NOTHING`,
+);
+
 /**
  * Writes the in-app notifications of a batch of outbox rows, in the relay's transaction (one INSERT for the
  * whole batch). The outbox id is unique on notifications, so a batch written twice adds nothing.
  */
 export async function writeNotifications(trx: Knex.Transaction, rows: readonly NotificationOutboxRow[]): Promise<void> {
   if (rows.length === 0) return;
-  await trx('notifications')
-    .insert(
-      rows.map((r) => ({
-        outbox_id: r.id.toString(),
-        user_id: r.payload.userId,
-        type: r.payload.type,
-        instance_id: r.instance_id,
-        message: notificationMessage(r.payload.type),
-      })),
-    )
-    .onConflict('outbox_id')
-    .ignore();
+  const inbox = rows.map((r) => ({
+    outbox_id: r.id.toString(),
+    user_id: r.payload.userId,
+    type: r.payload.type,
+    instance_id: r.instance_id,
+    message: notificationMessage(r.payload.type),
+  }));
+  await insertNotificationsStatement(trx, [JSON.stringify(inbox)]);
 }

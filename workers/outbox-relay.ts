@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import pg from 'pg';
 import type { Config } from '../src/config.js';
 import type { Db } from '../src/db/knex.js';
+import { preparedStatement } from '../src/db/prepared.js';
 import { inTransaction } from '../src/db/transaction.js';
 import { OUTBOX_CHANNEL, type OutboxTopic } from '../src/engine/effects.js';
 import type { Logger } from '../src/logger.js';
@@ -22,6 +23,26 @@ interface OutboxRow {
 
 // Any constant: the key of the advisory lock that lets one relay at a time (across processes) drain the outbox.
 const RELAY_LOCK_KEY = 7_305_001;
+
+// Bitmap scans off for this transaction: a bitmap scan of the partial index visits the heap for every entry a
+// relayed row left behind until VACUUM (all of them, where autovacuum is off), each pass. A plain index scan in
+// id order marks those entries dead as it meets them and skips them afterwards (kill_prior_tuple). Set before
+// the batch statement is planned, so its cached plan is built with it.
+const lockRelayStatement = preparedStatement('relay_lock', "SELECT pg_advisory_xact_lock(?), set_config('enable_bitmapscan', 'off', true)");
+
+// The oldest unrelayed rows, locked and stamped relayed in the same statement (and processed, unless the
+// settlement worker still has to do that); the rest of the pass happens in this same transaction.
+const takeBatchStatement = preparedStatement<OutboxRow>(
+  'relay_take_batch',
+  `WITH batch AS (
+     SELECT id, topic, instance_id, seq, payload, request_id FROM outbox
+     WHERE relayed_at IS NULL ORDER BY id LIMIT ? FOR UPDATE
+   ), marked AS (
+     UPDATE outbox SET relayed_at = now(), processed_at = CASE WHEN outbox.topic = 'settlement' THEN outbox.processed_at ELSE now() END
+     FROM batch WHERE outbox.id = batch.id
+   )
+   SELECT * FROM batch ORDER BY id`,
+);
 
 /**
  * Drains committed outbox rows in batches, woken by LISTEN/NOTIFY, with a polling fallback for missed
@@ -102,16 +123,8 @@ export class OutboxRelay {
   private async relayOutbox(trx: Knex.Transaction): Promise<{ relayed: number; deliveries: number }> {
     // One relay at a time: batches then commit in outbox order, so an instance's webhook deliveries are
     // created in seq order even with several worker processes.
-    // Bitmap scans off for this transaction: a bitmap scan of the partial index visits the heap for every entry
-    // a relayed row left behind until VACUUM (all of them, where autovacuum is off), each pass. A plain index
-    // scan in id order marks those entries dead as it meets them and skips them afterwards (kill_prior_tuple).
-    await trx.raw("SELECT pg_advisory_xact_lock(?), set_config('enable_bitmapscan', 'off', true)", [RELAY_LOCK_KEY]);
-    const rows: OutboxRow[] = await trx('outbox')
-      .whereNull('relayed_at')
-      .orderBy('id')
-      .limit(this.config.RELAY_BATCH_SIZE)
-      .forUpdate()
-      .select('id', 'topic', 'instance_id', 'seq', 'payload', 'request_id');
+    await lockRelayStatement(trx, [RELAY_LOCK_KEY]);
+    const rows = await takeBatchStatement(trx, [this.config.RELAY_BATCH_SIZE]);
     if (rows.length === 0) return { relayed: 0, deliveries: 0 };
 
     const settlements = rows.filter((r) => r.topic === 'settlement');
@@ -126,10 +139,6 @@ export class OutboxRelay {
         })),
       );
     }
-    // One UPDATE for the batch: all relayed, and processed unless the settlement worker still has to do it.
-    await trx('outbox')
-      .whereIn('id', rows.map((r) => r.id.toString()))
-      .update({ relayed_at: trx.fn.now(), processed_at: trx.raw("CASE WHEN topic = 'settlement' THEN processed_at ELSE now() END") });
     return { relayed: rows.length, deliveries };
   }
 

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { Config } from '../src/config.js';
+import { preparedStatement } from '../src/db/prepared.js';
 import { newId } from '../src/engine/new-id.js';
 import type { TransitionRecord } from '../src/engine/effects.js';
 import { deliveryType, matches } from '../src/webhooks/subscriptions.js';
@@ -12,6 +13,8 @@ export interface TransitionOutboxRow {
   payload: TransitionRecord;
 }
 
+const liveWebhooksStatement = preparedStatement<{ id: string; events: string[] }>('live_webhooks', 'SELECT id, events FROM webhooks WHERE deleted_at IS NULL');
+
 /**
  * Turns a batch of `transition` outbox rows into one delivery row per matching webhook, in the relay's
  * transaction. The relay hands rows over in outbox id order, one batch at a time across all processes, and an
@@ -21,7 +24,7 @@ export interface TransitionOutboxRow {
  */
 export async function fanOutTransitions(trx: Knex.Transaction, config: Config, rows: readonly TransitionOutboxRow[]): Promise<number> {
   if (rows.length === 0) return 0;
-  const webhooks: { id: string; events: string[] }[] = await trx('webhooks').whereNull('deleted_at').select('id', 'events');
+  const webhooks = await liveWebhooksStatement(trx, []);
   const targeted = rows
     .map((row) => ({ row, targets: webhooks.filter((w) => w.events.some((pattern) => matches(pattern, row.payload))) }))
     .filter((t) => t.targets.length > 0);

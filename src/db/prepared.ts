@@ -8,29 +8,49 @@ export function numberedPlaceholders(sql: string): string {
 }
 
 // A statement prepared before a schema change fails on that connection from then on ("cached plan must not
-// change result type" for `SELECT *` after ADD COLUMN); a dropped one is gone. Both are the connection's state.
-const STALE_STATEMENT_CODES = new Set(['0A000', '26000']);
+// change result type" after a selected column changes type); a dropped one is gone. Both are the connection's
+// state, not the statement's: such a connection is replaced (see queryPrepared).
+export const STALE_STATEMENT_CODES = new Set(['0A000', '26000']);
+
+type Connection = pg.Client & { __knex__disposed?: unknown };
+
+/** Each name stands for one text on every connection; two texts under one name would run the wrong statement. */
+const texts = new Map<string, string>();
 
 /**
- * Runs a named prepared statement on a connection of the knex pool, outside any transaction (the statement is
- * its own). Postgres then parses and plans it once per connection instead of once per call, which matters
- * for the hot path's statements; knex has no named statements, so this goes to node-postgres directly.
- * A connection that failed is marked by knex's own error listener and destroyed on release, as for knex queries.
- * One whose prepared statement went stale is marked the same way here and the call runs again on another: after
- * a schema change every pooled connection may be stale once, so up to the pool's size plus one tries.
+ * Runs a named prepared statement: Postgres parses and plans it once per connection instead of once per call.
+ * Parsing and planning were 40 % of Postgres's CPU under the benchmark's load, where knex's statements (all
+ * unnamed) and large CTEs are planned anew every time (README "Benchmarks"); knex has no named statements, so
+ * this goes to node-postgres directly, on a pooled connection or on the transaction's own.
+ *
+ * A connection that failed is marked by knex's own error listener and destroyed on release. One whose prepared
+ * statement went stale is marked the same way here; outside a transaction the call then runs again on another
+ * (after a schema change every pooled connection may be stale once: up to the pool's size plus one tries), and
+ * inside one the error ends the transaction, which inTransaction runs again on another connection.
  */
 export async function queryPrepared<Row>(db: Knex, name: string, text: string, values: unknown[]): Promise<Row[]> {
-  const tries = Number(db.client.pool?.max ?? 10) + 1;
+  const known = texts.get(name);
+  if (known === undefined) texts.set(name, text);
+  else if (known !== text) throw new Error(`prepared statement ${name} used with two texts`);
+  const inTransaction = (db as Knex.Transaction).isTransaction === true;
+  const tries = inTransaction ? 1 : Number(db.client.pool?.max ?? 10) + 1;
   for (let attempt = 1; ; attempt++) {
-    const connection = (await db.client.acquireConnection()) as pg.Client & { __knex__disposed?: unknown };
+    const connection = (await db.client.acquireConnection()) as Connection;
     try {
       const result = await connection.query<Row & pg.QueryResultRow>({ name, text, values });
       return result.rows;
     } catch (error) {
-      if (!STALE_STATEMENT_CODES.has(String((error as { code?: unknown }).code)) || attempt >= tries) throw error;
+      if (!STALE_STATEMENT_CODES.has(String((error as { code?: unknown }).code))) throw error;
       connection.__knex__disposed = error;
+      if (attempt >= tries) throw error;
     } finally {
       await db.client.releaseConnection(connection);
     }
   }
+}
+
+/** A statement with a fixed name and text, written with knex-style `?` placeholders. */
+export function preparedStatement<Row>(name: string, sql: string): (db: Knex, values: unknown[]) => Promise<Row[]> {
+  const text = numberedPlaceholders(sql);
+  return (db, values) => queryPrepared<Row>(db, name, text, values);
 }

@@ -133,7 +133,11 @@ export async function applyEvent(
   event: EngineEvent,
   options: ApplyOptions = {},
 ): Promise<Applied> {
-  const row = await lockInstance(trx, instanceId, machine);
+  return applyToLocked(trx, await lockInstance(trx, instanceId, machine), machine, event, options);
+}
+
+/** applyEvent for an instance row that this transaction has locked already and read under that lock. */
+export async function applyToLocked(trx: Knex.Transaction, row: InstanceRow, machine: MachineName, event: EngineEvent, options: ApplyOptions = {}): Promise<Applied> {
   const { write, plan } = prepareEvent(row, machine, event, options);
   const updatedAt = await writeTransition(trx, write);
   if (!updatedAt) throw new Error(`instance ${row.id} changed while locked`);

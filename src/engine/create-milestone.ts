@@ -3,9 +3,10 @@ import type { Knex } from 'knex';
 import type { MilestoneInput } from '../../machines/milestone.v1.js';
 import { currentMachine, pinnedMachine } from '../../machines/registry.js';
 import { roleOf, type Parties } from '../../machines/roles.js';
-import { ConflictError, ForbiddenError, InvalidTransitionError } from '../errors/index.js';
-import { applyEvent, type Applied } from './apply-event.js';
-import { lockInstance, topLevelState, type InstanceRow } from './instance-row.js';
+import { preparedStatement } from '../db/prepared.js';
+import { ConflictError, ForbiddenError, InvalidTransitionError, NotFoundError } from '../errors/index.js';
+import { applyToLocked, type Applied } from './apply-event.js';
+import { INSTANCE_COLUMNS, instanceColumnsOf, lockInstance, topLevelState, type InstanceRow } from './instance-row.js';
 import { initialStep } from './machine-step.js';
 import { newId } from './new-id.js';
 import type { Created } from './create-project.js';
@@ -34,12 +35,14 @@ export async function createMilestone(
   rules: InstanceRules,
   requestId?: string,
 ): Promise<Created> {
-  // Locking the project first serialises creation against project events such as COMPLETE.
-  const project = await lockInstance(trx, projectId, 'project');
+  // Locking the project first serialises creation against project events such as COMPLETE. A client-chosen id
+  // that exists is answered before any rule is checked (API.md: the same create again returns the original).
+  const { project, idTaken } = await lockProject(trx, projectId, request.id);
+  if (request.id !== undefined && idTaken) {
+    const existing = await trx<InstanceRow>('instances').where({ id: request.id }).first();
+    if (existing) return repeatOrConflict(trx, existing, projectId, request);
+  }
   const id = request.id ?? newId('ms');
-  const existing = await trx<InstanceRow>('instances').where({ id }).first();
-  if (existing) return repeatOrConflict(trx, existing, projectId, request);
-
   const projectDef = pinnedMachine(project.machine, project.version);
   const projectSnapshot = restoreSnapshot(projectDef, project.snapshot);
   const parties = projectSnapshot.context as Parties;
@@ -64,33 +67,46 @@ export async function createMilestone(
   const base: MilestoneInput = { id, projectId, employerId: parties.employerId, freelancerId: parties.freelancerId, currency };
   const input = inputWithRules(def.version, base, { disputeRules: rules.disputeRulesFor(currency) });
   const persisted = persistSnapshot(initialStep(def.machine, input)[0]);
-  const inserted = await trx('instances')
-    .insert({
-      id,
-      machine: def.name,
-      version: def.version,
-      seq: 0,
-      state: topLevelState(persisted.value),
-      snapshot: persisted,
-      input: { ...input },
-      project_id: projectId,
-      employer_id: input.employerId,
-      freelancer_id: input.freelancerId,
-    })
-    .onConflict('id')
-    .ignore()
-    .returning('id');
-  if (inserted.length === 0) {
-    const raced = await trx<InstanceRow>('instances').where({ id }).first();
-    if (raced) return repeatOrConflict(trx, raced, projectId, request);
+  // An existing id (a repeated create, or a race with one) inserts nothing and is answered from what is there.
+  const [row] = await insertMilestoneStatement(trx, [
+    id, def.name, def.version, topLevelState(persisted.value), JSON.stringify(persisted), JSON.stringify(input), projectId, input.employerId, input.freelancerId,
+  ]);
+  if (!row) {
+    const existing = await trx<InstanceRow>('instances').where({ id }).first();
+    if (!existing) throw new Error(`instance ${id} neither inserted nor found`);
+    return repeatOrConflict(trx, existing, projectId, request);
   }
-  const applied: Applied = await applyEvent(trx, 'milestone', id, {
+  // The new row is this transaction's own, invisible to everyone else until commit: as good as locked.
+  const applied: Applied = await applyToLocked(trx, row, 'milestone', {
     type: request.type,
     actor: request.actor,
     amount: request.amount,
     description: request.description,
   }, { requestId });
   return { row: applied.row, created: true };
+}
+
+const lockProjectStatement = preparedStatement<InstanceRow & { id_taken: boolean }>(
+  'lock_project_for_milestone',
+  `SELECT ${instanceColumnsOf('p')}, EXISTS (SELECT 1 FROM instances WHERE id = ?) AS id_taken
+   FROM instances AS p WHERE p.id = ? AND p.machine = 'project' FOR NO KEY UPDATE OF p`,
+);
+
+const insertMilestoneStatement = preparedStatement<InstanceRow>(
+  'insert_milestone',
+  `INSERT INTO instances (id, machine, version, seq, state, snapshot, input, project_id, employer_id, freelancer_id)
+   VALUES (?, ?, ?, 0, ?, ?::jsonb, ?::jsonb, ?, ?, ?)
+   ON CONFLICT (id) DO NOTHING
+   RETURNING ${INSTANCE_COLUMNS}`,
+);
+
+/** Locks the project and tells, in the same round trip, whether a client-chosen milestone id is taken. */
+async function lockProject(trx: Knex.Transaction, projectId: string, milestoneId: string | undefined): Promise<{ project: InstanceRow; idTaken: boolean }> {
+  if (milestoneId === undefined) return { project: await lockInstance(trx, projectId, 'project'), idTaken: false };
+  const [found] = await lockProjectStatement(trx, [milestoneId, projectId]);
+  if (!found) throw new NotFoundError(`No project with id ${projectId}.`, { id: projectId });
+  const { id_taken: idTaken, ...project } = found;
+  return { project, idTaken };
 }
 
 async function repeatOrConflict(

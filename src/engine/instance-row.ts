@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { StateValue } from 'xstate';
+import { preparedStatement } from '../db/prepared.js';
 import { NotFoundError } from '../errors/index.js';
 
 export interface InstanceRow {
@@ -33,19 +34,27 @@ export interface PersistedSnapshot {
  * wait for the event (and cannot deadlock with one that waits on a timer row the relay holds).
  */
 export async function lockInstance(trx: Knex.Transaction, id: string, machine: string): Promise<InstanceRow> {
-  const row = await trx<InstanceRow>('instances').where({ id, machine }).forNoKeyUpdate().first();
+  const [row] = await lockInstanceStatement(trx, [id, machine]);
   if (!row) throw new NotFoundError(`No ${machine} with id ${id}.`, { id });
   return row;
 }
+
+const COLUMN_NAMES = ['n', 'id', 'machine', 'version', 'seq', 'state', 'snapshot', 'input', 'project_id', 'employer_id', 'freelancer_id', 'created_at', 'updated_at'];
 
 /**
  * The columns of InstanceRow, named: a prepared statement that selected `*` would fail once a migration added a
  * column (its result type changed), where one naming its columns does not notice.
  */
-export const INSTANCE_COLUMNS = 'n, id, machine, version, seq, state, snapshot, input, project_id, employer_id, freelancer_id, created_at, updated_at';
+export const INSTANCE_COLUMNS = COLUMN_NAMES.join(', ');
+
+/** INSTANCE_COLUMNS of a table aliased `alias` in a join. */
+export const instanceColumnsOf = (alias: string): string => COLUMN_NAMES.map((c) => `${alias}.${c}`).join(', ');
+
+const lockInstanceStatement = preparedStatement<InstanceRow>('lock_instance', `SELECT ${INSTANCE_COLUMNS} FROM instances WHERE id = ? AND machine = ? FOR NO KEY UPDATE`);
+const findInstanceStatement = preparedStatement<InstanceRow>('find_instance', `SELECT ${INSTANCE_COLUMNS} FROM instances WHERE id = ? AND machine = ?`);
 
 export async function findInstance(db: Knex, id: string, machine: string): Promise<InstanceRow> {
-  const row = await db<InstanceRow>('instances').where({ id, machine }).first();
+  const [row] = await findInstanceStatement(db, [id, machine]);
   if (!row) throw new NotFoundError(`No ${machine} with id ${id}.`, { id });
   return row;
 }

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { StateValue } from 'xstate';
 import { OUTBOX_CHANNEL, type OutboxEntry } from './effects.js';
-import { numberedPlaceholders, queryPrepared } from '../db/prepared.js';
+import { preparedStatement } from '../db/prepared.js';
 import type { InstanceRow, PersistedSnapshot } from './instance-row.js';
 
 export const INSTANCE_CHANNEL = 'instance_changed';
@@ -58,7 +58,7 @@ const WRITE_TRANSITIONS_SQL = `
   )
   SELECT id, updated_at FROM updated WHERE (SELECT count(*) FROM notified) >= 0`;
 
-const WRITE_TRANSITIONS_PREPARED = numberedPlaceholders(WRITE_TRANSITIONS_SQL);
+const writeTransitionsStatement = preparedStatement<{ id: string; updated_at: Date }>('write_transitions', WRITE_TRANSITIONS_SQL);
 
 function batchJson(writes: readonly TransitionWrite[]): string {
   return JSON.stringify(
@@ -109,17 +109,17 @@ export function rowAfter(before: InstanceRow, w: TransitionWrite, updatedAt: Dat
  * Returns when it was written, or null when the instance is no longer at that seq (nothing written).
  */
 export async function writeTransition(trx: Knex.Transaction, w: TransitionWrite): Promise<Date | null> {
-  const { rows } = await trx.raw<{ rows: { id: string; updated_at: Date }[] }>(WRITE_TRANSITIONS_SQL, [batchJson([w])]);
+  const rows = await writeTransitionsStatement(trx, [batchJson([w])]);
   return updatedAtById(rows).get(w.instanceId) ?? null;
 }
 
 /**
- * Writes a batch of applied events (distinct instances) as one statement, so one transaction, as a prepared
- * statement on a pooled connection. Returns, per write in order, when it was written or null when its instance
+ * Writes a batch of applied events (distinct instances) as one statement on a pooled connection, so one
+ * transaction. Returns, per write in order, when it was written or null when its instance
  * had moved on.
  */
 export async function writeTransitions(db: Knex, writes: readonly TransitionWrite[]): Promise<(Date | null)[]> {
-  const rows = await queryPrepared<{ id: string; updated_at: Date }>(db, 'write_transitions', WRITE_TRANSITIONS_PREPARED, [batchJson(writes)]);
+  const rows = await writeTransitionsStatement(db, [batchJson(writes)]);
   const updated = updatedAtById(rows);
   return writes.map((w) => updated.get(w.instanceId) ?? null);
 }

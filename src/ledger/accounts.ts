@@ -1,5 +1,3 @@
-import type { Knex } from 'knex';
-
 export type AccountKind = 'available' | 'escrow' | 'fee_hold' | 'fees' | 'external';
 
 export interface AccountSpec {
@@ -34,11 +32,4 @@ export function feesAccount(currency: string): AccountSpec {
 /** Money entering (deposits) and leaving (withdrawals) the system; the only account that may go negative. */
 export function externalAccount(currency: string): AccountSpec {
   return { id: `external:${currency}`, ownerId: PLATFORM_OWNER, currency, kind: 'external', milestoneId: null };
-}
-
-export async function ensureAccounts(trx: Knex.Transaction, specs: readonly AccountSpec[]): Promise<void> {
-  await trx('accounts')
-    .insert(specs.map((a) => ({ id: a.id, owner_id: a.ownerId, currency: a.currency, kind: a.kind, milestone_id: a.milestoneId })))
-    .onConflict('id')
-    .ignore();
 }

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { newId } from '../engine/new-id.js';
 import { availableAccount, externalAccount } from './accounts.js';
-import { availableBalance, transfer } from './transfer.js';
+import { transfer } from './transfer.js';
 
 export interface DepositResult {
   transferId: string;
@@ -13,6 +13,8 @@ export interface DepositResult {
 export async function deposit(trx: Knex.Transaction, ownerId: string, currency: string, amount: bigint): Promise<DepositResult> {
   const transferId = newId('dep');
   const target = availableAccount(ownerId, currency);
-  await transfer(trx, { id: transferId, debit: externalAccount(currency), credit: target, amount, kind: 'deposit' });
-  return { transferId, balance: await availableBalance(trx, target) };
+  // The id is new, so the transfer always moves (null would mean it had moved before).
+  const balance = await transfer(trx, { id: transferId, debit: externalAccount(currency), credit: target, amount, kind: 'deposit' });
+  if (balance === null) throw new Error(`deposit ${transferId} already existed`);
+  return { transferId, balance };
 }

@@ -1,7 +1,8 @@
 import type { Knex } from 'knex';
+import { preparedStatement } from '../db/prepared.js';
 import { InvalidRequestError } from '../errors/index.js';
 import { MONEY_MAX } from '../money.js';
-import { ensureAccounts, type AccountSpec } from './accounts.js';
+import type { AccountSpec } from './accounts.js';
 import { InsufficientFundsError } from './insufficient-funds-error.js';
 
 export interface TransferRequest {
@@ -16,53 +17,108 @@ export interface TransferRequest {
   seq?: number;
 }
 
-/**
- * Moves money between two accounts of one currency, atomically, inside the caller's transaction.
- * Returns false (and moves nothing) when a transfer with this id already exists.
- */
-export async function transfer(trx: Knex.Transaction, request: TransferRequest): Promise<boolean> {
-  const { debit, credit, amount } = request;
-  if (amount <= 0n) throw new Error(`transfer ${request.id}: amount must be positive, got ${amount}`);
-  if (debit.currency !== credit.currency) throw new Error(`transfer ${request.id}: currency mismatch ${debit.currency}/${credit.currency}`);
-  await ensureAccounts(trx, [debit, credit]);
-  // Lock both rows in id order so two opposite transfers cannot deadlock each other.
-  const locked: { id: string; kind: string; balance: bigint }[] = await trx('accounts')
-    .whereIn('id', [debit.id, credit.id])
-    .orderBy('id')
-    .forUpdate()
-    .select('id', 'kind', 'balance');
-  const existing = await trx('transfers').where({ id: request.id }).first('id');
-  if (existing) return false;
-
-  const debitRow = locked.find((a) => a.id === debit.id);
-  if (debitRow && debitRow.kind !== 'external' && debitRow.balance < amount) {
-    // The CHECK constraint would refuse it too; refusing first, with a typed error, lets the caller decide
-    // (the settlement worker answers SETTLEMENT_FAILED instead of retrying forever).
-    throw new InsufficientFundsError(debit.id, debitRow.balance, amount);
-  }
-  const creditRow = locked.find((a) => a.id === credit.id);
-  if ((creditRow?.balance ?? 0n) + amount > MONEY_MAX || (debitRow?.balance ?? 0n) - amount < -MONEY_MAX) {
-    // A bigint column would refuse it with a database error; say what is wrong instead.
-    throw new InvalidRequestError(`Transfer ${request.id} would take an account beyond ${MONEY_MAX} minor units.`);
-  }
-  // The row lock above serialises transfers touching the debit account, and the primary key catches any
-  // other writer of the same id: a duplicate fails the transaction rather than moving money twice.
-  await trx('transfers').insert({
-    id: request.id,
-    debit_account_id: debit.id,
-    credit_account_id: credit.id,
-    amount: amount.toString(),
-    currency: debit.currency,
-    kind: request.kind,
-    instance_id: request.instanceId ?? null,
-    seq: request.seq ?? null,
-  });
-  await trx('accounts').where({ id: debit.id }).update({ balance: trx.raw('balance - ?::bigint', [amount.toString()]) });
-  await trx('accounts').where({ id: credit.id }).update({ balance: trx.raw('balance + ?::bigint', [amount.toString()]) });
-  return true;
+/** Transfers checked against locked balances (prepareTransfers), ready to be applied in the same transaction. */
+export interface TransferPlan {
+  /** The requests to move, in order: those whose id already exists were left out (they moved before). */
+  transfers: TransferRequest[];
+  /** Every involved account's balance once the plan is applied. */
+  balances: Map<string, bigint>;
 }
 
-export async function availableBalance(trx: Knex.Transaction | Knex, account: AccountSpec): Promise<bigint> {
-  const row = await trx('accounts').where({ id: account.id }).first('balance');
-  return (row?.balance as bigint | undefined) ?? 0n;
+// Creates the accounts that do not exist yet and locks all of them, in id order so that two opposite transfers
+// cannot deadlock each other (an ON CONFLICT … DO UPDATE locks the row it meets, like an UPDATE); returns each
+// balance as locked, and which of the transfer ids exist already. One round trip for any number of accounts.
+const lockAccountsStatement = preparedStatement<{ id: string; kind: string | null; balance: bigint | null; already: boolean }>('lock_accounts', `
+  WITH locked AS (
+    INSERT INTO accounts (id, owner_id, currency, kind, milestone_id)
+    SELECT id, owner_id, currency, kind, milestone_id
+    FROM jsonb_to_recordset(?::jsonb) AS a(id text, owner_id text, currency text, kind text, milestone_id text)
+    ORDER BY id
+    ON CONFLICT (id) DO UPDATE SET balance = accounts.balance
+    RETURNING id, kind, balance
+  )
+  SELECT id, kind, balance, false AS already FROM locked
+  UNION ALL
+  SELECT id, NULL, NULL, true FROM transfers WHERE id = ANY(?::text[])`);
+
+// The transfer rows and every account's net change, in one statement; the balance CHECK in the schema stays the
+// last word (it would refuse a negative balance that the check in prepareTransfers somehow missed).
+const applyTransfersStatement = preparedStatement('apply_transfers', `
+  WITH moved AS (
+    INSERT INTO transfers (id, debit_account_id, credit_account_id, amount, currency, kind, instance_id, seq)
+    SELECT id, debit, credit, amount, currency, kind, instance_id, seq
+    FROM jsonb_to_recordset(?::jsonb) AS t(id text, debit text, credit text, amount bigint, currency text, kind text, instance_id text, seq int)
+  )
+  UPDATE accounts SET balance = accounts.balance + d.delta
+  FROM jsonb_to_recordset(?::jsonb) AS d(id text, delta bigint)
+  WHERE accounts.id = d.id`);
+
+/**
+ * Locks the accounts of `requests` (creating the missing ones) and checks the transfers against their balances,
+ * in order, without moving anything yet: a debit that the account cannot cover throws InsufficientFundsError (a
+ * typed outcome the caller decides on), one that would take a balance past MONEY_MAX an InvalidRequestError. A
+ * request whose id already exists is left out of the plan, so retrying a call moves no money twice.
+ */
+export async function prepareTransfers(trx: Knex.Transaction, requests: readonly TransferRequest[]): Promise<TransferPlan> {
+  for (const r of requests) {
+    if (r.amount <= 0n) throw new Error(`transfer ${r.id}: amount must be positive, got ${r.amount}`);
+    if (r.debit.currency !== r.credit.currency) throw new Error(`transfer ${r.id}: currency mismatch ${r.debit.currency}/${r.credit.currency}`);
+  }
+  const accounts = new Map<string, AccountSpec>();
+  for (const r of requests) accounts.set(r.debit.id, r.debit).set(r.credit.id, r.credit);
+  const specs = [...accounts.values()].map((a) => ({ id: a.id, owner_id: a.ownerId, currency: a.currency, kind: a.kind, milestone_id: a.milestoneId }));
+  const rows = await lockAccountsStatement(trx, [JSON.stringify(specs), requests.map((r) => r.id)]);
+  const existing = new Set(rows.filter((r) => r.already).map((r) => r.id));
+  const kinds = new Map(rows.filter((r) => !r.already).map((r) => [r.id, r.kind]));
+  const balances = new Map(rows.filter((r) => !r.already).map((r) => [r.id, r.balance!]));
+
+  const transfers = requests.filter((r) => !existing.has(r.id));
+  for (const r of transfers) {
+    const debitBalance = balances.get(r.debit.id)!;
+    const creditBalance = balances.get(r.credit.id)!;
+    if (kinds.get(r.debit.id) !== 'external' && debitBalance < r.amount) {
+      // The CHECK constraint would refuse it too; refusing first, with a typed error, lets the caller decide
+      // (the settlement worker answers SETTLEMENT_FAILED instead of retrying forever).
+      throw new InsufficientFundsError(r.debit.id, debitBalance, r.amount);
+    }
+    if (creditBalance + r.amount > MONEY_MAX || debitBalance - r.amount < -MONEY_MAX) {
+      // A bigint column would refuse it with a database error; say what is wrong instead.
+      throw new InvalidRequestError(`Transfer ${r.id} would take an account beyond ${MONEY_MAX} minor units.`);
+    }
+    balances.set(r.debit.id, debitBalance - r.amount).set(r.credit.id, creditBalance + r.amount);
+  }
+  return { transfers, balances };
+}
+
+/** Writes a prepared plan: its transfer rows and the new balances, in one statement of the same transaction. */
+export async function applyTransfers(trx: Knex.Transaction, plan: TransferPlan): Promise<void> {
+  if (plan.transfers.length === 0) return;
+  const deltas = new Map<string, bigint>();
+  for (const r of plan.transfers) {
+    deltas.set(r.debit.id, (deltas.get(r.debit.id) ?? 0n) - r.amount).set(r.credit.id, (deltas.get(r.credit.id) ?? 0n) + r.amount);
+  }
+  // Money crosses into SQL as decimal strings inside the JSON (STYLE §11), cast to bigint there.
+  const transfers = plan.transfers.map((r) => ({
+    id: r.id,
+    debit: r.debit.id,
+    credit: r.credit.id,
+    amount: r.amount.toString(),
+    currency: r.debit.currency,
+    kind: r.kind,
+    instance_id: r.instanceId ?? null,
+    seq: r.seq ?? null,
+  }));
+  const changes = [...deltas].filter(([, delta]) => delta !== 0n).map(([id, delta]) => ({ id, delta: delta.toString() }));
+  await applyTransfersStatement(trx, [JSON.stringify(transfers), JSON.stringify(changes)]);
+}
+
+/**
+ * Moves money between two accounts of one currency, atomically, inside the caller's transaction. Returns the
+ * credit account's balance afterwards, or null (and moves nothing) when a transfer with this id already exists.
+ */
+export async function transfer(trx: Knex.Transaction, request: TransferRequest): Promise<bigint | null> {
+  const plan = await prepareTransfers(trx, [request]);
+  if (plan.transfers.length === 0) return null;
+  await applyTransfers(trx, plan);
+  return plan.balances.get(request.credit.id)!;
 }
