@@ -28,8 +28,14 @@ const schema = z.object({
   WAIT_TIMEOUT_MAX_MS: z.coerce.number().int().min(0).max(600_000).default(30_000),
   WAIT_RECHECK_MS: z.coerce.number().int().min(10).max(60_000).default(250),
   RELAY_POLL_MS: z.coerce.number().int().min(10).max(600_000).default(1_000),
+  // Wake-up hints between processes (src/signals/signal-bus.ts) go out at most this often per channel.
+  SIGNAL_COALESCE_MS: z.coerce.number().int().min(0).max(1_000).default(5),
   RELAY_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(200),
-  SETTLEMENT_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+  // Settlement jobs in flight per worker process; those that arrive while SETTLEMENT_BATCHES_IN_FLIGHT batches
+  // run are settled together, up to SETTLEMENT_BATCH_MAX in one transaction (workers/settlement.ts).
+  SETTLEMENT_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(32),
+  SETTLEMENT_BATCH_MAX: z.coerce.number().int().min(1).max(1_000).default(32),
+  SETTLEMENT_BATCHES_IN_FLIGHT: z.coerce.number().int().min(1).max(50).default(2),
   SETTLEMENT_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(10),
   SETTLEMENT_BACKOFF_MS: z.coerce.number().int().min(1).max(600_000).default(500),
   JOBS_KEEP_COMPLETED: z.coerce.number().int().min(0).max(1_000_000).default(1_000),

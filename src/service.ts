@@ -12,6 +12,7 @@ import { ensureDatabase, migrateLatest } from './db/migrate.js';
 import { UnlockedEvents } from './engine/apply-event-unlocked.js';
 import { instanceRulesFrom } from './engine/instance-rules.js';
 import type { Logger } from './logger.js';
+import { SignalBus } from './signals/signal-bus.js';
 import { Metrics } from './metrics/metrics.js';
 import { registerStateGauges } from './metrics/state-gauges.js';
 
@@ -35,10 +36,12 @@ export async function startService(config: Config, log: Logger, options: Service
   await migrateLatest(db);
   // One metrics registry per service; in `all` mode /metrics also shows what this process's workers did.
   const metrics = new Metrics();
+  // Wake-up hints between this process and the others (and within it), after commit.
+  const signals = new SignalBus(config, log);
 
   let workers: WorkerPool | null = null;
   if (options.workers) {
-    workers = new WorkerPool(db, config, log, metrics);
+    workers = new WorkerPool(db, config, log, metrics, signals);
     await workers.start();
   }
 
@@ -49,7 +52,7 @@ export async function startService(config: Config, log: Logger, options: Service
   let dashboardRedis: Redis | null = null;
   let dashboardQueues: Queue[] = [];
   if (options.api) {
-    changes = new ChangeFeed(config.DATABASE_URL, config.RELAY_POLL_MS, log);
+    changes = new ChangeFeed(signals);
     await changes.start();
     redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false });
     redis.on('error', (error) => log.debug({ err: error }, 'readiness redis connection error'));
@@ -61,7 +64,7 @@ export async function startService(config: Config, log: Logger, options: Service
     for (const q of dashboardQueues) q.on('error', (error) => log.debug({ err: error, queue: q.name }, 'dashboard queue error'));
     registerStateGauges(metrics, db, dashboardQueues, log);
     const events = new UnlockedEvents(db, { maxBatch: config.GROUP_COMMIT_MAX_EVENTS, maxInFlight: config.GROUP_COMMIT_IN_FLIGHT });
-    const app = createApp({ db, config, log, changes, events, redis, rules: instanceRulesFrom(config) }, { metrics, queues: dashboardQueues });
+    const app = createApp({ db, config, log, changes, events, signals, redis, rules: instanceRulesFrom(config) }, { metrics, queues: dashboardQueues });
     server = await new Promise<Server>((resolve, reject) => {
       const s = app.listen(config.PORT, config.HOST, (error?: Error) => (error ? reject(error) : resolve(s)));
     });
@@ -89,7 +92,7 @@ export async function startService(config: Config, log: Logger, options: Service
         });
       }
       await workers?.stop();
-      await changes?.stop();
+      await signals.close();
       await Promise.all(dashboardQueues.map((q) => q.close().catch(() => undefined)));
       if (dashboardRedis) await dashboardRedis.quit().catch(() => dashboardRedis?.disconnect());
       if (redis) await redis.quit().catch(() => redis?.disconnect());

@@ -1,7 +1,6 @@
 import type { Config } from '../src/config.js';
 import type { Db } from '../src/db/knex.js';
 import { inTransaction } from '../src/db/transaction.js';
-import { OUTBOX_CHANNEL } from '../src/engine/effects.js';
 import type { Logger } from '../src/logger.js';
 import { REMINDER_RULES } from './reminder-rules.js';
 import { runEvery, type Repeating } from './run-every.js';
@@ -19,6 +18,8 @@ export class DeadlineReminders {
     private readonly db: Db,
     private readonly config: Config,
     private readonly log: Logger,
+    /** Told after commit that reminders wait in the outbox (the relay in this process drains them). */
+    private readonly onQueued: () => void = () => undefined,
   ) {}
 
   start(): void {
@@ -33,7 +34,7 @@ export class DeadlineReminders {
 
   /** One pass; returns how many reminders it queued. */
   async sendDue(): Promise<number> {
-    return inTransaction(this.db, async (trx) => {
+    const queued = await inTransaction(this.db, async (trx) => {
       const lead = trx.raw("(?::bigint * interval '1 millisecond')", [this.config.DEADLINE_REMINDER_LEAD_MS]);
       const due: { id: bigint; timer_key: string; instance_id: string; seq: number; snapshot: { context: Record<string, unknown> } }[] = await trx('timers as t')
         .join('instances as i', 'i.id', 't.instance_id')
@@ -55,9 +56,10 @@ export class DeadlineReminders {
       });
       if (rows.length > 0) await trx('outbox').insert(rows);
       await trx('timers').whereIn('id', due.map((t) => t.id.toString())).update({ reminded_at: trx.fn.now() });
-      await trx.raw('SELECT pg_notify(?, ?)', [OUTBOX_CHANNEL, 'reminders']);
       return rows.length;
     });
+    if (queued > 0) this.onQueued();
+    return queued;
   }
 
   async stop(): Promise<void> {

@@ -1,12 +1,12 @@
 import type { Queue } from 'bullmq';
 import type { Knex } from 'knex';
-import pg from 'pg';
 import type { Config } from '../src/config.js';
 import type { Db } from '../src/db/knex.js';
 import { preparedStatement } from '../src/db/prepared.js';
 import { inTransaction } from '../src/db/transaction.js';
-import { OUTBOX_CHANNEL, type OutboxTopic } from '../src/engine/effects.js';
+import type { OutboxTopic } from '../src/engine/effects.js';
 import type { Logger } from '../src/logger.js';
+import type { SignalBus } from '../src/signals/signal-bus.js';
 import { writeNotifications, type NotificationOutboxRow } from './notifications.js';
 import { outboxJobId, type QueueKey } from './queues.js';
 import { relayTimers } from './timer-relay.js';
@@ -45,8 +45,8 @@ const takeBatchStatement = preparedStatement<OutboxRow>(
 );
 
 /**
- * Drains committed outbox rows in batches, woken by LISTEN/NOTIFY, with a polling fallback for missed
- * notifications (listener reconnecting, another process's rows). Per batch, in one transaction:
+ * Drains committed outbox rows in batches, woken by the writers' signals (src/signals/signal-bus.ts), with a
+ * polling fallback for lost ones (Redis away, a writer that sends none). Per batch, in one transaction:
  * - settlement rows become BullMQ jobs (money moves in the settlement worker). The job id names the outbox row,
  *   so sending a row twice (crash between add and commit) adds nothing while the job is kept, and the worker's
  *   processed_at check covers the rest;
@@ -56,7 +56,6 @@ const takeBatchStatement = preparedStatement<OutboxRow>(
  * - newly armed timers become delayed jobs (timer-relay.ts).
  */
 export class OutboxRelay {
-  private listener: pg.Client | null = null;
   private timer: NodeJS.Timeout | null = null;
   private draining: Promise<void> | null = null;
   private again = false;
@@ -68,12 +67,13 @@ export class OutboxRelay {
     private readonly deploymentId: string,
     private readonly config: Config,
     private readonly log: Logger,
+    private readonly signals: SignalBus,
     /** Told how many webhook deliveries a committed batch created, so the dispatcher can start at once. */
     private readonly onDeliveries: (created: number) => void = () => undefined,
   ) {}
 
   async start(): Promise<void> {
-    await this.listen();
+    await this.signals.onOutbox(() => this.wake());
     this.timer = setInterval(() => this.wake(), this.config.RELAY_POLL_MS);
     this.wake();
   }
@@ -134,7 +134,7 @@ export class OutboxRelay {
       await this.queues.settlement.addBulk(
         settlements.map((r) => ({
           name: 'settlement',
-          data: { outboxId: r.id.toString(), ...(r.request_id ? { requestId: r.request_id } : {}) },
+          data: { outboxId: r.id.toString(), instanceId: r.instance_id, ...(r.request_id ? { requestId: r.request_id } : {}) },
           opts: { jobId: outboxJobId(this.deploymentId, r.id) },
         })),
       );
@@ -142,36 +142,9 @@ export class OutboxRelay {
     return { relayed: rows.length, deliveries };
   }
 
-  private async listen(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.config.DATABASE_URL });
-    client.on('notification', () => this.wake());
-    // A lost listener only delays relaying until the next poll; reconnect it rather than crash.
-    client.on('error', (error) => {
-      this.log.warn({ err: error }, 'outbox listener lost; polling until it reconnects');
-      this.listener = null;
-      setTimeout(() => void this.reconnect(), this.config.RELAY_POLL_MS).unref();
-    });
-    await client.connect();
-    await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
-    this.listener = client;
-  }
-
-  private async reconnect(): Promise<void> {
-    if (this.stopped || this.listener) return;
-    try {
-      await this.listen();
-    } catch (error) {
-      this.log.warn({ err: error }, 'outbox listener reconnect failed');
-      setTimeout(() => void this.reconnect(), this.config.RELAY_POLL_MS).unref();
-    }
-  }
-
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     await this.draining;
-    const listener = this.listener;
-    this.listener = null;
-    await listener?.end().catch(() => undefined);
   }
 }

@@ -1,82 +1,113 @@
 import { UnrecoverableError } from 'bullmq';
-import type { Knex } from 'knex';
 import type { MilestoneContext } from '../machines/milestone.v1.js';
 import type { Config } from '../src/config.js';
 import type { Db } from '../src/db/knex.js';
 import { preparedStatement } from '../src/db/prepared.js';
 import { inTransaction } from '../src/db/transaction.js';
-import { applyToLocked } from '../src/engine/apply-event.js';
+import { applyBatch, type BatchItem } from '../src/engine/apply-batch.js';
 import { instanceColumnsOf, type InstanceRow } from '../src/engine/instance-row.js';
 import { InsufficientFundsError } from '../src/ledger/insufficient-funds-error.js';
-import { applyTransfers, prepareTransfers, type TransferPlan } from '../src/ledger/transfer.js';
+import { applyTransfers, lockAccounts, planTransfers, type TransferPlan, type TransferRequest } from '../src/ledger/transfer.js';
 import type { Logger } from '../src/logger.js';
 import { settlementLegs, type SettlementCommand } from './settlement-plan.js';
 
 export type SettlementOutcome = 'settled' | 'failed' | 'already_done' | 'missing';
 
-type ClaimedRow = InstanceRow & { command_seq: number; command: SettlementCommand; request_id: string | null };
+type ClaimedRow = InstanceRow & { outbox_id: string; command_seq: number; command: SettlementCommand; request_id: string | null };
 
-// Claims the command (stamps it processed, in this transaction) and locks its milestone, in one round trip. A
-// command that is processed already, or not a settlement, matches nothing here and is told apart afterwards.
-const claimStatement = preparedStatement<ClaimedRow>('claim_settlement', `
-  WITH claimed AS (
-    UPDATE outbox SET processed_at = now()
-    WHERE id = ? AND processed_at IS NULL AND topic = 'settlement'
-    RETURNING instance_id, seq, payload, request_id
-  )
-  SELECT claimed.seq AS command_seq, claimed.payload AS command, claimed.request_id, ${instanceColumnsOf('i')}
-  FROM claimed JOIN instances AS i ON i.id = claimed.instance_id
-  FOR NO KEY UPDATE OF i`);
+// Claims the commands (stamps them processed, in this transaction) and locks their milestones in id order, in
+// one round trip. A command processed already (by an earlier delivery of its job, or a batch that is committing
+// it now: the UPDATE waits for that one), or that is not a settlement, matches nothing and is told apart below.
+const claimStatement = preparedStatement<ClaimedRow>(
+  'claim_settlements',
+  `WITH claimed AS (
+     UPDATE outbox SET processed_at = now()
+     WHERE id = ANY(?::bigint[]) AND processed_at IS NULL AND topic = 'settlement'
+     RETURNING id, instance_id, seq, payload, request_id
+   )
+   SELECT claimed.id::text AS outbox_id, claimed.seq AS command_seq, claimed.payload AS command, claimed.request_id, ${instanceColumnsOf('i')}
+   FROM claimed JOIN instances AS i ON i.id = claimed.instance_id
+   ORDER BY i.id
+   FOR NO KEY UPDATE OF i`,
+);
 
-async function unclaimedOutcome(trx: Knex.Transaction, log: Logger, outboxId: string): Promise<SettlementOutcome> {
-  const row: { topic: string } | undefined = await trx('outbox').where({ id: outboxId }).first('topic', 'processed_at');
-  if (!row) {
-    log.warn({ outboxId }, 'settlement job for a missing outbox row; dropping it');
-    return 'missing';
-  }
-  if (row.topic !== 'settlement') throw new UnrecoverableError(`outbox ${outboxId} is a ${row.topic}, not a settlement`);
-  return 'already_done';
+const outboxTopicsStatement = preparedStatement<{ id: string; topic: string }>('outbox_topics', 'SELECT id::text, topic FROM outbox WHERE id = ANY(?::bigint[])');
+
+interface Claim {
+  outboxId: string;
+  milestone: InstanceRow;
+  command: SettlementCommand;
+  requestId: string | null;
+  transfers: TransferRequest[];
 }
 
 /**
- * Carries out one settlement command from the outbox: moves the money and applies SETTLED (or
- * SETTLEMENT_FAILED) to the milestone in one transaction. The outbox row's processed_at is stamped in that
- * same transaction, so a redelivered job finds it set and changes nothing; the transfer ids are derived
- * from the outbox id as a second guard. The accounts are locked and checked before the event is written, so
- * the outcome is known without undoing anything: round trips are the cost of a settlement (README "Benchmarks").
+ * Carries out settlement commands from the outbox, several in one transaction (group commit: the settlement
+ * worker hands over the jobs that arrive while a batch runs, workers/worker-pool.ts). For each: move the money
+ * and apply SETTLED, or SETTLEMENT_FAILED when the employer's balance cannot cover it, to the milestone. The
+ * outbox row's processed_at is stamped in the same transaction, so a redelivered job finds it set and changes
+ * nothing; the transfer ids are derived from the outbox id as a second guard. The accounts of the whole batch
+ * are locked and checked before any event is written, so every outcome is known without undoing anything.
+ * Returns one outcome per id, in order. Anything unexpected fails the whole batch (the caller then settles each
+ * command alone, so one bad command fails only its own job).
  */
-export async function settle(db: Db, config: Config, log: Logger, outboxId: string): Promise<SettlementOutcome> {
-  return inTransaction(db, async (trx) => {
-    const [claimed] = await claimStatement(trx, [outboxId]);
-    if (!claimed) return unclaimedOutcome(trx, log, outboxId);
-    const { command_seq: commandSeq, command, request_id: requestId, ...milestone } = claimed;
-    // The machine accepts nothing but SETTLED/SETTLEMENT_FAILED while settling, so the instance must still be
-    // at the seq that asked for this settlement; anything else is corrupt state, not a retryable error.
-    if (milestone.seq !== commandSeq) {
-      throw new UnrecoverableError(`milestone ${milestone.id} is at seq ${milestone.seq}, settlement ${outboxId} was for ${commandSeq}`);
+export async function settleBatch(db: Db, config: Config, log: Logger, outboxIds: readonly string[]): Promise<SettlementOutcome[]> {
+  const outcomes = await inTransaction(db, async (trx) => {
+    const result = new Map<string, SettlementOutcome>();
+    const claimed = await claimStatement(trx, [outboxIds]);
+    const unclaimed = outboxIds.filter((id) => !claimed.some((c) => c.outbox_id === id));
+    if (unclaimed.length > 0) {
+      const topics = new Map((await outboxTopicsStatement(trx, [unclaimed])).map((r) => [r.id, r.topic]));
+      for (const id of unclaimed) {
+        const topic = topics.get(id);
+        if (topic === undefined) log.warn({ outboxId: id }, 'settlement job for a missing outbox row; dropping it');
+        else if (topic !== 'settlement') throw new UnrecoverableError(`outbox ${id} is a ${topic}, not a settlement`);
+        result.set(id, topic === undefined ? 'missing' : 'already_done');
+      }
     }
-    const legs = settlementLegs(command, milestone.snapshot.context as unknown as MilestoneContext, config.PLATFORM_FEE_BPS);
-    // The history entry SETTLED is about to write; its transfers reference it.
-    const seq = milestone.seq + 1;
-    const system = { actor: 'system', settlementId: outboxId };
-    const options = { origin: 'system' as const, requestId: requestId ?? undefined };
 
-    let plan: TransferPlan;
-    try {
-      plan = await prepareTransfers(
-        trx,
-        legs.map((leg, i) => ({ id: `stl-${outboxId}-${i}`, ...leg, instanceId: milestone.id, seq })),
-      );
-    } catch (error) {
-      if (!(error instanceof InsufficientFundsError)) throw error;
-      await applyToLocked(trx, milestone, 'milestone', { type: 'SETTLEMENT_FAILED', reason: 'insufficient_funds', ...system }, options);
-      log.info({ outboxId, requestId, milestoneId: milestone.id, kind: command.kind, outcome: 'failed' }, 'settlement applied');
-      return 'failed';
+    const claims: Claim[] = claimed.map(({ outbox_id: outboxId, command_seq: commandSeq, command, request_id: requestId, ...milestone }) => {
+      // The machine accepts nothing but SETTLED/SETTLEMENT_FAILED while settling, so the instance must still be
+      // at the seq that asked for this settlement; anything else is corrupt state, not a retryable error.
+      if (milestone.seq !== commandSeq) {
+        throw new UnrecoverableError(`milestone ${milestone.id} is at seq ${milestone.seq}, settlement ${outboxId} was for ${commandSeq}`);
+      }
+      const legs = settlementLegs(command, milestone.snapshot.context as unknown as MilestoneContext, config.PLATFORM_FEE_BPS);
+      // The transfers reference the history entry SETTLED is about to write.
+      const transfers = legs.map((leg, i) => ({ id: `stl-${outboxId}-${i}`, ...leg, instanceId: milestone.id, seq: milestone.seq + 1 }));
+      return { outboxId, milestone, command, requestId, transfers };
+    });
+
+    const locked = await lockAccounts(trx, claims.flatMap((c) => c.transfers));
+    const plans: TransferPlan[] = [];
+    const items: BatchItem[] = claims.map((c) => {
+      const system = { actor: 'system', settlementId: c.outboxId };
+      const options = { origin: 'system' as const, requestId: c.requestId ?? undefined };
+      try {
+        plans.push(planTransfers(locked, c.transfers));
+        result.set(c.outboxId, 'settled');
+        return { row: c.milestone, machine: 'milestone', event: { type: 'SETTLED', ...system }, options };
+      } catch (error) {
+        if (!(error instanceof InsufficientFundsError)) throw error;
+        result.set(c.outboxId, 'failed');
+        return { row: c.milestone, machine: 'milestone', event: { type: 'SETTLEMENT_FAILED', reason: 'insufficient_funds', ...system }, options };
+      }
+    });
+    const applied = await applyBatch(trx, items);
+    applied.forEach((a, i) => {
+      if (a.seq !== claims[i]!.milestone.seq + 1) throw new Error(`${items[i]!.event.type} of ${claims[i]!.milestone.id} wrote seq ${a.seq}`);
+    });
+    await applyTransfers(trx, plans);
+    for (const c of claims) {
+      log.info({ outboxId: c.outboxId, requestId: c.requestId, milestoneId: c.milestone.id, kind: c.command.kind, outcome: result.get(c.outboxId) }, 'settlement applied');
     }
-    const applied = await applyToLocked(trx, milestone, 'milestone', { type: 'SETTLED', ...system }, options);
-    if (applied.seq !== seq) throw new Error(`SETTLED of ${milestone.id} wrote seq ${applied.seq}, expected ${seq}`);
-    await applyTransfers(trx, plan);
-    log.info({ outboxId, requestId, milestoneId: milestone.id, kind: command.kind, outcome: 'settled' }, 'settlement applied');
-    return 'settled';
+    return result;
   });
+  return outboxIds.map((id) => outcomes.get(id)!);
+}
+
+/** One settlement command in a transaction of its own (settleBatch of one). */
+export async function settle(db: Db, config: Config, log: Logger, outboxId: string): Promise<SettlementOutcome> {
+  const [outcome] = await settleBatch(db, config, log, [outboxId]);
+  return outcome!;
 }

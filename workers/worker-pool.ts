@@ -4,9 +4,11 @@ import type { Config } from '../src/config.js';
 import type { Db } from '../src/db/knex.js';
 import type { Logger } from '../src/logger.js';
 import type { Metrics } from '../src/metrics/metrics.js';
+import type { SignalBus } from '../src/signals/signal-bus.js';
 import { createQueues, producerConnection, QUEUE_NAMES, workerConnection } from './queues.js';
 import { OutboxRelay } from './outbox-relay.js';
-import { settle } from './settlement.js';
+import { Batcher } from '../src/db/batcher.js';
+import { settleBatch, type SettlementOutcome } from './settlement.js';
 import { DeadlineReminders } from './deadline-reminders.js';
 import { Sweeper } from './sweeper.js';
 import { fireTimer } from './timers.js';
@@ -33,7 +35,8 @@ export class WorkerPool {
     private readonly db: Db,
     private readonly config: Config,
     private readonly log: Logger,
-    private readonly metrics: Metrics | null = null,
+    private readonly metrics: Metrics | null,
+    private readonly signals: SignalBus,
   ) {}
 
   async start(): Promise<void> {
@@ -50,19 +53,34 @@ export class WorkerPool {
       lockDuration: this.config.WORKER_LOCK_DURATION_MS,
       stalledInterval: this.config.WORKER_STALLED_INTERVAL_MS,
     };
+    // Group commit for settlements: commands whose jobs arrive while batches run share the next transaction. A
+    // batch that fails for any reason is settled again one command at a time, so only a bad command's job fails.
+    const settlements = new Batcher<string, SettlementOutcome>(
+      (ids) => settleBatch(this.db, this.config, this.log, ids),
+      { maxBatch: this.config.SETTLEMENT_BATCH_MAX, maxInFlight: this.config.SETTLEMENT_BATCHES_IN_FLIGHT },
+      undefined,
+      () => true,
+    );
     const settlement = new Worker(
       QUEUE_NAMES.settlement,
       async (job) => {
-        const outcome = await settle(this.db, this.config, this.log, String(job.data.outboxId));
-        // The engine has no metrics hook yet, so the system events a settlement applies are counted here.
+        const outcome = await settlements.submit(String(job.data.outboxId));
         if (outcome === 'settled' || outcome === 'failed') {
+          // Committed: the event's own outbox rows wait for the relay, and ?wait=settled readers for the milestone.
+          this.relay?.wake();
+          if (typeof job.data.instanceId === 'string') this.signals.instanceChanged(job.data.instanceId);
+          // The engine has no metrics hook yet, so the system events a settlement applies are counted here.
           this.metrics?.events.inc({ machine: 'milestone', type: outcome === 'settled' ? 'SETTLED' : 'SETTLEMENT_FAILED', result: 'applied' });
         }
         return outcome;
       },
       { ...options, concurrency: this.config.SETTLEMENT_CONCURRENCY },
     );
-    const timers = new Worker(QUEUE_NAMES.timer, async (job) => fireTimer(this.db, this.log, String(job.data.timerId)), {
+    const timers = new Worker(QUEUE_NAMES.timer, async (job) => {
+      const outcome = await fireTimer(this.db, this.log, String(job.data.timerId));
+      if (outcome === 'fired') this.relay?.wake();
+      return outcome;
+    }, {
       ...options,
       concurrency: this.config.TIMER_CONCURRENCY,
     });
@@ -77,14 +95,14 @@ export class WorkerPool {
     const queues = createQueues(this.config, producer);
     this.queues = Object.values(queues);
     const deploymentId = await deploymentIdOf(this.db);
-    this.relay = new OutboxRelay(this.db, queues, deploymentId, this.config, this.log, (created) => {
+    this.relay = new OutboxRelay(this.db, queues, deploymentId, this.config, this.log, this.signals, (created) => {
       this.metrics?.webhookDeliveriesCreated.inc(created);
       dispatcher.wake();
     });
     await this.relay.start();
     this.sweeper = new Sweeper(this.db, queues, deploymentId, this.config, this.log);
     this.sweeper.start();
-    this.reminders = new DeadlineReminders(this.db, this.config, this.log);
+    this.reminders = new DeadlineReminders(this.db, this.config, this.log, () => this.relay?.wake());
     this.reminders.start();
     dispatcher.start();
   }

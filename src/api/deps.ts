@@ -4,6 +4,7 @@ import type { Db } from '../db/knex.js';
 import type { UnlockedEvents } from '../engine/apply-event-unlocked.js';
 import type { InstanceRules } from '../engine/instance-rules.js';
 import type { Logger } from '../logger.js';
+import type { SignalBus } from '../signals/signal-bus.js';
 import type { ChangeFeed } from './change-feed.js';
 
 /** What request handlers need; built once at start and passed down, never imported as globals. */
@@ -16,6 +17,8 @@ export interface ApiDeps {
   rules: InstanceRules;
   /** The hot path for events: compare-and-set with group commit (apply-event-unlocked.ts). */
   events: UnlockedEvents;
+  /** Wakes the relay once an event's outbox rows are committed. */
+  signals: SignalBus;
   /** A fail-fast connection used only to report Redis health. */
   redis: Redis;
 }

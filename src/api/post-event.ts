@@ -11,7 +11,7 @@ import { eventEnvelope, expectedSeqOf, idParam, parseOrThrow } from './schemas.j
  * `POST /v1/{projects,milestones}/:id/events` (API.md): applies one event and answers with the instance's view.
  * With an Idempotency-Key it runs in the key's transaction; without one, as a compare-and-set when it can.
  */
-export function postEvent({ db, config, events }: ApiDeps, machine: MachineName, view: (row: InstanceRow) => unknown) {
+export function postEvent({ db, config, events, signals }: ApiDeps, machine: MachineName, view: (row: InstanceRow) => unknown) {
   return async (req: Request, res: Response): Promise<void> => {
     const { type, actor, ...payload } = parseOrThrow(eventEnvelope, req.body, 'event');
     const event = { ...payload, type, actor };
@@ -23,6 +23,7 @@ export function postEvent({ db, config, events }: ApiDeps, machine: MachineName,
       async (trx) => ({ status: 200, body: view((await applyEvent(trx, machine, idParam(req), event, options)).row) }),
       async () => ({ status: 200, body: view((await events.apply(machine, idParam(req), event, options)).row) }),
     );
+    signals.outboxWritten();
     res.status(reply.status).json(reply.body);
   };
 }

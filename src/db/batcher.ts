@@ -3,7 +3,7 @@
  * 22 (data exception) and 23 (integrity constraint violation). Anything else (no code: the connection; 08, 57,
  * 53: the server) would fail each item alone just the same, so it fails the whole batch.
  */
-function isItemError(error: unknown): boolean {
+export function isItemError(error: unknown): boolean {
   const code = (error as { code?: unknown }).code;
   return typeof code === 'string' && (code.startsWith('22') || code.startsWith('23'));
 }
@@ -28,8 +28,9 @@ export interface BatcherLimits {
  * only turns the queue for a connection into one shared round trip and commit (TigerStyle: amortize by batching).
  *
  * `run` gets the items and returns one result per item, in order. `fits` can keep an item out of a batch it must
- * not share (it then waits for the next one). When a batch fails on a database error that could belong to one
- * item alone (a constraint or data error), each item runs again by itself, so one bad item fails only itself.
+ * not share (it then waits for the next one). When a batch fails with an error that could belong to one item
+ * alone (`isolates`; by default a constraint or data error), each item runs again by itself, so one bad item
+ * fails only itself.
  */
 export class Batcher<In, Out> {
   private readonly queue: Pending<In, Out>[] = [];
@@ -39,6 +40,7 @@ export class Batcher<In, Out> {
     private readonly run: (items: In[]) => Promise<Out[]>,
     private readonly limits: BatcherLimits,
     private readonly fits: (batch: readonly In[], item: In) => boolean = () => true,
+    private readonly isolates: (error: unknown) => boolean = isItemError,
   ) {}
 
   submit(item: In): Promise<Out> {
@@ -82,7 +84,7 @@ export class Batcher<In, Out> {
       if (results.length !== batch.length) throw new Error(`batch of ${batch.length} returned ${results.length} results`);
       batch.forEach((p, i) => p.resolve(results[i]!));
     } catch (error) {
-      if (batch.length > 1 && isItemError(error)) {
+      if (batch.length > 1 && this.isolates(error)) {
         await Promise.all(batch.map((p) => this.run([p.item]).then(([result]) => p.resolve(result!), p.reject)));
       } else {
         for (const p of batch) p.reject(error);

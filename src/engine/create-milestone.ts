@@ -5,7 +5,8 @@ import { currentMachine, pinnedMachine } from '../../machines/registry.js';
 import { roleOf, type Parties } from '../../machines/roles.js';
 import { preparedStatement } from '../db/prepared.js';
 import { ConflictError, ForbiddenError, InvalidTransitionError, NotFoundError } from '../errors/index.js';
-import { applyToLocked, type Applied } from './apply-event.js';
+import { applyToLocked } from './apply-event.js';
+import type { Applied } from './prepare-event.js';
 import { INSTANCE_COLUMNS, instanceColumnsOf, lockInstance, topLevelState, type InstanceRow } from './instance-row.js';
 import { initialStep } from './machine-step.js';
 import { newId } from './new-id.js';
@@ -76,13 +77,16 @@ export async function createMilestone(
     if (!existing) throw new Error(`instance ${id} neither inserted nor found`);
     return repeatOrConflict(trx, existing, projectId, request);
   }
-  // The new row is this transaction's own, invisible to everyone else until commit: as good as locked.
-  const applied: Applied = await applyToLocked(trx, row, 'milestone', {
-    type: request.type,
-    actor: request.actor,
-    amount: request.amount,
-    description: request.description,
-  }, { requestId });
+  // The new row is this transaction's own, invisible to everyone else until commit: as good as locked. The
+  // project is held too, so the event it derives (MILESTONE_OPENED …) goes out in the same statement.
+  const applied: Applied = await applyToLocked(
+    trx,
+    row,
+    'milestone',
+    { type: request.type, actor: request.actor, amount: request.amount, description: request.description },
+    { requestId },
+    new Map([[project.id, project]]),
+  );
   return { row: applied.row, created: true };
 }
 

@@ -8,8 +8,6 @@ import { armTimer, disarmTimer } from './timers.js';
 
 type MilestoneParties = Parameters<typeof holdArbitrationFee>[1];
 
-export const OUTBOX_CHANNEL = 'outbox';
-
 /**
  * settlement: money to move; notification: an in-app message for one user; transition: every applied event,
  * for webhook subscribers (fanned out by the webhook worker, so the hot path does not read subscriptions).

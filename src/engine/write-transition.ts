@@ -1,10 +1,8 @@
 import type { Knex } from 'knex';
 import type { StateValue } from 'xstate';
-import { OUTBOX_CHANNEL, type OutboxEntry } from './effects.js';
+import type { OutboxEntry } from './effects.js';
 import { preparedStatement } from '../db/prepared.js';
 import type { InstanceRow, PersistedSnapshot } from './instance-row.js';
-
-export const INSTANCE_CHANNEL = 'instance_changed';
 
 export interface TransitionWrite {
   instanceId: string;
@@ -13,18 +11,11 @@ export interface TransitionWrite {
   instance: { state: string; snapshot: PersistedSnapshot; employerId: string; freelancerId: string | null };
   outbox: readonly OutboxEntry[];
   requestId: string | null;
-  /**
-   * The instance leaves a settling state: `?wait=settled` readers may be waiting on it, so wake them. Nothing
-   * else waits on an instance, and skipping the NOTIFY elsewhere spares every other commit the lock that
-   * Postgres takes to queue one.
-   */
-  wakesWaiters: boolean;
 }
 
 // One statement, so one round trip and one commit, for everything a batch of applied events writes: each
-// instance's new seq and snapshot, its history row, its outbox rows, and the NOTIFYs (delivered at commit, so
-// listeners only wake for rows they can see: the relay once per statement, ?wait=settled readers per instance).
-// Each UPDATE only matches while its instance is still at the seq the event was checked against, and everything
+// instance's new seq and snapshot, its history row and its outbox rows (the caller signals the relay after
+// commit: src/signals/signal-bus.ts). Each UPDATE only matches while its instance is still at the seq the event was checked against, and everything
 // else of that event is written only FROM that match: an event another one got ahead of writes nothing at all,
 // and the others in the batch are unaffected. The batch arrives as one JSON array (one parameter, however many
 // events); an instance appears in it at most once (see apply-event-unlocked.ts).
@@ -33,7 +24,7 @@ const WRITE_TRANSITIONS_SQL = `
     SELECT * FROM jsonb_to_recordset(?::jsonb) AS t(
       i int, id text, seq int, state text, snapshot jsonb, employer_id text, freelancer_id text,
       type text, actor text, role text, payload jsonb, from_state jsonb, to_state jsonb, machine_version int,
-      request_id text, outbox jsonb, wakes_waiters boolean)
+      request_id text, outbox jsonb)
   ), updated AS (
     UPDATE instances AS x
     SET seq = input.seq, state = input.state, snapshot = input.snapshot, employer_id = input.employer_id,
@@ -51,12 +42,8 @@ const WRITE_TRANSITIONS_SQL = `
     SELECT w.id, w.seq, r.topic, r.payload, w.request_id
     FROM written AS w, ROWS FROM (jsonb_to_recordset(w.outbox) AS (topic text, payload jsonb)) WITH ORDINALITY AS r(topic, payload, k)
     ORDER BY w.i, r.k
-  ), notified AS (
-    SELECT pg_notify('${OUTBOX_CHANNEL}', '') WHERE EXISTS (SELECT 1 FROM written)
-    UNION ALL
-    SELECT pg_notify('${INSTANCE_CHANNEL}', id) FROM written WHERE wakes_waiters
   )
-  SELECT id, updated_at FROM updated WHERE (SELECT count(*) FROM notified) >= 0`;
+  SELECT id, updated_at FROM updated`;
 
 const writeTransitionsStatement = preparedStatement<{ id: string; updated_at: Date }>('write_transitions', WRITE_TRANSITIONS_SQL);
 
@@ -79,7 +66,6 @@ function batchJson(writes: readonly TransitionWrite[]): string {
       machine_version: w.history.machineVersion,
       request_id: w.requestId,
       outbox: w.outbox,
-      wakes_waiters: w.wakesWaiters,
     })),
   );
 }
@@ -105,18 +91,9 @@ export function rowAfter(before: InstanceRow, w: TransitionWrite, updatedAt: Dat
 }
 
 /**
- * Writes an applied event in the caller's transaction, checked against the instance at seq `w.seq - 1`.
- * Returns when it was written, or null when the instance is no longer at that seq (nothing written).
- */
-export async function writeTransition(trx: Knex.Transaction, w: TransitionWrite): Promise<Date | null> {
-  const rows = await writeTransitionsStatement(trx, [batchJson([w])]);
-  return updatedAtById(rows).get(w.instanceId) ?? null;
-}
-
-/**
- * Writes a batch of applied events (distinct instances) as one statement on a pooled connection, so one
- * transaction. Returns, per write in order, when it was written or null when its instance
- * had moved on.
+ * Writes a batch of applied events (distinct instances) as one statement: in the caller's transaction, or on
+ * a pooled connection as a transaction of its own. Returns, per write in order, when it was written or null
+ * when its instance had moved on (nothing of that event was written).
  */
 export async function writeTransitions(db: Knex, writes: readonly TransitionWrite[]): Promise<(Date | null)[]> {
   const rows = await writeTransitionsStatement(db, [batchJson(writes)]);

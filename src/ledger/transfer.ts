@@ -17,7 +17,7 @@ export interface TransferRequest {
   seq?: number;
 }
 
-/** Transfers checked against locked balances (prepareTransfers), ready to be applied in the same transaction. */
+/** Transfers checked against locked balances (planTransfers), ready to be applied in the same transaction. */
 export interface TransferPlan {
   /** The requests to move, in order: those whose id already exists were left out (they moved before). */
   transfers: TransferRequest[];
@@ -42,7 +42,7 @@ const lockAccountsStatement = preparedStatement<{ id: string; kind: string | nul
   SELECT id, NULL, NULL, true FROM transfers WHERE id = ANY(?::text[])`);
 
 // The transfer rows and every account's net change, in one statement; the balance CHECK in the schema stays the
-// last word (it would refuse a negative balance that the check in prepareTransfers somehow missed).
+// last word (it would refuse a negative balance that the check in planTransfers somehow missed).
 const applyTransfersStatement = preparedStatement('apply_transfers', `
   WITH moved AS (
     INSERT INTO transfers (id, debit_account_id, credit_account_id, amount, currency, kind, instance_id, seq)
@@ -53,13 +53,19 @@ const applyTransfersStatement = preparedStatement('apply_transfers', `
   FROM jsonb_to_recordset(?::jsonb) AS d(id text, delta bigint)
   WHERE accounts.id = d.id`);
 
+/** Accounts locked by this transaction, with their balances as the transfers planned so far leave them. */
+export interface LockedAccounts {
+  kinds: Map<string, string>;
+  balances: Map<string, bigint>;
+  /** Transfer ids among the requested ones that exist already. */
+  existing: Set<string>;
+}
+
 /**
- * Locks the accounts of `requests` (creating the missing ones) and checks the transfers against their balances,
- * in order, without moving anything yet: a debit that the account cannot cover throws InsufficientFundsError (a
- * typed outcome the caller decides on), one that would take a balance past MONEY_MAX an InvalidRequestError. A
- * request whose id already exists is left out of the plan, so retrying a call moves no money twice.
+ * Locks the accounts of `requests` (creating the missing ones) and reads their balances, and which of the
+ * transfer ids exist already, without moving anything: one round trip for any number of transfers.
  */
-export async function prepareTransfers(trx: Knex.Transaction, requests: readonly TransferRequest[]): Promise<TransferPlan> {
+export async function lockAccounts(trx: Knex.Transaction, requests: readonly TransferRequest[]): Promise<LockedAccounts> {
   for (const r of requests) {
     if (r.amount <= 0n) throw new Error(`transfer ${r.id}: amount must be positive, got ${r.amount}`);
     if (r.debit.currency !== r.credit.currency) throw new Error(`transfer ${r.id}: currency mismatch ${r.debit.currency}/${r.credit.currency}`);
@@ -68,15 +74,28 @@ export async function prepareTransfers(trx: Knex.Transaction, requests: readonly
   for (const r of requests) accounts.set(r.debit.id, r.debit).set(r.credit.id, r.credit);
   const specs = [...accounts.values()].map((a) => ({ id: a.id, owner_id: a.ownerId, currency: a.currency, kind: a.kind, milestone_id: a.milestoneId }));
   const rows = await lockAccountsStatement(trx, [JSON.stringify(specs), requests.map((r) => r.id)]);
-  const existing = new Set(rows.filter((r) => r.already).map((r) => r.id));
-  const kinds = new Map(rows.filter((r) => !r.already).map((r) => [r.id, r.kind]));
-  const balances = new Map(rows.filter((r) => !r.already).map((r) => [r.id, r.balance!]));
+  const locked = rows.filter((r) => !r.already);
+  return {
+    kinds: new Map(locked.map((r) => [r.id, r.kind!])),
+    balances: new Map(locked.map((r) => [r.id, r.balance!])),
+    existing: new Set(rows.filter((r) => r.already).map((r) => r.id)),
+  };
+}
 
-  const transfers = requests.filter((r) => !existing.has(r.id));
+/**
+ * Checks `requests` against the locked balances, in order, and on success counts them in (so the next call
+ * sees the balances they leave): a debit the account cannot cover throws InsufficientFundsError (a typed
+ * outcome the caller decides on), one that would take a balance past MONEY_MAX an InvalidRequestError; either
+ * way the balances stay as they were. A request whose id exists already is left out, so a retry moves no money
+ * twice. Pure: the plan moves money only when applied.
+ */
+export function planTransfers(locked: LockedAccounts, requests: readonly TransferRequest[]): TransferPlan {
+  const balances = new Map(locked.balances);
+  const transfers = requests.filter((r) => !locked.existing.has(r.id));
   for (const r of transfers) {
     const debitBalance = balances.get(r.debit.id)!;
     const creditBalance = balances.get(r.credit.id)!;
-    if (kinds.get(r.debit.id) !== 'external' && debitBalance < r.amount) {
+    if (locked.kinds.get(r.debit.id) !== 'external' && debitBalance < r.amount) {
       // The CHECK constraint would refuse it too; refusing first, with a typed error, lets the caller decide
       // (the settlement worker answers SETTLEMENT_FAILED instead of retrying forever).
       throw new InsufficientFundsError(r.debit.id, debitBalance, r.amount);
@@ -87,18 +106,20 @@ export async function prepareTransfers(trx: Knex.Transaction, requests: readonly
     }
     balances.set(r.debit.id, debitBalance - r.amount).set(r.credit.id, creditBalance + r.amount);
   }
+  for (const [id, balance] of balances) locked.balances.set(id, balance);
   return { transfers, balances };
 }
 
-/** Writes a prepared plan: its transfer rows and the new balances, in one statement of the same transaction. */
-export async function applyTransfers(trx: Knex.Transaction, plan: TransferPlan): Promise<void> {
-  if (plan.transfers.length === 0) return;
+/** Writes planned transfers: their rows and the new balances, in one statement of the same transaction. */
+export async function applyTransfers(trx: Knex.Transaction, plans: readonly TransferPlan[]): Promise<void> {
+  const moves = plans.flatMap((p) => p.transfers);
+  if (moves.length === 0) return;
   const deltas = new Map<string, bigint>();
-  for (const r of plan.transfers) {
+  for (const r of moves) {
     deltas.set(r.debit.id, (deltas.get(r.debit.id) ?? 0n) - r.amount).set(r.credit.id, (deltas.get(r.credit.id) ?? 0n) + r.amount);
   }
   // Money crosses into SQL as decimal strings inside the JSON (STYLE §11), cast to bigint there.
-  const transfers = plan.transfers.map((r) => ({
+  const transfers = moves.map((r) => ({
     id: r.id,
     debit: r.debit.id,
     credit: r.credit.id,
@@ -117,8 +138,8 @@ export async function applyTransfers(trx: Knex.Transaction, plan: TransferPlan):
  * credit account's balance afterwards, or null (and moves nothing) when a transfer with this id already exists.
  */
 export async function transfer(trx: Knex.Transaction, request: TransferRequest): Promise<bigint | null> {
-  const plan = await prepareTransfers(trx, [request]);
+  const plan = planTransfers(await lockAccounts(trx, [request]), [request]);
   if (plan.transfers.length === 0) return null;
-  await applyTransfers(trx, plan);
+  await applyTransfers(trx, [plan]);
   return plan.balances.get(request.credit.id)!;
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as relayInlineTopics from '../../migrations/20261127400000_relay_inline_topics.js';
-import { prepareEvent } from '../../src/engine/apply-event.js';
+import { prepareEvent } from '../../src/engine/prepare-event.js';
 import { findInstance } from '../../src/engine/instance-row.js';
 import { writeTransitions } from '../../src/engine/write-transition.js';
 import { eventually } from '../support/eventually.js';

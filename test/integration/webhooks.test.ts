@@ -12,6 +12,7 @@ import { OutboxRelay } from '../../workers/outbox-relay.js';
 import { createQueues, outboxJobId, producerConnection } from '../../workers/queues.js';
 import { fanOutTransitions, type TransitionOutboxRow } from '../../workers/webhook-fanout.js';
 import { createLogger } from '../../src/logger.js';
+import { SignalBus } from '../../src/signals/signal-bus.js';
 import { eventually } from '../support/eventually.js';
 import { assertLedgerInvariants } from '../support/ledger-invariants.js';
 import { HttpClient } from '../support/http-client.js';
@@ -323,7 +324,8 @@ describe('webhook fan-out in the outbox relay', () => {
     const connection = producerConnection(svc.config);
     const queues = createQueues(svc.config, connection);
     const deliveriesSeen: number[] = [];
-    const relay = new OutboxRelay(svc.db, queues, 'relay-test', svc.config, createLogger('silent'), (n) => deliveriesSeen.push(n));
+    const signals = new SignalBus(svc.config, createLogger('silent'));
+    const relay = new OutboxRelay(svc.db, queues, 'relay-test', svc.config, createLogger('silent'), signals, (n) => deliveriesSeen.push(n));
     try {
       await relay.drainAll();
       const mine = [p.projectId, created.id];
@@ -349,6 +351,7 @@ describe('webhook fan-out in the outbox relay', () => {
       expect(await relay.drainAll()).toBe(0);
     } finally {
       await relay.stop();
+      await signals.close();
       await Promise.all(Object.values(queues).map((q) => q.obliterate({ force: true }).then(() => q.close())));
       await connection.quit();
     }

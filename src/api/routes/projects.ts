@@ -10,7 +10,7 @@ import { createMilestoneBody, createProjectBody, idParam, pageQuery, parseOrThro
 import { historyPage, milestoneView, projectView } from '../views.js';
 
 export function projectRoutes(deps: ApiDeps): Router {
-  const { db, config, rules } = deps;
+  const { db, config, rules, signals } = deps;
   const router = Router();
 
   router.post('/', requireScope('events:write'), async (req, res) => {
@@ -40,6 +40,7 @@ export function projectRoutes(deps: ApiDeps): Router {
       const { row, created } = await createMilestone(trx, idParam(req), body, rules, String(req.id));
       return { status: created ? 201 : 200, body: milestoneView(row) };
     });
+    signals.outboxWritten();
     res.status(reply.status).json(reply.body);
   });
 

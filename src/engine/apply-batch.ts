@@ -1,0 +1,83 @@
+import type { Knex } from 'knex';
+import type { MachineName } from '../../machines/registry.js';
+import { preparedStatement } from '../db/prepared.js';
+import { NotFoundError } from '../errors/index.js';
+import { prepareEvent, type ApplyOptions, type Applied, type PreparedEvent } from './prepare-event.js';
+import type { EngineEvent } from './engine-event.js';
+import { INSTANCE_COLUMNS, type InstanceRow } from './instance-row.js';
+import { rowAfter, writeTransitions } from './write-transition.js';
+
+/** An event for an instance row the transaction holds locked, read under that lock. */
+export interface BatchItem {
+  row: InstanceRow;
+  machine: MachineName;
+  event: EngineEvent;
+  options?: ApplyOptions;
+}
+
+/** Rows the transaction holds locked, by id, as they stand; kept current as the batch writes them. */
+export type HeldRows = Map<string, InstanceRow>;
+
+// Related instances a batch derives events for, locked in one statement and in id order, the one order every
+// batch takes them in, so two batches never wait on each other in a cycle.
+const lockInstancesStatement = preparedStatement<InstanceRow>(
+  'lock_instances',
+  `SELECT ${INSTANCE_COLUMNS} FROM instances WHERE id = ANY(?::text[]) ORDER BY id FOR NO KEY UPDATE`,
+);
+
+interface Step {
+  before: InstanceRow;
+  prepared: PreparedEvent;
+  updatedAt?: Date;
+}
+
+/**
+ * Applies events to instances inside the caller's transaction (DESIGN.md "Engine", steps 3 to 6), as few
+ * statements as the events allow: every event is checked and run through its machine first (any refusal
+ * throws and rolls everything back), then the writes go out in rounds, one statement per round, each round
+ * holding at most one write per instance (the n-th event on an instance is in round n). Effects that need
+ * statements of their own (timers, fee holds) run after the round that wrote their history row. Events derived
+ * for related instances (milestone → project) join the rounds like any other; the related rows are taken from
+ * `held` or locked, together, here.
+ */
+export async function applyBatch(trx: Knex.Transaction, items: readonly BatchItem[], held: HeldRows = new Map()): Promise<Applied[]> {
+  for (const item of items) held.set(item.row.id, item.row);
+  const rounds: Step[][] = [];
+  const writesPerInstance = new Map<string, number>();
+  const plan = (row: InstanceRow, machine: MachineName, event: EngineEvent, options: ApplyOptions): Step => {
+    const prepared = prepareEvent(row, machine, event, options);
+    const round = writesPerInstance.get(row.id) ?? 0;
+    writesPerInstance.set(row.id, round + 1);
+    const step: Step = { before: row, prepared };
+    (rounds[round] ??= []).push(step);
+    // A later event on this instance is judged on the row as this one leaves it.
+    held.set(row.id, rowAfter(row, prepared.write, row.updated_at));
+    return step;
+  };
+
+  const primary = items.map((item) => plan(item.row, item.machine, item.event, item.options ?? {}));
+  const derived = primary.flatMap((step, i) => step.prepared.plan.derived.map((d) => ({ d, requestId: items[i]!.options?.requestId })));
+  const unheld = [...new Set(derived.map(({ d }) => d.instanceId))].filter((id) => !held.has(id)).sort();
+  if (unheld.length > 0) for (const row of await lockInstancesStatement(trx, [unheld])) held.set(row.id, row);
+  // Derived events may derive more; each is planned on the related row as the events before it leave it.
+  for (let k = 0; k < derived.length; k++) {
+    const { d, requestId } = derived[k]!;
+    if (!held.has(d.instanceId)) for (const row of await lockInstancesStatement(trx, [[d.instanceId]])) held.set(row.id, row);
+    const row = held.get(d.instanceId);
+    if (!row || row.machine !== d.machine) throw new NotFoundError(`No ${d.machine} with id ${d.instanceId}.`, { id: d.instanceId });
+    const step = plan(row, d.machine, d.event, { origin: 'system', requestId });
+    derived.push(...step.prepared.plan.derived.map((dd) => ({ d: dd, requestId })));
+  }
+
+  for (const steps of rounds) {
+    const written = await writeTransitions(trx, steps.map((s) => s.prepared.write));
+    steps.forEach((s, i) => {
+      if (!written[i]) throw new Error(`instance ${s.before.id} changed while locked`);
+      s.updatedAt = written[i]!;
+    });
+    for (const s of steps) for (const statement of s.prepared.plan.statements) await statement(trx, s.prepared.write.seq);
+  }
+  const after = (s: Step) => rowAfter(s.before, s.prepared.write, s.updatedAt!);
+  for (const steps of rounds) for (const s of steps) held.set(s.before.id, after(s));
+  return primary.map((s) => ({ row: after(s), seq: s.prepared.write.seq }));
+}

@@ -1,0 +1,120 @@
+import { pinnedMachine, type MachineName } from '../../machines/registry.js';
+import { roleOf, type Parties } from '../../machines/roles.js';
+import {
+  ForbiddenError,
+  GuardFailedError,
+  InvalidRequestError,
+  InvalidTransitionError,
+  VersionConflictError,
+} from '../errors/index.js';
+import { zodIssues } from '../api/zod-issues.js';
+import { planEffects, type EffectPlan } from './effects.js';
+import { payloadOf, type EngineEvent } from './engine-event.js';
+import { topLevelState, type InstanceRow } from './instance-row.js';
+import { step } from './machine-step.js';
+import { allowedEvents, handledEvents, persistSnapshot, restoreSnapshot } from './snapshot.js';
+import type { TransitionWrite } from './write-transition.js';
+
+export interface ApplyOptions {
+  /** The caller's `If-Match`: refuse unless the instance is still at this seq. */
+  expectedSeq?: number;
+  /**
+   * `client` (the default) for events that came from outside: validated against the pinned version's payload
+   * schemas, and never able to act as the system. `system` only for the engine's and workers' own events.
+   */
+  origin?: 'client' | 'system';
+  /** The client's token holds the support scope: a non-party actor then acts as support staff. */
+  supportScope?: boolean;
+  /** The API request (X-Request-Id) or settlement that caused this event, recorded on its outbox rows. */
+  requestId?: string;
+}
+
+export interface Applied {
+  row: InstanceRow;
+  /** The seq of the history entry this event wrote. */
+  seq: number;
+}
+
+/** An event checked and run through its machine, ready to be written (see write-transition.ts). */
+export interface PreparedEvent {
+  write: TransitionWrite;
+  plan: EffectPlan;
+}
+
+/**
+ * Checks one event against an instance row as read (If-Match, payload, role, state, guards) and runs the pinned
+ * machine version's transition(), without I/O. Any refusal throws the API error for it.
+ */
+export function prepareEvent(row: InstanceRow, machine: MachineName, event: EngineEvent, options: ApplyOptions): PreparedEvent {
+  if (options.expectedSeq !== undefined && options.expectedSeq !== row.seq) {
+    throw new VersionConflictError(`Expected seq ${options.expectedSeq} but the ${machine} is at ${row.seq}.`, { seq: row.seq });
+  }
+  const def = pinnedMachine(row.machine, row.version);
+  const snapshot = restoreSnapshot(def, row.snapshot);
+  const stateValue = row.snapshot.value;
+
+  const origin = options.origin ?? 'client';
+  if (origin === 'client') {
+    const payloadSchema = def.payloads[event.type];
+    if (!payloadSchema && def.roles[event.type]) {
+      // A known event that only the system sends (SETTLED, MILESTONE_*): a role question, not a bad request.
+      throw new ForbiddenError(`${event.type} is sent only by the system.`, {
+        role: roleOf(snapshot.context as Parties, event),
+        allowedRoles: def.roles[event.type],
+      });
+    }
+    if (!payloadSchema) {
+      throw new InvalidRequestError(`Unknown event type ${event.type} for ${machine}@${def.version}.`, {
+        knownEvents: Object.keys(def.payloads),
+      });
+    }
+    // Everything but type and actor must be this event's payload: a stray `system` field is refused here
+    // like any other unknown field, so a client can never pose as the system.
+    const { type: _type, actor: _actor, ...fields } = event;
+    const parsed = payloadSchema.safeParse(fields);
+    if (!parsed.success) throw new InvalidRequestError(`Invalid ${event.type} payload.`, { issues: zodIssues(parsed.error) });
+  }
+  const machineEvent =
+    origin === 'system' ? { ...event, system: true as const } : options.supportScope ? { ...event, support: true as const } : event;
+
+  const role = roleOf(snapshot.context as Parties, machineEvent);
+  const allowedRoles = def.roles[event.type] ?? [];
+  if (role === null || !allowedRoles.includes(role)) {
+    throw new ForbiddenError(
+      role === null
+        ? `${event.actor} is not a party to this ${machine}.`
+        : `A ${role} may not send ${event.type}.`,
+      { role, allowedRoles },
+    );
+  }
+
+  if (!handledEvents(snapshot).includes(event.type)) {
+    throw new InvalidTransitionError(`${event.type} is not allowed while the ${machine} is ${topLevelState(stateValue)}.`, {
+      state: stateValue,
+      allowedEvents: allowedEvents(def, snapshot),
+    });
+  }
+  if (!snapshot.can(machineEvent)) {
+    throw new GuardFailedError(`${event.type} is refused by the ${machine}'s rules in state ${topLevelState(stateValue)}.`, {
+      state: stateValue,
+    });
+  }
+
+  const [next, actions] = step(def.machine, snapshot, machineEvent);
+  const seq = row.seq + 1;
+  const persisted = persistSnapshot(next);
+  const context = next.context as Parties;
+  const transitionRecord = { machine: row.machine, seq, type: event.type, actor: event.actor, from: stateValue, to: persisted.value };
+  const plan = planEffects(row.id, transitionRecord, next, actions);
+  return {
+    plan,
+    write: {
+      instanceId: row.id,
+      seq,
+      history: { type: event.type, actor: event.actor, role, payload: payloadOf(event), from: stateValue, to: persisted.value, machineVersion: row.version },
+      instance: { state: topLevelState(persisted.value), snapshot: persisted, employerId: context.employerId, freelancerId: context.freelancerId },
+      outbox: plan.outbox,
+      requestId: options.requestId ?? null,
+    },
+  };
+}

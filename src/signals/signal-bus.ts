@@ -1,0 +1,105 @@
+import { Redis } from 'ioredis';
+import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
+
+/**
+ * Wake-up hints between processes, sent after commit over Redis pub/sub: "outbox rows were written" (the relay
+ * drains) and "these instances changed" (`?wait=settled` readers look again). Hints only: the relay also polls
+ * every RELAY_POLL_MS and a waiting reader re-reads every WAIT_RECHECK_MS, so a hint lost with Redis costs
+ * latency, never correctness.
+ *
+ * This replaced LISTEN/NOTIFY: a transaction that NOTIFYs takes one database-wide lock from its commit until it
+ * ends, so every event's commit (with its WAL flush) queued behind the last, and each NOTIFY woke every
+ * listening backend (README "Benchmarks"). At most one message per channel goes out every SIGNAL_COALESCE_MS:
+ * the first hint at once, those raised within the interval together at its end. Under load the relay is
+ * draining anyway, so a message per event would cost the sender, Redis and the relay's process for nothing.
+ */
+export class SignalBus {
+  private readonly publisher: Redis;
+  private subscriber: Redis | null = null;
+  private readonly outboxListeners: (() => void)[] = [];
+  private readonly instanceListeners: ((id: string) => void)[] = [];
+  private outboxPending = false;
+  private readonly changedPending = new Set<string>();
+  private flushScheduled = false;
+  private lastFlushAt = 0;
+  private readonly outboxChannel: string;
+  private readonly instanceChannel: string;
+
+  constructor(
+    private readonly config: Config,
+    private readonly log: Logger,
+  ) {
+    // Fail fast while Redis is away: a hint that cannot go out now is not worth queueing (see above).
+    this.publisher = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+    this.publisher.on('error', (error) => log.debug({ err: error }, 'signal publisher: redis connection error'));
+    this.outboxChannel = `${config.queuePrefix}:signal:outbox`;
+    this.instanceChannel = `${config.queuePrefix}:signal:instance`;
+  }
+
+  /** Committed outbox rows are waiting for the relay. */
+  outboxWritten(): void {
+    this.outboxPending = true;
+    this.scheduleFlush();
+  }
+
+  /** A committed change of this instance may end a `?wait=settled`. */
+  instanceChanged(id: string): void {
+    this.changedPending.add(id);
+    this.scheduleFlush();
+  }
+
+  onOutbox(listener: () => void): Promise<void> {
+    this.outboxListeners.push(listener);
+    return this.subscribe();
+  }
+
+  onInstanceChanged(listener: (id: string) => void): Promise<void> {
+    this.instanceListeners.push(listener);
+    return this.subscribe();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    const waitMs = this.lastFlushAt + this.config.SIGNAL_COALESCE_MS - Date.now();
+    if (waitMs > 0) setTimeout(() => this.flush(), waitMs).unref();
+    else setImmediate(() => this.flush());
+  }
+
+  private flush(): void {
+    this.flushScheduled = false;
+    this.lastFlushAt = Date.now();
+    const sends: [string, string][] = [];
+    if (this.outboxPending) sends.push([this.outboxChannel, '']);
+    // Instance ids never hold control characters (the API refuses them), so a newline separates them.
+    if (this.changedPending.size > 0) sends.push([this.instanceChannel, [...this.changedPending].join('\n')]);
+    this.outboxPending = false;
+    this.changedPending.clear();
+    for (const [channel, message] of sends) {
+      this.publisher.publish(channel, message).catch((error: unknown) => this.log.debug({ err: error, channel }, 'signal not sent'));
+    }
+  }
+
+  /** One subscriber connection per process; ioredis subscribes again by itself after a reconnect. */
+  private async subscribe(): Promise<void> {
+    if (this.subscriber) return;
+    const subscriber = new Redis(this.config.REDIS_URL, { maxRetriesPerRequest: null });
+    this.subscriber = subscriber;
+    subscriber.on('error', (error) => this.log.debug({ err: error }, 'signal subscriber: redis connection error'));
+    subscriber.on('message', (channel: string, message: string) => {
+      if (channel === this.outboxChannel) for (const listener of this.outboxListeners) listener();
+      if (channel === this.instanceChannel) {
+        for (const id of message.split('\n')) for (const listener of this.instanceListeners) listener(id);
+      }
+    });
+    // Redis may be down at start: the subscription then happens on connect, and polling covers the meantime.
+    subscriber.subscribe(this.outboxChannel, this.instanceChannel).catch((error: unknown) => this.log.warn({ err: error }, 'signal subscription pending; polling meanwhile'));
+  }
+
+  async close(): Promise<void> {
+    const connections = [this.publisher, ...(this.subscriber ? [this.subscriber] : [])];
+    // quit() waits for a connection that may never come (Redis away): such a one is just dropped.
+    await Promise.all(connections.map((c) => (c.status === 'ready' ? c.quit().catch(() => c.disconnect()) : c.disconnect())));
+  }
+}
