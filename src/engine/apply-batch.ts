@@ -5,7 +5,7 @@ import { NotFoundError } from '../errors/index.js';
 import { prepareEvent, type ApplyOptions, type Applied, type PreparedEvent } from './prepare-event.js';
 import type { EngineEvent } from './engine-event.js';
 import { INSTANCE_COLUMNS, type InstanceRow } from './instance-row.js';
-import { rowAfter, writeTransitions } from './write-transition.js';
+import { rowAfter, writeTransitions, type Written } from './write-transition.js';
 
 /** An event for an instance row the transaction holds locked, read under that lock. */
 export interface BatchItem {
@@ -28,7 +28,7 @@ const lockInstancesStatement = preparedStatement<InstanceRow>(
 interface Step {
   before: InstanceRow;
   prepared: PreparedEvent;
-  updatedAt?: Date;
+  written?: Written;
 }
 
 /**
@@ -51,7 +51,7 @@ export async function applyBatch(trx: Knex.Transaction, items: readonly BatchIte
     const step: Step = { before: row, prepared };
     (rounds[round] ??= []).push(step);
     // A later event on this instance is judged on the row as this one leaves it.
-    held.set(row.id, rowAfter(row, prepared.write, row.updated_at));
+    held.set(row.id, rowAfter(row, prepared.write, { n: row.n, createdAt: row.created_at, updatedAt: row.updated_at }));
     return step;
   };
 
@@ -73,11 +73,11 @@ export async function applyBatch(trx: Knex.Transaction, items: readonly BatchIte
     const written = await writeTransitions(trx, steps.map((s) => s.prepared.write));
     steps.forEach((s, i) => {
       if (!written[i]) throw new Error(`instance ${s.before.id} changed while locked`);
-      s.updatedAt = written[i]!;
+      s.written = written[i]!;
     });
     for (const s of steps) for (const statement of s.prepared.plan.statements) await statement(trx, s.prepared.write.seq);
   }
-  const after = (s: Step) => rowAfter(s.before, s.prepared.write, s.updatedAt!);
+  const after = (s: Step) => rowAfter(s.before, s.prepared.write, s.written!);
   for (const steps of rounds) for (const s of steps) held.set(s.before.id, after(s));
   return primary.map((s) => ({ row: after(s), seq: s.prepared.write.seq }));
 }

@@ -1,5 +1,6 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Knex } from 'knex';
+import type { MachineDefinition } from '../../machines/definition.js';
 import type { MilestoneInput } from '../../machines/milestone.v1.js';
 import { currentMachine, pinnedMachine } from '../../machines/registry.js';
 import { roleOf, type Parties } from '../../machines/roles.js';
@@ -7,8 +8,9 @@ import { preparedStatement } from '../db/prepared.js';
 import { ConflictError, ForbiddenError, InvalidTransitionError, NotFoundError } from '../errors/index.js';
 import { applyToLocked } from './apply-event.js';
 import type { Applied } from './prepare-event.js';
-import { INSTANCE_COLUMNS, instanceColumnsOf, lockInstance, topLevelState, type InstanceRow } from './instance-row.js';
+import { INSTANCE_COLUMNS, instanceColumnsOf, lockInstance, topLevelState, type InstanceRow, type PersistedSnapshot } from './instance-row.js';
 import { initialStep } from './machine-step.js';
+import type { EngineEvent } from './engine-event.js';
 import { newId } from './new-id.js';
 import type { Created } from './create-project.js';
 import { inputWithRules, type InstanceRules } from './instance-rules.js';
@@ -43,7 +45,43 @@ export async function createMilestone(
     const existing = await trx<InstanceRow>('instances').where({ id: request.id }).first();
     if (existing) return repeatOrConflict(trx, existing, projectId, request);
   }
-  const id = request.id ?? newId('ms');
+  const { id, def, input, persisted } = planMilestone(project, request, rules);
+  // An existing id (a repeated create, or a race with one) inserts nothing and is answered from what is there.
+  const [row] = await insertMilestoneStatement(trx, [
+    id, def.name, def.version, topLevelState(persisted.value), JSON.stringify(persisted), JSON.stringify(input), projectId, input.employerId, input.freelancerId,
+  ]);
+  if (!row) {
+    const existing = await trx<InstanceRow>('instances').where({ id }).first();
+    if (!existing) throw new Error(`instance ${id} neither inserted nor found`);
+    return repeatOrConflict(trx, existing, projectId, request);
+  }
+  // The new row is this transaction's own, invisible to everyone else until commit: as good as locked. The
+  // project is held too, so the event it derives (MILESTONE_OPENED …) goes out in the same statement.
+  const applied: Applied = await applyToLocked(
+    trx,
+    row,
+    'milestone',
+    creatingEvent(request),
+    { requestId },
+    new Map([[project.id, project]]),
+  );
+  return { row: applied.row, created: true };
+}
+
+/** A milestone its project takes now: its id, machine version, input and first snapshot (`draft`, seq 0). */
+export interface PlannedMilestone {
+  id: string;
+  def: MachineDefinition;
+  input: MilestoneInput;
+  persisted: PersistedSnapshot;
+}
+
+/**
+ * Checks a creation against the project as read (who may create, whether the project takes milestones now)
+ * and builds the new milestone, without I/O; a refusal throws its API error.
+ */
+export function planMilestone(project: InstanceRow, request: CreateMilestoneRequest, rules: InstanceRules): PlannedMilestone {
+  const projectId = project.id;
   const projectDef = pinnedMachine(project.machine, project.version);
   const projectSnapshot = restoreSnapshot(projectDef, project.snapshot);
   const parties = projectSnapshot.context as Parties;
@@ -63,31 +101,39 @@ export async function createMilestone(
     });
   }
 
+  const id = request.id ?? newId('ms');
   const def = currentMachine('milestone', rules.newInstanceVersion('milestone'));
   const currency = (projectSnapshot.context as { currency: string }).currency;
   const base: MilestoneInput = { id, projectId, employerId: parties.employerId, freelancerId: parties.freelancerId, currency };
   const input = inputWithRules(def.version, base, { disputeRules: rules.disputeRulesFor(currency) });
   const persisted = persistSnapshot(initialStep(def.machine, input)[0]);
-  // An existing id (a repeated create, or a race with one) inserts nothing and is answered from what is there.
-  const [row] = await insertMilestoneStatement(trx, [
-    id, def.name, def.version, topLevelState(persisted.value), JSON.stringify(persisted), JSON.stringify(input), projectId, input.employerId, input.freelancerId,
-  ]);
-  if (!row) {
-    const existing = await trx<InstanceRow>('instances').where({ id }).first();
-    if (!existing) throw new Error(`instance ${id} neither inserted nor found`);
-    return repeatOrConflict(trx, existing, projectId, request);
-  }
-  // The new row is this transaction's own, invisible to everyone else until commit: as good as locked. The
-  // project is held too, so the event it derives (MILESTONE_OPENED …) goes out in the same statement.
-  const applied: Applied = await applyToLocked(
-    trx,
-    row,
-    'milestone',
-    { type: request.type, actor: request.actor, amount: request.amount, description: request.description },
-    { requestId },
-    new Map([[project.id, project]]),
-  );
-  return { row: applied.row, created: true };
+  return { id, def, input, persisted };
+}
+
+/** The milestone's first event, CREATE or REQUEST, as the engine applies it. */
+export function creatingEvent(request: CreateMilestoneRequest): EngineEvent {
+  return { type: request.type, actor: request.actor, amount: request.amount, description: request.description };
+}
+
+/** The row a planned milestone starts from, for the engine to apply its creating event to. */
+export function draftRow(planned: PlannedMilestone, projectId: string): InstanceRow {
+  const { id, def, input, persisted } = planned;
+  return {
+    n: 0n,
+    id,
+    machine: def.name,
+    version: def.version,
+    seq: 0,
+    state: topLevelState(persisted.value),
+    snapshot: persisted,
+    input: { ...input },
+    project_id: projectId,
+    employer_id: input.employerId,
+    freelancer_id: input.freelancerId,
+    // Set by the insert; nothing reads them before.
+    created_at: new Date(0),
+    updated_at: new Date(0),
+  };
 }
 
 const lockProjectStatement = preparedStatement<InstanceRow & { id_taken: boolean }>(

@@ -21,6 +21,11 @@ export class InstanceReader {
     }, limits);
   }
 
+  /** The row, or null when there is none with this id. */
+  find(id: string): Promise<InstanceRow | null> {
+    return this.batcher.submit(id);
+  }
+
   async read(id: string, machine: string): Promise<InstanceRow> {
     const row = await this.batcher.submit(id);
     if (!row || row.machine !== machine) throw new NotFoundError(`No ${machine} with id ${id}.`, { id });

@@ -4,6 +4,14 @@ import type { OutboxEntry } from './effects.js';
 import { preparedStatement } from '../db/prepared.js';
 import type { InstanceRow, PersistedSnapshot } from './instance-row.js';
 
+/** An instance the write brings into being (its first event): inserted at the write's seq, not updated. */
+export interface NewInstance {
+  machine: string;
+  version: number;
+  input: Record<string, unknown>;
+  projectId: string | null;
+}
+
 export interface TransitionWrite {
   instanceId: string;
   seq: number;
@@ -11,29 +19,54 @@ export interface TransitionWrite {
   instance: { state: string; snapshot: PersistedSnapshot; employerId: string; freelancerId: string | null };
   outbox: readonly OutboxEntry[];
   requestId: string | null;
+  creates?: NewInstance;
+  /**
+   * For a creation: the position, in the same writeTransitions call, of the update it is written only with (the
+   * event the new milestone derives for its project). That update failing its compare-and-set inserts nothing;
+   * the insert failing (the id was taken meanwhile) fails the whole statement, the update with it.
+   */
+  with?: number;
+}
+
+/** Where the statement put an instance. */
+export interface Written {
+  n: bigint;
+  createdAt: Date;
+  updatedAt: Date;
 }
 
 // One statement, so one round trip and one commit, for everything a batch of applied events writes: each
-// instance's new seq and snapshot, its history row and its outbox rows (the caller signals the relay after
-// commit: src/signals/signal-bus.ts). Each UPDATE only matches while its instance is still at the seq the event was checked against, and everything
-// else of that event is written only FROM that match: an event another one got ahead of writes nothing at all,
-// and the others in the batch are unaffected. The batch arrives as one JSON array (one parameter, however many
-// events); an instance appears in it at most once (see apply-event-unlocked.ts).
+// instance's new seq and snapshot (or, for a creation, its row), its history row and its outbox rows (the
+// caller signals the relay after commit: src/signals/signal-bus.ts). Each UPDATE only matches while its instance
+// is still at the seq the event was checked against, and everything else of that event is written only FROM
+// that match: an event another one got ahead of writes nothing at all, and the others in the batch are
+// unaffected. The batch arrives as one JSON array (one parameter, however many events); an instance appears in
+// it at most once (see apply-event-unlocked.ts and apply-batch.ts).
 const WRITE_TRANSITIONS_SQL = `
   WITH input AS (
     SELECT * FROM jsonb_to_recordset(?::jsonb) AS t(
       i int, id text, seq int, state text, snapshot jsonb, employer_id text, freelancer_id text,
       type text, actor text, role text, payload jsonb, from_state jsonb, to_state jsonb, machine_version int,
-      request_id text, outbox jsonb)
+      request_id text, outbox jsonb, creates jsonb, with_i int)
   ), updated AS (
     UPDATE instances AS x
     SET seq = input.seq, state = input.state, snapshot = input.snapshot, employer_id = input.employer_id,
         freelancer_id = input.freelancer_id, updated_at = now()
     FROM input
-    WHERE x.id = input.id AND x.seq = input.seq - 1
-    RETURNING x.id, x.updated_at
+    WHERE input.creates IS NULL AND x.id = input.id AND x.seq = input.seq - 1
+    RETURNING x.id, x.n, x.created_at, x.updated_at
+  ), inserted AS (
+    INSERT INTO instances (id, machine, version, seq, state, snapshot, input, project_id, employer_id, freelancer_id)
+    SELECT c.id, c.creates->>'machine', (c.creates->>'version')::int, c.seq, c.state, c.snapshot, c.creates->'input',
+           c.creates->>'projectId', c.employer_id, c.freelancer_id
+    FROM input AS c
+    WHERE c.creates IS NOT NULL
+      AND (c.with_i IS NULL OR EXISTS (SELECT 1 FROM input AS w JOIN updated ON updated.id = w.id WHERE w.i = c.with_i))
+    RETURNING id, n, created_at, updated_at
+  ), done AS (
+    SELECT * FROM updated UNION ALL SELECT * FROM inserted
   ), written AS (
-    SELECT input.* FROM input JOIN updated USING (id)
+    SELECT input.* FROM input JOIN done USING (id)
   ), history_rows AS (
     INSERT INTO history (instance_id, seq, type, actor, role, payload, from_state, to_state, machine_version)
     SELECT id, seq, type, actor, role, payload, from_state, to_state, machine_version FROM written
@@ -43,9 +76,9 @@ const WRITE_TRANSITIONS_SQL = `
     FROM written AS w, ROWS FROM (jsonb_to_recordset(w.outbox) AS (topic text, payload jsonb)) WITH ORDINALITY AS r(topic, payload, k)
     ORDER BY w.i, r.k
   )
-  SELECT id, updated_at FROM updated`;
+  SELECT id, n, created_at, updated_at FROM done`;
 
-const writeTransitionsStatement = preparedStatement<{ id: string; updated_at: Date }>('write_transitions', WRITE_TRANSITIONS_SQL);
+const writeTransitionsStatement = preparedStatement<{ id: string; n: bigint; created_at: Date; updated_at: Date }>('write_transitions', WRITE_TRANSITIONS_SQL);
 
 function batchJson(writes: readonly TransitionWrite[]): string {
   return JSON.stringify(
@@ -66,37 +99,34 @@ function batchJson(writes: readonly TransitionWrite[]): string {
       machine_version: w.history.machineVersion,
       request_id: w.requestId,
       outbox: w.outbox,
+      creates: w.creates ?? null,
+      with_i: w.with ?? null,
     })),
   );
 }
 
-/** Which instances a write statement updated, and when (the rest had moved on: nothing of theirs was written). */
-type UpdatedAt = Map<string, Date>;
-
-function updatedAtById(rows: readonly { id: string; updated_at: Date }[]): UpdatedAt {
-  return new Map(rows.map((r) => [r.id, r.updated_at]));
-}
-
 /** The instance row as the write left it, built from the row the event was checked against. */
-export function rowAfter(before: InstanceRow, w: TransitionWrite, updatedAt: Date): InstanceRow {
+export function rowAfter(before: InstanceRow, w: TransitionWrite, written: Written): InstanceRow {
   return {
     ...before,
+    n: written.n,
     seq: w.seq,
     state: w.instance.state,
     snapshot: w.instance.snapshot,
     employer_id: w.instance.employerId,
     freelancer_id: w.instance.freelancerId,
-    updated_at: updatedAt,
+    created_at: written.createdAt,
+    updated_at: written.updatedAt,
   };
 }
 
 /**
  * Writes a batch of applied events (distinct instances) as one statement: in the caller's transaction, or on
- * a pooled connection as a transaction of its own. Returns, per write in order, when it was written or null
+ * a pooled connection as a transaction of its own. Returns, per write in order, where it was written, or null
  * when its instance had moved on (nothing of that event was written).
  */
-export async function writeTransitions(db: Knex, writes: readonly TransitionWrite[]): Promise<(Date | null)[]> {
+export async function writeTransitions(db: Knex, writes: readonly TransitionWrite[]): Promise<(Written | null)[]> {
   const rows = await writeTransitionsStatement(db, [batchJson(writes)]);
-  const updated = updatedAtById(rows);
-  return writes.map((w) => updated.get(w.instanceId) ?? null);
+  const byId = new Map(rows.map((r) => [r.id, { n: r.n, createdAt: r.created_at, updatedAt: r.updated_at }]));
+  return writes.map((w) => byId.get(w.instanceId) ?? null);
 }

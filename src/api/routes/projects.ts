@@ -3,14 +3,16 @@ import { requireScope } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { postEvent } from '../post-event.js';
 import { createMilestone } from '../../engine/create-milestone.js';
-import { createProject } from '../../engine/create-project.js';
+import { createProject, type Created } from '../../engine/create-project.js';
 import { findInstance } from '../../engine/instance-row.js';
 import { runWrite } from '../idempotent.js';
 import { createMilestoneBody, createProjectBody, idParam, pageQuery, parseOrThrow } from '../schemas.js';
 import { historyPage, milestoneView, projectView } from '../views.js';
 
+const createdReply = ({ row, created }: Created) => ({ status: created ? 201 : 200, body: milestoneView(row) });
+
 export function projectRoutes(deps: ApiDeps): Router {
-  const { db, config, rules, signals } = deps;
+  const { db, config, rules, signals, events } = deps;
   const router = Router();
 
   router.post('/', requireScope('events:write'), async (req, res) => {
@@ -34,12 +36,16 @@ export function projectRoutes(deps: ApiDeps): Router {
     res.json(await historyPage(db, idParam(req), cursor === undefined ? 0 : Number(cursor), limit));
   });
 
+  // With an Idempotency-Key, in the key's transaction; without one, as a compare-and-set when it can.
   router.post('/:id/milestones', requireScope('events:write'), async (req, res) => {
     const body = parseOrThrow(createMilestoneBody, req.body, 'milestone');
-    const reply = await runWrite(db, config, req, async (trx) => {
-      const { row, created } = await createMilestone(trx, idParam(req), body, rules, String(req.id));
-      return { status: created ? 201 : 200, body: milestoneView(row) };
-    });
+    const reply = await runWrite(
+      db,
+      config,
+      req,
+      async (trx) => createdReply(await createMilestone(trx, idParam(req), body, rules, req.id)),
+      async () => createdReply(await events.create(idParam(req), body, rules, req.id)),
+    );
     signals.outboxWritten();
     res.status(reply.status).json(reply.body);
   });
