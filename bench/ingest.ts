@@ -18,6 +18,8 @@ export interface IngestResult extends WrkResult {
   backlogAtEnd: number;
   /** Seconds until the workers had processed all of them: a rate that leaves a growing backlog is not sustained. */
   drainSeconds: number;
+  /** Settlement commands the phase's events issued, per second of the phase (all of them done by the drain). */
+  settlementsPerSecond: number;
 }
 
 /**
@@ -57,16 +59,18 @@ async function planLua(baseUrl: string, token: string, projects: BenchProject[],
   return `return { token = ${lua(token)}, mix = ${lua(options.mix)}, rate = ${options.rate ?? 0}, run = ${lua(run)}, slotsPerProject = ${Math.max(1, Math.ceil(SLOTS_PER_THREAD / Math.ceil(projects.length / WRK_THREADS)))}, createEvery = 10, projects = { ${entries.join(',\n')} } }\n`;
 }
 
-async function unprocessedOutbox(databaseUrl: string): Promise<number> {
+async function scalar(databaseUrl: string, sql: string, values: unknown[] = []): Promise<number> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
-    const { rows } = await client.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox WHERE processed_at IS NULL');
-    return rows[0]!.n;
+    const { rows } = await client.query<{ n: number }>(sql, values);
+    return Number(rows[0]!.n);
   } finally {
     await client.end();
   }
 }
+
+const unprocessedOutbox = (databaseUrl: string) => scalar(databaseUrl, 'SELECT count(*)::int AS n FROM outbox WHERE processed_at IS NULL');
 
 /** Polls until the workers have caught up with what the phase left behind; returns the seconds it took. */
 async function drain(databaseUrl: string, limitS: number): Promise<{ backlogAtEnd: number; drainSeconds: number }> {
@@ -90,9 +94,13 @@ export async function ingest(
 ): Promise<IngestResult> {
   const { baseUrl, databaseUrl, token, pids } = target;
   const plan = await planLua(baseUrl, token, projects, options);
+  // The outbox id where the phase starts: the settlement commands after it are the phase's.
+  const firstOutboxId = await scalar(databaseUrl, 'SELECT coalesce(max(id), 0) AS n FROM outbox');
   const stop = startCpuSplit(pids);
   const { result, childCpuS } = await runWrk(baseUrl, 'bench/ingest.lua', plan, clients, durationS);
   const cpuPercent = stop();
   cpuPercent.loadGenerator = Math.round((childCpuS / result.seconds) * 100);
-  return { ...result, cpuPercent, ...(await drain(databaseUrl, 600)) };
+  const drained = await drain(databaseUrl, 600);
+  const settlements = await scalar(databaseUrl, "SELECT count(*)::int AS n FROM outbox WHERE id > $1 AND topic = 'settlement'", [firstOutboxId]);
+  return { ...result, cpuPercent, ...drained, settlementsPerSecond: Math.round(settlements / result.seconds) };
 }

@@ -12,6 +12,7 @@ import { round } from './stats.js';
 import { readLatency } from './wrk.js';
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 16);
+const PROJECTS = Number(process.env.BENCH_PROJECTS ?? 128);
 const PHASE_S = Number(process.env.BENCH_SCALE_PHASE_S ?? 20);
 const MILESTONES = Number(process.env.BENCH_SCALE_MILESTONES ?? 1_000_000);
 const HISTORY_PER_MILESTONE = 8;
@@ -45,7 +46,7 @@ async function sizes(databaseUrl: string): Promise<Record<string, string>> {
 async function measure(d: Deployment, projects: Awaited<ReturnType<typeof seedProjects>>, reads: string[]) {
   const target = { baseUrl, databaseUrl: d.databaseUrl, token: d.token, pids: d.pids };
   return {
-    ingest: await ingest(target, projects, CLIENTS, PHASE_S, { mix: 'engine' }),
+    ingest: await ingest(target, projects, CLIENTS, PHASE_S, { mix: 'money' }),
     get: await readLatency(baseUrl, d.token, reads, CLIENTS / 2, PHASE_S),
   };
 }
@@ -57,8 +58,9 @@ async function main(): Promise<void> {
   try {
     deployment = await startDeployment(name);
     process.stderr.write('seeding projects and milestones through the API\n');
-    const projects = await seedProjects(deployment.token, CLIENTS, 20);
-    const own = projects.flatMap((p) => p.milestones);
+    const withMilestones = await seedProjects(deployment.token, CLIENTS, 20);
+    const projects = [...withMilestones, ...(await seedProjects(deployment.token, Math.max(0, PROJECTS - CLIENTS)))];
+    const own = withMilestones.flatMap((p) => p.milestones);
     process.stderr.write(`empty database: ingest and GET, ${PHASE_S} s each\n`);
     results.empty = { ...(await measure(deployment, projects, own)), sizes: await sizes(deployment.databaseUrl) };
 

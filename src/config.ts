@@ -57,6 +57,8 @@ const schema = z.object({
   // Armed timers due longer than the grace whose job is gone (Redis restarted empty) are re-enqueued, as are
   // relayed outbox rows left unprocessed that long.
   SWEEP_INTERVAL_MS: z.coerce.number().int().min(10).max(3_600_000).default(5_000),
+  // Where autovacuum is off, how often the workers look for tables whose planner statistics are out of date.
+  STATS_CHECK_INTERVAL_MS: z.coerce.number().int().min(100).max(3_600_000).default(5_000),
   SWEEP_GRACE_MS: z.coerce.number().int().min(0).max(3_600_000).default(10_000),
   SWEEP_BATCH_SIZE: z.coerce.number().int().min(1).max(10_000).default(500),
   // "Deadline in 24 h" notices to the party who must act, checked every interval.

@@ -44,15 +44,17 @@ const takeBatchStatement = preparedStatement<OutboxRow>(
    SELECT * FROM batch ORDER BY id`,
 );
 
+// Rows whose jobs could not be queued, back to unrelayed (only while no worker has processed them).
+const unrelayStatement = preparedStatement('relay_hand_back', 'UPDATE outbox SET relayed_at = NULL WHERE id = ANY(?::bigint[]) AND processed_at IS NULL');
+
 /**
  * Drains committed outbox rows in batches, woken by the writers' signals (src/signals/signal-bus.ts), with a
  * polling fallback for lost ones (Redis away, a writer that sends none). Per batch, in one transaction:
- * - settlement rows become BullMQ jobs (money moves in the settlement worker). The job id names the outbox row,
- *   so sending a row twice (crash between add and commit) adds nothing while the job is kept, and the worker's
- *   processed_at check covers the rest;
  * - notification and transition rows are done right here, set-based: one INSERT of in-app notifications and one
  *   of webhook deliveries for the whole batch, stamped processed with the batch. A job per row cost more
  *   round trips than the event that caused it (README "Benchmarks");
+ * - settlement rows are stamped relayed, and become BullMQ jobs once that has committed (enqueueSettlements;
+ *   money moves in the settlement worker, whose processed_at check makes a second delivery a no-op);
  * - newly armed timers become delayed jobs (timer-relay.ts).
  */
 export class OutboxRelay {
@@ -108,38 +110,55 @@ export class OutboxRelay {
 
   private async drainBatch(): Promise<number> {
     let deliveries = 0;
+    let settlements: OutboxRow[] = [];
     const relayed = await inTransaction(this.db, async (trx) => {
       const rows = await this.relayOutbox(trx);
       deliveries = rows.deliveries;
+      settlements = rows.settlements;
       // Timers last: an event disarming a timer waits for this row lock, so it is taken only once nothing else
       // in this transaction can wait on an event (a deadlock otherwise, seen with RESPOND against the relay).
       const timers = await relayTimers(trx, this.queues.timer, this.deploymentId, this.config.RELAY_BATCH_SIZE);
       return Math.max(rows.relayed, timers);
     });
     if (deliveries > 0) this.onDeliveries(deliveries);
+    if (settlements.length > 0) await this.enqueueSettlements(settlements);
     return relayed;
   }
 
-  private async relayOutbox(trx: Knex.Transaction): Promise<{ relayed: number; deliveries: number }> {
-    // One relay at a time: batches then commit in outbox order, so an instance's webhook deliveries are
-    // created in seq order even with several worker processes.
-    await lockRelayStatement(trx, [RELAY_LOCK_KEY]);
-    const rows = await takeBatchStatement(trx, [this.config.RELAY_BATCH_SIZE]);
-    if (rows.length === 0) return { relayed: 0, deliveries: 0 };
-
-    const settlements = rows.filter((r) => r.topic === 'settlement');
-    await writeNotifications(trx, rows.filter((r) => r.topic === 'notification') as NotificationOutboxRow[]);
-    const deliveries = await fanOutTransitions(trx, this.config, rows.filter((r) => r.topic === 'transition') as TransitionOutboxRow[]);
-    if (settlements.length > 0) {
+  /**
+   * Settlement jobs go to BullMQ once the batch that stamped their rows relayed has committed: a job added
+   * before would reach a worker that then waits for this batch's row locks (seen: claims waiting for the relay
+   * under load). The job id names the outbox row, so adding one twice adds nothing while the job is kept. If
+   * Redis refuses the jobs, their rows are handed back to the relay's next pass; should that fail as well (or
+   * this process die in between), the sweeper re-enqueues relayed rows without a job after SWEEP_GRACE_MS.
+   */
+  private async enqueueSettlements(rows: readonly OutboxRow[]): Promise<void> {
+    try {
       await this.queues.settlement.addBulk(
-        settlements.map((r) => ({
+        rows.map((r) => ({
           name: 'settlement',
           data: { outboxId: r.id.toString(), instanceId: r.instance_id, ...(r.request_id ? { requestId: r.request_id } : {}) },
           opts: { jobId: outboxJobId(this.deploymentId, r.id) },
         })),
       );
+    } catch (error) {
+      this.log.warn({ err: error, rows: rows.length }, 'settlement jobs not queued; handing their rows back to the relay');
+      await unrelayStatement(this.db, [rows.map((r) => r.id.toString())]);
+      throw error;
     }
-    return { relayed: rows.length, deliveries };
+  }
+
+  private async relayOutbox(trx: Knex.Transaction): Promise<{ relayed: number; deliveries: number; settlements: OutboxRow[] }> {
+    // One relay at a time: batches then commit in outbox order, so an instance's webhook deliveries are
+    // created in seq order even with several worker processes.
+    await lockRelayStatement(trx, [RELAY_LOCK_KEY]);
+    const rows = await takeBatchStatement(trx, [this.config.RELAY_BATCH_SIZE]);
+    if (rows.length === 0) return { relayed: 0, deliveries: 0, settlements: [] };
+
+    const settlements = rows.filter((r) => r.topic === 'settlement');
+    await writeNotifications(trx, rows.filter((r) => r.topic === 'notification') as NotificationOutboxRow[]);
+    const deliveries = await fanOutTransitions(trx, this.config, rows.filter((r) => r.topic === 'transition') as TransitionOutboxRow[]);
+    return { relayed: rows.length, deliveries, settlements };
   }
 
   async stop(): Promise<void> {

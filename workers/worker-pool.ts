@@ -10,6 +10,7 @@ import { OutboxRelay } from './outbox-relay.js';
 import { Batcher } from '../src/db/batcher.js';
 import { settleBatch, type SettlementOutcome } from './settlement.js';
 import { DeadlineReminders } from './deadline-reminders.js';
+import { PlannerStatistics } from './planner-statistics.js';
 import { Sweeper } from './sweeper.js';
 import { fireTimer } from './timers.js';
 import { WebhookDispatcher } from './webhook-dispatcher.js';
@@ -28,6 +29,7 @@ export class WorkerPool {
   private queues: Queue[] = [];
   private relay: OutboxRelay | null = null;
   private sweeper: Sweeper | null = null;
+  private statistics: PlannerStatistics | null = null;
   private reminders: DeadlineReminders | null = null;
   private dispatcher: WebhookDispatcher | null = null;
 
@@ -102,6 +104,8 @@ export class WorkerPool {
     await this.relay.start();
     this.sweeper = new Sweeper(this.db, queues, deploymentId, this.config, this.log);
     this.sweeper.start();
+    this.statistics = new PlannerStatistics(this.db, this.config, this.log);
+    await this.statistics.start();
     this.reminders = new DeadlineReminders(this.db, this.config, this.log, () => this.relay?.wake());
     this.reminders.start();
     dispatcher.start();
@@ -110,6 +114,7 @@ export class WorkerPool {
   /** Stops taking new jobs, lets in-flight ones finish, then closes Redis connections (STYLE §16). */
   async stop(): Promise<void> {
     await this.sweeper?.stop();
+    await this.statistics?.stop();
     await this.reminders?.stop();
     await this.relay?.stop();
     await Promise.all(this.workers.map((w) => w.close()));

@@ -32,24 +32,20 @@ interface Step {
 }
 
 /**
- * Applies events to instances inside the caller's transaction (DESIGN.md "Engine", steps 3 to 6), as few
- * statements as the events allow: every event is checked and run through its machine first (any refusal
- * throws and rolls everything back), then the writes go out in rounds, one statement per round, each round
- * holding at most one write per instance (the n-th event on an instance is in round n). Effects that need
- * statements of their own (timers, fee holds) run after the round that wrote their history row. Events derived
- * for related instances (milestone → project) join the rounds like any other; the related rows are taken from
- * `held` or locked, together, here.
+ * Applies events to instances inside the caller's transaction (DESIGN.md "Engine", steps 3 to 6) in as few
+ * statements as the events allow: every event is checked and run through its machine first, each on its
+ * instance as the events before it leave it (any refusal throws and rolls everything back); then one statement
+ * writes them all; then the effects that need statements of their own (timers, fee holds), in event order,
+ * once their history rows exist. Events derived for related instances (milestone → project) are applied like
+ * any other; the related rows are taken from `held` or locked, together, here.
  */
 export async function applyBatch(trx: Knex.Transaction, items: readonly BatchItem[], held: HeldRows = new Map()): Promise<Applied[]> {
   for (const item of items) held.set(item.row.id, item.row);
-  const rounds: Step[][] = [];
-  const writesPerInstance = new Map<string, number>();
+  const steps: Step[] = [];
   const plan = (row: InstanceRow, machine: MachineName, event: EngineEvent, options: ApplyOptions): Step => {
     const prepared = prepareEvent(row, machine, event, options);
-    const round = writesPerInstance.get(row.id) ?? 0;
-    writesPerInstance.set(row.id, round + 1);
     const step: Step = { before: row, prepared };
-    (rounds[round] ??= []).push(step);
+    steps.push(step);
     // A later event on this instance is judged on the row as this one leaves it.
     held.set(row.id, rowAfter(row, prepared.write, { n: row.n, createdAt: row.created_at, updatedAt: row.updated_at }));
     return step;
@@ -69,15 +65,13 @@ export async function applyBatch(trx: Knex.Transaction, items: readonly BatchIte
     derived.push(...step.prepared.plan.derived.map((dd) => ({ d: dd, requestId })));
   }
 
-  for (const steps of rounds) {
-    const written = await writeTransitions(trx, steps.map((s) => s.prepared.write));
-    steps.forEach((s, i) => {
-      if (!written[i]) throw new Error(`instance ${s.before.id} changed while locked`);
-      s.written = written[i]!;
-    });
-    for (const s of steps) for (const statement of s.prepared.plan.statements) await statement(trx, s.prepared.write.seq);
-  }
+  const written = await writeTransitions(trx, steps.map((s) => s.prepared.write));
+  steps.forEach((s, i) => {
+    if (!written[i]) throw new Error(`instance ${s.before.id} changed while locked`);
+    s.written = written[i]!;
+  });
+  for (const s of steps) for (const statement of s.prepared.plan.statements) await statement(trx, s.prepared.write.seq);
   const after = (s: Step) => rowAfter(s.before, s.prepared.write, s.written!);
-  for (const steps of rounds) for (const s of steps) held.set(s.before.id, after(s));
+  for (const s of steps) held.set(s.before.id, after(s));
   return primary.map((s) => ({ row: after(s), seq: s.prepared.write.seq }));
 }

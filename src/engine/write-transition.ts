@@ -36,32 +36,39 @@ export interface Written {
 }
 
 // One statement, so one round trip and one commit, for everything a batch of applied events writes: each
-// instance's new seq and snapshot (or, for a creation, its row), its history row and its outbox rows (the
-// caller signals the relay after commit: src/signals/signal-bus.ts). Each UPDATE only matches while its instance
-// is still at the seq the event was checked against, and everything else of that event is written only FROM
-// that match: an event another one got ahead of writes nothing at all, and the others in the batch are
-// unaffected. The batch arrives as one JSON array (one parameter, however many events); an instance appears in
-// it at most once (see apply-event-unlocked.ts and apply-batch.ts).
+// instance's new seq and snapshot (or, for a creation, its row), the history rows and the outbox rows (the
+// caller signals the relay after commit: src/signals/signal-bus.ts). An instance may have several events in a
+// batch, with consecutive seqs in order (a transaction's chained events, apply-batch.ts): its row is written once,
+// from its last event, and only while it is still at the seq its first event was checked against; every history
+// and outbox row is written only FROM that match. An event another one got ahead of writes nothing at all, and
+// the other instances of the batch are unaffected. The batch arrives as one JSON array (one parameter, however
+// many events), and the instance ids once more as an array: the planner takes the JSON for 100 rows and would
+// rather scan every instance than look that many up, where "id = ANY" tells it how few there are.
 const WRITE_TRANSITIONS_SQL = `
   WITH input AS (
     SELECT * FROM jsonb_to_recordset(?::jsonb) AS t(
       i int, id text, seq int, state text, snapshot jsonb, employer_id text, freelancer_id text,
       type text, actor text, role text, payload jsonb, from_state jsonb, to_state jsonb, machine_version int,
       request_id text, outbox jsonb, creates jsonb, with_i int)
+  ), span AS (
+    SELECT DISTINCT ON (id) id, i AS first_i, seq - 1 AS from_seq FROM input ORDER BY id, seq
+  ), final AS (
+    SELECT DISTINCT ON (input.id) input.*, span.from_seq, head.creates AS head_creates, head.with_i AS head_with_i
+    FROM input JOIN span USING (id) JOIN input AS head ON head.i = span.first_i
+    ORDER BY input.id, input.seq DESC
   ), updated AS (
     UPDATE instances AS x
-    SET seq = input.seq, state = input.state, snapshot = input.snapshot, employer_id = input.employer_id,
-        freelancer_id = input.freelancer_id, updated_at = now()
-    FROM input
-    WHERE input.creates IS NULL AND x.id = input.id AND x.seq = input.seq - 1
+    SET seq = f.seq, state = f.state, snapshot = f.snapshot, employer_id = f.employer_id, freelancer_id = f.freelancer_id, updated_at = now()
+    FROM final AS f
+    WHERE f.head_creates IS NULL AND x.id = f.id AND x.seq = f.from_seq AND x.id = ANY(?::text[])
     RETURNING x.id, x.n, x.created_at, x.updated_at
   ), inserted AS (
     INSERT INTO instances (id, machine, version, seq, state, snapshot, input, project_id, employer_id, freelancer_id)
-    SELECT c.id, c.creates->>'machine', (c.creates->>'version')::int, c.seq, c.state, c.snapshot, c.creates->'input',
-           c.creates->>'projectId', c.employer_id, c.freelancer_id
-    FROM input AS c
-    WHERE c.creates IS NOT NULL
-      AND (c.with_i IS NULL OR EXISTS (SELECT 1 FROM input AS w JOIN updated ON updated.id = w.id WHERE w.i = c.with_i))
+    SELECT f.id, f.head_creates->>'machine', (f.head_creates->>'version')::int, f.seq, f.state, f.snapshot, f.head_creates->'input',
+           f.head_creates->>'projectId', f.employer_id, f.freelancer_id
+    FROM final AS f
+    WHERE f.head_creates IS NOT NULL
+      AND (f.head_with_i IS NULL OR EXISTS (SELECT 1 FROM input AS w JOIN updated ON updated.id = w.id WHERE w.i = f.head_with_i))
     RETURNING id, n, created_at, updated_at
   ), done AS (
     SELECT * FROM updated UNION ALL SELECT * FROM inserted
@@ -121,12 +128,19 @@ export function rowAfter(before: InstanceRow, w: TransitionWrite, written: Writt
 }
 
 /**
- * Writes a batch of applied events (distinct instances) as one statement: in the caller's transaction, or on
- * a pooled connection as a transaction of its own. Returns, per write in order, where it was written, or null
- * when its instance had moved on (nothing of that event was written).
+ * Writes a batch of applied events as one statement: in the caller's transaction, or on a pooled connection as
+ * a transaction of its own. Returns, per write in order, where its instance was written, or null when the
+ * instance had moved on (nothing of its events was written).
  */
 export async function writeTransitions(db: Knex, writes: readonly TransitionWrite[]): Promise<(Written | null)[]> {
-  const rows = await writeTransitionsStatement(db, [batchJson(writes)]);
+  const lastSeq = new Map<string, number>();
+  for (const w of writes) {
+    const before = lastSeq.get(w.instanceId);
+    // A programmer error: the statement could not tell which event leaves the instance in which state.
+    if (before !== undefined && w.seq !== before + 1) throw new Error(`events of ${w.instanceId} at seq ${before} then ${w.seq} in one write`);
+    lastSeq.set(w.instanceId, w.seq);
+  }
+  const rows = await writeTransitionsStatement(db, [batchJson(writes), [...lastSeq.keys()]]);
   const byId = new Map(rows.map((r) => [r.id, { n: r.n, createdAt: r.created_at, updatedAt: r.updated_at }]));
   return writes.map((w) => byId.get(w.instanceId) ?? null);
 }

@@ -42,7 +42,9 @@ const lockAccountsStatement = preparedStatement<{ id: string; kind: string | nul
   SELECT id, NULL, NULL, true FROM transfers WHERE id = ANY(?::text[])`);
 
 // The transfer rows and every account's net change, in one statement; the balance CHECK in the schema stays the
-// last word (it would refuse a negative balance that the check in planTransfers somehow missed).
+// last word (it would refuse a negative balance that the check in planTransfers somehow missed). The account ids
+// come a second time as an array: the planner takes a JSON parameter for 100 rows and would rather scan the
+// whole table than look that many up, where "id = ANY" tells it how few there are.
 const applyTransfersStatement = preparedStatement('apply_transfers', `
   WITH moved AS (
     INSERT INTO transfers (id, debit_account_id, credit_account_id, amount, currency, kind, instance_id, seq)
@@ -51,7 +53,7 @@ const applyTransfersStatement = preparedStatement('apply_transfers', `
   )
   UPDATE accounts SET balance = accounts.balance + d.delta
   FROM jsonb_to_recordset(?::jsonb) AS d(id text, delta bigint)
-  WHERE accounts.id = d.id`);
+  WHERE accounts.id = d.id AND accounts.id = ANY(?::text[])`);
 
 /** Accounts locked by this transaction, with their balances as the transfers planned so far leave them. */
 export interface LockedAccounts {
@@ -130,7 +132,7 @@ export async function applyTransfers(trx: Knex.Transaction, plans: readonly Tran
     seq: r.seq ?? null,
   }));
   const changes = [...deltas].filter(([, delta]) => delta !== 0n).map(([id, delta]) => ({ id, delta: delta.toString() }));
-  await applyTransfersStatement(trx, [JSON.stringify(transfers), JSON.stringify(changes)]);
+  await applyTransfersStatement(trx, [JSON.stringify(transfers), JSON.stringify(changes), changes.map((c) => c.id)]);
 }
 
 /**
