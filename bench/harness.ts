@@ -7,6 +7,7 @@ import pg from 'pg';
 import { createClient, SCOPES } from '../src/auth/tokens.js';
 import { createDb } from '../src/db/knex.js';
 import { ensureDatabase, migrateLatest } from '../src/db/migrate.js';
+import { deleteQueueKeys } from '../workers/queues.js';
 import type { BenchProject } from './ingest.js';
 
 export const ADMIN_URL = process.env.BENCH_ADMIN_DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/postgres';
@@ -106,6 +107,7 @@ export async function startDeployment(databaseName: string): Promise<Deployment>
   const processes: ChildProcess[] = [];
   const stop = async () => {
     await Promise.all(processes.map(stopService));
+    await deleteQueueKeys(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', queuePrefix);
   };
   try {
     processes.push(await startService('api', databaseUrl, queuePrefix));

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The benchmark's load generator (wrk) and Postgres ceiling (pgbench), from Debian's packages when absent.
-# Only `npm run bench` needs them; the test suite does not.
+# `npm run bench` needs them, and so does the test suite's short run of it (test/bench/smoke.test.ts).
 set -euo pipefail
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }

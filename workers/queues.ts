@@ -55,3 +55,18 @@ export function outboxJobId(deploymentId: string, outboxId: bigint | string): st
 export function timerJobId(deploymentId: string, timerId: bigint | string): string {
   return `${deploymentId}-timer-${timerId}`;
 }
+
+/** Removes every key a deployment's queues keep in Redis: for dropping a scratch deployment (tests, benchmarks). */
+export async function deleteQueueKeys(redisUrl: string, queuePrefix: string): Promise<void> {
+  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${queuePrefix}:*`, 'COUNT', 1000);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    await redis.quit();
+  }
+}

@@ -1,4 +1,4 @@
-import express, { type Express } from 'express';
+import express, { Router, type Express } from 'express';
 import { NotFoundError } from '../errors/index.js';
 import { eventMetrics } from '../metrics/event-metrics.js';
 import { Metrics } from '../metrics/metrics.js';
@@ -20,6 +20,28 @@ import { projectRoutes } from './routes/projects.js';
 import { replayRoutes } from './routes/replay.js';
 import { webhookRoutes } from './routes/webhooks.js';
 
+/** Everything under /v1 (API.md): parsed, checked, authenticated and rate limited, then routed. */
+function v1Routes(deps: ApiDeps, ops: OpsDeps): Router {
+  const v1 = Router();
+  // Before the JSON parser, so events refused as malformed JSON are counted too.
+  v1.use(eventMetrics(ops.metrics));
+  // The size limit applies before parsing, so a huge body costs us at most BODY_LIMIT_BYTES of memory.
+  v1.use(express.json({ limit: deps.config.BODY_LIMIT_BYTES, strict: true, type: () => true }));
+  v1.use(rejectUnsafeInput);
+  v1.use(authenticate(deps.db, deps.config.AUTH_CACHE_MS));
+  // Per token, so after authentication; health and ops routes are never limited.
+  v1.use(rateLimit(deps.config));
+  v1.use(replayRoutes(deps));
+  v1.use('/console', consoleApi(deps));
+  v1.use('/projects', projectRoutes(deps));
+  v1.use('/milestones', milestoneRoutes(deps));
+  v1.use('/accounts', accountRoutes(deps));
+  v1.use('/users', notificationRoutes(deps));
+  v1.use('/webhooks', webhookRoutes(deps));
+  v1.use('/machines', machineRoutes(deps));
+  return v1;
+}
+
 export function createApp(deps: ApiDeps, ops: OpsDeps = { metrics: new Metrics(), queues: [] }): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -28,29 +50,17 @@ export function createApp(deps: ApiDeps, ops: OpsDeps = { metrics: new Metrics()
   app.set('etag', false);
   // First, so every response (errors included) carries X-Request-Id and every request is logged once.
   app.use(requestLog(deps.log, deps.config.REQUEST_ID_MAX_CHARS));
+  // The API first: events are the traffic, and a request only walks the routers of its own part of the tree
+  // (routing was 14 % of the API's CPU on the event hot path while every request walked them all).
+  app.use('/v1', v1Routes(deps, ops));
   app.use(healthRoutes(deps));
-  // The support console page is static and open (it asks for a token); its data comes from /v1 below.
+  // The support console page is static and open (it asks for a token); its data comes from /v1 above.
   app.use(consolePage());
   // The one scrape-time gauge that needs configuration (STUCK_AFTER_MS), registered where config is at hand.
   registerStuckGauge(ops.metrics, deps.db, deps.log, deps.config.STUCK_AFTER_MS);
-  // /metrics, /openapi.json, /docs, /admin/queues: before the JSON parser (the dashboard parses its own bodies).
+  // /metrics, /openapi.json, /docs, /admin/queues: outside /v1, so without its JSON parser (the dashboard
+  // parses its own bodies), its token check and its rate limit.
   app.use(opsRoutes(deps, ops));
-  // Before the JSON parser, so events refused as malformed JSON are counted too.
-  app.use(eventMetrics(ops.metrics));
-  // The size limit applies before parsing, so a huge body costs us at most BODY_LIMIT_BYTES of memory.
-  app.use(express.json({ limit: deps.config.BODY_LIMIT_BYTES, strict: true, type: () => true }));
-  app.use(rejectUnsafeInput);
-  app.use('/v1', authenticate(deps.db, deps.config.AUTH_CACHE_MS));
-  // Per token, so after authentication; health and ops routes above are never limited.
-  app.use('/v1', rateLimit(deps.config));
-  app.use('/v1', replayRoutes(deps));
-  app.use('/v1/console', consoleApi(deps));
-  app.use('/v1/projects', projectRoutes(deps));
-  app.use('/v1/milestones', milestoneRoutes(deps));
-  app.use('/v1/accounts', accountRoutes(deps));
-  app.use('/v1/users', notificationRoutes(deps));
-  app.use('/v1/webhooks', webhookRoutes(deps));
-  app.use('/v1/machines', machineRoutes(deps));
   app.use(() => {
     throw new NotFoundError('No such route.');
   });

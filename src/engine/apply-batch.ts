@@ -67,8 +67,9 @@ export async function applyBatch(trx: Knex.Transaction, items: readonly BatchIte
 
   const written = await writeTransitions(trx, steps.map((s) => s.prepared.write));
   steps.forEach((s, i) => {
-    if (!written[i]) throw new Error(`instance ${s.before.id} changed while locked`);
-    s.written = written[i]!;
+    const outcome = written[i]!;
+    if (typeof outcome === 'string') throw new Error(`instance ${s.before.id} ${outcome} while this transaction held it`);
+    s.written = outcome;
   });
   for (const s of steps) for (const statement of s.prepared.plan.statements) await statement(trx, s.prepared.write.seq);
   const after = (s: Step) => rowAfter(s.before, s.prepared.write, s.written!);

@@ -9,7 +9,7 @@ import type { EngineEvent } from './engine-event.js';
 import { InstanceReader } from './instance-reader.js';
 import type { InstanceRules } from './instance-rules.js';
 import { prepareEvent, type ApplyOptions, type Applied } from './prepare-event.js';
-import { rowAfter, writeTransitions, type TransitionWrite, type Written } from './write-transition.js';
+import { rowAfter, writeTransitions, type TransitionWrite, type WriteOutcome } from './write-transition.js';
 
 // Lost compare-and-set races before falling back to the locking path (which queues instead of racing).
 const MAX_RACES = 3;
@@ -28,7 +28,9 @@ const UNIQUE_VIOLATION = '23505';
  * Group commit: reads and writes that arrive while earlier ones are in flight share a statement (Batcher). Each
  * event in a shared write still stands alone: its compare-and-set gates only its own rows, and one that lost its
  * race is judged again on the new state without touching the others. Two events for one instance never share a
- * write (the second would always lose); it waits for the next.
+ * write (the second would always lose); it waits for the next. An event whose instance another transaction holds
+ * locked (a settlement batch holding a project) is not waited for in the shared statement: it goes alone to the
+ * locking path, which waits for that lock without holding up anyone else.
  *
  * Events whose effects need more statements (timers, fee holds) or touch other instances (derived project
  * events) go through applyEvent in one transaction, as does an event that keeps losing races. Creating a
@@ -36,7 +38,7 @@ const UNIQUE_VIOLATION = '23505';
  */
 export class UnlockedEvents {
   private readonly reader: InstanceReader;
-  private readonly writer: Batcher<WriteGroup, (Written | null)[]>;
+  private readonly writer: Batcher<WriteGroup, WriteOutcome[]>;
 
   constructor(
     private readonly db: Knex,
@@ -57,8 +59,9 @@ export class UnlockedEvents {
       // be under the lock: a later change of state would only have made the same check run on newer data.
       const { write, plan } = prepareEvent(row, machine, event, options);
       if (plan.statements.length > 0 || plan.derived.length > 0) break;
-      const [written] = await this.writer.submit([write]);
-      if (written) return { row: rowAfter(row, write, written), seq: write.seq };
+      const [outcome] = await this.writer.submit([write]);
+      if (outcome === 'busy') break;
+      if (outcome !== 'moved') return { row: rowAfter(row, write, outcome!), seq: write.seq };
       // Another event was applied in between: judge again on the new state (with If-Match, that is a 409).
     }
     return inTransaction(this.db, (trx) => applyEvent(trx, machine, instanceId, event, options));
@@ -87,16 +90,17 @@ export class UnlockedEvents {
         creates: { machine: draft.machine, version: draft.version, input: draft.input, projectId },
         with: 0,
       };
-      let written: (Written | null)[];
+      let outcomes: WriteOutcome[];
       try {
-        written = await this.writer.submit([projectEvent.write, creation]);
+        outcomes = await this.writer.submit([projectEvent.write, creation]);
       } catch (error) {
         // The id was taken between the read and the write: the locking path answers as for any repeat.
         if ((error as { code?: unknown }).code === UNIQUE_VIOLATION) break;
         throw error;
       }
-      const [projectWritten, milestoneWritten] = written;
-      if (projectWritten && milestoneWritten) return { row: rowAfter(draft, creation, milestoneWritten), created: true };
+      const [projectOutcome, milestoneOutcome] = outcomes;
+      if (projectOutcome === 'busy') break;
+      if (typeof milestoneOutcome === 'object') return { row: rowAfter(draft, creation, milestoneOutcome), created: true };
       // The project moved on (another milestone, a project event): judge again on its new state.
     }
     return inTransaction(this.db, (trx) => createMilestone(trx, projectId, request, rules, requestId));
@@ -104,7 +108,7 @@ export class UnlockedEvents {
 }
 
 /** Write groups as one statement: positions within a group become positions within the whole batch. */
-async function writeGroups(db: Knex, groups: readonly WriteGroup[]): Promise<(Written | null)[][]> {
+async function writeGroups(db: Knex, groups: readonly WriteGroup[]): Promise<WriteOutcome[][]> {
   const flat: TransitionWrite[] = [];
   for (const group of groups) {
     const offset = flat.length;

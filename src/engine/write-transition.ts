@@ -35,15 +35,24 @@ export interface Written {
   updatedAt: Date;
 }
 
+/**
+ * What became of a write: written; `moved`, the instance is no longer at the seq its event was checked against;
+ * or `busy`, another transaction holds the instance's row, so nothing was written rather than wait for it.
+ */
+export type WriteOutcome = Written | 'moved' | 'busy';
+
 // One statement, so one round trip and one commit, for everything a batch of applied events writes: each
 // instance's new seq and snapshot (or, for a creation, its row), the history rows and the outbox rows (the
 // caller signals the relay after commit: src/signals/signal-bus.ts). An instance may have several events in a
 // batch, with consecutive seqs in order (a transaction's chained events, apply-batch.ts): its row is written once,
 // from its last event, and only while it is still at the seq its first event was checked against; every history
 // and outbox row is written only FROM that match. An event another one got ahead of writes nothing at all, and
-// the other instances of the batch are unaffected. The batch arrives as one JSON array (one parameter, however
-// many events), and the instance ids once more as an array: the planner takes the JSON for 100 rows and would
-// rather scan every instance than look that many up, where "id = ANY" tells it how few there are.
+// the other instances of the batch are unaffected. A row another transaction holds (a settlement batch holding a
+// project) is skipped rather than waited for: one waiting write would hold up every event of its batch, so the
+// caller takes that event alone to the locking path instead. The batch arrives as one JSON array (one
+// parameter, however many events), and the instance ids once more as an array: the planner takes the JSON for
+// 100 rows and would rather scan every instance than look that many up, where "id = ANY" tells it how few
+// there are.
 const WRITE_TRANSITIONS_SQL = `
   WITH input AS (
     SELECT * FROM jsonb_to_recordset(?::jsonb) AS t(
@@ -56,11 +65,13 @@ const WRITE_TRANSITIONS_SQL = `
     SELECT DISTINCT ON (input.id) input.*, span.from_seq, head.creates AS head_creates, head.with_i AS head_with_i
     FROM input JOIN span USING (id) JOIN input AS head ON head.i = span.first_i
     ORDER BY input.id, input.seq DESC
+  ), lockable AS (
+    SELECT id FROM instances WHERE id = ANY(?::text[]) FOR NO KEY UPDATE SKIP LOCKED
   ), updated AS (
     UPDATE instances AS x
     SET seq = f.seq, state = f.state, snapshot = f.snapshot, employer_id = f.employer_id, freelancer_id = f.freelancer_id, updated_at = now()
-    FROM final AS f
-    WHERE f.head_creates IS NULL AND x.id = f.id AND x.seq = f.from_seq AND x.id = ANY(?::text[])
+    FROM final AS f JOIN lockable USING (id)
+    WHERE f.head_creates IS NULL AND x.id = f.id AND x.seq = f.from_seq
     RETURNING x.id, x.n, x.created_at, x.updated_at
   ), inserted AS (
     INSERT INTO instances (id, machine, version, seq, state, snapshot, input, project_id, employer_id, freelancer_id)
@@ -83,9 +94,11 @@ const WRITE_TRANSITIONS_SQL = `
     FROM written AS w, ROWS FROM (jsonb_to_recordset(w.outbox) AS (topic text, payload jsonb)) WITH ORDINALITY AS r(topic, payload, k)
     ORDER BY w.i, r.k
   )
-  SELECT id, n, created_at, updated_at FROM done`;
+  SELECT id, n, created_at, updated_at, false AS busy FROM done
+  UNION ALL
+  SELECT f.id, NULL, NULL, NULL, true FROM final AS f WHERE f.head_creates IS NULL AND NOT EXISTS (SELECT 1 FROM lockable WHERE lockable.id = f.id)`;
 
-const writeTransitionsStatement = preparedStatement<{ id: string; n: bigint; created_at: Date; updated_at: Date }>('write_transitions', WRITE_TRANSITIONS_SQL);
+const writeTransitionsStatement = preparedStatement<{ id: string; n: bigint; created_at: Date; updated_at: Date; busy: boolean }>('write_transitions', WRITE_TRANSITIONS_SQL);
 
 function batchJson(writes: readonly TransitionWrite[]): string {
   return JSON.stringify(
@@ -129,10 +142,10 @@ export function rowAfter(before: InstanceRow, w: TransitionWrite, written: Writt
 
 /**
  * Writes a batch of applied events as one statement: in the caller's transaction, or on a pooled connection as
- * a transaction of its own. Returns, per write in order, where its instance was written, or null when the
- * instance had moved on (nothing of its events was written).
+ * a transaction of its own. Returns, per write in order, what became of its instance (nothing of an instance
+ * that is `moved` or `busy` was written).
  */
-export async function writeTransitions(db: Knex, writes: readonly TransitionWrite[]): Promise<(Written | null)[]> {
+export async function writeTransitions(db: Knex, writes: readonly TransitionWrite[]): Promise<WriteOutcome[]> {
   const lastSeq = new Map<string, number>();
   for (const w of writes) {
     const before = lastSeq.get(w.instanceId);
@@ -141,6 +154,6 @@ export async function writeTransitions(db: Knex, writes: readonly TransitionWrit
     lastSeq.set(w.instanceId, w.seq);
   }
   const rows = await writeTransitionsStatement(db, [batchJson(writes), [...lastSeq.keys()]]);
-  const byId = new Map(rows.map((r) => [r.id, { n: r.n, createdAt: r.created_at, updatedAt: r.updated_at }]));
-  return writes.map((w) => byId.get(w.instanceId) ?? null);
+  const byId = new Map<string, WriteOutcome>(rows.map((r) => [r.id, r.busy ? 'busy' : { n: r.n, createdAt: r.created_at, updatedAt: r.updated_at }]));
+  return writes.map((w) => byId.get(w.instanceId) ?? 'moved');
 }

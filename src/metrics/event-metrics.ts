@@ -4,10 +4,11 @@ import type { Metrics } from './metrics.js';
 
 // Routes that apply an event to a machine, and which machine. Milestone creation (CREATE / REQUEST) is the
 // milestone's first event. Measured at the API because the engine has no metrics hook (README "Operations").
+// Paths as seen under /v1, where this is mounted.
 const EVENT_ROUTES: readonly [RegExp, string][] = [
-  [/^\/v1\/projects\/[^/]+\/events$/, 'project'],
-  [/^\/v1\/milestones\/[^/]+\/events$/, 'milestone'],
-  [/^\/v1\/projects\/[^/]+\/milestones$/, 'milestone'],
+  [/^\/projects\/[^/]+\/events$/, 'project'],
+  [/^\/milestones\/[^/]+\/events$/, 'milestone'],
+  [/^\/projects\/[^/]+\/milestones$/, 'milestone'],
 ];
 
 /**

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
-import { Redis } from 'ioredis';
 import { SCOPES, createClient, type Scope } from '../../src/auth/tokens.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { Db } from '../../src/db/knex.js';
@@ -9,6 +8,7 @@ import { startService, type RunningService } from '../../src/service.js';
 import { inject } from 'vitest';
 import { databaseUrl, dropDatabase, withAdmin } from './databases.js';
 import { HttpClient } from './http-client.js';
+import { deleteQueueKeys } from '../../workers/queues.js';
 
 export interface TestService {
   url: string;
@@ -67,7 +67,8 @@ export async function startTestService(env: Record<string, string> = {}, options
     async stop({ keepQueueKeys = false } = {}) {
       await service.stop();
       if (!options.database) await withAdmin((admin) => dropDatabase(admin, name));
-      if (!keepQueueKeys) await deleteQueueKeys(config);
+      // The shared test Redis, not the service's REDIS_URL, which a test may have pointed nowhere.
+      if (!keepQueueKeys) await deleteQueueKeys(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', config.queuePrefix);
     },
   };
 }
@@ -84,17 +85,3 @@ export async function cloneTemplate(): Promise<string> {
   return name;
 }
 
-/** Cleans the shared test Redis (not the service's REDIS_URL, which a test may have pointed nowhere). */
-async function deleteQueueKeys(config: Config): Promise<void> {
-  const redis = new Redis(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', { maxRetriesPerRequest: 1 });
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${config.queuePrefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    await redis.quit();
-  }
-}

@@ -1,0 +1,147 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createDb, type Db } from '../../src/db/knex.js';
+import { UnlockedEvents } from '../../src/engine/apply-event-unlocked.js';
+import { creatingEvent, draftRow, planMilestone } from '../../src/engine/create-milestone.js';
+import { findInstance } from '../../src/engine/instance-row.js';
+import { instanceRulesFrom } from '../../src/engine/instance-rules.js';
+import { prepareEvent } from '../../src/engine/prepare-event.js';
+import { writeTransitions } from '../../src/engine/write-transition.js';
+import { assertLedgerInvariants } from '../support/ledger-invariants.js';
+import { fundedMilestone, projectInProgress, uid, type Parties } from '../support/scenario.js';
+import { startTestService, type TestService } from '../support/test-service.js';
+
+// Group commit on the hot path (src/engine/apply-event-unlocked.ts, src/db/batcher.ts): events that arrive
+// together share one read and one write statement, and each still stands or falls alone.
+describe('group commit of events', () => {
+  let svc: TestService;
+  let db: Db;
+  let statements = 0;
+  let events: UnlockedEvents;
+  let p: Parties;
+
+  beforeAll(async () => {
+    svc = await startTestService();
+    // Its own pool, counting the connections its statements take (one per statement).
+    db = createDb(svc.config.DATABASE_URL, 6);
+    const acquire = db.client.acquireConnection.bind(db.client);
+    db.client.acquireConnection = () => {
+      statements++;
+      return acquire();
+    };
+    events = new UnlockedEvents(db, { maxBatch: 64, maxInFlight: 1 });
+    p = await projectInProgress(svc.http);
+  });
+  afterAll(async () => {
+    await assertLedgerInvariants(svc.db);
+    await db?.destroy();
+    await svc?.stop();
+  });
+
+  const historyOf = (id: string) => svc.db('history').where({ instance_id: id }).orderBy('seq').pluck('type');
+  const request = (reason = 'r') => ({ type: 'REQUEST_CANCEL', actor: p.employer, reason });
+
+  it('apply concurrent events on many milestones in shared statements, each exactly once', async () => {
+    const milestones: Awaited<ReturnType<typeof fundedMilestone>>[] = [];
+    for (let i = 0; i < 12; i++) milestones.push(await fundedMilestone(svc.http, p, '10'));
+    statements = 0;
+    const applied = await Promise.all(milestones.map((m) => events.apply('milestone', m.id, request())));
+    // The first read and write go alone; everything that queued meanwhile shares the next ones.
+    expect(statements).toBeLessThanOrEqual(4);
+    applied.forEach((a, i) => {
+      expect(a.seq).toBe(milestones[i]!.seq + 1);
+      expect((a.row.snapshot.context as { cancelRequested: boolean }).cancelRequested).toBe(true);
+    });
+    for (const m of milestones) {
+      expect(await historyOf(m.id)).toEqual(['CREATE', 'SETTLED', 'REQUEST_CANCEL']);
+      const topics = await svc.db('outbox').where({ instance_id: m.id, seq: m.seq + 1 }).orderBy('id').pluck('topic');
+      expect(topics).toEqual(['transition', 'notification']);
+      expect((await findInstance(svc.db, m.id, 'milestone')).seq).toBe(m.seq + 1);
+    }
+  });
+
+  it('apply two events for one milestone one after the other, never in one write', async () => {
+    const m = await fundedMilestone(svc.http, p, '10');
+    const [a, b] = await Promise.all([
+      events.apply('milestone', m.id, request()),
+      events.apply('milestone', m.id, { type: 'REQUEST_RELEASE', actor: p.freelancer }),
+    ]);
+    expect([a.seq, b.seq].sort()).toEqual([m.seq + 1, m.seq + 2]);
+    expect((await historyOf(m.id)).slice(2).sort()).toEqual(['REQUEST_CANCEL', 'REQUEST_RELEASE']);
+    const row = await findInstance(svc.db, m.id, 'milestone');
+    expect(row.snapshot.context).toMatchObject({ cancelRequested: true, releaseRequested: true });
+  });
+
+  it('fail only the event whose write the database refuses; the others in its batch are written', async () => {
+    const milestones: Awaited<ReturnType<typeof fundedMilestone>>[] = [];
+    for (let i = 0; i < 4; i++) milestones.push(await fundedMilestone(svc.http, p, '10'));
+    const [filler, ...rest] = milestones;
+    // Postgres cannot store U+0000 in jsonb (the API refuses it earlier; the engine alone does not).
+    const outcomes = await Promise.all([
+      events.apply('milestone', filler!.id, request()),
+      ...rest.map((m, i) => events.apply('milestone', m.id, request(i === 1 ? 'bad\u0000' : 'fine')).then(() => 'applied', (e: { code?: string }) => e.code)),
+    ]);
+    expect(outcomes.slice(1)).toEqual(['applied', '22P05', 'applied']);
+    expect(await historyOf(rest[1]!.id)).toEqual(['CREATE', 'SETTLED']);
+    expect(await historyOf(rest[0]!.id)).toEqual(['CREATE', 'SETTLED', 'REQUEST_CANCEL']);
+    expect(await historyOf(rest[2]!.id)).toEqual(['CREATE', 'SETTLED', 'REQUEST_CANCEL']);
+  });
+
+  it('never wait in a shared statement for a row another transaction holds: that event waits alone', async () => {
+    const [held, free] = [await fundedMilestone(svc.http, p, '10'), await fundedMilestone(svc.http, p, '10')];
+    const stale = await findInstance(svc.db, held.id, 'milestone');
+    let release!: () => void;
+    const holding = svc.db.transaction(async (trx) => {
+      await trx('instances').where({ id: held.id }).forNoKeyUpdate().first();
+      await new Promise<void>((r) => (release = r));
+    });
+    await expect.poll(() => release !== undefined).toBe(true);
+    // The statement itself reports the held row as busy, writing nothing of it.
+    const { write } = prepareEvent(stale, 'milestone', request(), {});
+    expect(await writeTransitions(svc.db, [write])).toEqual(['busy']);
+    // Through the hot path: the free milestone's event completes while the other row is held…
+    const waiting = events.apply('milestone', held.id, request());
+    const freed = await events.apply('milestone', free.id, request());
+    expect(freed.seq).toBe(free.seq + 1);
+    expect(await historyOf(held.id)).toEqual(['CREATE', 'SETTLED']);
+    // …and the held one goes in once the lock is gone, on the locking path.
+    release();
+    await holding;
+    expect((await waiting).seq).toBe(held.seq + 1);
+    expect(await historyOf(held.id)).toEqual(['CREATE', 'SETTLED', 'REQUEST_CANCEL']);
+  });
+
+  it('write a new milestone and its project\'s event together, or neither when the project moved on', async () => {
+    const q = await projectInProgress(svc.http);
+    const rules = instanceRulesFrom(svc.config);
+    const project = await findInstance(svc.db, q.projectId, 'project');
+    const body = { id: uid('ms'), type: 'CREATE' as const, actor: q.employer, amount: '10', description: 'd' };
+    const draft = draftRow(planMilestone(project, body, rules), q.projectId);
+    const own = prepareEvent(draft, 'milestone', creatingEvent(body), {});
+    const projectEvent = prepareEvent(project, 'project', own.plan.derived[0]!.event, { origin: 'system' });
+    // Another milestone changes the project between the read and the write.
+    expect((await svc.http.post(`/v1/projects/${q.projectId}/milestones`, { type: 'CREATE', actor: q.employer, amount: '10', description: 'x' })).status).toBe(201);
+    const creation = { ...own.write, creates: { machine: draft.machine, version: draft.version, input: draft.input, projectId: q.projectId }, with: 0 };
+    expect(await writeTransitions(svc.db, [projectEvent.write, creation])).toEqual(['moved', 'moved']);
+    expect(await svc.db('instances').where({ id: body.id }).first()).toBeUndefined();
+    expect(await svc.db('history').where({ instance_id: body.id })).toEqual([]);
+    // Against the project as it is now, both go in.
+    const current = await findInstance(svc.db, q.projectId, 'project');
+    const again = prepareEvent(current, 'project', own.plan.derived[0]!.event, { origin: 'system' });
+    const written = await writeTransitions(svc.db, [again.write, creation]);
+    expect(written.every((w) => typeof w === 'object')).toBe(true);
+    expect(await historyOf(body.id)).toEqual(['CREATE']);
+    expect((await findInstance(svc.db, q.projectId, 'project')).seq).toBe(current.seq + 1);
+  });
+
+  it('answer two concurrent creates with one client id and one body as a create and a repeat', async () => {
+    const q = await projectInProgress(svc.http);
+    const body = { id: uid('ms'), type: 'CREATE', actor: q.employer, amount: '10', description: 'd' };
+    const replies = await Promise.all([1, 2].map(() => svc.http.post(`/v1/projects/${q.projectId}/milestones`, body)));
+    expect(replies.map((r) => r.status).sort()).toEqual([200, 201]);
+    expect(replies[0]!.body.id).toBe(body.id);
+    expect(replies[1]!.body.id).toBe(body.id);
+    expect(await svc.db('instances').where({ id: body.id }).count({ n: '*' })).toEqual([{ n: 1n }]);
+    const project = await svc.http.get(`/v1/projects/${q.projectId}`);
+    expect(project.body.milestones.pending).toBe(1);
+  });
+});

@@ -1,0 +1,57 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/logger.js';
+import { PlannerStatistics } from '../../workers/planner-statistics.js';
+import { eventually } from '../support/eventually.js';
+import { startTestService, type TestService } from '../support/test-service.js';
+
+// Where autovacuum is off, the workers ANALYZE tables that changed past autovacuum's own threshold
+// (workers/planner-statistics.ts), so cached plans made on empty tables are made again.
+describe('planner statistics', () => {
+  let svc: TestService;
+  let statistics: PlannerStatistics;
+  // The API alone: no workers analyzing in the background while the test counts.
+  beforeAll(async () => {
+    svc = await startTestService({}, { workers: false });
+    statistics = new PlannerStatistics(svc.db, svc.config, createLogger('silent'));
+  });
+  afterAll(async () => svc?.stop());
+
+  it('analyze a table that changed past the threshold, and a prepared plan is made again for its new size', async () => {
+    const client = new pg.Client({ connectionString: svc.config.DATABASE_URL });
+    await client.connect();
+    try {
+      await client.query('CREATE TABLE scratch_growth (id bigint PRIMARY KEY, v text)');
+      await client.query("INSERT INTO scratch_growth SELECT g, 'x' FROM generate_series(1, 20) g");
+      // A generic plan made while the table is tiny, as the engine's prepared statements are on a new database.
+      await client.query('SET plan_cache_mode = force_generic_plan');
+      await client.query('PREPARE lookup(bigint[]) AS SELECT v FROM scratch_growth WHERE id = ANY($1)');
+      const plan = async () => (await client.query("EXPLAIN EXECUTE lookup('{1,2}')")).rows.map((r) => r['QUERY PLAN'] as string).join('\n');
+      await client.query('ANALYZE scratch_growth');
+      expect(await plan()).toMatch(/Seq Scan on scratch_growth/);
+
+      await client.query("INSERT INTO scratch_growth SELECT g, 'x' FROM generate_series(21, 100000) g");
+      // The premise: the cached plan does not notice that the table grew 5,000-fold.
+      expect(await plan()).toMatch(/Seq Scan on scratch_growth/);
+      // Counters reach the statistics views a moment after the writing transaction ends.
+      await eventually(async () => expect(await statistics.analyzeChanged()).toContain('public.scratch_growth'));
+      expect(await plan()).toMatch(/Index Scan using scratch_growth_pkey/);
+      const { rows } = await client.query("SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'scratch_growth'");
+      expect(rows[0].last_analyze).not.toBeNull();
+    } finally {
+      await client.query('DROP TABLE IF EXISTS scratch_growth').catch(() => undefined);
+      await client.end();
+    }
+  });
+
+  it('leave a table alone that changed less than the threshold', async () => {
+    await svc.db.raw('CREATE TABLE scratch_quiet (id int PRIMARY KEY)');
+    try {
+      await svc.db.raw('INSERT INTO scratch_quiet SELECT generate_series(1, 10)');
+      // Whatever else it analyzes, this one's ten rows stay under autovacuum's 50 + 10 %.
+      for (let i = 0; i < 3; i++) expect(await statistics.analyzeChanged()).not.toContain('public.scratch_quiet');
+    } finally {
+      await svc.db.raw('DROP TABLE scratch_quiet');
+    }
+  });
+});

@@ -1,0 +1,91 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { SignalBus } from '../../src/signals/signal-bus.js';
+import { eventually } from '../support/eventually.js';
+import { assertLedgerInvariants } from '../support/ledger-invariants.js';
+import { deposit, projectInProgress, uid } from '../support/scenario.js';
+import { startTestService, type TestService } from '../support/test-service.js';
+
+// Wake-up hints after commit over Redis pub/sub (src/signals/signal-bus.ts), in place of LISTEN/NOTIFY.
+describe('signal bus', () => {
+  const config = loadConfig({ ...process.env, QUEUE_PREFIX: uid('signals'), SIGNAL_COALESCE_MS: '50' });
+  const log = createLogger('silent');
+  let sender: SignalBus;
+  let receiver: SignalBus;
+  const outbox: number[] = [];
+  const changed: string[] = [];
+
+  beforeAll(async () => {
+    sender = new SignalBus(config, log);
+    receiver = new SignalBus(config, log);
+    await receiver.onOutbox(() => outbox.push(Date.now()));
+    await receiver.onInstanceChanged((id) => changed.push(id));
+    // The subscription is asynchronous: wait until a hint gets through before counting.
+    await eventually(async () => {
+      sender.instanceChanged('ready');
+      expect(changed).toContain('ready');
+    });
+    changed.length = 0;
+  });
+  afterAll(async () => {
+    await sender?.close();
+    await receiver?.close();
+  });
+
+  it('carries the ids of changed instances to another process', async () => {
+    sender.instanceChanged('ms_a');
+    sender.instanceChanged('ms_b');
+    // Late copies of the readiness probe may still arrive; what counts is that both ids do.
+    await eventually(async () => expect(changed.filter((id) => id !== 'ready').sort()).toEqual(['ms_a', 'ms_b']));
+  });
+
+  it('sends the hints of one interval as one message', async () => {
+    await new Promise((r) => setTimeout(r, 60));
+    outbox.length = 0;
+    for (let i = 0; i < 100; i++) sender.outboxWritten();
+    await eventually(async () => expect(outbox.length).toBe(1));
+    // A hint within the interval after a send waits for its end, then goes out: never lost, never per call.
+    sender.outboxWritten();
+    sender.outboxWritten();
+    await eventually(async () => expect(outbox.length).toBe(2));
+  });
+
+  it('stays usable while Redis is away, and closes without waiting for it', async () => {
+    const away = new SignalBus(loadConfig({ ...process.env, REDIS_URL: 'redis://127.0.0.1:1' }), log);
+    await away.onOutbox(() => undefined);
+    away.outboxWritten();
+    away.instanceChanged('x');
+    await away.close();
+  });
+});
+
+describe('a service woken by signals only', () => {
+  let api: TestService | undefined;
+  let workers: TestService | undefined;
+  // Polling and re-reading are pushed out of reach: what happens here happens because a signal said so.
+  const slow = { RELAY_POLL_MS: '600000', WAIT_RECHECK_MS: '60000' };
+  afterAll(async () => {
+    await workers?.stop();
+    if (api) await assertLedgerInvariants(api.db);
+    await api?.stop();
+  });
+
+  it('ends a wait for settlement when the workers commit the settlement', async () => {
+    api = await startTestService(slow, { workers: false });
+    const p = await projectInProgress(api.http);
+    await deposit(api.http, p.employer, '50');
+    const created = await api.http.post(`/v1/projects/${p.projectId}/milestones`, { type: 'CREATE', actor: p.employer, amount: '50', description: 'd' });
+    expect(created.body.state).toBe('funding');
+    // Without the workers' signal this wait would end at its timeout, still funding (the re-read is 60 s away).
+    const waiting = api.http.get(`/v1/milestones/${created.body.id}?wait=settled&timeoutMs=30000`);
+    workers = await startTestService(slow, { api: false, database: api.databaseName });
+    expect((await waiting).body.state).toBe('in_progress');
+    // The relay, woken by the API's signal for the events it writes, delivers their notifications.
+    await api.http.post(`/v1/milestones/${created.body.id}/events`, { type: 'REQUEST_RELEASE', actor: p.freelancer });
+    await eventually(async () => {
+      const inbox = await api!.http.get(`/v1/users/${p.employer}/notifications`);
+      expect(inbox.body.items.map((n: { type: string }) => n.type)).toContain('milestone.release_requested');
+    });
+  });
+});
