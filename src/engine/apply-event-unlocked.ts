@@ -3,10 +3,11 @@ import type { MachineName } from '../../machines/registry.js';
 import { Batcher, type BatcherLimits } from '../db/batcher.js';
 import { inTransaction } from '../db/transaction.js';
 import { applyEvent } from './apply-event.js';
-import { createMilestone, creatingEvent, draftRow, planMilestone, type CreateMilestoneRequest } from './create-milestone.js';
+import { createMilestone, creatingEvent, planMilestone, type CreateMilestoneRequest } from './create-milestone.js';
 import type { Created } from './create-project.js';
 import type { EngineEvent } from './engine-event.js';
 import { InstanceReader } from './instance-reader.js';
+import { draftRow } from './new-instance.js';
 import type { InstanceRules } from './instance-rules.js';
 import { prepareEvent, type ApplyOptions, type Applied } from './prepare-event.js';
 import { rowAfter, writeTransitions, type TransitionWrite, type WriteOutcome } from './write-transition.js';
@@ -79,7 +80,7 @@ export class UnlockedEvents {
         request.id === undefined ? null : this.reader.find(request.id),
       ]);
       if (existing) break;
-      const draft = draftRow(planMilestone(project, request, rules), projectId);
+      const draft = draftRow(planMilestone(project, request, rules));
       const own = prepareEvent(draft, 'milestone', creatingEvent(request), { requestId });
       const [derived, ...more] = own.plan.derived;
       if (own.plan.statements.length > 0 || !derived || more.length > 0 || derived.instanceId !== project.id) break;

@@ -1,6 +1,5 @@
 import { isDeepStrictEqual } from 'node:util';
 import type { Knex } from 'knex';
-import type { MachineDefinition } from '../../machines/definition.js';
 import type { MilestoneInput } from '../../machines/milestone.v1.js';
 import { currentMachine, pinnedMachine } from '../../machines/registry.js';
 import { roleOf, type Parties } from '../../machines/roles.js';
@@ -8,9 +7,10 @@ import { preparedStatement } from '../db/prepared.js';
 import { ConflictError, ForbiddenError, InvalidTransitionError, NotFoundError } from '../errors/index.js';
 import { applyToLocked } from './apply-event.js';
 import type { Applied } from './prepare-event.js';
-import { INSTANCE_COLUMNS, instanceColumnsOf, lockInstance, topLevelState, type InstanceRow, type PersistedSnapshot } from './instance-row.js';
+import { instanceColumnsOf, lockInstance, type InstanceRow } from './instance-row.js';
 import { initialStep } from './machine-step.js';
 import type { EngineEvent } from './engine-event.js';
+import { draftRow, insertInstance, type NewInstanceSpec } from './new-instance.js';
 import { newId } from './new-id.js';
 import type { Created } from './create-project.js';
 import { inputWithRules, type InstanceRules } from './instance-rules.js';
@@ -45,11 +45,10 @@ export async function createMilestone(
     const existing = await trx<InstanceRow>('instances').where({ id: request.id }).first();
     if (existing) return repeatOrConflict(trx, existing, projectId, request);
   }
-  const { id, def, input, persisted } = planMilestone(project, request, rules);
+  const planned = planMilestone(project, request, rules);
+  const id = planned.id;
   // An existing id (a repeated create, or a race with one) inserts nothing and is answered from what is there.
-  const [row] = await insertMilestoneStatement(trx, [
-    id, def.name, def.version, topLevelState(persisted.value), JSON.stringify(persisted), JSON.stringify(input), projectId, input.employerId, input.freelancerId,
-  ]);
+  const row = await insertInstance(trx, draftRow(planned));
   if (!row) {
     const existing = await trx<InstanceRow>('instances').where({ id }).first();
     if (!existing) throw new Error(`instance ${id} neither inserted nor found`);
@@ -69,12 +68,7 @@ export async function createMilestone(
 }
 
 /** A milestone its project takes now: its id, machine version, input and first snapshot (`draft`, seq 0). */
-export interface PlannedMilestone {
-  id: string;
-  def: MachineDefinition;
-  input: MilestoneInput;
-  persisted: PersistedSnapshot;
-}
+export type PlannedMilestone = NewInstanceSpec & { input: MilestoneInput };
 
 /**
  * Checks a creation against the project as read (who may create, whether the project takes milestones now)
@@ -107,7 +101,7 @@ export function planMilestone(project: InstanceRow, request: CreateMilestoneRequ
   const base: MilestoneInput = { id, projectId, employerId: parties.employerId, freelancerId: parties.freelancerId, currency };
   const input = inputWithRules(def.version, base, { disputeRules: rules.disputeRulesFor(currency) });
   const persisted = persistSnapshot(initialStep(def.machine, input)[0]);
-  return { id, def, input, persisted };
+  return { id, def, input, persisted, projectId };
 }
 
 /** The milestone's first event, CREATE or REQUEST, as the engine applies it. */
@@ -115,39 +109,10 @@ export function creatingEvent(request: CreateMilestoneRequest): EngineEvent {
   return { type: request.type, actor: request.actor, amount: request.amount, description: request.description };
 }
 
-/** The row a planned milestone starts from, for the engine to apply its creating event to. */
-export function draftRow(planned: PlannedMilestone, projectId: string): InstanceRow {
-  const { id, def, input, persisted } = planned;
-  return {
-    n: 0n,
-    id,
-    machine: def.name,
-    version: def.version,
-    seq: 0,
-    state: topLevelState(persisted.value),
-    snapshot: persisted,
-    input: { ...input },
-    project_id: projectId,
-    employer_id: input.employerId,
-    freelancer_id: input.freelancerId,
-    // Set by the insert; nothing reads them before.
-    created_at: new Date(0),
-    updated_at: new Date(0),
-  };
-}
-
 const lockProjectStatement = preparedStatement<InstanceRow & { id_taken: boolean }>(
   'lock_project_for_milestone',
   `SELECT ${instanceColumnsOf('p')}, EXISTS (SELECT 1 FROM instances WHERE id = ?) AS id_taken
    FROM instances AS p WHERE p.id = ? AND p.machine = 'project' FOR NO KEY UPDATE OF p`,
-);
-
-const insertMilestoneStatement = preparedStatement<InstanceRow>(
-  'insert_milestone',
-  `INSERT INTO instances (id, machine, version, seq, state, snapshot, input, project_id, employer_id, freelancer_id)
-   VALUES (?, ?, ?, 0, ?, ?::jsonb, ?::jsonb, ?, ?, ?)
-   ON CONFLICT (id) DO NOTHING
-   RETURNING ${INSTANCE_COLUMNS}`,
 );
 
 /** Locks the project and tells, in the same round trip, whether a client-chosen milestone id is taken. */

@@ -3,9 +3,10 @@ import type { Knex } from 'knex';
 import type { ProjectInput } from '../../machines/project.v1.js';
 import { currentMachine } from '../../machines/registry.js';
 import { ConflictError } from '../errors/index.js';
-import { findInstance, topLevelState, type InstanceRow } from './instance-row.js';
+import { findInstance, type InstanceRow } from './instance-row.js';
 import { initialStep } from './machine-step.js';
 import { newId } from './new-id.js';
+import { draftRow, insertInstance } from './new-instance.js';
 import { persistSnapshot } from './snapshot.js';
 import { inputWithRules, type InstanceRules } from './instance-rules.js';
 
@@ -26,25 +27,9 @@ export async function createProject(trx: Knex.Transaction, request: CreateProjec
   const def = currentMachine('project', rules.newInstanceVersion('project'));
   const base: ProjectInput = { id: request.id ?? newId('prj'), employerId: request.employerId, title: request.title, currency: request.currency };
   const input = inputWithRules(def.version, base, { rules: rules.project });
-  const [snapshot] = initialStep(def.machine, input);
-  const persisted = persistSnapshot(snapshot);
-  // ON CONFLICT keeps two concurrent creates with one id from both succeeding; the loser compares bodies.
-  const [row] = await trx<InstanceRow>('instances')
-    .insert({
-      id: input.id,
-      machine: def.name,
-      version: def.version,
-      seq: 0,
-      state: topLevelState(persisted.value),
-      snapshot: persisted,
-      input: { ...input },
-      project_id: null,
-      employer_id: input.employerId,
-      freelancer_id: null,
-    })
-    .onConflict('id')
-    .ignore()
-    .returning('*');
+  const persisted = persistSnapshot(initialStep(def.machine, input)[0]);
+  // Two concurrent creates with one id never both insert; the one that did not compares bodies.
+  const row = await insertInstance(trx, draftRow({ id: input.id, def, input, persisted, projectId: null }));
   if (row) return { row, created: true };
 
   const existing = await trx<InstanceRow>('instances').where({ id: input.id }).first();

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb, type Db } from '../../src/db/knex.js';
 import { UnlockedEvents } from '../../src/engine/apply-event-unlocked.js';
-import { creatingEvent, draftRow, planMilestone } from '../../src/engine/create-milestone.js';
+import { creatingEvent, planMilestone } from '../../src/engine/create-milestone.js';
+import { draftRow } from '../../src/engine/new-instance.js';
 import { findInstance } from '../../src/engine/instance-row.js';
 import { instanceRulesFrom } from '../../src/engine/instance-rules.js';
 import { prepareEvent } from '../../src/engine/prepare-event.js';
@@ -115,7 +116,7 @@ describe('group commit of events', () => {
     const rules = instanceRulesFrom(svc.config);
     const project = await findInstance(svc.db, q.projectId, 'project');
     const body = { id: uid('ms'), type: 'CREATE' as const, actor: q.employer, amount: '10', description: 'd' };
-    const draft = draftRow(planMilestone(project, body, rules), q.projectId);
+    const draft = draftRow(planMilestone(project, body, rules));
     const own = prepareEvent(draft, 'milestone', creatingEvent(body), {});
     const projectEvent = prepareEvent(project, 'project', own.plan.derived[0]!.event, { origin: 'system' });
     // Another milestone changes the project between the read and the write.
