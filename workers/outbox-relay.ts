@@ -8,8 +8,8 @@ import type { OutboxTopic } from '../src/engine/effects.js';
 import type { Logger } from '../src/logger.js';
 import type { SignalBus } from '../src/signals/signal-bus.js';
 import { writeNotifications, type NotificationOutboxRow } from './notifications.js';
-import { outboxJobId, type QueueKey } from './queues.js';
-import { relayTimers } from './timer-relay.js';
+import { settlementJob, type QueueKey } from './queues.js';
+import { takeTimersToSchedule, timerJob, type TimerToSchedule } from './timer-relay.js';
 import { fanOutTransitions, type TransitionOutboxRow } from './webhook-fanout.js';
 
 interface OutboxRow {
@@ -44,8 +44,14 @@ const takeBatchStatement = preparedStatement<OutboxRow>(
    SELECT * FROM batch ORDER BY id`,
 );
 
-// Rows whose jobs could not be queued, back to unrelayed (only while no worker has processed them).
-const unrelayStatement = preparedStatement('relay_hand_back', 'UPDATE outbox SET relayed_at = NULL WHERE id = ANY(?::bigint[]) AND processed_at IS NULL');
+// Refused jobs kept for the next pass, in batches' worth; beyond that the sweeper finds them from their rows.
+const UNQUEUED_BATCHES_KEPT = 10;
+
+/** What a committed batch leaves for BullMQ. */
+interface Jobs {
+  settlements: OutboxRow[];
+  timers: TimerToSchedule[];
+}
 
 /**
  * Drains committed outbox rows in batches, woken by the writers' signals (src/signals/signal-bus.ts), with a
@@ -62,6 +68,8 @@ export class OutboxRelay {
   private draining: Promise<void> | null = null;
   private again = false;
   private stopped = false;
+  /** Jobs of committed batches that Redis refused, tried again at the next pass. */
+  private unqueued: Jobs = { settlements: [], timers: [] };
 
   constructor(
     private readonly db: Db,
@@ -100,6 +108,7 @@ export class OutboxRelay {
 
   /** Relays until the outbox has nothing unrelayed left; returns the number of rows relayed. */
   async drainAll(): Promise<number> {
+    if (this.unqueued.settlements.length + this.unqueued.timers.length > 0) await this.enqueue(this.takeUnqueued());
     let total = 0;
     for (;;) {
       const n = await this.drainBatch();
@@ -110,42 +119,47 @@ export class OutboxRelay {
 
   private async drainBatch(): Promise<number> {
     let deliveries = 0;
-    let settlements: OutboxRow[] = [];
+    let jobs: Jobs = { settlements: [], timers: [] };
     const relayed = await inTransaction(this.db, async (trx) => {
       const rows = await this.relayOutbox(trx);
       deliveries = rows.deliveries;
-      settlements = rows.settlements;
       // Timers last: an event disarming a timer waits for this row lock, so it is taken only once nothing else
       // in this transaction can wait on an event (a deadlock otherwise, seen with RESPOND against the relay).
-      const timers = await relayTimers(trx, this.queues.timer, this.deploymentId, this.config.RELAY_BATCH_SIZE);
-      return Math.max(rows.relayed, timers);
+      const timers = await takeTimersToSchedule(trx, this.config.RELAY_BATCH_SIZE);
+      jobs = { settlements: rows.settlements, timers };
+      return Math.max(rows.relayed, timers.length);
     });
     if (deliveries > 0) this.onDeliveries(deliveries);
-    if (settlements.length > 0) await this.enqueueSettlements(settlements);
+    await this.enqueue(jobs);
     return relayed;
   }
 
   /**
-   * Settlement jobs go to BullMQ once the batch that stamped their rows relayed has committed: a job added
-   * before would reach a worker that then waits for this batch's row locks (seen: claims waiting for the relay
-   * under load). The job id names the outbox row, so adding one twice adds nothing while the job is kept. If
-   * Redis refuses the jobs, their rows are handed back to the relay's next pass; should that fail as well (or
-   * this process die in between), the sweeper re-enqueues relayed rows without a job after SWEEP_GRACE_MS.
+   * Jobs go to BullMQ once the batch that stamped their rows relayed (or scheduled) has committed: a job added
+   * before would reach a worker that then waits for this batch's row locks (seen: settlement claims waiting for
+   * the relay under load), and a Redis that refuses jobs no longer holds up the batch's notifications and
+   * deliveries. The job ids name the rows, so adding one twice adds nothing while the job is kept. Jobs Redis
+   * refuses are tried again at the start of each pass (every RELAY_POLL_MS at the latest), up to a bound; those
+   * past it, and those that die with this process, are re-enqueued from their rows by the sweeper (settlements
+   * after SWEEP_GRACE_MS, timers once due).
    */
-  private async enqueueSettlements(rows: readonly OutboxRow[]): Promise<void> {
-    try {
-      await this.queues.settlement.addBulk(
-        rows.map((r) => ({
-          name: 'settlement',
-          data: { outboxId: r.id.toString(), instanceId: r.instance_id, ...(r.request_id ? { requestId: r.request_id } : {}) },
-          opts: { jobId: outboxJobId(this.deploymentId, r.id) },
-        })),
-      );
-    } catch (error) {
-      this.log.warn({ err: error, rows: rows.length }, 'settlement jobs not queued; handing their rows back to the relay');
-      await unrelayStatement(this.db, [rows.map((r) => r.id.toString())]);
-      throw error;
+  private async enqueue({ settlements, timers }: Jobs): Promise<void> {
+    const [settled, scheduled] = await Promise.allSettled([
+      settlements.length > 0 ? this.queues.settlement.addBulk(settlements.map((r) => settlementJob(this.deploymentId, r.id, r.request_id))) : null,
+      timers.length > 0 ? this.queues.timer.addBulk(timers.map((t) => timerJob(this.deploymentId, t))) : null,
+    ]);
+    if (settled.status === 'rejected' || scheduled.status === 'rejected') {
+      this.log.warn({ err: settled.status === 'rejected' ? settled.reason : (scheduled as PromiseRejectedResult).reason }, 'jobs not queued; trying again next pass');
+      const bound = this.config.RELAY_BATCH_SIZE * UNQUEUED_BATCHES_KEPT;
+      if (settled.status === 'rejected') this.unqueued.settlements = [...this.unqueued.settlements, ...settlements].slice(-bound);
+      if (scheduled.status === 'rejected') this.unqueued.timers = [...this.unqueued.timers, ...timers].slice(-bound);
     }
+  }
+
+  private takeUnqueued(): Jobs {
+    const jobs = this.unqueued;
+    this.unqueued = { settlements: [], timers: [] };
+    return jobs;
   }
 
   private async relayOutbox(trx: Knex.Transaction): Promise<{ relayed: number; deliveries: number; settlements: OutboxRow[] }> {

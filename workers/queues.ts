@@ -52,6 +52,15 @@ export function outboxJobId(deploymentId: string, outboxId: bigint | string): st
   return `${deploymentId}-outbox-${outboxId}`;
 }
 
+/** A settlement command's job: named by its outbox row (see outboxJobId); the worker reads the rest from the row. */
+export function settlementJob(deploymentId: string, outboxId: bigint | string, requestId: string | null = null) {
+  return {
+    name: 'settlement',
+    data: { outboxId: outboxId.toString(), ...(requestId ? { requestId } : {}) },
+    opts: { jobId: outboxJobId(deploymentId, outboxId) },
+  };
+}
+
 export function timerJobId(deploymentId: string, timerId: bigint | string): string {
   return `${deploymentId}-timer-${timerId}`;
 }

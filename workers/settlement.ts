@@ -13,6 +13,12 @@ import { settlementLegs, type SettlementCommand } from './settlement-plan.js';
 
 export type SettlementOutcome = 'settled' | 'failed' | 'already_done' | 'missing';
 
+/** A command's outcome, and its milestone (null for a missing row): the one to wake `?wait=settled` readers of. */
+export interface SettlementResult {
+  outcome: SettlementOutcome;
+  instanceId: string | null;
+}
+
 type ClaimedRow = InstanceRow & { outbox_id: string; command_seq: number; command: SettlementCommand; request_id: string | null };
 
 // Claims the commands (stamps them processed, in this transaction) and locks their milestones in id order, in
@@ -37,7 +43,10 @@ const claimStatement = preparedStatement<ClaimedRow>(
    FOR NO KEY UPDATE OF i`,
 );
 
-const outboxTopicsStatement = preparedStatement<{ id: string; topic: string }>('outbox_topics', 'SELECT id::text, topic FROM outbox WHERE id = ANY(?::bigint[])');
+const outboxRowsStatement = preparedStatement<{ id: string; topic: string; instance_id: string }>(
+  'outbox_rows',
+  'SELECT id::text, topic, instance_id FROM outbox WHERE id = ANY(?::bigint[])',
+);
 
 interface Claim {
   outboxId: string;
@@ -54,23 +63,27 @@ interface Claim {
  * outbox row's processed_at is stamped in the same transaction, so a redelivered job finds it set and changes
  * nothing; the transfer ids are derived from the outbox id as a second guard. The accounts of the whole batch
  * are locked and checked before any event is written, so every outcome is known without undoing anything.
- * Returns one outcome per id, in order. Anything unexpected fails the whole batch (the caller then settles each
- * command alone, so one bad command fails only its own job).
+ * Commands are checked against the balances in the order they were issued (outbox order), whatever order the
+ * locks were taken in. Returns one result per id, in order. Anything unexpected fails the whole batch (the caller
+ * then settles each command alone, so one bad command fails only its own job).
  */
-export async function settleBatch(db: Db, config: Config, log: Logger, outboxIds: readonly string[]): Promise<SettlementOutcome[]> {
-  const outcomes = await inTransaction(db, async (trx) => {
-    const result = new Map<string, SettlementOutcome>();
+export async function settleBatch(db: Db, config: Config, log: Logger, outboxIds: readonly string[]): Promise<SettlementResult[]> {
+  const results = await inTransaction(db, async (trx) => {
+    const result = new Map<string, SettlementResult>();
     const claimed = await claimStatement(trx, [outboxIds]);
     const unclaimed = outboxIds.filter((id) => !claimed.some((c) => c.outbox_id === id));
     if (unclaimed.length > 0) {
-      const topics = new Map((await outboxTopicsStatement(trx, [unclaimed])).map((r) => [r.id, r.topic]));
+      const rows = new Map((await outboxRowsStatement(trx, [unclaimed])).map((r) => [r.id, r]));
       for (const id of unclaimed) {
-        const topic = topics.get(id);
-        if (topic === undefined) log.warn({ outboxId: id }, 'settlement job for a missing outbox row; dropping it');
-        else if (topic !== 'settlement') throw new UnrecoverableError(`outbox ${id} is a ${topic}, not a settlement`);
-        result.set(id, topic === undefined ? 'missing' : 'already_done');
+        const row = rows.get(id);
+        if (row === undefined) log.warn({ outboxId: id }, 'settlement job for a missing outbox row; dropping it');
+        else if (row.topic !== 'settlement') throw new UnrecoverableError(`outbox ${id} is a ${row.topic}, not a settlement`);
+        // Done by an earlier delivery whose end may have gone unreported: its readers are woken again.
+        result.set(id, row === undefined ? { outcome: 'missing', instanceId: null } : { outcome: 'already_done', instanceId: row.instance_id });
       }
     }
+    // Locked in milestone order (the claim), checked and written in the order the commands were issued.
+    claimed.sort((a, b) => (BigInt(a.outbox_id) < BigInt(b.outbox_id) ? -1 : 1));
 
     const claims: Claim[] = claimed.map(({ outbox_id: outboxId, command_seq: commandSeq, command, request_id: requestId, ...milestone }) => {
       // The machine accepts nothing but SETTLED/SETTLEMENT_FAILED while settling, so the instance must still be
@@ -91,11 +104,11 @@ export async function settleBatch(db: Db, config: Config, log: Logger, outboxIds
       const options = { origin: 'system' as const, requestId: c.requestId ?? undefined };
       try {
         plans.push(planTransfers(locked, c.transfers));
-        result.set(c.outboxId, 'settled');
+        result.set(c.outboxId, { outcome: 'settled', instanceId: c.milestone.id });
         return { row: c.milestone, machine: 'milestone', event: { type: 'SETTLED', ...system }, options };
       } catch (error) {
         if (!(error instanceof InsufficientFundsError)) throw error;
-        result.set(c.outboxId, 'failed');
+        result.set(c.outboxId, { outcome: 'failed', instanceId: c.milestone.id });
         return { row: c.milestone, machine: 'milestone', event: { type: 'SETTLEMENT_FAILED', reason: 'insufficient_funds', ...system }, options };
       }
     });
@@ -105,15 +118,15 @@ export async function settleBatch(db: Db, config: Config, log: Logger, outboxIds
     });
     await applyTransfers(trx, plans);
     for (const c of claims) {
-      log.info({ outboxId: c.outboxId, requestId: c.requestId, milestoneId: c.milestone.id, kind: c.command.kind, outcome: result.get(c.outboxId) }, 'settlement applied');
+      log.info({ outboxId: c.outboxId, requestId: c.requestId, milestoneId: c.milestone.id, kind: c.command.kind, outcome: result.get(c.outboxId)?.outcome }, 'settlement applied');
     }
     return result;
   });
-  return outboxIds.map((id) => outcomes.get(id)!);
+  return outboxIds.map((id) => results.get(id)!);
 }
 
 /** One settlement command in a transaction of its own (settleBatch of one). */
 export async function settle(db: Db, config: Config, log: Logger, outboxId: string): Promise<SettlementOutcome> {
-  const [outcome] = await settleBatch(db, config, log, [outboxId]);
-  return outcome!;
+  const [result] = await settleBatch(db, config, log, [outboxId]);
+  return result!.outcome;
 }

@@ -8,7 +8,7 @@ import type { SignalBus } from '../src/signals/signal-bus.js';
 import { createQueues, producerConnection, QUEUE_NAMES, workerConnection } from './queues.js';
 import { OutboxRelay } from './outbox-relay.js';
 import { Batcher } from '../src/db/batcher.js';
-import { settleBatch, type SettlementOutcome } from './settlement.js';
+import { settleBatch, type SettlementResult } from './settlement.js';
 import { DeadlineReminders } from './deadline-reminders.js';
 import { PlannerStatistics } from './planner-statistics.js';
 import { Sweeper } from './sweeper.js';
@@ -57,7 +57,7 @@ export class WorkerPool {
     };
     // Group commit for settlements: commands whose jobs arrive while batches run share the next transaction. A
     // batch that fails for any reason is settled again one command at a time, so only a bad command's job fails.
-    const settlements = new Batcher<string, SettlementOutcome>(
+    const settlements = new Batcher<string, SettlementResult>(
       (ids) => settleBatch(this.db, this.config, this.log, ids),
       { maxBatch: this.config.SETTLEMENT_BATCH_MAX, maxInFlight: this.config.SETTLEMENT_BATCHES_IN_FLIGHT },
       undefined,
@@ -66,11 +66,12 @@ export class WorkerPool {
     const settlement = new Worker(
       QUEUE_NAMES.settlement,
       async (job) => {
-        const outcome = await settlements.submit(String(job.data.outboxId));
+        const { outcome, instanceId } = await settlements.submit(String(job.data.outboxId));
+        // Committed (now or by an earlier delivery): ?wait=settled readers of the milestone look again.
+        if (instanceId) this.signals.instanceChanged(instanceId);
         if (outcome === 'settled' || outcome === 'failed') {
-          // Committed: the event's own outbox rows wait for the relay, and ?wait=settled readers for the milestone.
+          // The event's own outbox rows wait for the relay.
           this.relay?.wake();
-          if (typeof job.data.instanceId === 'string') this.signals.instanceChanged(job.data.instanceId);
           // The engine has no metrics hook yet, so the system events a settlement applies are counted here.
           this.metrics?.events.inc({ machine: 'milestone', type: outcome === 'settled' ? 'SETTLED' : 'SETTLEMENT_FAILED', result: 'applied' });
         }

@@ -85,7 +85,8 @@ export class Batcher<In, Out> {
       batch.forEach((p, i) => p.resolve(results[i]!));
     } catch (error) {
       if (batch.length > 1 && this.isolates(error)) {
-        await Promise.all(batch.map((p) => this.run([p.item]).then(([result]) => p.resolve(result!), p.reject)));
+        // One after the other, in this batch's slot: alone, they must not take more connections than it did.
+        for (const p of batch) await this.run([p.item]).then(([result]) => p.resolve(result!), p.reject);
       } else {
         for (const p of batch) p.reject(error);
       }

@@ -7,10 +7,16 @@ export function numberedPlaceholders(sql: string): string {
   return sql.replace(/\?/g, () => `$${++n}`);
 }
 
-// A statement prepared before a schema change fails on that connection from then on ("cached plan must not
-// change result type" after a selected column changes type); a dropped one is gone. Both are the connection's
-// state, not the statement's: such a connection is replaced (see queryPrepared).
-export const STALE_STATEMENT_CODES = new Set(['0A000', '26000']);
+/**
+ * A statement prepared before a schema change fails on its connection from then on ("cached plan must not
+ * change result type", 0A000, after a selected column changes type); a dropped one is gone (26000). Both are
+ * the connection's state, not the statement's: such a connection is replaced (see queryPrepared). Other
+ * "feature not supported" errors share 0A000 and are not this.
+ */
+export function isStaleStatement(error: unknown): boolean {
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  return code === '26000' || (code === '0A000' && typeof message === 'string' && message.includes('cached plan must not change result type'));
+}
 
 type Connection = pg.Client & { __knex__disposed?: unknown };
 
@@ -40,7 +46,7 @@ export async function queryPrepared<Row>(db: Knex, name: string, text: string, v
       const result = await connection.query<Row & pg.QueryResultRow>({ name, text, values });
       return result.rows;
     } catch (error) {
-      if (!STALE_STATEMENT_CODES.has(String((error as { code?: unknown }).code))) throw error;
+      if (!isStaleStatement(error)) throw error;
       connection.__knex__disposed = error;
       if (attempt >= tries) throw error;
     } finally {

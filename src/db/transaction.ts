@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Db } from './knex.js';
-import { STALE_STATEMENT_CODES } from './prepared.js';
+import { isStaleStatement } from './prepared.js';
 
 // Postgres asks the client to retry these: serialization failure and deadlock (graphile-worker keeps the
 // same table). Anything else propagates, so the transaction ends the way the code says (STYLE §12).
@@ -19,7 +19,7 @@ export async function inTransaction<T>(db: Db, work: (trx: Knex.Transaction) => 
       return await db.transaction(work);
     } catch (error) {
       const code = String((error as { code?: unknown }).code);
-      const retry = (RETRYABLE_CODES.has(code) && attempt < MAX_ATTEMPTS) || (STALE_STATEMENT_CODES.has(code) && attempt < staleAttempts);
+      const retry = (RETRYABLE_CODES.has(code) && attempt < MAX_ATTEMPTS) || (isStaleStatement(error) && attempt < staleAttempts);
       if (!retry) throw error;
     }
   }

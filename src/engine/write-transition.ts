@@ -49,7 +49,8 @@ export type WriteOutcome = Written | 'moved' | 'busy';
 // and outbox row is written only FROM that match. An event another one got ahead of writes nothing at all, and
 // the other instances of the batch are unaffected. A row another transaction holds (a settlement batch holding a
 // project) is skipped rather than waited for: one waiting write would hold up every event of its batch, so the
-// caller takes that event alone to the locking path instead. The batch arrives as one JSON array (one
+// caller takes that event alone to the locking path instead. (The one wait left: a creation whose client-chosen
+// id another transaction is inserting at that moment waits for it, then fails on the id, as it must.) The batch arrives as one JSON array (one
 // parameter, however many events), and the instance ids once more as an array: the planner takes the JSON for
 // 100 rows and would rather scan every instance than look that many up, where "id = ANY" tells it how few
 // there are.
@@ -96,7 +97,9 @@ const WRITE_TRANSITIONS_SQL = `
   )
   SELECT id, n, created_at, updated_at, false AS busy FROM done
   UNION ALL
-  SELECT f.id, NULL, NULL, NULL, true FROM final AS f WHERE f.head_creates IS NULL AND NOT EXISTS (SELECT 1 FROM lockable WHERE lockable.id = f.id)`;
+  SELECT f.id, NULL, NULL, NULL, true FROM final AS f
+  WHERE f.head_creates IS NULL AND NOT EXISTS (SELECT 1 FROM lockable WHERE lockable.id = f.id)
+    AND EXISTS (SELECT 1 FROM instances WHERE instances.id = f.id)`;
 
 const writeTransitionsStatement = preparedStatement<{ id: string; n: bigint; created_at: Date; updated_at: Date; busy: boolean }>('write_transitions', WRITE_TRANSITIONS_SQL);
 

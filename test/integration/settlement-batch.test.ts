@@ -4,7 +4,7 @@ import { findInstance } from '../../src/engine/instance-row.js';
 import { createLogger } from '../../src/logger.js';
 import { settle, settleBatch } from '../../workers/settlement.js';
 import { assertLedgerInvariants } from '../support/ledger-invariants.js';
-import { deposit, projectInProgress, type Parties } from '../support/scenario.js';
+import { deposit, projectInProgress, uid, type Parties } from '../support/scenario.js';
 import { startTestService, type TestService } from '../support/test-service.js';
 
 // Settlement group commit (workers/settlement.ts): the API alone runs here, so commands wait in the outbox and
@@ -22,6 +22,7 @@ describe('settlement batches', () => {
     (await svc.db('outbox').where({ instance_id: milestoneId, topic: 'settlement' }).orderBy('id').pluck('id')).map(String);
   const stateOf = async (id: string) => (await findInstance(svc.db, id, 'milestone')).snapshot.value;
   const balances = async () => svc.db('accounts').orderBy('id').select('id', 'balance');
+  const settleAll = async (ids: string[]) => (await settleBatch(svc.db, svc.config, log, ids)).map((r) => r.outcome);
 
   async function milestone(p: Parties, amount: string): Promise<{ id: string; command: string }> {
     const res = await svc.http.post(`/v1/projects/${p.projectId}/milestones`, { type: 'CREATE', actor: p.employer, amount, description: 'd' });
@@ -39,7 +40,7 @@ describe('settlement batches', () => {
     const b = await milestone(poor, '250');
     const c = await milestone(rich, '200');
     // a and c together take all of rich's 500: the batch checks them against one running balance.
-    expect(await settleBatch(svc.db, svc.config, log, [a.command, b.command, c.command, '999999999'])).toEqual(['settled', 'failed', 'settled', 'missing']);
+    expect(await settleAll([a.command, b.command, c.command, '999999999'])).toEqual(['settled', 'failed', 'settled', 'missing']);
     expect(await stateOf(a.id)).toBe('in_progress');
     expect(await stateOf(b.id)).toBe('funding_failed');
     expect(await stateOf(c.id)).toBe('in_progress');
@@ -48,20 +49,41 @@ describe('settlement batches', () => {
 
     // Delivered again, together or alone: nothing moves twice.
     const before = await balances();
-    expect(await settleBatch(svc.db, svc.config, log, [c.command, a.command])).toEqual(['already_done', 'already_done']);
+    expect(await settleAll([c.command, a.command])).toEqual(['already_done', 'already_done']);
     expect(await settle(svc.db, svc.config, log, b.command)).toBe('already_done');
     expect(await balances()).toEqual(before);
+  });
+
+  it('check commands against the balances in the order they were issued, not the order of their locks', async () => {
+    const p = await projectInProgress(svc.http);
+    await deposit(svc.http, p.employer, '100');
+    // Milestone ids sort the other way round from the commands: locks go by id, money by issue order.
+    const create = async (id: string) => {
+      const res = await svc.http.post(`/v1/projects/${p.projectId}/milestones`, { id, type: 'CREATE', actor: p.employer, amount: '100', description: 'd' });
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      return (await commandsOf(id))[0]!;
+    };
+    const later = uid('zz');
+    expect(await settleAll([await create(later)])).toEqual(['settled']);
+    expect((await svc.http.post(`/v1/milestones/${later}/events`, { type: 'CANCEL', actor: p.freelancer })).status).toBe(200);
+    const refund = (await commandsOf(later))[1]!;
+    const earlier = uid('aa');
+    const fund = await create(earlier);
+    // The refund, issued first, gives back the 100 the funding then takes.
+    expect(await settleAll([fund, refund])).toEqual(['settled', 'settled']);
+    expect(await stateOf(later)).toBe('cancelled');
+    expect(await stateOf(earlier)).toBe('in_progress');
   });
 
   it('apply the events several milestones derive for one project in one go, in order', async () => {
     const p = await projectInProgress(svc.http);
     await deposit(svc.http, p.employer, '90');
     const ms = [await milestone(p, '30'), await milestone(p, '30'), await milestone(p, '30')];
-    expect(await settleBatch(svc.db, svc.config, log, ms.map((m) => m.command))).toEqual(['settled', 'settled', 'settled']);
+    expect(await settleAll(ms.map((m) => m.command))).toEqual(['settled', 'settled', 'settled']);
     for (const m of ms) expect((await svc.http.post(`/v1/milestones/${m.id}/events`, { type: 'RELEASE', actor: p.employer })).status).toBe(200);
     const releases = await Promise.all(ms.map(async (m) => (await commandsOf(m.id))[1]!));
     const projectSeq = (await findInstance(svc.db, p.projectId, 'project')).seq;
-    expect(await settleBatch(svc.db, svc.config, log, releases)).toEqual(['settled', 'settled', 'settled']);
+    expect(await settleAll(releases)).toEqual(['settled', 'settled', 'settled']);
     // Each full release tells the project it released and closed a milestone: six events, consecutive.
     const history = await svc.db('history').where({ instance_id: p.projectId }).andWhere('seq', '>', projectSeq).orderBy('seq').select('seq', 'type');
     expect(history.map((h) => h.type)).toEqual(['MILESTONE_RELEASED', 'MILESTONE_CLOSED', 'MILESTONE_RELEASED', 'MILESTONE_CLOSED', 'MILESTONE_RELEASED', 'MILESTONE_CLOSED']);
@@ -95,7 +117,7 @@ describe('settlement batches', () => {
     await deposit(svc.http, p.employer, '100');
     const ms = [await milestone(p, '20'), await milestone(p, '30'), await milestone(p, '50')];
     const ids = ms.map((m) => m.command);
-    const [first, second] = await Promise.all([settleBatch(svc.db, svc.config, log, ids), settleBatch(svc.db, svc.config, log, [...ids].reverse())]);
+    const [first, second] = await Promise.all([settleAll(ids), settleAll([...ids].reverse())]);
     ids.forEach((_, i) => {
       expect([first[i], second[ids.length - 1 - i]].sort()).toEqual(['already_done', 'settled']);
     });

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ChangeFeed } from '../../src/api/change-feed.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { SignalBus } from '../../src/signals/signal-bus.js';
@@ -38,6 +39,27 @@ describe('signal bus', () => {
     sender.instanceChanged('ms_b');
     // Late copies of the readiness probe may still arrive; what counts is that both ids do.
     await eventually(async () => expect(changed.filter((id) => id !== 'ready').sort()).toEqual(['ms_a', 'ms_b']));
+  });
+
+  it('wake a waiter for any instance id, "error" and "__proto__" included', async () => {
+    const feed = new ChangeFeed(receiver);
+    await feed.start();
+    for (const id of ['error', '__proto__', 'ms_c']) {
+      const waiting = feed.nextChange(id, 20_000).then(() => id);
+      sender.instanceChanged(id);
+      expect(await waiting).toBe(id);
+    }
+  });
+
+  it('take a signal for an id nobody waits on, "error" included, without throwing', () => {
+    // The feed's own listener, called as the bus calls it. An EventEmitter keyed by instance id threw here
+    // (ERR_UNHANDLED_ERROR for "error"), out of the Redis client's message handler.
+    let deliver: (id: string) => void = () => undefined;
+    const bus = { onInstanceChanged: async (listener: (id: string) => void) => void (deliver = listener) } as unknown as SignalBus;
+    const feed = new ChangeFeed(bus);
+    return feed.start().then(() => {
+      for (const id of ['error', '__proto__', 'constructor', 'ms_d']) expect(() => deliver(id)).not.toThrow();
+    });
   });
 
   it('sends the hints of one interval as one message', async () => {
