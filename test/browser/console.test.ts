@@ -18,7 +18,7 @@ describe('support console in a real headless browser', () => {
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (see .ci/run)`);
+    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (npm test runs scripts/ensure-browser.sh)`);
     mkdirSync(ARTIFACTS, { recursive: true });
     svc = await startTestService();
     // A milestone with a partial release: draft → funding → in_progress → releasing → in_progress.

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.js';
 import { PlannerStatistics } from '../../workers/planner-statistics.js';
 import { eventually } from '../support/eventually.js';
+import { projectInProgress } from '../support/scenario.js';
 import { startTestService, type TestService } from '../support/test-service.js';
 
 // Where autovacuum is off, the workers ANALYZE tables that changed past autovacuum's own threshold
@@ -52,6 +53,22 @@ describe('planner statistics', () => {
       for (let i = 0; i < 3; i++) expect(await statistics.analyzeChanged()).not.toContain('public.scratch_quiet');
     } finally {
       await svc.db.raw('DROP TABLE scratch_quiet');
+    }
+  });
+
+  it('build no statistics for the documents the engine stores but never queries by, and keep those of the keys', async () => {
+    // An awarded project and a milestone's CREATE: history, instances and outbox rows (its settlement command).
+    const p = await projectInProgress(svc.http);
+    const created = await svc.http.post(`/v1/projects/${p.projectId}/milestones`, { type: 'CREATE', actor: p.employer, amount: '100', description: 'Work' });
+    expect(created.status).toBe(201);
+    await svc.db.raw('ANALYZE outbox, history, instances');
+    const { rows } = await svc.db.raw<{ rows: { column: string }[] }>(
+      "SELECT tablename || '.' || attname AS column FROM pg_stats WHERE schemaname = 'public' AND tablename IN ('outbox', 'history', 'instances')",
+    );
+    const columns = rows.map((r) => r.column);
+    expect(columns).toEqual(expect.arrayContaining(['outbox.id', 'outbox.relayed_at', 'history.instance_id', 'instances.state']));
+    for (const document of ['outbox.payload', 'outbox.request_id', 'history.payload', 'history.from_state', 'history.to_state', 'instances.snapshot', 'instances.input']) {
+      expect(columns).not.toContain(document);
     }
   });
 });
