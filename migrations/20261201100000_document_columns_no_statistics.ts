@@ -7,6 +7,7 @@ import type { Knex } from 'knex';
 // matters where the workers run ANALYZE every few seconds (workers/planner-statistics.ts), and it spares
 // autovacuum's analyses alike. Target 0 keeps no statistics for a column; every other column keeps its own.
 const DOCUMENT_COLUMNS: Readonly<Record<string, readonly string[]>> = {
+  // request_id: the caller's correlation id, carried along with the command and never looked up by.
   outbox: ['payload', 'request_id'],
   history: ['payload', 'from_state', 'to_state'],
   instances: ['snapshot', 'input'],
