@@ -1,11 +1,14 @@
 import type { Config } from '../src/config.js';
 import type { Db } from '../src/db/knex.js';
+import { inTransaction } from '../src/db/transaction.js';
 import type { Logger } from '../src/logger.js';
 import { runEvery, type Repeating } from './run-every.js';
 
 // autovacuum's own analyze trigger (autovacuum_analyze_threshold, autovacuum_analyze_scale_factor defaults).
 const THRESHOLD_ROWS = 50;
 const SCALE_FACTOR = 0.1;
+// Any constant (the relay has its own): the key of the advisory lock that lets one pass at a time run.
+export const STATISTICS_LOCK_KEY = 7_305_002;
 
 /**
  * Keeps planner statistics current where autovacuum is off (as on this project's CI machine), and does nothing
@@ -37,15 +40,22 @@ export class PlannerStatistics {
     );
   }
 
-  /** One pass: ANALYZE each of this database's tables that changed past the threshold; returns their names. */
+  /**
+   * One pass: ANALYZE each of this database's tables that changed past the threshold; returns their names. With
+   * several worker processes, one pass at a time does it: the others find the lock taken and skip theirs.
+   */
   async analyzeChanged(): Promise<string[]> {
-    const { rows } = await this.db.raw<{ rows: { name: string }[] }>(
-      `SELECT format('%I.%I', schemaname, relname) AS name FROM pg_stat_user_tables
-       WHERE n_mod_since_analyze > ?::float8 + ?::float8 * greatest(n_live_tup, 0)`,
-      [THRESHOLD_ROWS, SCALE_FACTOR],
-    );
-    for (const { name } of rows) await this.db.raw(`ANALYZE ${name}`);
-    return rows.map((r) => r.name);
+    return inTransaction(this.db, async (trx) => {
+      const { rows: locked } = await trx.raw<{ rows: { ok: boolean }[] }>('SELECT pg_try_advisory_xact_lock(?) AS ok', [STATISTICS_LOCK_KEY]);
+      if (!locked[0]?.ok) return [];
+      const { rows } = await trx.raw<{ rows: { name: string }[] }>(
+        `SELECT format('%I.%I', schemaname, relname) AS name FROM pg_stat_user_tables
+         WHERE n_mod_since_analyze > ?::float8 + ?::float8 * greatest(n_live_tup, 0)`,
+        [THRESHOLD_ROWS, SCALE_FACTOR],
+      );
+      for (const { name } of rows) await trx.raw(`ANALYZE ${name}`);
+      return rows.map((r) => r.name);
+    });
   }
 
   async stop(): Promise<void> {

@@ -1,7 +1,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.js';
-import { PlannerStatistics } from '../../workers/planner-statistics.js';
+import { PlannerStatistics, STATISTICS_LOCK_KEY } from '../../workers/planner-statistics.js';
 import { eventually } from '../support/eventually.js';
 import { projectInProgress } from '../support/scenario.js';
 import { startTestService, type TestService } from '../support/test-service.js';
@@ -42,6 +42,27 @@ describe('planner statistics', () => {
     } finally {
       await client.query('DROP TABLE IF EXISTS scratch_growth').catch(() => undefined);
       await client.end();
+    }
+  });
+
+  it('skip a pass while another process holds the pass lock, so several workers do not analyze the same tables', async () => {
+    const holder = new pg.Client({ connectionString: svc.config.DATABASE_URL });
+    await holder.connect();
+    try {
+      await svc.db.raw('CREATE TABLE scratch_shared (id int PRIMARY KEY)');
+      await svc.db.raw('INSERT INTO scratch_shared SELECT generate_series(1, 1000)');
+      // The premise: a pass would analyze it now (its counters have reached the statistics views).
+      await eventually(async () => {
+        const { rows } = await svc.db.raw("SELECT n_mod_since_analyze::int AS n FROM pg_stat_user_tables WHERE relname = 'scratch_shared'");
+        expect(rows[0]?.n).toBe(1000);
+      });
+      await holder.query('SELECT pg_advisory_lock($1)', [STATISTICS_LOCK_KEY]);
+      expect(await statistics.analyzeChanged()).toEqual([]);
+      await holder.query('SELECT pg_advisory_unlock($1)', [STATISTICS_LOCK_KEY]);
+      await eventually(async () => expect(await statistics.analyzeChanged()).toContain('public.scratch_shared'));
+    } finally {
+      await svc.db.raw('DROP TABLE IF EXISTS scratch_shared');
+      await holder.end();
     }
   });
 
