@@ -48,11 +48,17 @@ export function startCpuSplit(named: Record<string, number>): () => Record<strin
     const after = sample();
     const seconds = (after.at - before.at) / 1000;
     const nameOf = new Map(Object.entries(named).map(([name, pid]) => [pid, name]));
-    const split: Record<string, number> = { postgres: 0, redis: 0, ...Object.fromEntries(Object.keys(named).map((k) => [k, 0])), other: 0 };
+    const split: Record<string, number> = {
+      postgres: 0,
+      redis: 0,
+      ...Object.fromEntries(Object.keys(named).map((k) => [k, 0])),
+      other: 0,
+    };
     for (const [pid, now] of after.byPid) {
       const delta = now.ticks - (before.byPid.get(pid)?.ticks ?? 0);
       if (delta <= 0) continue;
-      const group = nameOf.get(pid) ?? (now.comm === 'postgres' ? 'postgres' : now.comm.startsWith('redis') ? 'redis' : 'other');
+      const group =
+        nameOf.get(pid) ?? (now.comm === 'postgres' ? 'postgres' : now.comm.startsWith('redis') ? 'redis' : 'other');
       split[group]! += delta;
     }
     const toPercent = (ticks: number) => Math.round((ticks / TICKS_PER_S / seconds) * 100);

@@ -7,7 +7,7 @@ import pg from 'pg';
 import { createClient, SCOPES } from '../src/auth/tokens.js';
 import { createDb } from '../src/db/knex.js';
 import { ensureDatabase, migrateLatest } from '../src/db/migrate.js';
-import { deleteQueueKeys } from '../workers/queues.js';
+import { deleteQueueKeys } from '../src/jobs/queues.js';
 import type { BenchProject } from './ingest.js';
 
 export const ADMIN_URL = process.env.BENCH_ADMIN_DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/postgres';
@@ -32,7 +32,14 @@ async function startService(role: 'api' | 'workers', databaseUrl: string, queueP
   // BENCH_CPU_PROF=<dir>: each process writes a V8 CPU profile there on exit (summarise: bench/profile-summary.ts).
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
   const child = spawn('node', [...profile, '--import', 'tsx', 'src/main.ts', role], {
-    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: String(PORT), LOG_LEVEL: 'warn', RATE_LIMIT_PER_SEC: '0', QUEUE_PREFIX: queuePrefix },
+    env: {
+      ...process.env,
+      DATABASE_URL: databaseUrl,
+      PORT: String(PORT),
+      LOG_LEVEL: 'warn',
+      RATE_LIMIT_PER_SEC: '0',
+      QUEUE_PREFIX: queuePrefix,
+    },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const ready = role === 'api' ? 'listening' : 'workers running';
@@ -70,12 +77,25 @@ export async function seedProjects(token: string, count: number, milestonesEach 
     const employer = `bench-emp-${c}-${randomBytes(3).toString('hex')}`;
     const freelancer = `bench-fl-${c}-${randomBytes(3).toString('hex')}`;
     await api(token, 'POST', `/v1/accounts/${employer}/deposits`, { currency: 'USD', amount: '100000000000' });
-    const { id: projectId } = await api(token, 'POST', '/v1/projects', { employerId: employer, title: 'bench', currency: 'USD' });
-    await api(token, 'POST', `/v1/projects/${projectId}/events`, { type: 'AWARD', actor: employer, freelancerId: freelancer });
+    const { id: projectId } = await api(token, 'POST', '/v1/projects', {
+      employerId: employer,
+      title: 'bench',
+      currency: 'USD',
+    });
+    await api(token, 'POST', `/v1/projects/${projectId}/events`, {
+      type: 'AWARD',
+      actor: employer,
+      freelancerId: freelancer,
+    });
     await api(token, 'POST', `/v1/projects/${projectId}/events`, { type: 'ACCEPT_AWARD', actor: freelancer });
     const milestones: string[] = [];
     for (let m = 0; m < milestonesEach; m++) {
-      const { id } = await api(token, 'POST', `/v1/projects/${projectId}/milestones`, { type: 'CREATE', actor: employer, amount: '100', description: 'b' });
+      const { id } = await api(token, 'POST', `/v1/projects/${projectId}/milestones`, {
+        type: 'CREATE',
+        actor: employer,
+        amount: '100',
+        description: 'b',
+      });
       milestones.push(id);
     }
     for (const id of milestones) await api(token, 'GET', `/v1/milestones/${id}?wait=settled&timeoutMs=30000`);

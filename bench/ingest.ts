@@ -41,7 +41,12 @@ export interface IngestOptions {
 const SLOTS_PER_THREAD = 300;
 
 /** The plan for bench/ingest.lua. The engine mix starts from each seeded milestone's current flag. */
-async function planLua(baseUrl: string, token: string, projects: BenchProject[], options: IngestOptions): Promise<string> {
+async function planLua(
+  baseUrl: string,
+  token: string,
+  projects: BenchProject[],
+  options: IngestOptions,
+): Promise<string> {
   const entries = [];
   for (const p of projects) {
     const milestones = [];
@@ -52,7 +57,9 @@ async function planLua(baseUrl: string, token: string, projects: BenchProject[],
         milestones.push(`{ id = ${lua(id)}, flagged = ${m.flags.cancelRequested} }`);
       }
     }
-    entries.push(`{ id = ${lua(p.projectId)}, employer = ${lua(p.employer)}, freelancer = ${lua(p.freelancer)}, milestones = { ${milestones.join(', ')} } }`);
+    entries.push(
+      `{ id = ${lua(p.projectId)}, employer = ${lua(p.employer)}, freelancer = ${lua(p.freelancer)}, milestones = { ${milestones.join(', ')} } }`,
+    );
   }
   // A new run name per phase, so the milestone ids the money mix creates never repeat across phases.
   const run = `bm${randomBytes(4).toString('hex')}`;
@@ -70,7 +77,8 @@ async function scalar(databaseUrl: string, sql: string, values: unknown[] = []):
   }
 }
 
-const unprocessedOutbox = (databaseUrl: string) => scalar(databaseUrl, 'SELECT count(*)::int AS n FROM outbox WHERE processed_at IS NULL');
+const unprocessedOutbox = (databaseUrl: string) =>
+  scalar(databaseUrl, 'SELECT count(*)::int AS n FROM outbox WHERE processed_at IS NULL');
 
 /** Polls until the workers have caught up with what the phase left behind; returns the seconds it took. */
 async function drain(databaseUrl: string, limitS: number): Promise<{ backlogAtEnd: number; drainSeconds: number }> {
@@ -78,7 +86,8 @@ async function drain(databaseUrl: string, limitS: number): Promise<{ backlogAtEn
   const backlogAtEnd = await unprocessedOutbox(databaseUrl);
   let left = backlogAtEnd;
   while (left > 0) {
-    if (Date.now() - started > limitS * 1000) throw new Error(`outbox backlog of ${left} rows not drained within ${limitS} s`);
+    if (Date.now() - started > limitS * 1000)
+      throw new Error(`outbox backlog of ${left} rows not drained within ${limitS} s`);
     await new Promise((r) => setTimeout(r, 100));
     left = await unprocessedOutbox(databaseUrl);
   }
@@ -101,6 +110,10 @@ export async function ingest(
   const cpuPercent = stop();
   cpuPercent.loadGenerator = Math.round((childCpuS / result.seconds) * 100);
   const drained = await drain(databaseUrl, 600);
-  const settlements = await scalar(databaseUrl, "SELECT count(*)::int AS n FROM outbox WHERE id > $1 AND topic = 'settlement'", [firstOutboxId]);
+  const settlements = await scalar(
+    databaseUrl,
+    "SELECT count(*)::int AS n FROM outbox WHERE id > $1 AND topic = 'settlement'",
+    [firstOutboxId],
+  );
   return { ...result, cpuPercent, ...drained, settlementsPerSecond: Math.round(settlements / result.seconds) };
 }

@@ -15,7 +15,9 @@ export async function pgbenchTps(adminUrl: string, clients: number, seconds: num
   await run('createdb', [...conn, name]);
   try {
     await run('pgbench', [...conn, '-i', '-s', '1', '-q', name]);
-    const { stdout } = await run('pgbench', [...conn, '-c', String(clients), '-j', '2', '-T', String(seconds), name], { maxBuffer: 1 << 24 });
+    const { stdout } = await run('pgbench', [...conn, '-c', String(clients), '-j', '2', '-T', String(seconds), name], {
+      maxBuffer: 1 << 24,
+    });
     const tps = /tps = ([\d.]+) \(without initial connection time\)/.exec(stdout)?.[1];
     if (!tps) throw new Error(`pgbench printed no tps:\n${stdout}`);
     return Number(tps);

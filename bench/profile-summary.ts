@@ -9,7 +9,11 @@ interface ProfileNode {
 
 const [file, topArg] = process.argv.slice(2);
 if (!file) throw new Error('usage: profile-summary <file.cpuprofile> [top]');
-const profile = JSON.parse(readFileSync(file, 'utf8')) as { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] };
+const profile = JSON.parse(readFileSync(file, 'utf8')) as {
+  nodes: ProfileNode[];
+  samples: number[];
+  timeDeltas: number[];
+};
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 const selfUs = new Map<number, number>();
 profile.samples.forEach((id, i) => selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0)));
@@ -40,4 +44,5 @@ const top = Number(topArg ?? 25);
 process.stdout.write(`${file}: ${(totalUs / 1e6).toFixed(1)} s sampled\n\nself time by package\n`);
 for (const [g, us] of [...groups].sort((a, b) => b[1] - a[1]).slice(0, top)) process.stdout.write(`${pct(us)}  ${g}\n`);
 process.stdout.write('\nself time by function\n');
-for (const [f, us] of [...functions].sort((a, b) => b[1] - a[1]).slice(0, top)) process.stdout.write(`${pct(us)}  ${f}\n`);
+for (const [f, us] of [...functions].sort((a, b) => b[1] - a[1]).slice(0, top))
+  process.stdout.write(`${pct(us)}  ${f}\n`);

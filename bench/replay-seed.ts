@@ -10,7 +10,9 @@ const SEED_BATCH = 2_000;
 async function insertJson(db: Knex, table: string, rows: object[]): Promise<void> {
   if (rows.length === 0) return;
   // Named columns only, so columns other migrations add keep their defaults.
-  const cols = Object.keys(rows[0] as object).map((c) => `"${c}"`).join(', ');
+  const cols = Object.keys(rows[0] as object)
+    .map((c) => `"${c}"`)
+    .join(', ');
   await db.raw(`INSERT INTO ${table} (${cols}) SELECT ${cols} FROM json_populate_recordset(null::${table}, ?::json)`, [
     JSON.stringify(rows, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)),
   ]);
@@ -21,7 +23,10 @@ async function insertJson(db: Knex, table: string, rows: object[]): Promise<void
  * deposits that paid for them), so that `verify` finds every one of them matching.
  */
 export async function seedMilestones(db: Knex, count: number): Promise<{ events: number }> {
-  const columns = async (table: string) => (await db.raw(`SELECT column_name FROM information_schema.columns WHERE table_name = ?`, [table])).rows.map((r: { column_name: string }) => r.column_name) as string[];
+  const columns = async (table: string) =>
+    (await db.raw(`SELECT column_name FROM information_schema.columns WHERE table_name = ?`, [table])).rows.map(
+      (r: { column_name: string }) => r.column_name,
+    ) as string[];
   const has = new Set(await columns('instances'));
   const now = new Date().toISOString();
   // The milestones' project row, as created (seq 0, `open`): milestone replay never reads it, but a full
@@ -29,7 +34,16 @@ export async function seedMilestones(db: Knex, count: number): Promise<{ events:
   const projectInput = { id: PROJECT_ID, employerId: 'bemp-0', title: 'Bench', currency: CURRENCY };
   const [initial] = initialTransition(projectV1.machine, projectInput);
   const project = { value: initial.value, context: initial.context, status: initial.status };
-  await db('instances').insert({ id: PROJECT_ID, machine: 'project', version: 1, seq: 0, state: 'open', snapshot: project, input: projectInput, employer_id: 'bemp-0' });
+  await db('instances').insert({
+    id: PROJECT_ID,
+    machine: 'project',
+    version: 1,
+    seq: 0,
+    state: 'open',
+    snapshot: project,
+    input: projectInput,
+    employer_id: 'bemp-0',
+  });
 
   const balances = new Map<string, { spec: ReturnType<typeof availableAccount>; balance: bigint }>();
   const move = (spec: ReturnType<typeof availableAccount>, delta: bigint) => {
@@ -50,13 +64,33 @@ export async function seedMilestones(db: Knex, count: number): Promise<{ events:
       events += r.history.length;
       const persisted = { value: r.final.value, context: r.final.context, status: r.final.status };
       const row: Record<string, unknown> = {
-        id: ids.id, machine: 'milestone', version: BENCH_MACHINE.version, seq: r.history.length, state: r.final.value,
-        snapshot: persisted, input: inputOf(ids), project_id: PROJECT_ID, employer_id: ids.employerId, freelancer_id: ids.freelancerId,
-        created_at: now, updated_at: now,
+        id: ids.id,
+        machine: 'milestone',
+        version: BENCH_MACHINE.version,
+        seq: r.history.length,
+        state: r.final.value,
+        snapshot: persisted,
+        input: inputOf(ids),
+        project_id: PROJECT_ID,
+        employer_id: ids.employerId,
+        freelancer_id: ids.freelancerId,
+        created_at: now,
+        updated_at: now,
       };
       instances.push(Object.fromEntries(Object.entries(row).filter(([k]) => has.has(k))));
       for (const h of r.history) {
-        history.push({ instance_id: ids.id, seq: h.seq, type: h.type, actor: h.actor, role: h.role, payload: h.payload, from_state: h.from, to_state: h.to, machine_version: BENCH_MACHINE.version, at: now });
+        history.push({
+          instance_id: ids.id,
+          seq: h.seq,
+          type: h.type,
+          actor: h.actor,
+          role: h.role,
+          payload: h.payload,
+          from_state: h.from,
+          to_state: h.to,
+          machine_version: BENCH_MACHINE.version,
+          at: now,
+        });
       }
       const escrow = escrowAccount(ids.id, ids.employerId, CURRENCY);
       const employer = availableAccount(ids.employerId, CURRENCY);
@@ -64,7 +98,17 @@ export async function seedMilestones(db: Knex, count: number): Promise<{ events:
       const external = externalAccount(CURRENCY);
       let held = 0n;
       const add = (debit: { id: string }, credit: { id: string }, amount: bigint, kind: string, seq: number | null) => {
-        transfers.push({ id: `bench-${transferNo++}`, debit_account_id: debit.id, credit_account_id: credit.id, amount, currency: CURRENCY, kind, instance_id: seq === null ? null : ids.id, seq, created_at: now });
+        transfers.push({
+          id: `bench-${transferNo++}`,
+          debit_account_id: debit.id,
+          credit_account_id: credit.id,
+          amount,
+          currency: CURRENCY,
+          kind,
+          instance_id: seq === null ? null : ids.id,
+          seq,
+          created_at: now,
+        });
       };
       for (const t of r.transfers) {
         if (t.kind === 'fund') {
@@ -82,7 +126,16 @@ export async function seedMilestones(db: Knex, count: number): Promise<{ events:
           held -= t.amount;
         }
       }
-      if (r.transfers.length > 0) escrows.push({ id: escrow.id, owner_id: escrow.ownerId, currency: CURRENCY, kind: 'escrow', milestone_id: ids.id, balance: held, created_at: now });
+      if (r.transfers.length > 0)
+        escrows.push({
+          id: escrow.id,
+          owner_id: escrow.ownerId,
+          currency: CURRENCY,
+          kind: 'escrow',
+          milestone_id: ids.id,
+          balance: held,
+          created_at: now,
+        });
       move(employer, 0n);
       move(freelancer, 0n);
       move(external, 0n);
@@ -90,11 +143,20 @@ export async function seedMilestones(db: Knex, count: number): Promise<{ events:
     // Parent rows first: transfers reference accounts and history, escrow accounts reference instances.
     await insertJson(db, 'instances', instances);
     await insertJson(db, 'history', history);
-    const parties = [...balances.values()].map((a) => ({ id: a.spec.id, owner_id: a.spec.ownerId, currency: CURRENCY, kind: a.spec.kind, milestone_id: null, balance: a.balance, created_at: now }));
+    const parties = [...balances.values()].map((a) => ({
+      id: a.spec.id,
+      owner_id: a.spec.ownerId,
+      currency: CURRENCY,
+      kind: a.spec.kind,
+      milestone_id: null,
+      balance: a.balance,
+      created_at: now,
+    }));
     const cols = 'id, owner_id, currency, kind, milestone_id, balance, created_at';
-    await db.raw(`INSERT INTO accounts (${cols}) SELECT ${cols} FROM json_populate_recordset(null::accounts, ?::json) ON CONFLICT (id) DO UPDATE SET balance = EXCLUDED.balance`, [
-      JSON.stringify(parties, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)),
-    ]);
+    await db.raw(
+      `INSERT INTO accounts (${cols}) SELECT ${cols} FROM json_populate_recordset(null::accounts, ?::json) ON CONFLICT (id) DO UPDATE SET balance = EXCLUDED.balance`,
+      [JSON.stringify(parties, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))],
+    );
     await insertJson(db, 'accounts', escrows);
     await insertJson(db, 'transfers', transfers);
   }

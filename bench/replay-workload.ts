@@ -17,13 +17,49 @@ const S = 'system' as const;
 
 export const STORIES: Step[][] = [
   // partial release, cancel request rejected, release the rest → released (9 events)
-  [{ type: 'CREATE', actor: E, payload: { amount: '1000', description: 'Design' } }, { type: 'SETTLED', actor: S }, { type: 'RELEASE', actor: E, payload: { amount: '300' } }, { type: 'SETTLED', actor: S }, { type: 'REQUEST_CANCEL', actor: E, payload: { reason: 'scope' } }, { type: 'REJECT_CANCEL', actor: F }, { type: 'REQUEST_RELEASE', actor: F }, { type: 'RELEASE', actor: E }, { type: 'SETTLED', actor: S }],
+  [
+    { type: 'CREATE', actor: E, payload: { amount: '1000', description: 'Design' } },
+    { type: 'SETTLED', actor: S },
+    { type: 'RELEASE', actor: E, payload: { amount: '300' } },
+    { type: 'SETTLED', actor: S },
+    { type: 'REQUEST_CANCEL', actor: E, payload: { reason: 'scope' } },
+    { type: 'REJECT_CANCEL', actor: F },
+    { type: 'REQUEST_RELEASE', actor: F },
+    { type: 'RELEASE', actor: E },
+    { type: 'SETTLED', actor: S },
+  ],
   // partial release, then the freelancer cancels → cancelled (7 events)
-  [{ type: 'CREATE', actor: E, payload: { amount: '1000', description: 'Build' } }, { type: 'SETTLED', actor: S }, { type: 'RELEASE', actor: E, payload: { amount: '250' } }, { type: 'SETTLED', actor: S }, { type: 'REQUEST_CANCEL', actor: E, payload: { reason: 'budget' } }, { type: 'CANCEL', actor: F }, { type: 'SETTLED', actor: S }],
+  [
+    { type: 'CREATE', actor: E, payload: { amount: '1000', description: 'Build' } },
+    { type: 'SETTLED', actor: S },
+    { type: 'RELEASE', actor: E, payload: { amount: '250' } },
+    { type: 'SETTLED', actor: S },
+    { type: 'REQUEST_CANCEL', actor: E, payload: { reason: 'budget' } },
+    { type: 'CANCEL', actor: F },
+    { type: 'SETTLED', actor: S },
+  ],
   // request accepted, partial and full release → released (8 events)
-  [{ type: 'REQUEST', actor: F, payload: { amount: '1000', description: 'Logo' } }, { type: 'ACCEPT_REQUEST', actor: E }, { type: 'SETTLED', actor: S }, { type: 'RELEASE', actor: E, payload: { amount: '100' } }, { type: 'SETTLED', actor: S }, { type: 'REQUEST_RELEASE', actor: F }, { type: 'RELEASE', actor: E }, { type: 'SETTLED', actor: S }],
+  [
+    { type: 'REQUEST', actor: F, payload: { amount: '1000', description: 'Logo' } },
+    { type: 'ACCEPT_REQUEST', actor: E },
+    { type: 'SETTLED', actor: S },
+    { type: 'RELEASE', actor: E, payload: { amount: '100' } },
+    { type: 'SETTLED', actor: S },
+    { type: 'REQUEST_RELEASE', actor: F },
+    { type: 'RELEASE', actor: E },
+    { type: 'SETTLED', actor: S },
+  ],
   // two partial releases, still in progress holding 500 (8 events)
-  [{ type: 'CREATE', actor: E, payload: { amount: '1000', description: 'Copy' } }, { type: 'SETTLED', actor: S }, { type: 'RELEASE', actor: E, payload: { amount: '400' } }, { type: 'SETTLED', actor: S }, { type: 'REQUEST_RELEASE', actor: F }, { type: 'RELEASE', actor: E, payload: { amount: '100' } }, { type: 'SETTLED', actor: S }, { type: 'REQUEST_CANCEL', actor: E, payload: { reason: 'pause' } }],
+  [
+    { type: 'CREATE', actor: E, payload: { amount: '1000', description: 'Copy' } },
+    { type: 'SETTLED', actor: S },
+    { type: 'RELEASE', actor: E, payload: { amount: '400' } },
+    { type: 'SETTLED', actor: S },
+    { type: 'REQUEST_RELEASE', actor: F },
+    { type: 'RELEASE', actor: E, payload: { amount: '100' } },
+    { type: 'SETTLED', actor: S },
+    { type: 'REQUEST_CANCEL', actor: E, payload: { reason: 'pause' } },
+  ],
 ];
 
 export interface Ids {
@@ -48,7 +84,13 @@ export function storyOf(i: number): Step[] {
 }
 
 export function inputOf(ids: Ids) {
-  return { id: ids.id, projectId: ids.projectId, employerId: ids.employerId, freelancerId: ids.freelancerId, currency: CURRENCY };
+  return {
+    id: ids.id,
+    projectId: ids.projectId,
+    employerId: ids.employerId,
+    freelancerId: ids.freelancerId,
+    currency: CURRENCY,
+  };
 }
 
 /** The events exactly as the engine hands them to the machine (system flag included). */
@@ -62,7 +104,15 @@ export function machineEventsOf(i: number, ids: Ids) {
 }
 
 export interface Recorded {
-  history: { seq: number; type: string; actor: string; role: string; payload: Record<string, unknown>; from: unknown; to: unknown }[];
+  history: {
+    seq: number;
+    type: string;
+    actor: string;
+    role: string;
+    payload: Record<string, unknown>;
+    from: unknown;
+    to: unknown;
+  }[];
   final: AnyMachineSnapshot;
   /** Settlement transfers: the SETTLED seq that moved money and how. */
   transfers: { seq: number; kind: 'fund' | 'release' | 'refund'; amount: bigint }[];
@@ -84,11 +134,20 @@ export function record(i: number, ids: Ids): Recorded {
     if (event.type === 'SETTLED') {
       const remaining = BigInt(ctx.amount) - BigInt(ctx.releasedAmount);
       if (before.value === 'funding') transfers.push({ seq, kind: 'fund', amount: BigInt(ctx.amount) });
-      else if (before.value === 'releasing') transfers.push({ seq, kind: 'release', amount: BigInt(ctx.pendingRelease ?? '0') });
+      else if (before.value === 'releasing')
+        transfers.push({ seq, kind: 'release', amount: BigInt(ctx.pendingRelease ?? '0') });
       else if (before.value === 'cancelling') transfers.push({ seq, kind: 'refund', amount: remaining });
     }
     const role = steps[k]?.actor === 'emp' ? 'employer' : steps[k]?.actor === 'fl' ? 'freelancer' : 'system';
-    history.push({ seq, type: event.type, actor: event.actor as string, role, payload: { ...(steps[k]?.payload ?? {}) }, from: before.value, to: snap.value });
+    history.push({
+      seq,
+      type: event.type,
+      actor: event.actor as string,
+      role,
+      payload: { ...(steps[k]?.payload ?? {}) },
+      from: before.value,
+      to: snap.value,
+    });
   });
   return { history, final: snap, transfers };
 }

@@ -55,7 +55,13 @@ async function admin(sql: string): Promise<void> {
 function checkpoints(n: number) {
   const marks = [Math.ceil(n * 0.1), Math.ceil(n * 0.5), n];
   const rss: number[] = [];
-  return { rss, at: (done: number) => { while (rss.length < marks.length && done >= (marks[rss.length] as number)) rss.push(mb(process.memoryUsage().rss)); } };
+  return {
+    rss,
+    at: (done: number) => {
+      while (rss.length < marks.length && done >= (marks[rss.length] as number))
+        rss.push(mb(process.memoryUsage().rss));
+    },
+  };
 }
 
 async function bare(n: number): Promise<PhaseResult> {
@@ -72,7 +78,15 @@ async function bare(n: number): Promise<PhaseResult> {
     marks.at(i + 1);
   }
   const seconds = (performance.now() - started) / 1000;
-  return { phase: 'bare xstate loop', instances: n, events, seconds, eventsPerSecond: events / seconds, maxRssMb: maxRssMb(), rssMbAt: marks.rss };
+  return {
+    phase: 'bare xstate loop',
+    instances: n,
+    events,
+    seconds,
+    eventsPerSecond: events / seconds,
+    maxRssMb: maxRssMb(),
+    rssMbAt: marks.rss,
+  };
 }
 
 async function verify(database: string, n: number): Promise<PhaseResult> {
@@ -82,19 +96,37 @@ async function verify(database: string, n: number): Promise<PhaseResult> {
     const marks = checkpoints(n + 1);
     const summary = await verifyInstances(
       db,
-      { machine: 'milestone', batchSize: config.VERIFY_BATCH_SIZE, historyBatchEvents: config.VERIFY_HISTORY_BATCH_EVENTS, maxEvents: config.REPLAY_MAX_EVENTS },
+      {
+        machine: 'milestone',
+        batchSize: config.VERIFY_BATCH_SIZE,
+        historyBatchEvents: config.VERIFY_HISTORY_BATCH_EVENTS,
+        maxEvents: config.REPLAY_MAX_EVENTS,
+      },
       { onProgress: (p) => marks.at(p.instances) },
     );
     while (marks.rss.length < 3) marks.rss.push(mb(process.memoryUsage().rss));
     const seconds = summary.elapsedMs / 1000;
-    return { phase: 'verify (replay + checks, from Postgres)', instances: summary.instances, events: summary.events, seconds, eventsPerSecond: summary.events / seconds, maxRssMb: maxRssMb(), rssMbAt: marks.rss, mismatches: summary.mismatches };
+    return {
+      phase: 'verify (replay + checks, from Postgres)',
+      instances: summary.instances,
+      events: summary.events,
+      seconds,
+      eventsPerSecond: summary.events / seconds,
+      maxRssMb: maxRssMb(),
+      rssMbAt: marks.rss,
+      mismatches: summary.mismatches,
+    };
   } finally {
     await db.destroy();
   }
 }
 
 async function child(phase: string, database: string, n: number): Promise<PhaseResult> {
-  const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', new URL(import.meta.url).pathname, '--phase', phase, database, String(n)], { maxBuffer: 1 << 20 });
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    ['--import', 'tsx', new URL(import.meta.url).pathname, '--phase', phase, database, String(n)],
+    { maxBuffer: 1 << 20 },
+  );
   return JSON.parse(stdout.trim().split('\n').pop() as string) as PhaseResult;
 }
 
@@ -106,9 +138,20 @@ function median(runs: PhaseResult[]): PhaseResult {
 function table(rows: PhaseResult[]): string {
   const base = rows[0]?.eventsPerSecond ?? 1;
   const head = ['phase', 'instances', 'events', 'seconds', 'events/s', 'vs bare', 'peak RSS MB', 'RSS MB @10/50/100%'];
-  const body = rows.map((r) => [r.phase, String(r.instances), String(r.events), r.seconds.toFixed(2), String(Math.round(r.eventsPerSecond)), (r.eventsPerSecond / base).toFixed(2), String(r.maxRssMb), r.rssMbAt.join(' / ')]);
+  const body = rows.map((r) => [
+    r.phase,
+    String(r.instances),
+    String(r.events),
+    r.seconds.toFixed(2),
+    String(Math.round(r.eventsPerSecond)),
+    (r.eventsPerSecond / base).toFixed(2),
+    String(r.maxRssMb),
+    r.rssMbAt.join(' / '),
+  ]);
   const widths = head.map((h, i) => Math.max(h.length, ...body.map((b) => (b[i] ?? '').length)));
-  return [head, widths.map((w) => '-'.repeat(w)), ...body].map((cells) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  ')).join('\n');
+  return [head, widths.map((w) => '-'.repeat(w)), ...body]
+    .map((cells) => cells.map((c, i) => c.padEnd(widths[i] ?? 0)).join('  '))
+    .join('\n');
 }
 
 async function main(): Promise<void> {
@@ -133,7 +176,9 @@ async function main(): Promise<void> {
     } finally {
       await db.destroy();
     }
-    process.stderr.write(`seeded ${n} milestones, ${seeded.events} events in ${((performance.now() - seedStart) / 1000).toFixed(1)}s into ${database}\n`);
+    process.stderr.write(
+      `seeded ${n} milestones, ${seeded.events} events in ${((performance.now() - seedStart) / 1000).toFixed(1)}s into ${database}\n`,
+    );
     // Alternating rounds, median rate each: on a shared machine one round can land on a busy moment.
     const bareRuns: PhaseResult[] = [];
     const verifyRuns: PhaseResult[] = [];
@@ -142,13 +187,19 @@ async function main(): Promise<void> {
       verifyRuns.push(await child('verify', database, n));
     }
     const rows = [median(bareRuns), median(verifyRuns)];
-    process.stdout.write(`\nreplay benchmark, N = ${n} milestones, median of ${ROUNDS} alternating rounds (node ${process.version})\n${table(rows)}\n`);
-    process.stdout.write(`verify/bare per round: ${verifyRuns.map((v, i) => (v.eventsPerSecond / (bareRuns[i] as PhaseResult).eventsPerSecond).toFixed(2)).join(', ')}\n`);
+    process.stdout.write(
+      `\nreplay benchmark, N = ${n} milestones, median of ${ROUNDS} alternating rounds (node ${process.version})\n${table(rows)}\n`,
+    );
+    process.stdout.write(
+      `verify/bare per round: ${verifyRuns.map((v, i) => (v.eventsPerSecond / (bareRuns[i] as PhaseResult).eventsPerSecond).toFixed(2)).join(', ')}\n`,
+    );
     const verifyRow = rows[1] as PhaseResult;
-    if (verifyRow.mismatches !== 0) throw new Error(`verify reported ${verifyRow.mismatches} mismatches on a valid seed`);
+    if (verifyRow.mismatches !== 0)
+      throw new Error(`verify reported ${verifyRow.mismatches} mismatches on a valid seed`);
     process.stdout.write(`\n${JSON.stringify({ n, results: rows })}\n`);
   } finally {
-    if (!process.env.BENCH_KEEP_DB) await admin(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(database)} WITH (FORCE)`);
+    if (!process.env.BENCH_KEEP_DB)
+      await admin(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(database)} WITH (FORCE)`);
   }
 }
 

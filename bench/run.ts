@@ -33,7 +33,9 @@ function run(cmd: string, args: string[], env: Record<string, string> = {}): Pro
     const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    child.on('exit', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}`))));
+    child.on('exit', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}`)),
+    );
   });
 }
 
@@ -53,7 +55,12 @@ async function settlementLatency(token: string, projects: BenchProject[], count:
   const client = async (project: BenchProject) => {
     while (endToEnd.length < count) {
       const t0 = performance.now();
-      const { id } = await api(token, 'POST', `/v1/projects/${project.projectId}/milestones`, { type: 'CREATE', actor: project.employer, amount: '1', description: 's' });
+      const { id } = await api(token, 'POST', `/v1/projects/${project.projectId}/milestones`, {
+        type: 'CREATE',
+        actor: project.employer,
+        amount: '1',
+        description: 's',
+      });
       const t1 = performance.now();
       const m = await api(token, 'GET', `/v1/milestones/${id}?wait=settled&timeoutMs=30000`);
       if (m.state !== 'in_progress') throw new Error(`milestone ${id} settled as ${m.state}`);
@@ -64,12 +71,23 @@ async function settlementLatency(token: string, projects: BenchProject[], count:
   };
   await Promise.all(projects.map(client));
   const seconds = (Date.now() - started) / 1000;
-  return { count: endToEnd.length, endToEnd: summary(endToEnd), afterAccept: summary(afterAccept), perSecond: round(endToEnd.length / seconds) };
+  return {
+    count: endToEnd.length,
+    endToEnd: summary(endToEnd),
+    afterAccept: summary(afterAccept),
+    perSecond: round(endToEnd.length / seconds),
+  };
 }
 
 async function main(): Promise<void> {
   const name = `escrow_bench_${randomBytes(4).toString('hex')}`;
-  const results: Record<string, unknown> = { at: new Date().toISOString(), node: process.version, clients: CLIENTS, projects: PROJECTS, smoke: SMOKE };
+  const results: Record<string, unknown> = {
+    at: new Date().toISOString(),
+    node: process.version,
+    clients: CLIENTS,
+    projects: PROJECTS,
+    smoke: SMOKE,
+  };
   let deployment: Deployment | null = null;
   try {
     process.stderr.write(`ceiling: pgbench tpcb-like, ${CLIENTS} clients, ${PGBENCH_S} s\n`);
@@ -86,12 +104,19 @@ async function main(): Promise<void> {
     process.stderr.write(`ingest: money mix, ${CLIENTS} connections, ${INGEST_S} s, then paced at half that rate\n`);
     const full = await ingest(target, projects, CLIENTS, INGEST_S, { mix: 'money' });
     results.ingest = full;
-    results.ingestHalf = await ingest(target, projects, CLIENTS, INGEST_S, { mix: 'money', rate: Math.round(full.perSecond / 2) });
+    results.ingestHalf = await ingest(target, projects, CLIENTS, INGEST_S, {
+      mix: 'money',
+      rate: Math.round(full.perSecond / 2),
+    });
     process.stderr.write(`ingest: engine mix, ${CLIENTS} connections, ${INGEST_S} s\n`);
     results.ingestEngine = await ingest(target, engineProjects, CLIENTS, INGEST_S, { mix: 'engine' });
 
     process.stderr.write(`settlement: ${SETTLEMENTS} milestones CREATE → in_progress, ${SETTLEMENT_CLIENTS} clients\n`);
-    results.settlement = await settlementLatency(token, projects.slice(CLIENTS, CLIENTS + SETTLEMENT_CLIENTS), SETTLEMENTS);
+    results.settlement = await settlementLatency(
+      token,
+      projects.slice(CLIENTS, CLIENTS + SETTLEMENT_CLIENTS),
+      SETTLEMENTS,
+    );
 
     process.stderr.write(`soak: ${SOAK_S} s of the money mix\n`);
     const stopSampling = sampleRss(pids);
@@ -104,7 +129,9 @@ async function main(): Promise<void> {
 
   process.stderr.write(`replay: bench/replay.ts with ${REPLAY_N} milestones\n`);
   const replayOut = await run('npx', ['tsx', 'bench/replay.ts', String(REPLAY_N)], { BENCH_ROUNDS: '1' });
-  const replay = JSON.parse(replayOut.trim().split('\n').at(-1)!) as { results: { phase: string; eventsPerSecond: number; maxRssMb: number }[] };
+  const replay = JSON.parse(replayOut.trim().split('\n').at(-1)!) as {
+    results: { phase: string; eventsPerSecond: number; maxRssMb: number }[];
+  };
   results.replay = replay.results;
   results.replayN = REPLAY_N;
 
@@ -123,14 +150,25 @@ function memoryRange(t: RssTrend): string {
   return `mean of the first and last fifth of ${t.samples} samples; range ${t.minMb}–${t.maxMb} MB`;
 }
 
-function phase(p: { p50Ms: number; p99Ms: number; errors: number; backlogAtEnd: number; drainSeconds: number; settlementsPerSecond: number }): string {
+function phase(p: {
+  p50Ms: number;
+  p99Ms: number;
+  errors: number;
+  backlogAtEnd: number;
+  drainSeconds: number;
+  settlementsPerSecond: number;
+}): string {
   return `p50 ${p.p50Ms} ms, p99 ${p.p99Ms} ms, errors ${p.errors}, settlements ${p.settlementsPerSecond}/s; outbox backlog ${p.backlogAtEnd} at the end, drained in ${p.drainSeconds} s`;
 }
 
 /** Percent of one core per group; 200 would be both cores of this machine. */
 function cpuLine(split: Record<string, number>): string {
   const { idleOfMachine: _idle, ...groups } = split;
-  return Object.entries(groups).map(([k, v]) => `${k} ${v}%`).join(', ') + ' (of one core)';
+  return (
+    Object.entries(groups)
+      .map(([k, v]) => `${k} ${v}%`)
+      .join(', ') + ' (of one core)'
+  );
 }
 
 function printTable(r: Record<string, any>): void {
@@ -138,18 +176,38 @@ function printTable(r: Record<string, any>): void {
   const verify = r.replay.find((x: { phase: string }) => x.phase.startsWith('verify'));
   const rows: [string, string, string][] = [
     ['ceiling', `${round(r.ceiling.tps)} tps`, `pgbench tpcb-like, ${r.clients} clients`],
-    ['ingest (money mix)', `${r.ingest.perSecond} events/s`, `${phase(r.ingest)}; ${r.clients} connections, ${r.projects} projects`],
+    [
+      'ingest (money mix)',
+      `${r.ingest.perSecond} events/s`,
+      `${phase(r.ingest)}; ${r.clients} connections, ${r.projects} projects`,
+    ],
     ['ratio', `${round(r.ingest.perSecond / r.ceiling.tps, 2)}`, 'money-mix ingest / ceiling (target ≥ 0.6)'],
     ['cpu during ingest', `${r.ingest.cpuPercent.idleOfMachine}% idle`, cpuLine(r.ingest.cpuPercent)],
-    ['ingest, half load', `${r.ingestHalf.perSecond} events/s`, `${phase(r.ingestHalf)}; paced at ${Math.round(r.ingest.perSecond / 2)}/s (target p99 ≤ 25 ms)`],
-    ['ingest (engine mix)', `${r.ingestEngine.perSecond} events/s`, `${phase(r.ingestEngine)}; ratio ${round(r.ingestEngine.perSecond / r.ceiling.tps, 2)}`],
+    [
+      'ingest, half load',
+      `${r.ingestHalf.perSecond} events/s`,
+      `${phase(r.ingestHalf)}; paced at ${Math.round(r.ingest.perSecond / 2)}/s (target p99 ≤ 25 ms)`,
+    ],
+    [
+      'ingest (engine mix)',
+      `${r.ingestEngine.perSecond} events/s`,
+      `${phase(r.ingestEngine)}; ratio ${round(r.ingestEngine.perSecond / r.ceiling.tps, 2)}`,
+    ],
     [
       'settlement',
       `p50 ${r.settlement.endToEnd.p50Ms} ms`,
       `CREATE sent → in_progress visible: p50 ${r.settlement.endToEnd.p50Ms}, p99 ${r.settlement.endToEnd.p99Ms} ms; from its 201: p50 ${r.settlement.afterAccept.p50Ms}, p99 ${r.settlement.afterAccept.p99Ms} ms (${r.settlement.count}, ${SETTLEMENT_CLIENTS} clients, ${r.settlement.perSecond}/s; target p50 ≤ 30 ms)`,
     ],
-    ['replay', `${round(verify.eventsPerSecond, 0)} events/s`, `bare transition() loop ${round(bare.eventsPerSecond, 0)} events/s, ratio ${round(verify.eventsPerSecond / bare.eventsPerSecond, 2)}, N = ${r.replayN}`],
-    ['memory (api)', memoryCell(r.memory.api), `RSS over a ${r.soak.seconds} s soak (${r.soak.requests} events, errors ${r.soak.errors}), ${memoryRange(r.memory.api)}`],
+    [
+      'replay',
+      `${round(verify.eventsPerSecond, 0)} events/s`,
+      `bare transition() loop ${round(bare.eventsPerSecond, 0)} events/s, ratio ${round(verify.eventsPerSecond / bare.eventsPerSecond, 2)}, N = ${r.replayN}`,
+    ],
+    [
+      'memory (api)',
+      memoryCell(r.memory.api),
+      `RSS over a ${r.soak.seconds} s soak (${r.soak.requests} events, errors ${r.soak.errors}), ${memoryRange(r.memory.api)}`,
+    ],
     ['memory (workers)', memoryCell(r.memory.workers), `RSS over the same soak, ${memoryRange(r.memory.workers)}`],
   ];
   const w = [0, 1].map((i) => Math.max(...rows.map((row) => row[i]!.length)));

@@ -10,11 +10,18 @@ export interface ScaleSeed {
   chunk: number;
 }
 
-export async function seedScale(databaseUrl: string, templateMilestoneId: string, s: ScaleSeed, log: (line: string) => void): Promise<void> {
+export async function seedScale(
+  databaseUrl: string,
+  templateMilestoneId: string,
+  s: ScaleSeed,
+  log: (line: string) => void,
+): Promise<void> {
   const client = new pg.Client({ connectionString: databaseUrl });
   await client.connect();
   try {
-    const { rows } = await client.query<{ project_id: string }>('SELECT project_id FROM instances WHERE id = $1', [templateMilestoneId]);
+    const { rows } = await client.query<{ project_id: string }>('SELECT project_id FROM instances WHERE id = $1', [
+      templateMilestoneId,
+    ]);
     const templateProject = rows[0]?.project_id;
     if (!templateProject) throw new Error(`template milestone ${templateMilestoneId} not found`);
     const started = Date.now();
@@ -40,7 +47,9 @@ export async function seedScale(databaseUrl: string, templateMilestoneId: string
          FROM generate_series($1::int, $2::int) g, generate_series(1, $4::int) n`,
         [from, to, s.projects, s.historyPerMilestone],
       );
-      log(`  ${to.toLocaleString('en')} / ${s.milestones.toLocaleString('en')} milestones, ${((Date.now() - started) / 1000).toFixed(0)} s`);
+      log(
+        `  ${to.toLocaleString('en')} / ${s.milestones.toLocaleString('en')} milestones, ${((Date.now() - started) / 1000).toFixed(0)} s`,
+      );
     }
     await client.query('ANALYZE instances');
     await client.query('ANALYZE history');

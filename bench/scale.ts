@@ -22,7 +22,10 @@ async function sample(databaseUrl: string, n: number): Promise<string[]> {
   await client.connect();
   try {
     // Spread over the whole table, so reads touch pages no earlier phase warmed.
-    const { rows } = await client.query<{ id: string }>(`SELECT 'ms_scale_' || (1 + floor(random() * $1))::int AS id FROM generate_series(1, $2)`, [MILESTONES, n]);
+    const { rows } = await client.query<{ id: string }>(
+      `SELECT 'ms_scale_' || (1 + floor(random() * $1))::int AS id FROM generate_series(1, $2)`,
+      [MILESTONES, n],
+    );
     return rows.map((r) => r.id);
   } finally {
     await client.end();
@@ -53,7 +56,12 @@ async function measure(d: Deployment, projects: Awaited<ReturnType<typeof seedPr
 
 async function main(): Promise<void> {
   const name = `escrow_bench_scale_${randomBytes(4).toString('hex')}`;
-  const results: Record<string, any> = { at: new Date().toISOString(), clients: CLIENTS, milestones: MILESTONES, historyRows: MILESTONES * HISTORY_PER_MILESTONE };
+  const results: Record<string, any> = {
+    at: new Date().toISOString(),
+    clients: CLIENTS,
+    milestones: MILESTONES,
+    historyRows: MILESTONES * HISTORY_PER_MILESTONE,
+  };
   let deployment: Deployment | null = null;
   try {
     deployment = await startDeployment(name);
@@ -64,14 +72,27 @@ async function main(): Promise<void> {
     process.stderr.write(`empty database: ingest and GET, ${PHASE_S} s each\n`);
     results.empty = { ...(await measure(deployment, projects, own)), sizes: await sizes(deployment.databaseUrl) };
 
-    process.stderr.write(`bulk-loading ${MILESTONES.toLocaleString('en')} milestones and ${(MILESTONES * HISTORY_PER_MILESTONE).toLocaleString('en')} history rows\n`);
+    process.stderr.write(
+      `bulk-loading ${MILESTONES.toLocaleString('en')} milestones and ${(MILESTONES * HISTORY_PER_MILESTONE).toLocaleString('en')} history rows\n`,
+    );
     const t0 = Date.now();
-    await seedScale(deployment.databaseUrl, own[0]!, { milestones: MILESTONES, historyPerMilestone: HISTORY_PER_MILESTONE, projects: 10_000, chunk: 100_000 }, (l) => process.stderr.write(`${l}\n`));
+    await seedScale(
+      deployment.databaseUrl,
+      own[0]!,
+      { milestones: MILESTONES, historyPerMilestone: HISTORY_PER_MILESTONE, projects: 10_000, chunk: 100_000 },
+      (l) => process.stderr.write(`${l}\n`),
+    );
     results.loadSeconds = round((Date.now() - t0) / 1000);
 
     process.stderr.write(`loaded database: ingest and GET, ${PHASE_S} s each\n`);
     results.loaded = { ...(await measure(deployment, projects, own)), sizes: await sizes(deployment.databaseUrl) };
-    results.loadedColdGet = await readLatency(baseUrl, deployment.token, await sample(deployment.databaseUrl, 20_000), CLIENTS / 2, PHASE_S);
+    results.loadedColdGet = await readLatency(
+      baseUrl,
+      deployment.token,
+      await sample(deployment.databaseUrl, 20_000),
+      CLIENTS / 2,
+      PHASE_S,
+    );
   } finally {
     await deployment?.stop();
     await admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
@@ -84,23 +105,52 @@ async function main(): Promise<void> {
 }
 
 function printTable(r: Record<string, any>): void {
-  const change = (after: number, before: number) => `${after >= before ? '+' : ''}${round(((after - before) / before) * 100)} %`;
+  const change = (after: number, before: number) =>
+    `${after >= before ? '+' : ''}${round(((after - before) / before) * 100)} %`;
   const rows: [string, string, string, string][] = [
     ['', 'empty database', `${r.milestones.toLocaleString('en')} milestones`, 'change'],
-    ['ingest events/s', `${r.empty.ingest.perSecond}`, `${r.loaded.ingest.perSecond}`, change(r.loaded.ingest.perSecond, r.empty.ingest.perSecond)],
-    ['ingest p50 ms', `${r.empty.ingest.p50Ms}`, `${r.loaded.ingest.p50Ms}`, change(r.loaded.ingest.p50Ms, r.empty.ingest.p50Ms)],
-    ['ingest p99 ms', `${r.empty.ingest.p99Ms}`, `${r.loaded.ingest.p99Ms}`, change(r.loaded.ingest.p99Ms, r.empty.ingest.p99Ms)],
+    [
+      'ingest events/s',
+      `${r.empty.ingest.perSecond}`,
+      `${r.loaded.ingest.perSecond}`,
+      change(r.loaded.ingest.perSecond, r.empty.ingest.perSecond),
+    ],
+    [
+      'ingest p50 ms',
+      `${r.empty.ingest.p50Ms}`,
+      `${r.loaded.ingest.p50Ms}`,
+      change(r.loaded.ingest.p50Ms, r.empty.ingest.p50Ms),
+    ],
+    [
+      'ingest p99 ms',
+      `${r.empty.ingest.p99Ms}`,
+      `${r.loaded.ingest.p99Ms}`,
+      change(r.loaded.ingest.p99Ms, r.empty.ingest.p99Ms),
+    ],
     ['ingest errors', `${r.empty.ingest.errors}`, `${r.loaded.ingest.errors}`, ''],
-    ['GET /v1/milestones/:id per s', `${r.empty.get.perSecond}`, `${r.loaded.get.perSecond}`, change(r.loaded.get.perSecond, r.empty.get.perSecond)],
+    [
+      'GET /v1/milestones/:id per s',
+      `${r.empty.get.perSecond}`,
+      `${r.loaded.get.perSecond}`,
+      change(r.loaded.get.perSecond, r.empty.get.perSecond),
+    ],
     ['GET p50 ms', `${r.empty.get.p50Ms}`, `${r.loaded.get.p50Ms}`, change(r.loaded.get.p50Ms, r.empty.get.p50Ms)],
     ['GET p99 ms', `${r.empty.get.p99Ms}`, `${r.loaded.get.p99Ms}`, change(r.loaded.get.p99Ms, r.empty.get.p99Ms)],
-    ['GET random of all, p50 / p99 ms', '', `${r.loadedColdGet.p50Ms} / ${r.loadedColdGet.p99Ms}`, change(r.loadedColdGet.p50Ms, r.empty.get.p50Ms)],
+    [
+      'GET random of all, p50 / p99 ms',
+      '',
+      `${r.loadedColdGet.p50Ms} / ${r.loadedColdGet.p99Ms}`,
+      change(r.loadedColdGet.p50Ms, r.empty.get.p50Ms),
+    ],
     ['instances', r.empty.sizes.instances, r.loaded.sizes.instances, ''],
     ['history', r.empty.sizes.history, r.loaded.sizes.history, ''],
   ];
   const w = [0, 1, 2].map((i) => Math.max(...rows.map((row) => row[i]!.length)));
-  process.stdout.write(`\nscale check (${r.at}; bulk load took ${r.loadSeconds} s; ${r.clients} ingest clients, ${r.clients / 2} GET clients)\n`);
-  for (const [a, b, c, d] of rows) process.stdout.write(`${a.padEnd(w[0]!)}  ${b.padStart(w[1]!)}  ${c.padStart(w[2]!)}  ${d}\n`);
+  process.stdout.write(
+    `\nscale check (${r.at}; bulk load took ${r.loadSeconds} s; ${r.clients} ingest clients, ${r.clients / 2} GET clients)\n`,
+  );
+  for (const [a, b, c, d] of rows)
+    process.stdout.write(`${a.padEnd(w[0]!)}  ${b.padStart(w[1]!)}  ${c.padStart(w[2]!)}  ${d}\n`);
 }
 
 main().catch((error: unknown) => {

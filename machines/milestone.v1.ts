@@ -111,10 +111,13 @@ export const milestoneMachineV1 = setup({
     notify: (_, _params: { to: 'employer' | 'freelancer'; type: string }) => {},
     informProject: (_, _params: { type: string; amount?: string }) => {},
     recordTerms: assign(({ event }) =>
-      event.type === 'CREATE' || event.type === 'REQUEST' ? { amount: event.amount, description: event.description } : {},
+      event.type === 'CREATE' || event.type === 'REQUEST'
+        ? { amount: event.amount, description: event.description }
+        : {},
     ),
     recordPendingRelease: assign(({ context, event }) => ({
-      pendingRelease: event.type === 'RELEASE' && event.amount !== undefined ? event.amount : remainingOf(context).toString(),
+      pendingRelease:
+        event.type === 'RELEASE' && event.amount !== undefined ? event.amount : remainingOf(context).toString(),
     })),
     recordRelease: assign(({ context }) => ({
       releasedAmount: (BigInt(context.releasedAmount) + BigInt(context.pendingRelease ?? '0')).toString(),
@@ -193,12 +196,18 @@ export const milestoneMachineV1 = setup({
         SETTLED: {
           guard: 'actorMaySend',
           target: 'in_progress',
-          actions: ['clearSettlementFailure', { type: 'notify', params: { to: 'freelancer', type: 'milestone.funded' } }],
+          actions: [
+            'clearSettlementFailure',
+            { type: 'notify', params: { to: 'freelancer', type: 'milestone.funded' } },
+          ],
         },
         SETTLEMENT_FAILED: {
           guard: 'actorMaySend',
           target: 'funding_failed',
-          actions: ['recordSettlementFailure', { type: 'notify', params: { to: 'employer', type: 'milestone.funding_failed' } }],
+          actions: [
+            'recordSettlementFailure',
+            { type: 'notify', params: { to: 'employer', type: 'milestone.funding_failed' } },
+          ],
         },
       },
     },
@@ -223,15 +232,24 @@ export const milestoneMachineV1 = setup({
         },
         REQUEST_RELEASE: {
           guard: and(['actorMaySend', not('releaseRequested')]),
-          actions: ['flagReleaseRequested', { type: 'notify', params: { to: 'employer', type: 'milestone.release_requested' } }],
+          actions: [
+            'flagReleaseRequested',
+            { type: 'notify', params: { to: 'employer', type: 'milestone.release_requested' } },
+          ],
         },
         REQUEST_CANCEL: {
           guard: and(['actorMaySend', not('cancelRequested')]),
-          actions: ['flagCancelRequested', { type: 'notify', params: { to: 'freelancer', type: 'milestone.cancel_requested' } }],
+          actions: [
+            'flagCancelRequested',
+            { type: 'notify', params: { to: 'freelancer', type: 'milestone.cancel_requested' } },
+          ],
         },
         REJECT_CANCEL: {
           guard: and(['actorMaySend', 'cancelRequested']),
-          actions: ['clearCancelRequest', { type: 'notify', params: { to: 'employer', type: 'milestone.cancel_rejected' } }],
+          actions: [
+            'clearCancelRequest',
+            { type: 'notify', params: { to: 'employer', type: 'milestone.cancel_rejected' } },
+          ],
         },
         CANCEL: { guard: 'actorMaySend', target: 'cancelling' },
       },
@@ -249,7 +267,10 @@ export const milestoneMachineV1 = setup({
             guard: and(['actorMaySend', 'releaseSettlesRemainder']),
             target: 'released',
             actions: [
-              { type: 'informProject', params: ({ context }) => ({ type: 'MILESTONE_RELEASED', amount: context.pendingRelease ?? '0' }) },
+              {
+                type: 'informProject',
+                params: ({ context }) => ({ type: 'MILESTONE_RELEASED', amount: context.pendingRelease ?? '0' }),
+              },
               { type: 'informProject', params: { type: 'MILESTONE_CLOSED' } },
               'recordRelease',
               { type: 'notify', params: { to: 'freelancer', type: 'milestone.released' } },
@@ -259,7 +280,10 @@ export const milestoneMachineV1 = setup({
             guard: 'actorMaySend',
             target: 'in_progress',
             actions: [
-              { type: 'informProject', params: ({ context }) => ({ type: 'MILESTONE_RELEASED', amount: context.pendingRelease ?? '0' }) },
+              {
+                type: 'informProject',
+                params: ({ context }) => ({ type: 'MILESTONE_RELEASED', amount: context.pendingRelease ?? '0' }),
+              },
               'recordRelease',
               { type: 'notify', params: { to: 'freelancer', type: 'milestone.partially_released' } },
             ],
@@ -270,7 +294,10 @@ export const milestoneMachineV1 = setup({
         SETTLEMENT_FAILED: {
           guard: 'actorMaySend',
           target: 'in_progress',
-          actions: ['recordSettlementFailure', { type: 'notify', params: { to: 'employer', type: 'milestone.release_failed' } }],
+          actions: [
+            'recordSettlementFailure',
+            { type: 'notify', params: { to: 'employer', type: 'milestone.release_failed' } },
+          ],
         },
       },
     },
@@ -292,7 +319,10 @@ export const milestoneMachineV1 = setup({
         SETTLEMENT_FAILED: {
           guard: 'actorMaySend',
           target: 'in_progress',
-          actions: ['recordSettlementFailure', { type: 'notify', params: { to: 'freelancer', type: 'milestone.cancel_failed' } }],
+          actions: [
+            'recordSettlementFailure',
+            { type: 'notify', params: { to: 'freelancer', type: 'milestone.cancel_failed' } },
+          ],
         },
       },
     },

@@ -131,7 +131,13 @@ function proposedAmount(event: MilestoneEventV2): string | null {
   }
 }
 
-function outcome(c: MilestoneContextV2, amountToFreelancer: string, decidedBy: DisputeOutcome['decidedBy'], feeRefunds: PartyRole[], feeForfeits: PartyRole[]): DisputeOutcome {
+function outcome(
+  c: MilestoneContextV2,
+  amountToFreelancer: string,
+  decidedBy: DisputeOutcome['decidedBy'],
+  feeRefunds: PartyRole[],
+  feeForfeits: PartyRole[],
+): DisputeOutcome {
   return {
     amountToFreelancer,
     amountToEmployer: (remainingOf(c) - BigInt(amountToFreelancer)).toString(),
@@ -276,7 +282,9 @@ export const milestoneMachineV2 = setup({
       return { dispute: { ...d, outcome: outcome(context, event.amountToFreelancer, 'ruling', refunds, forfeits) } };
     }),
     recordResolution: assign(({ context }: Args) => ({
-      releasedAmount: (BigInt(context.releasedAmount) + BigInt(currentDispute(context).outcome?.amountToFreelancer ?? '0')).toString(),
+      releasedAmount: (
+        BigInt(context.releasedAmount) + BigInt(currentDispute(context).outcome?.amountToFreelancer ?? '0')
+      ).toString(),
       releaseRequested: false,
       cancelRequested: false,
     })),
@@ -284,7 +292,9 @@ export const milestoneMachineV2 = setup({
   delays: {
     // The respondent is whoever did not file: 4 days for a freelancer, 14 for an employer (configurable).
     responseDeadline: ({ context }: { context: MilestoneContextV2 }) =>
-      currentDispute(context).filedBy === 'employer' ? context.disputeRules.freelancerResponseMs : context.disputeRules.employerResponseMs,
+      currentDispute(context).filedBy === 'employer'
+        ? context.disputeRules.freelancerResponseMs
+        : context.disputeRules.employerResponseMs,
     arbitrationFeeDeadline: ({ context }: { context: MilestoneContextV2 }) => context.disputeRules.arbitrationFeeMs,
   },
 }).createMachine({
@@ -304,7 +314,16 @@ export const milestoneMachineV2 = setup({
         OPEN_DISPUTE: {
           guard: and(['actorMaySend', 'proposalWithinRemaining']),
           target: 'disputed',
-          actions: ['openDispute', { type: 'notify', params: ({ context, event }) => ({ to: otherParty(partyOf(context, event) ?? 'employer'), type: 'milestone.dispute_opened' }) }],
+          actions: [
+            'openDispute',
+            {
+              type: 'notify',
+              params: ({ context, event }) => ({
+                to: otherParty(partyOf(context, event) ?? 'employer'),
+                type: 'milestone.dispute_opened',
+              }),
+            },
+          ],
         },
       },
     },
@@ -313,58 +332,119 @@ export const milestoneMachineV2 = setup({
       initial: 'awaiting_response',
       states: {
         awaiting_response: {
-          entry: raise({ type: 'RESPONSE_TIMEOUT', actor: 'system' }, { delay: 'responseDeadline', id: 'response-deadline' }),
+          entry: raise(
+            { type: 'RESPONSE_TIMEOUT', actor: 'system' },
+            { delay: 'responseDeadline', id: 'response-deadline' },
+          ),
           exit: cancel('response-deadline'),
           on: {
             ...evidence,
             RESPOND: {
               guard: and(['actorMaySend', 'isRespondent', 'proposalWithinRemaining']),
               target: 'negotiation',
-              actions: ['recordOffer', { type: 'notify', params: ({ context }) => ({ to: currentDispute(context).filedBy, type: 'milestone.dispute_responded' }) }],
+              actions: [
+                'recordOffer',
+                {
+                  type: 'notify',
+                  params: ({ context }) => ({
+                    to: currentDispute(context).filedBy,
+                    type: 'milestone.dispute_responded',
+                  }),
+                },
+              ],
             },
-            WITHDRAW_DISPUTE: { guard: and(['actorMaySend', 'isFiler']), target: '#milestone.in_progress', actions: 'withdrawDispute' },
-            RESPONSE_TIMEOUT: { guard: 'actorMaySend', target: '#milestone.resolving', actions: 'settleByResponseTimeout' },
+            WITHDRAW_DISPUTE: {
+              guard: and(['actorMaySend', 'isFiler']),
+              target: '#milestone.in_progress',
+              actions: 'withdrawDispute',
+            },
+            RESPONSE_TIMEOUT: {
+              guard: 'actorMaySend',
+              target: '#milestone.resolving',
+              actions: 'settleByResponseTimeout',
+            },
           },
         },
         negotiation: {
           on: {
             ...evidence,
             MAKE_OFFER: { guard: and(['actorMaySend', 'proposalWithinRemaining']), actions: 'recordOffer' },
-            ACCEPT_OFFER: { guard: and(['actorMaySend', 'otherSideHasOffered']), target: '#milestone.resolving', actions: 'settleByAgreement' },
-            WITHDRAW_DISPUTE: { guard: and(['actorMaySend', 'isFiler']), target: '#milestone.in_progress', actions: 'withdrawDispute' },
+            ACCEPT_OFFER: {
+              guard: and(['actorMaySend', 'otherSideHasOffered']),
+              target: '#milestone.resolving',
+              actions: 'settleByAgreement',
+            },
+            WITHDRAW_DISPUTE: {
+              guard: and(['actorMaySend', 'isFiler']),
+              target: '#milestone.in_progress',
+              actions: 'withdrawDispute',
+            },
             PAY_ARBITRATION_FEE: {
               guard: and(['actorMaySend', 'hasNotPaidFee']),
               target: 'arbitration_pending',
               actions: [
                 'recordFeePaid',
-                { type: 'holdArbitrationFee', params: ({ context, event }) => ({ payer: partyOf(context, event) ?? 'employer', amount: context.disputeRules.arbitrationFee }) },
-                { type: 'notify', params: ({ context, event }) => ({ to: otherParty(partyOf(context, event) ?? 'employer'), type: 'milestone.arbitration_fee_due' }) },
+                {
+                  type: 'holdArbitrationFee',
+                  params: ({ context, event }) => ({
+                    payer: partyOf(context, event) ?? 'employer',
+                    amount: context.disputeRules.arbitrationFee,
+                  }),
+                },
+                {
+                  type: 'notify',
+                  params: ({ context, event }) => ({
+                    to: otherParty(partyOf(context, event) ?? 'employer'),
+                    type: 'milestone.arbitration_fee_due',
+                  }),
+                },
               ],
             },
           },
         },
         arbitration_pending: {
-          entry: raise({ type: 'ARBITRATION_FEE_TIMEOUT', actor: 'system' }, { delay: 'arbitrationFeeDeadline', id: 'arbitration-fee-deadline' }),
+          entry: raise(
+            { type: 'ARBITRATION_FEE_TIMEOUT', actor: 'system' },
+            { delay: 'arbitrationFeeDeadline', id: 'arbitration-fee-deadline' },
+          ),
           exit: cancel('arbitration-fee-deadline'),
           on: {
             ...evidence,
             // Agreement is still possible until arbitration starts; every fee paid is then refunded.
             MAKE_OFFER: { guard: and(['actorMaySend', 'proposalWithinRemaining']), actions: 'recordOffer' },
-            ACCEPT_OFFER: { guard: and(['actorMaySend', 'otherSideHasOffered']), target: '#milestone.resolving', actions: 'settleByAgreement' },
+            ACCEPT_OFFER: {
+              guard: and(['actorMaySend', 'otherSideHasOffered']),
+              target: '#milestone.resolving',
+              actions: 'settleByAgreement',
+            },
             PAY_ARBITRATION_FEE: {
               guard: and(['actorMaySend', 'hasNotPaidFee']),
               target: 'arbitration',
               actions: [
                 'recordFeePaid',
-                { type: 'holdArbitrationFee', params: ({ context, event }) => ({ payer: partyOf(context, event) ?? 'employer', amount: context.disputeRules.arbitrationFee }) },
+                {
+                  type: 'holdArbitrationFee',
+                  params: ({ context, event }) => ({
+                    payer: partyOf(context, event) ?? 'employer',
+                    amount: context.disputeRules.arbitrationFee,
+                  }),
+                },
               ],
             },
-            ARBITRATION_FEE_TIMEOUT: { guard: 'actorMaySend', target: '#milestone.resolving', actions: 'settleByFeeTimeout' },
+            ARBITRATION_FEE_TIMEOUT: {
+              guard: 'actorMaySend',
+              target: '#milestone.resolving',
+              actions: 'settleByFeeTimeout',
+            },
           },
         },
         arbitration: {
           on: {
-            RULE: { guard: and(['actorMaySend', 'proposalWithinRemaining']), target: '#milestone.resolving', actions: 'settleByRuling' },
+            RULE: {
+              guard: and(['actorMaySend', 'proposalWithinRemaining']),
+              target: '#milestone.resolving',
+              actions: 'settleByRuling',
+            },
           },
         },
       },
@@ -378,7 +458,12 @@ export const milestoneMachineV2 = setup({
         params: ({ context }) => {
           const o = currentDispute(context).outcome;
           if (!o) throw new Error(`milestone ${context.id}: resolving without an outcome`);
-          return { kind: 'split' as const, amount: remainingOf(context).toString(), ...o, arbitrationFee: context.disputeRules.arbitrationFee };
+          return {
+            kind: 'split' as const,
+            amount: remainingOf(context).toString(),
+            ...o,
+            arbitrationFee: context.disputeRules.arbitrationFee,
+          };
         },
       },
       on: {
@@ -386,7 +471,13 @@ export const milestoneMachineV2 = setup({
           guard: 'actorMaySend',
           target: 'resolved',
           actions: [
-            { type: 'informProject', params: ({ context }) => ({ type: 'MILESTONE_RELEASED', amount: currentDispute(context).outcome?.amountToFreelancer ?? '0' }) },
+            {
+              type: 'informProject',
+              params: ({ context }) => ({
+                type: 'MILESTONE_RELEASED',
+                amount: currentDispute(context).outcome?.amountToFreelancer ?? '0',
+              }),
+            },
             { type: 'informProject', params: { type: 'MILESTONE_CLOSED' } },
             'recordResolution',
             { type: 'notify', params: { to: 'employer', type: 'milestone.dispute_resolved' } },

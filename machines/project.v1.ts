@@ -100,12 +100,20 @@ export const projectMachineV1 = setup({
     countOpened: assign(({ context }) => ({ pendingMilestones: context.pendingMilestones + 1 })),
     countClosed: assign(({ context }) => ({ pendingMilestones: context.pendingMilestones - 1 })),
     addReleased: assign(({ context, event }) => ({
-      releasedTotal: event.type === 'MILESTONE_RELEASED' ? (BigInt(context.releasedTotal) + BigInt(event.amount)).toString() : context.releasedTotal,
+      releasedTotal:
+        event.type === 'MILESTONE_RELEASED'
+          ? (BigInt(context.releasedTotal) + BigInt(event.amount)).toString()
+          : context.releasedTotal,
     })),
     recordFeedback: assign(({ context, event }) => {
       if (event.type !== 'LEAVE_FEEDBACK') return {};
       const role = roleOf(context, event) === 'employer' ? 'employer' : 'freelancer';
-      return { feedback: [...context.feedback, { role, actor: event.actor, rating: event.rating, comment: event.comment ?? null }] };
+      return {
+        feedback: [
+          ...context.feedback,
+          { role, actor: event.actor, rating: event.rating, comment: event.comment ?? null },
+        ],
+      };
     }),
   },
 }).createMachine({

@@ -118,7 +118,10 @@ export const projectMachineV2 = setup({
           guard: and(['actorMaySend', not('cancelRequested')]),
           actions: [
             'flagCancelRequested',
-            raise({ type: 'CANCEL_REQUEST_TIMEOUT', actor: 'system' }, { delay: 'cancelRequestWindow', id: cancelRequestTimer }),
+            raise(
+              { type: 'CANCEL_REQUEST_TIMEOUT', actor: 'system' },
+              { delay: 'cancelRequestWindow', id: cancelRequestTimer },
+            ),
             { type: 'notify', params: { to: 'employer', type: 'project.cancel_requested' } },
           ],
         },
@@ -129,7 +132,11 @@ export const projectMachineV2 = setup({
         },
         REJECT_PROJECT_CANCEL: {
           guard: and(['actorMaySend', 'cancelRequested']),
-          actions: ['clearCancelRequest', cancel(cancelRequestTimer), { type: 'notify', params: { to: 'freelancer', type: 'project.cancel_rejected' } }],
+          actions: [
+            'clearCancelRequest',
+            cancel(cancelRequestTimer),
+            { type: 'notify', params: { to: 'freelancer', type: 'project.cancel_rejected' } },
+          ],
         },
         CANCEL_REQUEST_TIMEOUT: [
           {
@@ -138,12 +145,21 @@ export const projectMachineV2 = setup({
             actions: { type: 'notify', params: { to: 'employer', type: 'project.cancel_auto_accepted' } },
           },
           // Something is pending (or was released): the request lapses instead.
-          { guard: and(['actorMaySend', 'cancelRequested']), actions: ['clearCancelRequest', { type: 'notify', params: { to: 'freelancer', type: 'project.cancel_request_lapsed' } }] },
+          {
+            guard: and(['actorMaySend', 'cancelRequested']),
+            actions: [
+              'clearCancelRequest',
+              { type: 'notify', params: { to: 'freelancer', type: 'project.cancel_request_lapsed' } },
+            ],
+          },
         ],
       },
     },
     completed: {
-      entry: raise({ type: 'FEEDBACK_WINDOW_CLOSED', actor: 'system' }, { delay: 'feedbackWindow', id: 'feedback-window' }),
+      entry: raise(
+        { type: 'FEEDBACK_WINDOW_CLOSED', actor: 'system' },
+        { delay: 'feedbackWindow', id: 'feedback-window' },
+      ),
       exit: cancel('feedback-window'),
       on: {
         ...v1States.completed.on,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { UrlPolicy } from './webhooks/url-policy.js';
+import { UrlPolicy } from './net/url-policy.js';
 
 // Every limit and duration is named here with its unit (STYLE §4) and validated at start,
 // so a typo in the environment stops the process with a clear message instead of a late surprise.
@@ -13,14 +13,22 @@ const schema = z.object({
   HOST: z.string().default('127.0.0.1'),
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   // Empty means "derive from the database name", so two deployments or test runs on one Redis stay apart.
-  QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_.:-]*$/).default(''),
+  QUEUE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]*$/)
+    .default(''),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   DB_POOL_MAX: z.coerce.number().int().min(2).max(200).default(10),
   // Group commit on the API's hot path (src/db/batcher.ts): events that arrive while GROUP_COMMIT_IN_FLIGHT
   // reads (and as many writes) are already running share the next statement, up to GROUP_COMMIT_MAX_EVENTS each.
   GROUP_COMMIT_MAX_EVENTS: z.coerce.number().int().min(1).max(1_000).default(64),
   GROUP_COMMIT_IN_FLIGHT: z.coerce.number().int().min(1).max(50).default(1),
-  BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(64 * 1024),
+  BODY_LIMIT_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1024)
+    .max(10 * 1024 * 1024)
+    .default(64 * 1024),
   IDEMPOTENCY_KEY_MAX_CHARS: z.coerce.number().int().min(1).max(1000).default(200),
   LIST_LIMIT_DEFAULT: z.coerce.number().int().min(1).max(1000).default(50),
   LIST_LIMIT_MAX: z.coerce.number().int().min(1).max(1000).default(200),
@@ -43,13 +51,41 @@ const schema = z.object({
   // Platform fee on releases, in basis points of the released amount; 0 = off (DESIGN.md default).
   PLATFORM_FEE_BPS: z.coerce.number().int().min(0).max(10_000).default(0),
   // Dispute and project deadlines (DESIGN.md defaults). Each instance records the values it started with.
-  DISPUTE_FREELANCER_RESPONSE_MS: z.coerce.number().int().min(1).max(MAX_DURATION_MS).default(4 * DAY_MS),
-  DISPUTE_EMPLOYER_RESPONSE_MS: z.coerce.number().int().min(1).max(MAX_DURATION_MS).default(14 * DAY_MS),
-  ARBITRATION_FEE_WINDOW_MS: z.coerce.number().int().min(1).max(MAX_DURATION_MS).default(7 * DAY_MS),
-  FEEDBACK_WINDOW_MS: z.coerce.number().int().min(1).max(MAX_DURATION_MS).default(90 * DAY_MS),
-  PROJECT_CANCEL_REQUEST_MS: z.coerce.number().int().min(1).max(MAX_DURATION_MS).default(28 * DAY_MS),
+  DISPUTE_FREELANCER_RESPONSE_MS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_DURATION_MS)
+    .default(4 * DAY_MS),
+  DISPUTE_EMPLOYER_RESPONSE_MS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_DURATION_MS)
+    .default(14 * DAY_MS),
+  ARBITRATION_FEE_WINDOW_MS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_DURATION_MS)
+    .default(7 * DAY_MS),
+  FEEDBACK_WINDOW_MS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_DURATION_MS)
+    .default(90 * DAY_MS),
+  PROJECT_CANCEL_REQUEST_MS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_DURATION_MS)
+    .default(28 * DAY_MS),
   // Arbitration fee each party pays, in minor units: the default, and per-currency overrides "USD:500,JPY:700".
-  ARBITRATION_FEE_DEFAULT: z.string().regex(/^(0|[1-9][0-9]{0,17})$/).default('500'),
+  ARBITRATION_FEE_DEFAULT: z
+    .string()
+    .regex(/^(0|[1-9][0-9]{0,17})$/)
+    .default('500'),
   ARBITRATION_FEES: z
     .string()
     .regex(/^([A-Z]{3}:(0|[1-9][0-9]{0,17})(,[A-Z]{3}:(0|[1-9][0-9]{0,17}))*)?$/, 'must look like USD:500,EUR:450')
@@ -69,7 +105,10 @@ const schema = z.object({
   WORKER_STALLED_INTERVAL_MS: z.coerce.number().int().min(500).max(600_000).default(5_000),
   TIMER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
   // Staged rollout: the machine version new instances start on, e.g. "milestone:1" (default: the latest).
-  NEW_INSTANCE_VERSIONS: z.string().regex(/^((project|milestone):[1-9][0-9]*(,(project|milestone):[1-9][0-9]*)*)?$/).default(''),
+  NEW_INSTANCE_VERSIONS: z
+    .string()
+    .regex(/^((project|milestone):[1-9][0-9]*(,(project|milestone):[1-9][0-9]*)*)?$/)
+    .default(''),
   // Most paths one GET /v1/machines/:name/paths returns (simple paths of a large machine run to thousands).
   PATHS_LIMIT_MAX: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
   // How long an API process trusts a token it has looked up (0 = ask the database on every request).
@@ -97,18 +136,30 @@ const schema = z.object({
   WEBHOOK_EVENTS_MAX: z.coerce.number().int().min(1).max(1_000).default(50),
   WEBHOOK_SECRET_MAX_CHARS: z.coerce.number().int().min(16).max(4_096).default(512),
   // 64 hex characters (32 bytes) to encrypt stored webhook secrets with AES-256-GCM; empty stores them as given.
-  WEBHOOK_SECRET_KEY: z.union([z.literal(''), z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters')]).default(''),
+  WEBHOOK_SECRET_KEY: z
+    .union([z.literal(''), z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters')])
+    .default(''),
   // An inbound X-Request-Id longer than this (or with odd characters) is replaced by a generated one.
   REQUEST_ID_MAX_CHARS: z.coerce.number().int().min(8).max(1_000).default(128),
   // Lifetime of the login cookie that lets a browser open /admin/queues and /docs.
-  OPS_COOKIE_MAX_AGE_S: z.coerce.number().int().min(60).max(7 * 86_400).default(8 * 3_600),
+  OPS_COOKIE_MAX_AGE_S: z.coerce
+    .number()
+    .int()
+    .min(60)
+    .max(7 * 86_400)
+    .default(8 * 3_600),
   // Per-token request budget on /v1 (README "Rate limiting"): RATE_LIMIT_PER_SEC sustained, up to
   // RATE_LIMIT_BURST at once; 0 turns it off. Generous by default: it stops a runaway client, not normal load.
   RATE_LIMIT_PER_SEC: z.coerce.number().int().min(0).max(1_000_000).default(1_000),
   RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(10_000_000).default(2_000),
   // A milestone in a settlement-in-flight state (tag `settling`) for longer than this is reported as stuck
   // (readyz detail, escrow_instances_stuck, `cli stuck`); at most STUCK_LIST_MAX of them are listed by id.
-  STUCK_AFTER_MS: z.coerce.number().int().min(1).max(MAX_DURATION_MS).default(5 * 60_000),
+  STUCK_AFTER_MS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(MAX_DURATION_MS)
+    .default(5 * 60_000),
   STUCK_LIST_MAX: z.coerce.number().int().min(1).max(100_000).default(100),
 });
 

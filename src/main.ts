@@ -16,7 +16,10 @@ async function main(): Promise<void> {
   const config = loadConfig();
   const log = createLogger(config.LOG_LEVEL);
   const service = await startService(config, log, selected);
-  log.info({ url: service.url, role, queuePrefix: config.queuePrefix, database: config.databaseName }, 'escrow service started');
+  log.info(
+    { url: service.url, role, queuePrefix: config.queuePrefix, database: config.databaseName },
+    'escrow service started',
+  );
   if (service.url) console.log(`escrow API listening on ${service.url}`);
   if (selected.workers) console.log(`escrow workers running (queue prefix ${config.queuePrefix})`);
 

@@ -2,7 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { createQueues, producerConnection } from '../workers/queues.js';
+import { createQueues, producerConnection } from './jobs/queues.js';
 import { WorkerPool } from '../workers/worker-pool.js';
 import { createApp } from './api/app.js';
 import { ChangeFeed } from './api/change-feed.js';
@@ -61,10 +61,17 @@ export async function startService(config: Config, log: Logger, options: Service
     dashboardRedis.on('error', (error) => log.debug({ err: error }, 'dashboard redis connection error'));
     dashboardQueues = Object.values(createQueues(config, dashboardRedis));
     // An EventEmitter 'error' without a listener would crash the API while Redis is away; readyz reports it.
-    for (const q of dashboardQueues) q.on('error', (error) => log.debug({ err: error, queue: q.name }, 'dashboard queue error'));
+    for (const q of dashboardQueues)
+      q.on('error', (error) => log.debug({ err: error, queue: q.name }, 'dashboard queue error'));
     registerStateGauges(metrics, db, dashboardQueues, log);
-    const events = new UnlockedEvents(db, { maxBatch: config.GROUP_COMMIT_MAX_EVENTS, maxInFlight: config.GROUP_COMMIT_IN_FLIGHT });
-    const app = createApp({ db, config, log, changes, events, signals, redis, rules: instanceRulesFrom(config) }, { metrics, queues: dashboardQueues });
+    const events = new UnlockedEvents(db, {
+      maxBatch: config.GROUP_COMMIT_MAX_EVENTS,
+      maxInFlight: config.GROUP_COMMIT_IN_FLIGHT,
+    });
+    const app = createApp(
+      { db, config, log, changes, events, signals, redis, rules: instanceRulesFrom(config) },
+      { metrics, queues: dashboardQueues },
+    );
     server = await new Promise<Server>((resolve, reject) => {
       const s = app.listen(config.PORT, config.HOST, (error?: Error) => (error ? reject(error) : resolve(s)));
     });

@@ -36,7 +36,13 @@ export class DeadlineReminders {
   async sendDue(): Promise<number> {
     const queued = await inTransaction(this.db, async (trx) => {
       const lead = trx.raw("(?::bigint * interval '1 millisecond')", [this.config.DEADLINE_REMINDER_LEAD_MS]);
-      const due: { id: bigint; timer_key: string; instance_id: string; seq: number; snapshot: { context: Record<string, unknown> } }[] = await trx('timers as t')
+      const due: {
+        id: bigint;
+        timer_key: string;
+        instance_id: string;
+        seq: number;
+        snapshot: { context: Record<string, unknown> };
+      }[] = await trx('timers as t')
         .join('instances as i', 'i.id', 't.instance_id')
         .where('t.status', 'armed')
         .whereNull('t.reminded_at')
@@ -52,10 +58,20 @@ export class DeadlineReminders {
       const rows = due.flatMap((t) => {
         const rule = REMINDER_RULES[t.timer_key]!;
         const users = rule.mustAct(t.snapshot.context as never).filter((u): u is string => u !== null);
-        return users.map((userId) => ({ instance_id: t.instance_id, seq: t.seq, topic: 'notification', payload: { userId, type: rule.type } }));
+        return users.map((userId) => ({
+          instance_id: t.instance_id,
+          seq: t.seq,
+          topic: 'notification',
+          payload: { userId, type: rule.type },
+        }));
       });
       if (rows.length > 0) await trx('outbox').insert(rows);
-      await trx('timers').whereIn('id', due.map((t) => t.id.toString())).update({ reminded_at: trx.fn.now() });
+      await trx('timers')
+        .whereIn(
+          'id',
+          due.map((t) => t.id.toString()),
+        )
+        .update({ reminded_at: trx.fn.now() });
       return rows.length;
     });
     if (queued > 0) this.onQueued();

@@ -15,15 +15,18 @@ const MESSAGES: Readonly<Record<string, string>> = {
   'milestone.release_failed': 'Releasing a milestone failed; it is still in progress.',
   'milestone.cancelled': 'A milestone was cancelled and its money returned to you.',
   'milestone.cancel_failed': 'Cancelling a milestone failed; it is still in progress.',
-  'milestone.dispute_opened': 'A dispute was opened on a milestone; respond before the deadline or the filer\'s offer applies.',
+  'milestone.dispute_opened':
+    "A dispute was opened on a milestone; respond before the deadline or the filer's offer applies.",
   'milestone.dispute_responded': 'The other party responded to your dispute; negotiation is open.',
-  'milestone.arbitration_fee_due': 'The other party paid the arbitration fee; pay yours before the deadline or they win.',
+  'milestone.arbitration_fee_due':
+    'The other party paid the arbitration fee; pay yours before the deadline or they win.',
   'milestone.dispute_resolved': 'A dispute was resolved and its money settled.',
   'milestone.response_due': 'A dispute awaits your response; the deadline is less than a day away.',
   'milestone.arbitration_fee_due_soon': 'Pay the arbitration fee within a day or the other party wins the dispute.',
   'project.cancel_request_due': 'A cancellation request will be accepted automatically within a day unless you answer.',
   'project.feedback_window_closing': 'The feedback window for this project closes within a day.',
-  'project.cancel_requested': 'The freelancer asked to cancel the project; it is cancelled automatically unless you answer.',
+  'project.cancel_requested':
+    'The freelancer asked to cancel the project; it is cancelled automatically unless you answer.',
   'project.cancel_accepted': 'The employer accepted cancelling the project.',
   'project.cancel_rejected': 'The employer declined cancelling the project.',
   'project.cancel_auto_accepted': 'The project was cancelled: its cancellation request went unanswered.',

@@ -8,7 +8,7 @@ import type { OutboxTopic } from '../src/engine/effects.js';
 import type { Logger } from '../src/logger.js';
 import type { SignalBus } from '../src/signals/signal-bus.js';
 import { writeNotifications, type NotificationOutboxRow } from './notifications.js';
-import { settlementJob, type QueueKey } from './queues.js';
+import { settlementJob, type QueueKey } from '../src/jobs/queues.js';
 import { takeTimersToSchedule, timerJob, type TimerToSchedule } from './timer-relay.js';
 import { fanOutTransitions, type TransitionOutboxRow } from './webhook-fanout.js';
 
@@ -28,7 +28,10 @@ const RELAY_LOCK_KEY = 7_305_001;
 // relayed row left behind until VACUUM (all of them, where autovacuum is off), each pass. A plain index scan in
 // id order marks those entries dead as it meets them and skips them afterwards (kill_prior_tuple). Set before
 // the batch statement is planned, so its cached plan is built with it.
-const lockRelayStatement = preparedStatement('relay_lock', "SELECT pg_advisory_xact_lock(?), set_config('enable_bitmapscan', 'off', true)");
+const lockRelayStatement = preparedStatement(
+  'relay_lock',
+  "SELECT pg_advisory_xact_lock(?), set_config('enable_bitmapscan', 'off', true)",
+);
 
 // The oldest unrelayed rows, locked and stamped relayed in the same statement (and processed, unless the
 // settlement worker still has to do that); the rest of the pass happens in this same transaction.
@@ -145,13 +148,19 @@ export class OutboxRelay {
    */
   private async enqueue({ settlements, timers }: Jobs): Promise<void> {
     const [settled, scheduled] = await Promise.allSettled([
-      settlements.length > 0 ? this.queues.settlement.addBulk(settlements.map((r) => settlementJob(this.deploymentId, r.id, r.request_id))) : null,
+      settlements.length > 0
+        ? this.queues.settlement.addBulk(settlements.map((r) => settlementJob(this.deploymentId, r.id, r.request_id)))
+        : null,
       timers.length > 0 ? this.queues.timer.addBulk(timers.map((t) => timerJob(this.deploymentId, t))) : null,
     ]);
     if (settled.status === 'rejected' || scheduled.status === 'rejected') {
-      this.log.warn({ err: settled.status === 'rejected' ? settled.reason : (scheduled as PromiseRejectedResult).reason }, 'jobs not queued; trying again next pass');
+      this.log.warn(
+        { err: settled.status === 'rejected' ? settled.reason : (scheduled as PromiseRejectedResult).reason },
+        'jobs not queued; trying again next pass',
+      );
       const bound = this.config.RELAY_BATCH_SIZE * UNQUEUED_BATCHES_KEPT;
-      if (settled.status === 'rejected') this.unqueued.settlements = [...this.unqueued.settlements, ...settlements].slice(-bound);
+      if (settled.status === 'rejected')
+        this.unqueued.settlements = [...this.unqueued.settlements, ...settlements].slice(-bound);
       if (scheduled.status === 'rejected') this.unqueued.timers = [...this.unqueued.timers, ...timers].slice(-bound);
     }
   }
@@ -162,7 +171,9 @@ export class OutboxRelay {
     return jobs;
   }
 
-  private async relayOutbox(trx: Knex.Transaction): Promise<{ relayed: number; deliveries: number; settlements: OutboxRow[] }> {
+  private async relayOutbox(
+    trx: Knex.Transaction,
+  ): Promise<{ relayed: number; deliveries: number; settlements: OutboxRow[] }> {
     // One relay at a time: batches then commit in outbox order, so an instance's webhook deliveries are
     // created in seq order even with several worker processes.
     await lockRelayStatement(trx, [RELAY_LOCK_KEY]);
@@ -171,7 +182,11 @@ export class OutboxRelay {
 
     const settlements = rows.filter((r) => r.topic === 'settlement');
     await writeNotifications(trx, rows.filter((r) => r.topic === 'notification') as NotificationOutboxRow[]);
-    const deliveries = await fanOutTransitions(trx, this.config, rows.filter((r) => r.topic === 'transition') as TransitionOutboxRow[]);
+    const deliveries = await fanOutTransitions(
+      trx,
+      this.config,
+      rows.filter((r) => r.topic === 'transition') as TransitionOutboxRow[],
+    );
     return { relayed: rows.length, deliveries, settlements };
   }
 

@@ -28,7 +28,9 @@ export class PlannerStatistics {
   ) {}
 
   async start(): Promise<void> {
-    const { rows } = await this.db.raw<{ rows: { on: boolean }[] }>("SELECT current_setting('autovacuum')::boolean AS on");
+    const { rows } = await this.db.raw<{ rows: { on: boolean }[] }>(
+      "SELECT current_setting('autovacuum')::boolean AS on",
+    );
     if (rows[0]?.on) return;
     this.log.info('autovacuum is off: the workers keep planner statistics current');
     this.repeating = runEvery(
@@ -46,7 +48,9 @@ export class PlannerStatistics {
    */
   async analyzeChanged(): Promise<string[]> {
     return inTransaction(this.db, async (trx) => {
-      const { rows: locked } = await trx.raw<{ rows: { ok: boolean }[] }>('SELECT pg_try_advisory_xact_lock(?) AS ok', [STATISTICS_LOCK_KEY]);
+      const { rows: locked } = await trx.raw<{ rows: { ok: boolean }[] }>('SELECT pg_try_advisory_xact_lock(?) AS ok', [
+        STATISTICS_LOCK_KEY,
+      ]);
       if (!locked[0]?.ok) return [];
       const { rows } = await trx.raw<{ rows: { name: string }[] }>(
         `SELECT format('%I.%I', schemaname, relname) AS name FROM pg_stat_user_tables

@@ -1,7 +1,13 @@
 import type { MilestoneContext } from '../machines/milestone.v1.js';
 import type { SettlementCommandV2 } from '../machines/milestone.v2.js';
 import type { PartyRole } from '../machines/roles.js';
-import { availableAccount, escrowAccount, feeHoldAccount, feesAccount, type AccountSpec } from '../src/ledger/accounts.js';
+import {
+  availableAccount,
+  escrowAccount,
+  feeHoldAccount,
+  feesAccount,
+  type AccountSpec,
+} from '../src/ledger/accounts.js';
 
 /** A settlement command as the machine emitted it (decimal strings, decided when it entered the settling state). */
 export type SettlementCommand = SettlementCommandV2;
@@ -48,7 +54,12 @@ export function settlementLegs(command: SettlementCommand, milestone: MilestoneC
     case 'split': {
       const fee = BigInt(command.arbitrationFee);
       const hold = (role: PartyRole) =>
-        feeHoldAccount(milestone.id, role, role === 'employer' ? milestone.employerId : milestone.freelancerId, milestone.currency);
+        feeHoldAccount(
+          milestone.id,
+          role,
+          role === 'employer' ? milestone.employerId : milestone.freelancerId,
+          milestone.currency,
+        );
       legs = [
         ...payout(BigInt(command.amountToFreelancer)),
         { debit: escrow, credit: employer, amount: BigInt(command.amountToEmployer), kind: 'refund' },
@@ -58,7 +69,12 @@ export function settlementLegs(command: SettlementCommand, milestone: MilestoneC
           amount: fee,
           kind: 'arbitration_fee_refund',
         })),
-        ...command.feeForfeits.map((role) => ({ debit: hold(role), credit: fees, amount: fee, kind: 'arbitration_fee_forfeit' })),
+        ...command.feeForfeits.map((role) => ({
+          debit: hold(role),
+          credit: fees,
+          amount: fee,
+          kind: 'arbitration_fee_forfeit',
+        })),
       ];
       break;
     }

@@ -7,7 +7,13 @@ import { inTransaction } from '../src/db/transaction.js';
 import { applyBatch, type BatchItem } from '../src/engine/apply-batch.js';
 import { instanceColumnsOf, type InstanceRow } from '../src/engine/instance-row.js';
 import { InsufficientFundsError } from '../src/ledger/insufficient-funds-error.js';
-import { applyTransfers, lockAccounts, planTransfers, type TransferPlan, type TransferRequest } from '../src/ledger/transfer.js';
+import {
+  applyTransfers,
+  lockAccounts,
+  planTransfers,
+  type TransferPlan,
+  type TransferRequest,
+} from '../src/ledger/transfer.js';
 import type { Logger } from '../src/logger.js';
 import { settlementLegs, type SettlementCommand } from './settlement-plan.js';
 
@@ -19,7 +25,12 @@ export interface SettlementResult {
   instanceId: string | null;
 }
 
-type ClaimedRow = InstanceRow & { outbox_id: string; command_seq: number; command: SettlementCommand; request_id: string | null };
+type ClaimedRow = InstanceRow & {
+  outbox_id: string;
+  command_seq: number;
+  command: SettlementCommand;
+  request_id: string | null;
+};
 
 // Claims the commands (stamps them processed, in this transaction) and locks their milestones in id order, in
 // one round trip. A command processed already (by an earlier delivery of its job, or a batch that is committing
@@ -67,7 +78,12 @@ interface Claim {
  * locks were taken in. Returns one result per id, in order. Anything unexpected fails the whole batch (the caller
  * then settles each command alone, so one bad command fails only its own job).
  */
-export async function settleBatch(db: Db, config: Config, log: Logger, outboxIds: readonly string[]): Promise<SettlementResult[]> {
+export async function settleBatch(
+  db: Db,
+  config: Config,
+  log: Logger,
+  outboxIds: readonly string[],
+): Promise<SettlementResult[]> {
   const results = await inTransaction(db, async (trx) => {
     const result = new Map<string, SettlementResult>();
     const claimed = await claimStatement(trx, [outboxIds]);
@@ -77,27 +93,49 @@ export async function settleBatch(db: Db, config: Config, log: Logger, outboxIds
       for (const id of unclaimed) {
         const row = rows.get(id);
         if (row === undefined) log.warn({ outboxId: id }, 'settlement job for a missing outbox row; dropping it');
-        else if (row.topic !== 'settlement') throw new UnrecoverableError(`outbox ${id} is a ${row.topic}, not a settlement`);
+        else if (row.topic !== 'settlement')
+          throw new UnrecoverableError(`outbox ${id} is a ${row.topic}, not a settlement`);
         // Done by an earlier delivery whose end may have gone unreported: its readers are woken again.
-        result.set(id, row === undefined ? { outcome: 'missing', instanceId: null } : { outcome: 'already_done', instanceId: row.instance_id });
+        result.set(
+          id,
+          row === undefined
+            ? { outcome: 'missing', instanceId: null }
+            : { outcome: 'already_done', instanceId: row.instance_id },
+        );
       }
     }
     // Locked in milestone order (the claim), checked and written in the order the commands were issued.
     claimed.sort((a, b) => (BigInt(a.outbox_id) < BigInt(b.outbox_id) ? -1 : 1));
 
-    const claims: Claim[] = claimed.map(({ outbox_id: outboxId, command_seq: commandSeq, command, request_id: requestId, ...milestone }) => {
-      // The machine accepts nothing but SETTLED/SETTLEMENT_FAILED while settling, so the instance must still be
-      // at the seq that asked for this settlement; anything else is corrupt state, not a retryable error.
-      if (milestone.seq !== commandSeq) {
-        throw new UnrecoverableError(`milestone ${milestone.id} is at seq ${milestone.seq}, settlement ${outboxId} was for ${commandSeq}`);
-      }
-      const legs = settlementLegs(command, milestone.snapshot.context as unknown as MilestoneContext, config.PLATFORM_FEE_BPS);
-      // The transfers reference the history entry SETTLED is about to write.
-      const transfers = legs.map((leg, i) => ({ id: `stl-${outboxId}-${i}`, ...leg, instanceId: milestone.id, seq: milestone.seq + 1 }));
-      return { outboxId, milestone, command, requestId, transfers };
-    });
+    const claims: Claim[] = claimed.map(
+      ({ outbox_id: outboxId, command_seq: commandSeq, command, request_id: requestId, ...milestone }) => {
+        // The machine accepts nothing but SETTLED/SETTLEMENT_FAILED while settling, so the instance must still be
+        // at the seq that asked for this settlement; anything else is corrupt state, not a retryable error.
+        if (milestone.seq !== commandSeq) {
+          throw new UnrecoverableError(
+            `milestone ${milestone.id} is at seq ${milestone.seq}, settlement ${outboxId} was for ${commandSeq}`,
+          );
+        }
+        const legs = settlementLegs(
+          command,
+          milestone.snapshot.context as unknown as MilestoneContext,
+          config.PLATFORM_FEE_BPS,
+        );
+        // The transfers reference the history entry SETTLED is about to write.
+        const transfers = legs.map((leg, i) => ({
+          id: `stl-${outboxId}-${i}`,
+          ...leg,
+          instanceId: milestone.id,
+          seq: milestone.seq + 1,
+        }));
+        return { outboxId, milestone, command, requestId, transfers };
+      },
+    );
 
-    const locked = await lockAccounts(trx, claims.flatMap((c) => c.transfers));
+    const locked = await lockAccounts(
+      trx,
+      claims.flatMap((c) => c.transfers),
+    );
     const plans: TransferPlan[] = [];
     const items: BatchItem[] = claims.map((c) => {
       const system = { actor: 'system', settlementId: c.outboxId };
@@ -109,16 +147,31 @@ export async function settleBatch(db: Db, config: Config, log: Logger, outboxIds
       } catch (error) {
         if (!(error instanceof InsufficientFundsError)) throw error;
         result.set(c.outboxId, { outcome: 'failed', instanceId: c.milestone.id });
-        return { row: c.milestone, machine: 'milestone', event: { type: 'SETTLEMENT_FAILED', reason: 'insufficient_funds', ...system }, options };
+        return {
+          row: c.milestone,
+          machine: 'milestone',
+          event: { type: 'SETTLEMENT_FAILED', reason: 'insufficient_funds', ...system },
+          options,
+        };
       }
     });
     const applied = await applyBatch(trx, items);
     applied.forEach((a, i) => {
-      if (a.seq !== claims[i]!.milestone.seq + 1) throw new Error(`${items[i]!.event.type} of ${claims[i]!.milestone.id} wrote seq ${a.seq}`);
+      if (a.seq !== claims[i]!.milestone.seq + 1)
+        throw new Error(`${items[i]!.event.type} of ${claims[i]!.milestone.id} wrote seq ${a.seq}`);
     });
     await applyTransfers(trx, plans);
     for (const c of claims) {
-      log.info({ outboxId: c.outboxId, requestId: c.requestId, milestoneId: c.milestone.id, kind: c.command.kind, outcome: result.get(c.outboxId)?.outcome }, 'settlement applied');
+      log.info(
+        {
+          outboxId: c.outboxId,
+          requestId: c.requestId,
+          milestoneId: c.milestone.id,
+          kind: c.command.kind,
+          outcome: result.get(c.outboxId)?.outcome,
+        },
+        'settlement applied',
+      );
     }
     return result;
   });

@@ -2,8 +2,8 @@ import type { Queue } from 'bullmq';
 import type { Config } from '../src/config.js';
 import type { Db } from '../src/db/knex.js';
 import type { Logger } from '../src/logger.js';
-import { outboxJobId, timerJobId, type QueueKey } from './queues.js';
-import { requeue } from './requeue.js';
+import { outboxJobId, timerJobId, type QueueKey } from '../src/jobs/queues.js';
+import { requeue } from '../src/jobs/requeue.js';
 import { runEvery, type Repeating } from './run-every.js';
 
 interface Orphan {
@@ -59,8 +59,20 @@ export class Sweeper {
       .limit(limit)
       .select('id', 'topic');
     const candidates: Orphan[] = [
-      ...timers.map((t) => ({ queue: this.queues.timer, jobId: timerJobId(this.deploymentId, t.id), name: 'timer', data: { timerId: t.id.toString() } })),
-      ...rows.filter((r) => r.topic in this.queues).map((r) => ({ queue: this.queues[r.topic], jobId: outboxJobId(this.deploymentId, r.id), name: r.topic, data: { outboxId: r.id.toString() } })),
+      ...timers.map((t) => ({
+        queue: this.queues.timer,
+        jobId: timerJobId(this.deploymentId, t.id),
+        name: 'timer',
+        data: { timerId: t.id.toString() },
+      })),
+      ...rows
+        .filter((r) => r.topic in this.queues)
+        .map((r) => ({
+          queue: this.queues[r.topic],
+          jobId: outboxJobId(this.deploymentId, r.id),
+          name: r.topic,
+          data: { outboxId: r.id.toString() },
+        })),
     ];
     let reenqueued = 0;
     for (const c of candidates) {

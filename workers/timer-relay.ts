@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { preparedStatement } from '../src/db/prepared.js';
-import { timerJobId } from './queues.js';
+import { timerJobId } from '../src/jobs/queues.js';
 
 export interface TimerToSchedule {
   id: bigint;
@@ -13,7 +13,10 @@ const unscheduledTimersStatement = preparedStatement<TimerToSchedule>(
    FROM timers WHERE status = 'armed' AND enqueued_at IS NULL
    ORDER BY id LIMIT ? FOR UPDATE SKIP LOCKED`,
 );
-const markScheduledStatement = preparedStatement('mark_timers_scheduled', 'UPDATE timers SET enqueued_at = now() WHERE id = ANY(?::bigint[])');
+const markScheduledStatement = preparedStatement(
+  'mark_timers_scheduled',
+  'UPDATE timers SET enqueued_at = now() WHERE id = ANY(?::bigint[])',
+);
 
 /**
  * Takes the armed timers not yet scheduled and stamps them scheduled, in the relay's transaction; the relay adds
@@ -28,5 +31,9 @@ export async function takeTimersToSchedule(trx: Knex.Transaction, batchSize: num
 
 /** A timer's delayed job: the job id names the timer, so scheduling it twice adds nothing while the job is kept. */
 export function timerJob(deploymentId: string, timer: TimerToSchedule) {
-  return { name: 'timer', data: { timerId: timer.id.toString() }, opts: { jobId: timerJobId(deploymentId, timer.id), delay: Number(timer.delay_ms) } };
+  return {
+    name: 'timer',
+    data: { timerId: timer.id.toString() },
+    opts: { jobId: timerJobId(deploymentId, timer.id), delay: Number(timer.delay_ms) },
+  };
 }

@@ -26,7 +26,15 @@ export async function fireTimer(db: Db, log: Logger, timerId: string): Promise<T
       .join('instances as i', 'i.id', 't.instance_id')
       .where('t.id', timerId)
       .forUpdate('t')
-      .first('t.id', 't.instance_id', 't.timer_key', 't.event', 't.status', 'i.machine', trx.raw('t.fire_at > now() AS early'));
+      .first(
+        't.id',
+        't.instance_id',
+        't.timer_key',
+        't.event',
+        't.status',
+        'i.machine',
+        trx.raw('t.fire_at > now() AS early'),
+      );
     if (!timer) {
       log.warn({ timerId }, 'timer job for a missing timer row; dropping it');
       return 'missing';
@@ -38,7 +46,9 @@ export async function fireTimer(db: Db, log: Logger, timerId: string): Promise<T
     await trx('timers').where({ id: timerId }).update({ status: 'fired', ended_at: trx.fn.now() });
     const event = { ...(timer.event as { type: string; actor: string }), timerId: String(timer.id) };
     try {
-      await trx.transaction((sp) => applyEvent(sp, timer.machine as MachineName, timer.instance_id, event, { origin: 'system' }));
+      await trx.transaction((sp) =>
+        applyEvent(sp, timer.machine as MachineName, timer.instance_id, event, { origin: 'system' }),
+      );
     } catch (error) {
       if (!(error instanceof InvalidTransitionError || error instanceof GuardFailedError)) throw error;
       // The machine refuses it now (e.g. a rule changed the situation): record that, do not retry forever.

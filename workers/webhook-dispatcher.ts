@@ -5,7 +5,7 @@ import type { Metrics } from '../src/metrics/metrics.js';
 import { claimDue, msUntilNextDue, settleAttempt, type Claim } from '../src/webhooks/delivery-claims.js';
 import { openSecret } from '../src/webhooks/secret-box.js';
 import { sendDelivery } from '../src/webhooks/send.js';
-import { UrlPolicy } from '../src/webhooks/url-policy.js';
+import { UrlPolicy } from '../src/net/url-policy.js';
 
 // A lease must outlast the slowest attempt (the HTTP timeout) with room for recording it, or a second
 // dispatcher could send the same delivery while the first is still waiting for an answer.
@@ -72,7 +72,11 @@ export class WebhookDispatcher {
       if (claims.length < free) break;
     }
     const dueInMs = await msUntilNextDue(this.db);
-    this.sleep(dueInMs === null ? this.config.WEBHOOK_POLL_MS : Math.min(this.config.WEBHOOK_POLL_MS, Math.max(dueInMs, MIN_SLEEP_MS)));
+    this.sleep(
+      dueInMs === null
+        ? this.config.WEBHOOK_POLL_MS
+        : Math.min(this.config.WEBHOOK_POLL_MS, Math.max(dueInMs, MIN_SLEEP_MS)),
+    );
   }
 
   private sleep(ms: number): void {
@@ -85,7 +89,12 @@ export class WebhookDispatcher {
     const work = this.deliver(claim)
       // Recording failed (database away) or the secret could not be opened (WEBHOOK_SECRET_KEY changed): the
       // lease runs out and the delivery is claimed again, spending its attempts, so it cannot loop forever.
-      .catch((error: unknown) => this.log.error({ err: error, deliveryId: claim.id }, 'webhook attempt failed unexpectedly; retried after its lease'))
+      .catch((error: unknown) =>
+        this.log.error(
+          { err: error, deliveryId: claim.id },
+          'webhook attempt failed unexpectedly; retried after its lease',
+        ),
+      )
       .finally(() => {
         this.inFlight.delete(work);
         this.wake();
@@ -95,13 +104,28 @@ export class WebhookDispatcher {
 
   private async deliver(claim: Claim): Promise<void> {
     const secret = openSecret(claim.secret, this.config.WEBHOOK_SECRET_KEY);
-    const result = await sendDelivery({ deliveryId: claim.id, url: claim.url, secret, body: claim.body }, this.policy, this.config.WEBHOOK_TIMEOUT_MS);
+    const result = await sendDelivery(
+      { deliveryId: claim.id, url: claim.url, secret, body: claim.body },
+      this.policy,
+      this.config.WEBHOOK_TIMEOUT_MS,
+    );
     const settled = await settleAttempt(this.db, this.config, claim, result);
     this.metrics?.webhookAttempts.inc({ outcome: result.ok ? 'delivered' : 'failed' });
     if (settled === 'dead') this.metrics?.webhookDead.inc();
-    const logFields = { deliveryId: claim.id, webhookId: claim.webhookId, attempt: claim.attempt, statusCode: result.statusCode, durationMs: result.durationMs, settled };
+    const logFields = {
+      deliveryId: claim.id,
+      webhookId: claim.webhookId,
+      attempt: claim.attempt,
+      statusCode: result.statusCode,
+      durationMs: result.durationMs,
+      settled,
+    };
     if (result.ok) this.log.debug(logFields, 'webhook delivered');
-    else this.log.warn({ ...logFields, error: result.error }, settled === 'dead' ? 'webhook delivery is dead' : 'webhook attempt failed');
+    else
+      this.log.warn(
+        { ...logFields, error: result.error },
+        settled === 'dead' ? 'webhook delivery is dead' : 'webhook attempt failed',
+      );
   }
 
   /** Stops claiming, then waits for the attempts in flight to finish and be recorded (STYLE §16). */

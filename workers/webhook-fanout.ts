@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Config } from '../src/config.js';
 import { preparedStatement } from '../src/db/prepared.js';
-import { newId } from '../src/engine/new-id.js';
+import { newId } from '../src/ids.js';
 import type { TransitionRecord } from '../src/engine/effects.js';
 import { deliveryType, matches } from '../src/webhooks/subscriptions.js';
 import type { DeliveryBody } from '../src/webhooks/webhook-schemas.js';
@@ -13,7 +13,10 @@ export interface TransitionOutboxRow {
   payload: TransitionRecord;
 }
 
-const liveWebhooksStatement = preparedStatement<{ id: string; events: string[] }>('live_webhooks', 'SELECT id, events FROM webhooks WHERE deleted_at IS NULL');
+const liveWebhooksStatement = preparedStatement<{ id: string; events: string[] }>(
+  'live_webhooks',
+  'SELECT id, events FROM webhooks WHERE deleted_at IS NULL',
+);
 
 /**
  * Turns a batch of `transition` outbox rows into one delivery row per matching webhook, in the relay's
@@ -22,7 +25,11 @@ const liveWebhooksStatement = preparedStatement<{ id: string; events: string[] }
  * dispatcher's ordering rule relies on. (webhook_id, outbox_id) is unique, so a batch fanned out twice creates
  * nothing twice. Returns how many deliveries it created.
  */
-export async function fanOutTransitions(trx: Knex.Transaction, config: Config, rows: readonly TransitionOutboxRow[]): Promise<number> {
+export async function fanOutTransitions(
+  trx: Knex.Transaction,
+  config: Config,
+  rows: readonly TransitionOutboxRow[],
+): Promise<number> {
   if (rows.length === 0) return 0;
   const webhooks = await liveWebhooksStatement(trx, []);
   const targeted = rows
@@ -31,8 +38,13 @@ export async function fanOutTransitions(trx: Knex.Transaction, config: Config, r
   if (targeted.length === 0) return 0;
 
   // The history rows hold what the transition record leaves out: the event's payload and when it was applied.
-  const history: { instance_id: string; seq: number; payload: Record<string, unknown>; at: Date }[] = await trx('history')
-    .whereIn(['instance_id', 'seq'], targeted.map(({ row }) => [row.instance_id, row.seq]))
+  const history: { instance_id: string; seq: number; payload: Record<string, unknown>; at: Date }[] = await trx(
+    'history',
+  )
+    .whereIn(
+      ['instance_id', 'seq'],
+      targeted.map(({ row }) => [row.instance_id, row.seq]),
+    )
     .select('instance_id', 'seq', 'payload', 'at');
   const historyOf = new Map(history.map((h) => [`${h.instance_id}#${h.seq}`, h]));
 
@@ -67,6 +79,10 @@ export async function fanOutTransitions(trx: Knex.Transaction, config: Config, r
       };
     });
   });
-  const inserted = await trx('webhook_deliveries').insert(deliveries).onConflict(['webhook_id', 'outbox_id']).ignore().returning('id');
+  const inserted = await trx('webhook_deliveries')
+    .insert(deliveries)
+    .onConflict(['webhook_id', 'outbox_id'])
+    .ignore()
+    .returning('id');
   return inserted.length;
 }

@@ -5,7 +5,7 @@ import type { Db } from '../src/db/knex.js';
 import type { Logger } from '../src/logger.js';
 import type { Metrics } from '../src/metrics/metrics.js';
 import type { SignalBus } from '../src/signals/signal-bus.js';
-import { createQueues, producerConnection, QUEUE_NAMES, workerConnection } from './queues.js';
+import { createQueues, producerConnection, QUEUE_NAMES, workerConnection } from '../src/jobs/queues.js';
 import { OutboxRelay } from './outbox-relay.js';
 import { Batcher } from '../src/db/batcher.js';
 import { settleBatch, type SettlementResult } from './settlement.js';
@@ -73,25 +73,35 @@ export class WorkerPool {
           // The event's own outbox rows wait for the relay.
           this.relay?.wake();
           // The engine has no metrics hook yet, so the system events a settlement applies are counted here.
-          this.metrics?.events.inc({ machine: 'milestone', type: outcome === 'settled' ? 'SETTLED' : 'SETTLEMENT_FAILED', result: 'applied' });
+          this.metrics?.events.inc({
+            machine: 'milestone',
+            type: outcome === 'settled' ? 'SETTLED' : 'SETTLEMENT_FAILED',
+            result: 'applied',
+          });
         }
         return outcome;
       },
       { ...options, concurrency: this.config.SETTLEMENT_CONCURRENCY },
     );
-    const timers = new Worker(QUEUE_NAMES.timer, async (job) => {
-      const outcome = await fireTimer(this.db, this.log, String(job.data.timerId));
-      if (outcome === 'fired') this.relay?.wake();
-      return outcome;
-    }, {
-      ...options,
-      concurrency: this.config.TIMER_CONCURRENCY,
-    });
+    const timers = new Worker(
+      QUEUE_NAMES.timer,
+      async (job) => {
+        const outcome = await fireTimer(this.db, this.log, String(job.data.timerId));
+        if (outcome === 'fired') this.relay?.wake();
+        return outcome;
+      },
+      {
+        ...options,
+        concurrency: this.config.TIMER_CONCURRENCY,
+      },
+    );
     // Webhooks: the relay fans each applied event out into delivery rows; the dispatcher sends them.
     const dispatcher = new WebhookDispatcher(this.db, this.config, this.log, this.metrics);
     this.dispatcher = dispatcher;
     for (const w of [settlement, timers]) {
-      w.on('failed', (job, error) => this.log.error({ err: error, jobId: job?.id, requestId: job?.data?.requestId, queue: w.name }, 'job failed'));
+      w.on('failed', (job, error) =>
+        this.log.error({ err: error, jobId: job?.id, requestId: job?.data?.requestId, queue: w.name }, 'job failed'),
+      );
       w.on('error', (error) => this.log.warn({ err: error, queue: w.name }, 'worker error'));
       this.workers.push(w);
     }

@@ -16,7 +16,10 @@ function isDatabaseUnavailable(error: unknown): boolean {
     if (UNAVAILABLE_NODE_CODES.has(e.code)) return true;
     if (e.code.length === 5 && UNAVAILABLE_PG_CLASSES.some((c) => (e.code as string).startsWith(c))) return true;
   }
-  return typeof e.message === 'string' && /Connection terminated|connection (is )?closed|connection error and is not queryable/i.test(e.message);
+  return (
+    typeof e.message === 'string' &&
+    /Connection terminated|connection (is )?closed|connection error and is not queryable/i.test(e.message)
+  );
 }
 
 /**
@@ -25,7 +28,8 @@ function isDatabaseUnavailable(error: unknown): boolean {
  */
 function fromHttpLayer(error: unknown): ApiError | null {
   const e = error as { type?: unknown; status?: unknown; expose?: unknown };
-  if (e.type === 'entity.too.large' || e.status === 413) return new PayloadTooLargeError('The request body is larger than allowed.');
+  if (e.type === 'entity.too.large' || e.status === 413)
+    return new PayloadTooLargeError('The request body is larger than allowed.');
   if (e.type === 'entity.parse.failed') return new InvalidRequestError('The request body is not valid JSON.');
   if (error instanceof URIError) return new InvalidRequestError('The request path is not valid percent-encoding.');
   if (e.expose === true && typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
@@ -52,6 +56,8 @@ export function errorHandler(log: Logger) {
     }
     // API.md writes both "…details" (spread beside code) and "details.role"; answer both readings.
     const { details } = apiError;
-    res.status(apiError.status).json({ error: { code: apiError.code, message: apiError.message, ...details, details } });
+    res
+      .status(apiError.status)
+      .json({ error: { code: apiError.code, message: apiError.message, ...details, details } });
   };
 }

@@ -28,7 +28,9 @@ export async function runWrite(
   const key = req.get('idempotency-key');
   if (key === undefined) return workWithoutKey ? workWithoutKey() : inTransaction(db, work);
   if (key.length === 0 || key.length > config.IDEMPOTENCY_KEY_MAX_CHARS || !/^[\x20-\x7e]+$/.test(key)) {
-    throw new InvalidRequestError(`Idempotency-Key must be 1 to ${config.IDEMPOTENCY_KEY_MAX_CHARS} printable ASCII characters.`);
+    throw new InvalidRequestError(
+      `Idempotency-Key must be 1 to ${config.IDEMPOTENCY_KEY_MAX_CHARS} printable ASCII characters.`,
+    );
   }
   const clientId = authedClient(req).id;
   const requestHash = createHash('sha256')
@@ -46,7 +48,13 @@ export async function runWrite(
       return { status: prior.status as number, body: JSON.parse(prior.body as string) as unknown };
     }
     const reply = await work(trx);
-    await trx('idempotency_keys').insert({ client_id: clientId, key, request_hash: requestHash, status: reply.status, body: JSON.stringify(reply.body) });
+    await trx('idempotency_keys').insert({
+      client_id: clientId,
+      key,
+      request_hash: requestHash,
+      status: reply.status,
+      body: JSON.stringify(reply.body),
+    });
     return reply;
   });
 }

@@ -4,12 +4,19 @@ import { z } from 'zod';
 // validate with (schemas.ts, machines' payloads, webhook-schemas.ts); responses are built by views.ts, which
 // has no schema of its own, so their documented shape lives here, beside nothing else.
 
-const money = z.string().regex(/^(0|[1-9][0-9]*)$/).describe('decimal string of minor units');
+const money = z
+  .string()
+  .regex(/^(0|[1-9][0-9]*)$/)
+  .describe('decimal string of minor units');
 const stateValue = z.union([z.string(), z.record(z.string(), z.unknown())]).describe('XState state value');
 const machineRef = z.object({ name: z.string(), version: z.number().int() });
 
 export const errorBody = z.object({
-  error: z.looseObject({ code: z.string(), message: z.string(), details: z.record(z.string(), z.unknown()).optional() }),
+  error: z.looseObject({
+    code: z.string(),
+    message: z.string(),
+    details: z.record(z.string(), z.unknown()).optional(),
+  }),
 });
 
 export const project = z.looseObject({
@@ -81,7 +88,14 @@ export const depositReply = z.looseObject({ transferId: z.string(), currency: z.
 
 export const notificationsPage = z.object({
   items: z.array(
-    z.object({ id: z.string(), type: z.string(), instanceId: z.string(), message: z.string(), createdAt: z.string(), readAt: z.string().nullable() }),
+    z.object({
+      id: z.string(),
+      type: z.string(),
+      instanceId: z.string(),
+      message: z.string(),
+      createdAt: z.string(),
+      readAt: z.string().nullable(),
+    }),
   ),
   nextCursor: z.string().nullable(),
 });

@@ -1,7 +1,13 @@
 import { z } from 'zod';
 import { machineVersions, registeredMachines } from '../../machines/registry.js';
 import type { Config } from '../config.js';
-import { attemptView, createWebhookBody, deliveryBody, deliveryView, webhookView } from '../webhooks/webhook-schemas.js';
+import {
+  attemptView,
+  createWebhookBody,
+  deliveryBody,
+  deliveryView,
+  webhookView,
+} from '../webhooks/webhook-schemas.js';
 import * as out from './openapi-schemas.js';
 import { clientId, createMilestoneBody, createProjectBody, depositBody, markReadBody } from './schemas.js';
 
@@ -21,7 +27,8 @@ function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): JsonSchema {
  */
 function eventBodies(machine: string): JsonSchema {
   const latest = new Map<string, z.ZodObject>();
-  for (const def of machineVersions(machine)) for (const [type, schema] of Object.entries(def.payloads)) latest.set(type, schema);
+  for (const def of machineVersions(machine))
+    for (const [type, schema] of Object.entries(def.payloads)) latest.set(type, schema);
   const variants = [...latest.entries()].map(([type, payload]) => ({
     title: type,
     ...jsonSchema(z.strictObject({ type: z.literal(type), actor: clientId, ...payload.shape }), 'input'),
@@ -31,16 +38,42 @@ function eventBodies(machine: string): JsonSchema {
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: JsonSchema) => ({ content: { 'application/json': { schema } } });
-const reply = (description: string, schema?: JsonSchema) => (schema ? { description, ...json(schema) } : { description });
+const reply = (description: string, schema?: JsonSchema) =>
+  schema ? { description, ...json(schema) } : { description };
 const errors = { default: reply('Error (API.md "Errors")', ref('Error')) };
 const pathParam = (name: string) => ({ name, in: 'path', required: true, schema: { type: 'string' } });
-const queryParam = (name: string, schema: JsonSchema, description?: string) => ({ name, in: 'query', required: false, schema, ...(description && { description }) });
-const pageParams = [queryParam('limit', { type: 'integer', minimum: 1 }), queryParam('cursor', { type: 'string' }, 'nextCursor of the previous page')];
-const idempotencyKey = { name: 'Idempotency-Key', in: 'header', required: false, schema: { type: 'string', maxLength: 200 } };
-const ifMatch = { name: 'If-Match', in: 'header', required: false, schema: { type: 'string' }, description: 'expected seq, e.g. "3"' };
+const queryParam = (name: string, schema: JsonSchema, description?: string) => ({
+  name,
+  in: 'query',
+  required: false,
+  schema,
+  ...(description && { description }),
+});
+const pageParams = [
+  queryParam('limit', { type: 'integer', minimum: 1 }),
+  queryParam('cursor', { type: 'string' }, 'nextCursor of the previous page'),
+];
+const idempotencyKey = {
+  name: 'Idempotency-Key',
+  in: 'header',
+  required: false,
+  schema: { type: 'string', maxLength: 200 },
+};
+const ifMatch = {
+  name: 'If-Match',
+  in: 'header',
+  required: false,
+  schema: { type: 'string' },
+  description: 'expected seq, e.g. "3"',
+};
 
 function op(summary: string, scopes: string, extra: Operation): Operation {
-  return { summary, description: `Scope: ${scopes}.`, ...extra, responses: { ...(extra.responses as object), ...errors } };
+  return {
+    summary,
+    description: `Scope: ${scopes}.`,
+    ...extra,
+    responses: { ...(extra.responses as object), ...errors },
+  };
 }
 
 /** The OpenAPI 3.1 document of the HTTP API (API.md), built from the zod schemas the routes validate with. */
@@ -66,64 +99,210 @@ export function openApiDocument(config: Config): JsonSchema {
   const paths: Record<string, Record<string, Operation>> = {
     '/healthz': { get: { summary: 'Liveness', security: [], responses: { 200: reply('The process runs') } } },
     '/readyz': {
-      get: { summary: 'Readiness per dependency', security: [], responses: { 200: reply('Postgres and Redis answer', jsonSchema(out.readiness, 'output')), 503: reply('A dependency is down; the body names it', ref('Error')) } },
+      get: {
+        summary: 'Readiness per dependency',
+        security: [],
+        responses: {
+          200: reply('Postgres and Redis answer', jsonSchema(out.readiness, 'output')),
+          503: reply('A dependency is down; the body names it', ref('Error')),
+        },
+      },
     },
-    '/metrics': { get: op('Prometheus metrics (text format 0.0.4)', 'read', { responses: { 200: { description: 'metrics', content: { 'text/plain': { schema: { type: 'string' } } } } } }) },
-    '/openapi.json': { get: op('This document', 'read', { responses: { 200: reply('OpenAPI 3.1 document', { type: 'object' }) } }) },
-    '/v1/projects': { post: op('Create a project', 'events:write', { parameters: [idempotencyKey], requestBody: body(createProjectBody), responses: { 201: reply('Created', ref('Project')), 200: reply('Same id and body again', ref('Project')) } }) },
-    '/v1/projects/{id}': { get: op('Get a project', 'read', { parameters: [pathParam('id')], responses: { 200: reply('The project', ref('Project')) } }) },
+    '/metrics': {
+      get: op('Prometheus metrics (text format 0.0.4)', 'read', {
+        responses: { 200: { description: 'metrics', content: { 'text/plain': { schema: { type: 'string' } } } } },
+      }),
+    },
+    '/openapi.json': {
+      get: op('This document', 'read', { responses: { 200: reply('OpenAPI 3.1 document', { type: 'object' }) } }),
+    },
+    '/v1/projects': {
+      post: op('Create a project', 'events:write', {
+        parameters: [idempotencyKey],
+        requestBody: body(createProjectBody),
+        responses: { 201: reply('Created', ref('Project')), 200: reply('Same id and body again', ref('Project')) },
+      }),
+    },
+    '/v1/projects/{id}': {
+      get: op('Get a project', 'read', {
+        parameters: [pathParam('id')],
+        responses: { 200: reply('The project', ref('Project')) },
+      }),
+    },
     '/v1/projects/{id}/events': {
-      post: op('Apply an event to a project', 'events:write', { parameters: [pathParam('id'), idempotencyKey, ifMatch], requestBody: { required: true, ...json(ref('ProjectEvent')) }, responses: { 200: reply('Applied', ref('Project')) } }),
+      post: op('Apply an event to a project', 'events:write', {
+        parameters: [pathParam('id'), idempotencyKey, ifMatch],
+        requestBody: { required: true, ...json(ref('ProjectEvent')) },
+        responses: { 200: reply('Applied', ref('Project')) },
+      }),
     },
-    '/v1/projects/{id}/history': { get: op('History of a project', 'read', { parameters: [pathParam('id'), ...pageParams], responses: { 200: reply('History', ref('HistoryPage')) } }) },
-    '/v1/projects/{id}/replay': { get: op('Replay a project', 'support or read', { parameters: [pathParam('id'), queryParam('to', { type: 'integer', minimum: 0 })], responses: { 200: reply('Replay', ref('Replay')) } }) },
+    '/v1/projects/{id}/history': {
+      get: op('History of a project', 'read', {
+        parameters: [pathParam('id'), ...pageParams],
+        responses: { 200: reply('History', ref('HistoryPage')) },
+      }),
+    },
+    '/v1/projects/{id}/replay': {
+      get: op('Replay a project', 'support or read', {
+        parameters: [pathParam('id'), queryParam('to', { type: 'integer', minimum: 0 })],
+        responses: { 200: reply('Replay', ref('Replay')) },
+      }),
+    },
     '/v1/projects/{id}/milestones': {
-      post: op('Create (employer) or request (freelancer) a milestone', 'events:write', { parameters: [pathParam('id'), idempotencyKey], requestBody: body(createMilestoneBody), responses: { 201: reply('Created', ref('Milestone')), 200: reply('Same id and body again', ref('Milestone')) } }),
+      post: op('Create (employer) or request (freelancer) a milestone', 'events:write', {
+        parameters: [pathParam('id'), idempotencyKey],
+        requestBody: body(createMilestoneBody),
+        responses: { 201: reply('Created', ref('Milestone')), 200: reply('Same id and body again', ref('Milestone')) },
+      }),
     },
     '/v1/milestones': {
       get: op('List milestones', 'read', {
-        parameters: [queryParam('projectId', { type: 'string' }), queryParam('state', { type: 'string' }), queryParam('party', { type: 'string' }), ...pageParams],
-        responses: { 200: reply('A page', { type: 'object', properties: { items: { type: 'array', items: ref('Milestone') }, nextCursor: { type: ['string', 'null'] } } }) },
+        parameters: [
+          queryParam('projectId', { type: 'string' }),
+          queryParam('state', { type: 'string' }),
+          queryParam('party', { type: 'string' }),
+          ...pageParams,
+        ],
+        responses: {
+          200: reply('A page', {
+            type: 'object',
+            properties: { items: { type: 'array', items: ref('Milestone') }, nextCursor: { type: ['string', 'null'] } },
+          }),
+        },
       }),
     },
     '/v1/milestones/{id}': {
       get: op('Get a milestone, optionally waiting until no settlement is in flight', 'read', {
-        parameters: [pathParam('id'), queryParam('wait', { enum: ['settled'] }), queryParam('timeoutMs', { type: 'integer', minimum: 0, maximum: config.WAIT_TIMEOUT_MAX_MS })],
+        parameters: [
+          pathParam('id'),
+          queryParam('wait', { enum: ['settled'] }),
+          queryParam('timeoutMs', { type: 'integer', minimum: 0, maximum: config.WAIT_TIMEOUT_MAX_MS }),
+        ],
         responses: { 200: reply('The milestone', ref('Milestone')) },
       }),
     },
     '/v1/milestones/{id}/events': {
-      post: op('Apply an event to a milestone', 'events:write (RULE also needs support)', { parameters: [pathParam('id'), idempotencyKey, ifMatch], requestBody: { required: true, ...json(ref('MilestoneEvent')) }, responses: { 200: reply('Applied', ref('Milestone')) } }),
+      post: op('Apply an event to a milestone', 'events:write (RULE also needs support)', {
+        parameters: [pathParam('id'), idempotencyKey, ifMatch],
+        requestBody: { required: true, ...json(ref('MilestoneEvent')) },
+        responses: { 200: reply('Applied', ref('Milestone')) },
+      }),
     },
-    '/v1/milestones/{id}/history': { get: op('History of a milestone, with the money each event moved', 'read', { parameters: [pathParam('id'), ...pageParams], responses: { 200: reply('History', ref('HistoryPage')) } }) },
-    '/v1/milestones/{id}/replay': { get: op('Replay a milestone', 'support or read', { parameters: [pathParam('id'), queryParam('to', { type: 'integer', minimum: 0 })], responses: { 200: reply('Replay', ref('Replay')) } }) },
-    '/v1/accounts/{ownerId}/deposits': { post: op('Deposit money', 'admin', { parameters: [pathParam('ownerId'), idempotencyKey], requestBody: body(depositBody), responses: { 201: reply('Deposited', jsonSchema(out.depositReply, 'output')) } }) },
-    '/v1/accounts/{ownerId}': { get: op('Balances of an owner', 'read', { parameters: [pathParam('ownerId')], responses: { 200: reply('Balances', ref('Account')) } }) },
-    '/v1/users/{id}/notifications': { get: op('In-app inbox', 'read', { parameters: [pathParam('id'), queryParam('unread', { enum: ['true', 'false'] }), ...pageParams], responses: { 200: reply('A page', ref('NotificationsPage')) } }) },
-    '/v1/users/{id}/notifications/read': { post: op('Mark notifications read', 'events:write', { parameters: [pathParam('id'), idempotencyKey], requestBody: body(markReadBody), responses: { 200: reply('Marked', { type: 'object', properties: { marked: { type: 'integer' } } }) } }) },
+    '/v1/milestones/{id}/history': {
+      get: op('History of a milestone, with the money each event moved', 'read', {
+        parameters: [pathParam('id'), ...pageParams],
+        responses: { 200: reply('History', ref('HistoryPage')) },
+      }),
+    },
+    '/v1/milestones/{id}/replay': {
+      get: op('Replay a milestone', 'support or read', {
+        parameters: [pathParam('id'), queryParam('to', { type: 'integer', minimum: 0 })],
+        responses: { 200: reply('Replay', ref('Replay')) },
+      }),
+    },
+    '/v1/accounts/{ownerId}/deposits': {
+      post: op('Deposit money', 'admin', {
+        parameters: [pathParam('ownerId'), idempotencyKey],
+        requestBody: body(depositBody),
+        responses: { 201: reply('Deposited', jsonSchema(out.depositReply, 'output')) },
+      }),
+    },
+    '/v1/accounts/{ownerId}': {
+      get: op('Balances of an owner', 'read', {
+        parameters: [pathParam('ownerId')],
+        responses: { 200: reply('Balances', ref('Account')) },
+      }),
+    },
+    '/v1/users/{id}/notifications': {
+      get: op('In-app inbox', 'read', {
+        parameters: [pathParam('id'), queryParam('unread', { enum: ['true', 'false'] }), ...pageParams],
+        responses: { 200: reply('A page', ref('NotificationsPage')) },
+      }),
+    },
+    '/v1/users/{id}/notifications/read': {
+      post: op('Mark notifications read', 'events:write', {
+        parameters: [pathParam('id'), idempotencyKey],
+        requestBody: body(markReadBody),
+        responses: { 200: reply('Marked', { type: 'object', properties: { marked: { type: 'integer' } } }) },
+      }),
+    },
     '/v1/webhooks': {
-      post: op('Register a webhook (the secret is never returned)', 'admin', { parameters: [idempotencyKey], requestBody: body(createWebhookBody(config)), responses: { 201: reply('Registered', ref('Webhook')), 200: reply('Same id and body again', ref('Webhook')) } }),
-      get: op('List webhooks', 'admin or read', { parameters: pageParams, responses: { 200: reply('A page', { type: 'object', properties: { items: { type: 'array', items: ref('Webhook') }, nextCursor: { type: ['string', 'null'] } } }) } }),
+      post: op('Register a webhook (the secret is never returned)', 'admin', {
+        parameters: [idempotencyKey],
+        requestBody: body(createWebhookBody(config)),
+        responses: { 201: reply('Registered', ref('Webhook')), 200: reply('Same id and body again', ref('Webhook')) },
+      }),
+      get: op('List webhooks', 'admin or read', {
+        parameters: pageParams,
+        responses: {
+          200: reply('A page', {
+            type: 'object',
+            properties: { items: { type: 'array', items: ref('Webhook') }, nextCursor: { type: ['string', 'null'] } },
+          }),
+        },
+      }),
     },
     '/v1/webhooks/{id}': {
-      get: op('Get a webhook', 'admin or read', { parameters: [pathParam('id')], responses: { 200: reply('The webhook', ref('Webhook')) } }),
-      delete: op('Delete a webhook; its pending deliveries are cancelled', 'admin', { parameters: [pathParam('id')], responses: { 204: reply('Deleted') } }),
+      get: op('Get a webhook', 'admin or read', {
+        parameters: [pathParam('id')],
+        responses: { 200: reply('The webhook', ref('Webhook')) },
+      }),
+      delete: op('Delete a webhook; its pending deliveries are cancelled', 'admin', {
+        parameters: [pathParam('id')],
+        responses: { 204: reply('Deleted') },
+      }),
     },
     '/v1/webhooks/{id}/deliveries': {
       get: op('Deliveries of a webhook, each with every attempt', 'admin or read', {
-        parameters: [pathParam('id'), queryParam('status', { enum: ['pending', 'delivered', 'dead', 'cancelled'] }), queryParam('instanceId', { type: 'string' }), ...pageParams],
-        responses: { 200: reply('A page', { type: 'object', properties: { items: { type: 'array', items: ref('WebhookDelivery') }, nextCursor: { type: ['string', 'null'] } } }) },
+        parameters: [
+          pathParam('id'),
+          queryParam('status', { enum: ['pending', 'delivered', 'dead', 'cancelled'] }),
+          queryParam('instanceId', { type: 'string' }),
+          ...pageParams,
+        ],
+        responses: {
+          200: reply('A page', {
+            type: 'object',
+            properties: {
+              items: { type: 'array', items: ref('WebhookDelivery') },
+              nextCursor: { type: ['string', 'null'] },
+            },
+          }),
+        },
       }),
     },
     '/v1/webhooks/{id}/deliveries/{deliveryId}/retry': {
-      post: op('Re-drive a dead delivery (a pending one is left as it is)', 'admin', { parameters: [pathParam('id'), pathParam('deliveryId'), idempotencyKey], responses: { 200: reply('Pending again', ref('WebhookDelivery')) } }),
-    },
-    '/v1/machines': { get: op('Registered machines and their versions', 'read', { responses: { 200: reply('Machines', { type: 'array', items: { type: 'object', properties: { name: { type: 'string' }, versions: { type: 'array', items: { type: 'integer' } }, current: { type: 'integer' } } } }) } }) },
-    '/v1/machines/{name}': {
-      get: op('A machine version as JSON: states, transitions with guards, events with roles and payload schemas', 'read', {
-        parameters: [pathParam('name'), queryParam('version', { type: 'integer', minimum: 1 })],
-        responses: { 200: reply('Definition', { type: 'object' }) },
+      post: op('Re-drive a dead delivery (a pending one is left as it is)', 'admin', {
+        parameters: [pathParam('id'), pathParam('deliveryId'), idempotencyKey],
+        responses: { 200: reply('Pending again', ref('WebhookDelivery')) },
       }),
+    },
+    '/v1/machines': {
+      get: op('Registered machines and their versions', 'read', {
+        responses: {
+          200: reply('Machines', {
+            type: 'array',
+            items: {
+              type: 'object',
+              properties: {
+                name: { type: 'string' },
+                versions: { type: 'array', items: { type: 'integer' } },
+                current: { type: 'integer' },
+              },
+            },
+          }),
+        },
+      }),
+    },
+    '/v1/machines/{name}': {
+      get: op(
+        'A machine version as JSON: states, transitions with guards, events with roles and payload schemas',
+        'read',
+        {
+          parameters: [pathParam('name'), queryParam('version', { type: 'integer', minimum: 1 })],
+          responses: { 200: reply('Definition', { type: 'object' }) },
+        },
+      ),
     },
     '/v1/machines/{name}/paths': {
       get: op('Event sequences generated from the machine (model-based testing)', 'read', {
@@ -133,7 +312,21 @@ export function openApiDocument(config: Config): JsonSchema {
           queryParam('strategy', { enum: ['shortest', 'simple', 'transitions'] }),
           queryParam('limit', { type: 'integer', minimum: 1 }),
         ],
-        responses: { 200: reply('Paths', { type: 'object', properties: { paths: { type: 'array', items: { type: 'object', properties: { target: {}, events: { type: 'array', items: { type: 'object' } } } } }, truncated: { type: 'boolean' } } }) },
+        responses: {
+          200: reply('Paths', {
+            type: 'object',
+            properties: {
+              paths: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: { target: {}, events: { type: 'array', items: { type: 'object' } } },
+                },
+              },
+              truncated: { type: 'boolean' },
+            },
+          }),
+        },
       }),
     },
   };

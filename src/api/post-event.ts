@@ -11,11 +11,19 @@ import { eventEnvelope, expectedSeqOf, idParam, parseOrThrow } from './schemas.j
  * `POST /v1/{projects,milestones}/:id/events` (API.md): applies one event and answers with the instance's view.
  * With an Idempotency-Key it runs in the key's transaction; without one, as a compare-and-set when it can.
  */
-export function postEvent({ db, config, events, signals }: ApiDeps, machine: MachineName, view: (row: InstanceRow) => unknown) {
+export function postEvent(
+  { db, config, events, signals }: ApiDeps,
+  machine: MachineName,
+  view: (row: InstanceRow) => unknown,
+) {
   return async (req: Request, res: Response): Promise<void> => {
     const { type, actor, ...payload } = parseOrThrow(eventEnvelope, req.body, 'event');
     const event = { ...payload, type, actor };
-    const options = { expectedSeq: expectedSeqOf(req.get('if-match')), supportScope: hasSupportScope(req), requestId: String(req.id) };
+    const options = {
+      expectedSeq: expectedSeqOf(req.get('if-match')),
+      supportScope: hasSupportScope(req),
+      requestId: String(req.id),
+    };
     const reply = await runWrite(
       db,
       config,

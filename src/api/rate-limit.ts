@@ -22,7 +22,14 @@ export function createRateLimiter(perSec: number, burst: number): RateLimiter {
   const reserve = burst - perSec;
   const limiter =
     reserve > 0
-      ? new BurstyRateLimiter(sustained, new RateLimiterMemory({ keyPrefix: 'burst', points: reserve, duration: Math.max(1, Math.ceil(burst / perSec)) }))
+      ? new BurstyRateLimiter(
+          sustained,
+          new RateLimiterMemory({
+            keyPrefix: 'burst',
+            points: reserve,
+            duration: Math.max(1, Math.ceil(burst / perSec)),
+          }),
+        )
       : sustained;
   return async (key) => {
     try {
@@ -52,6 +59,10 @@ export function rateLimit(config: Pick<Config, 'RATE_LIMIT_PER_SEC' | 'RATE_LIMI
     if (decision.allowed) return next();
     const retryAfterS = Math.max(1, Math.ceil(decision.retryAfterMs / 1000));
     res.set('Retry-After', String(retryAfterS));
-    throw new RateLimitedError(`Too many requests for this token; retry after ${retryAfterS} s.`, { retryAfterS, limitPerSec: perSec, burst });
+    throw new RateLimitedError(`Too many requests for this token; retry after ${retryAfterS} s.`, {
+      retryAfterS,
+      limitPerSec: perSec,
+      burst,
+    });
   };
 }

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { positiveMoneyString, text } from '../../machines/payloads.js';
 import { InvalidRequestError } from '../errors/index.js';
-import { zodIssues } from './zod-issues.js';
+import { zodIssues } from '../errors/zod-issues.js';
 
 // Request shapes of API.md. Unknown fields are refused where the body is fully known (strict objects); event
 // bodies are checked here for their envelope and by the pinned machine version for their payload.
@@ -35,7 +35,12 @@ export const eventEnvelope = z.looseObject({
 
 export const depositBody = z.strictObject({ currency, amount: positiveMoneyString });
 
-export const markReadBody = z.strictObject({ ids: z.array(z.string().regex(/^[0-9]{1,18}$/)).min(1).max(1000) });
+export const markReadBody = z.strictObject({
+  ids: z
+    .array(z.string().regex(/^[0-9]{1,18}$/))
+    .min(1)
+    .max(1000),
+});
 
 export function parseOrThrow<T extends z.ZodType>(schema: T, value: unknown, what: string): z.infer<T> {
   const parsed = schema.safeParse(value);
@@ -54,7 +59,10 @@ export function expectedSeqOf(header: string | undefined): number | undefined {
 export function pageQuery(query: Record<string, unknown>, defaultLimit: number, maxLimit: number) {
   const schema = z.object({
     limit: z.coerce.number().int().min(1).max(maxLimit).default(defaultLimit),
-    cursor: z.string().regex(/^[0-9]{1,18}$/, 'must be a cursor returned by a previous page').optional(),
+    cursor: z
+      .string()
+      .regex(/^[0-9]{1,18}$/, 'must be a cursor returned by a previous page')
+      .optional(),
   });
   return parseOrThrow(schema, { limit: query.limit, cursor: query.cursor }, 'query');
 }

@@ -13,7 +13,13 @@ export function isSettling(row: InstanceRow): boolean {
  * Returns the milestone once no settlement is in flight, or as it is when `timeoutMs` runs out. Wakes on the
  * change feed and re-reads every `recheckMs` as well, in case a notification was missed.
  */
-export async function waitForSettled(db: Knex, changes: ChangeFeed, id: string, timeoutMs: number, recheckMs: number): Promise<InstanceRow> {
+export async function waitForSettled(
+  db: Knex,
+  changes: ChangeFeed,
+  id: string,
+  timeoutMs: number,
+  recheckMs: number,
+): Promise<InstanceRow> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const row = await findInstance(db, id, 'milestone');

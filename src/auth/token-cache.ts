@@ -7,7 +7,11 @@ import { clientByToken, hashToken, type ApiClient } from './tokens.js';
  * works at once; a client deleted from the database keeps working for at most `ttlMs` in each API process.
  * Keyed by the token's hash, never the token. At most `maxEntries`; when full it starts over.
  */
-export function cachedClientLookup(db: Knex, ttlMs: number, maxEntries = 10_000): (token: string) => Promise<ApiClient | null> {
+export function cachedClientLookup(
+  db: Knex,
+  ttlMs: number,
+  maxEntries = 10_000,
+): (token: string) => Promise<ApiClient | null> {
   if (ttlMs === 0) return (token) => clientByToken(db, token);
   const cache = new Map<string, { client: ApiClient; until: number }>();
   return async (token) => {

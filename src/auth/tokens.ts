@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { Knex } from 'knex';
-import { newId } from '../engine/new-id.js';
+import { newId } from '../ids.js';
 
 export const SCOPES = ['events:write', 'read', 'support', 'admin'] as const;
 export type Scope = (typeof SCOPES)[number];
@@ -24,6 +24,8 @@ export async function createClient(db: Knex, name: string, scopes: Scope[]): Pro
 }
 
 export async function clientByToken(db: Knex, token: string): Promise<ApiClient | null> {
-  const row = await db('api_clients').where({ token_hash: hashToken(token) }).first('id', 'name', 'scopes');
+  const row = await db('api_clients')
+    .where({ token_hash: hashToken(token) })
+    .first('id', 'name', 'scopes');
   return row ? { id: row.id, name: row.name, scopes: row.scopes } : null;
 }

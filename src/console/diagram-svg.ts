@@ -17,12 +17,15 @@ export function diagramSvg(layout: Layout, title: string): string {
     (e) =>
       `<g class="edge edge-${e.kind}" data-from="${escapeXml(e.from)}" data-to="${escapeXml(e.to)}">` +
       `<path d="${e.d}" marker-end="url(#arrow)"/>` +
-      (e.label ? `<text class="edge-label" x="${e.labelX}" y="${e.labelY}" text-anchor="middle">${escapeXml(e.label)}</text>` : '') +
+      (e.label
+        ? `<text class="edge-label" x="${e.labelX}" y="${e.labelY}" text-anchor="middle">${escapeXml(e.label)}</text>`
+        : '') +
       '</g>',
   );
   const nodes = layout.nodes.map((n) => {
     const internal = n.internalEvents.map(
-      (ev, i) => `<text class="internal" x="${n.x + n.width / 2}" y="${n.y + 38 + i * 14}" text-anchor="middle">↻ ${escapeXml(ev)}</text>`,
+      (ev, i) =>
+        `<text class="internal" x="${n.x + n.width / 2}" y="${n.y + 38 + i * 14}" text-anchor="middle">↻ ${escapeXml(ev)}</text>`,
     );
     return (
       `<g class="state state-${escapeXml(n.kind)}" data-state="${escapeXml(n.id)}">` +

@@ -70,7 +70,9 @@ export function layeredLayout(graph: MachineGraph): Layout {
   columns.forEach((column, r) => {
     if (r > 0) {
       const centre = (id: string): number => {
-        const preds = graph.edges.filter((e) => e.to === id && (rank.get(e.from) ?? 0) < r).map((e) => order.get(e.from) ?? 0);
+        const preds = graph.edges
+          .filter((e) => e.to === id && (rank.get(e.from) ?? 0) < r)
+          .map((e) => order.get(e.from) ?? 0);
         return preds.length ? preds.reduce((a, b) => a + b, 0) / preds.length : Number.MAX_SAFE_INTEGER;
       };
       const centres = new Map(column.map((id) => [id, centre(id)]));
@@ -84,11 +86,16 @@ export function layeredLayout(graph: MachineGraph): Layout {
     const n = byId.get(id);
     const label = n?.parent ? `${n.parent} › ${n.label}` : (n?.label ?? id);
     const internal = n?.internalEvents ?? [];
-    const width = Math.max(NODE_MIN_WIDTH, NODE_PADDING * 2 + Math.max(label.length * CHAR_WIDTH, ...internal.map((e) => (e.length + 2) * SMALL_CHAR_WIDTH)));
+    const width = Math.max(
+      NODE_MIN_WIDTH,
+      NODE_PADDING * 2 + Math.max(label.length * CHAR_WIDTH, ...internal.map((e) => (e.length + 2) * SMALL_CHAR_WIDTH)),
+    );
     return { label, width: Math.ceil(width), height: NODE_BASE_HEIGHT + internal.length * INTERNAL_LINE_HEIGHT };
   };
   const columnWidths = columns.map((c) => Math.max(0, ...(c ?? []).map((id) => size(id).width)));
-  const columnHeights = columns.map((c) => (c ?? []).reduce((h, id) => h + size(id).height, 0) + Math.max(0, (c ?? []).length - 1) * ROW_GAP);
+  const columnHeights = columns.map(
+    (c) => (c ?? []).reduce((h, id) => h + size(id).height, 0) + Math.max(0, (c ?? []).length - 1) * ROW_GAP,
+  );
   const innerHeight = Math.max(0, ...columnHeights);
 
   const placed = new Map<string, PlacedNode>();
@@ -131,19 +138,42 @@ export function layeredLayout(graph: MachineGraph): Layout {
     if (!a || !b) continue;
     const label = m.labels.join(' / ');
     if (b.rank > a.rank) {
-      const x1 = a.x + a.width, y1 = a.y + a.height / 2, x2 = b.x, y2 = b.y + b.height / 2;
+      const x1 = a.x + a.width,
+        y1 = a.y + a.height / 2,
+        x2 = b.x,
+        y2 = b.y + b.height / 2;
       const bend = (x2 - x1) / 2;
-      edges.push({ ...m, label, d: `M${r1(x1)},${r1(y1)} C${r1(x1 + bend)},${r1(y1)} ${r1(x2 - bend)},${r1(y2)} ${r1(x2)},${r1(y2)}`, labelX: r1((x1 + x2) / 2), labelY: r1((y1 + y2) / 2 - 4) });
+      edges.push({
+        ...m,
+        label,
+        d: `M${r1(x1)},${r1(y1)} C${r1(x1 + bend)},${r1(y1)} ${r1(x2 - bend)},${r1(y2)} ${r1(x2)},${r1(y2)}`,
+        labelX: r1((x1 + x2) / 2),
+        labelY: r1((y1 + y2) / 2 - 4),
+      });
     } else {
       // Back (or same-column) edge: leave from the bottom, loop below both states, arrive at the bottom.
-      const x1 = a.x + a.width / 2, y1 = a.y + a.height, x2 = b.x + b.width / 2 + (x1 === b.x + b.width / 2 ? 12 : 0), y2 = b.y + b.height;
+      const x1 = a.x + a.width / 2,
+        y1 = a.y + a.height,
+        x2 = b.x + b.width / 2 + (x1 === b.x + b.width / 2 ? 12 : 0),
+        y2 = b.y + b.height;
       // Each back edge dips a little lower than the previous one, so their curves and labels do not pile up.
       const low = Math.max(y1, y2) + BACK_EDGE_DIP + backEdges++ * BACK_EDGE_SPREAD;
       maxY = Math.max(maxY, low);
-      edges.push({ ...m, label, d: `M${r1(x1)},${r1(y1)} C${r1(x1)},${r1(low)} ${r1(x2)},${r1(low)} ${r1(x2)},${r1(y2)}`, labelX: r1((x1 + x2) / 2), labelY: r1(low - 2) });
+      edges.push({
+        ...m,
+        label,
+        d: `M${r1(x1)},${r1(y1)} C${r1(x1)},${r1(low)} ${r1(x2)},${r1(low)} ${r1(x2)},${r1(y2)}`,
+        labelX: r1((x1 + x2) / 2),
+        labelY: r1(low - 2),
+      });
     }
   }
-  return { width: Math.ceil(x - COLUMN_GAP + MARGIN), height: Math.ceil(maxY + MARGIN), nodes: [...placed.values()], edges };
+  return {
+    width: Math.ceil(x - COLUMN_GAP + MARGIN),
+    height: Math.ceil(maxY + MARGIN),
+    nodes: [...placed.values()],
+    edges,
+  };
 }
 
 const r1 = (n: number): number => Math.round(n * 10) / 10;

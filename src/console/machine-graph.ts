@@ -78,5 +78,11 @@ export function machineGraph(def: MachineDefinition): MachineGraph {
   };
   for (const child of Object.values(def.machine.root.states)) visit(child);
   const initial = def.machine.root.initial?.target?.[0];
-  return { name: def.name, version: def.version, initial: initial ? pathOf(initial) : (nodes[0]?.id ?? ''), nodes, edges };
+  return {
+    name: def.name,
+    version: def.version,
+    initial: initial ? pathOf(initial) : (nodes[0]?.id ?? ''),
+    nodes,
+    edges,
+  };
 }

@@ -19,7 +19,11 @@ export interface SearchHit {
  * The console's one search box: a milestone id, a project id (the project and its milestones) or a user id
  * (everything they are party to). Each term uses an index of `instances`; results are capped at `limit`.
  */
-export async function searchInstances(db: Knex, term: string, limit: number): Promise<{ items: SearchHit[]; truncated: boolean }> {
+export async function searchInstances(
+  db: Knex,
+  term: string,
+  limit: number,
+): Promise<{ items: SearchHit[]; truncated: boolean }> {
   const rows: InstanceRow[] = await db<InstanceRow>('instances')
     .where({ id: term })
     .orWhere({ project_id: term })

@@ -65,7 +65,7 @@ export class Batcher<In, Out> {
   private take(): Pending<In, Out>[] {
     const batch: Pending<In, Out>[] = [];
     const items: In[] = [];
-    for (let i = 0; i < this.queue.length && batch.length < this.limits.maxBatch; ) {
+    for (let i = 0; i < this.queue.length && batch.length < this.limits.maxBatch;) {
       const pending = this.queue[i]!;
       if (batch.length === 0 || this.fits(items, pending.item)) {
         batch.push(pending);
@@ -81,7 +81,8 @@ export class Batcher<In, Out> {
   private async runBatch(batch: Pending<In, Out>[]): Promise<void> {
     try {
       const results = await this.run(batch.map((p) => p.item));
-      if (results.length !== batch.length) throw new Error(`batch of ${batch.length} returned ${results.length} results`);
+      if (results.length !== batch.length)
+        throw new Error(`batch of ${batch.length} returned ${results.length} results`);
       batch.forEach((p, i) => p.resolve(results[i]!));
     } catch (error) {
       if (batch.length > 1 && this.isolates(error)) {

@@ -15,7 +15,10 @@ export function numberedPlaceholders(sql: string): string {
  */
 export function isStaleStatement(error: unknown): boolean {
   const { code, message } = error as { code?: unknown; message?: unknown };
-  return code === '26000' || (code === '0A000' && typeof message === 'string' && message.includes('cached plan must not change result type'));
+  return (
+    code === '26000' ||
+    (code === '0A000' && typeof message === 'string' && message.includes('cached plan must not change result type'))
+  );
 }
 
 type Connection = pg.Client & { __knex__disposed?: unknown };

@@ -19,7 +19,8 @@ export async function inTransaction<T>(db: Db, work: (trx: Knex.Transaction) => 
       return await db.transaction(work);
     } catch (error) {
       const code = String((error as { code?: unknown }).code);
-      const retry = (RETRYABLE_CODES.has(code) && attempt < MAX_ATTEMPTS) || (isStaleStatement(error) && attempt < staleAttempts);
+      const retry =
+        (RETRYABLE_CODES.has(code) && attempt < MAX_ATTEMPTS) || (isStaleStatement(error) && attempt < staleAttempts);
       if (!retry) throw error;
     }
   }

@@ -39,7 +39,11 @@ interface Step {
  * once their history rows exist. Events derived for related instances (milestone → project) are applied like
  * any other; the related rows are taken from `held` or locked, together, here.
  */
-export async function applyBatch(trx: Knex.Transaction, items: readonly BatchItem[], held: HeldRows = new Map()): Promise<Applied[]> {
+export async function applyBatch(
+  trx: Knex.Transaction,
+  items: readonly BatchItem[],
+  held: HeldRows = new Map(),
+): Promise<Applied[]> {
   for (const item of items) held.set(item.row.id, item.row);
   const steps: Step[] = [];
   const plan = (row: InstanceRow, machine: MachineName, event: EngineEvent, options: ApplyOptions): Step => {
@@ -52,23 +56,31 @@ export async function applyBatch(trx: Knex.Transaction, items: readonly BatchIte
   };
 
   const primary = items.map((item) => plan(item.row, item.machine, item.event, item.options ?? {}));
-  const derived = primary.flatMap((step, i) => step.prepared.plan.derived.map((d) => ({ d, requestId: items[i]!.options?.requestId })));
+  const derived = primary.flatMap((step, i) =>
+    step.prepared.plan.derived.map((d) => ({ d, requestId: items[i]!.options?.requestId })),
+  );
   const unheld = [...new Set(derived.map(({ d }) => d.instanceId))].filter((id) => !held.has(id)).sort();
   if (unheld.length > 0) for (const row of await lockInstancesStatement(trx, [unheld])) held.set(row.id, row);
   // Derived events may derive more; each is planned on the related row as the events before it leave it.
   for (let k = 0; k < derived.length; k++) {
     const { d, requestId } = derived[k]!;
-    if (!held.has(d.instanceId)) for (const row of await lockInstancesStatement(trx, [[d.instanceId]])) held.set(row.id, row);
+    if (!held.has(d.instanceId))
+      for (const row of await lockInstancesStatement(trx, [[d.instanceId]])) held.set(row.id, row);
     const row = held.get(d.instanceId);
-    if (!row || row.machine !== d.machine) throw new NotFoundError(`No ${d.machine} with id ${d.instanceId}.`, { id: d.instanceId });
+    if (!row || row.machine !== d.machine)
+      throw new NotFoundError(`No ${d.machine} with id ${d.instanceId}.`, { id: d.instanceId });
     const step = plan(row, d.machine, d.event, { origin: 'system', requestId });
     derived.push(...step.prepared.plan.derived.map((dd) => ({ d: dd, requestId })));
   }
 
-  const written = await writeTransitions(trx, steps.map((s) => s.prepared.write));
+  const written = await writeTransitions(
+    trx,
+    steps.map((s) => s.prepared.write),
+  );
   steps.forEach((s, i) => {
     const outcome = written[i]!;
-    if (typeof outcome === 'string') throw new Error(`instance ${s.before.id} ${outcome} while this transaction held it`);
+    if (typeof outcome === 'string')
+      throw new Error(`instance ${s.before.id} ${outcome} while this transaction held it`);
     s.written = outcome;
   });
   for (const s of steps) for (const statement of s.prepared.plan.statements) await statement(trx, s.prepared.write.seq);

@@ -53,7 +53,12 @@ export class UnlockedEvents {
     );
   }
 
-  async apply(machine: MachineName, instanceId: string, event: EngineEvent, options: ApplyOptions = {}): Promise<Applied> {
+  async apply(
+    machine: MachineName,
+    instanceId: string,
+    event: EngineEvent,
+    options: ApplyOptions = {},
+  ): Promise<Applied> {
     for (let race = 0; race < MAX_RACES; race++) {
       const row = await this.reader.read(instanceId, machine);
       // Refusals (404, 409, 403, 422) throw from here, judged on the state that was read, exactly as they would
@@ -73,7 +78,12 @@ export class UnlockedEvents {
    * event, and the event it derives for the project, compare-and-set on the project's seq. A client-chosen id
    * that exists, or is taken meanwhile, and anything that needs more statements, go to the locking path.
    */
-  async create(projectId: string, request: CreateMilestoneRequest, rules: InstanceRules, requestId?: string): Promise<Created> {
+  async create(
+    projectId: string,
+    request: CreateMilestoneRequest,
+    rules: InstanceRules,
+    requestId?: string,
+  ): Promise<Created> {
     for (let race = 0; race < MAX_RACES; race++) {
       const [project, existing] = await Promise.all([
         this.reader.read(projectId, 'project'),
@@ -101,7 +111,8 @@ export class UnlockedEvents {
       }
       const [projectOutcome, milestoneOutcome] = outcomes;
       if (projectOutcome === 'busy') break;
-      if (typeof milestoneOutcome === 'object') return { row: rowAfter(draft, creation, milestoneOutcome), created: true };
+      if (typeof milestoneOutcome === 'object')
+        return { row: rowAfter(draft, creation, milestoneOutcome), created: true };
       // The project moved on (another milestone, a project event): judge again on its new state.
     }
     return inTransaction(this.db, (trx) => createMilestone(trx, projectId, request, rules, requestId));

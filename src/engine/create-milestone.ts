@@ -11,7 +11,7 @@ import { instanceColumnsOf, lockInstance, type InstanceRow } from './instance-ro
 import { initialStep } from './machine-step.js';
 import type { EngineEvent } from './engine-event.js';
 import { draftRow, insertInstance, type NewInstanceSpec } from './new-instance.js';
-import { newId } from './new-id.js';
+import { newId } from '../ids.js';
 import type { Created } from './create-project.js';
 import { inputWithRules, type InstanceRules } from './instance-rules.js';
 import { allowedEvents, handledEvents, persistSnapshot, restoreSnapshot } from './snapshot.js';
@@ -74,7 +74,11 @@ export type PlannedMilestone = NewInstanceSpec & { input: MilestoneInput };
  * Checks a creation against the project as read (who may create, whether the project takes milestones now)
  * and builds the new milestone, without I/O; a refusal throws its API error.
  */
-export function planMilestone(project: InstanceRow, request: CreateMilestoneRequest, rules: InstanceRules): PlannedMilestone {
+export function planMilestone(
+  project: InstanceRow,
+  request: CreateMilestoneRequest,
+  rules: InstanceRules,
+): PlannedMilestone {
   const projectId = project.id;
   const projectDef = pinnedMachine(project.machine, project.version);
   const projectSnapshot = restoreSnapshot(projectDef, project.snapshot);
@@ -83,22 +87,36 @@ export function planMilestone(project: InstanceRow, request: CreateMilestoneRequ
   const role = roleOf(parties, request);
   const allowedRoles = currentMachine('milestone', rules.newInstanceVersion('milestone')).roles[request.type] ?? [];
   if (role === null || !allowedRoles.includes(role)) {
-    throw new ForbiddenError(role === null ? `${request.actor} is not a party to project ${projectId}.` : `A ${role} may not send ${request.type}.`, {
-      role,
-      allowedRoles,
-    });
+    throw new ForbiddenError(
+      role === null
+        ? `${request.actor} is not a party to project ${projectId}.`
+        : `A ${role} may not send ${request.type}.`,
+      {
+        role,
+        allowedRoles,
+      },
+    );
   }
   if (!handledEvents(projectSnapshot).includes(projectEventFor[request.type]) || parties.freelancerId === null) {
-    throw new InvalidTransitionError(`Milestones can be added only while the project is in_progress; it is ${project.state}.`, {
-      state: project.snapshot.value,
-      allowedEvents: allowedEvents(projectDef, projectSnapshot),
-    });
+    throw new InvalidTransitionError(
+      `Milestones can be added only while the project is in_progress; it is ${project.state}.`,
+      {
+        state: project.snapshot.value,
+        allowedEvents: allowedEvents(projectDef, projectSnapshot),
+      },
+    );
   }
 
   const id = request.id ?? newId('ms');
   const def = currentMachine('milestone', rules.newInstanceVersion('milestone'));
   const currency = (projectSnapshot.context as { currency: string }).currency;
-  const base: MilestoneInput = { id, projectId, employerId: parties.employerId, freelancerId: parties.freelancerId, currency };
+  const base: MilestoneInput = {
+    id,
+    projectId,
+    employerId: parties.employerId,
+    freelancerId: parties.freelancerId,
+    currency,
+  };
   const input = inputWithRules(def.version, base, { disputeRules: rules.disputeRulesFor(currency) });
   const persisted = persistSnapshot(initialStep(def.machine, input)[0]);
   return { id, def, input, persisted, projectId };
@@ -116,7 +134,11 @@ const lockProjectStatement = preparedStatement<InstanceRow & { id_taken: boolean
 );
 
 /** Locks the project and tells, in the same round trip, whether a client-chosen milestone id is taken. */
-async function lockProject(trx: Knex.Transaction, projectId: string, milestoneId: string | undefined): Promise<{ project: InstanceRow; idTaken: boolean }> {
+async function lockProject(
+  trx: Knex.Transaction,
+  projectId: string,
+  milestoneId: string | undefined,
+): Promise<{ project: InstanceRow; idTaken: boolean }> {
   if (milestoneId === undefined) return { project: await lockInstance(trx, projectId, 'project'), idTaken: false };
   const [found] = await lockProjectStatement(trx, [milestoneId, projectId]);
   if (!found) throw new NotFoundError(`No project with id ${projectId}.`, { id: projectId });
@@ -139,7 +161,9 @@ async function repeatOrConflict(
     first.actor === request.actor &&
     isDeepStrictEqual(first.payload, { amount: request.amount, description: request.description });
   if (!sameCreate) {
-    throw new ConflictError(`An instance with id ${existing.id} already exists with a different body.`, { id: existing.id });
+    throw new ConflictError(`An instance with id ${existing.id} already exists with a different body.`, {
+      id: existing.id,
+    });
   }
   return { row: existing, created: false };
 }

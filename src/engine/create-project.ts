@@ -5,7 +5,7 @@ import { currentMachine } from '../../machines/registry.js';
 import { ConflictError } from '../errors/index.js';
 import { findInstance, type InstanceRow } from './instance-row.js';
 import { initialStep } from './machine-step.js';
-import { newId } from './new-id.js';
+import { newId } from '../ids.js';
 import { draftRow, insertInstance } from './new-instance.js';
 import { persistSnapshot } from './snapshot.js';
 import { inputWithRules, type InstanceRules } from './instance-rules.js';
@@ -23,9 +23,18 @@ export interface Created {
   created: boolean;
 }
 
-export async function createProject(trx: Knex.Transaction, request: CreateProjectRequest, rules: InstanceRules): Promise<Created> {
+export async function createProject(
+  trx: Knex.Transaction,
+  request: CreateProjectRequest,
+  rules: InstanceRules,
+): Promise<Created> {
   const def = currentMachine('project', rules.newInstanceVersion('project'));
-  const base: ProjectInput = { id: request.id ?? newId('prj'), employerId: request.employerId, title: request.title, currency: request.currency };
+  const base: ProjectInput = {
+    id: request.id ?? newId('prj'),
+    employerId: request.employerId,
+    title: request.title,
+    currency: request.currency,
+  };
   const input = inputWithRules(def.version, base, { rules: rules.project });
   const persisted = persistSnapshot(initialStep(def.machine, input)[0]);
   // Two concurrent creates with one id never both insert; the one that did not compares bodies.
@@ -34,7 +43,12 @@ export async function createProject(trx: Knex.Transaction, request: CreateProjec
 
   const existing = await trx<InstanceRow>('instances').where({ id: input.id }).first();
   // Compare what the client sent, not the recorded rules (configuration may have changed since).
-  const sent = (i: Record<string, unknown>) => ({ id: i.id, employerId: i.employerId, title: i.title, currency: i.currency });
+  const sent = (i: Record<string, unknown>) => ({
+    id: i.id,
+    employerId: i.employerId,
+    title: i.title,
+    currency: i.currency,
+  });
   if (existing?.machine === 'project' && isDeepStrictEqual(sent(existing.input), sent({ ...input }))) {
     return { row: await findInstance(trx, input.id, 'project'), created: false };
   }

@@ -54,8 +54,17 @@ export interface EffectPlan {
 }
 
 /** Turns the named actions a transition returned into outbox rows, derived events and further statements. */
-export function planEffects(instanceId: string, transitionRecord: TransitionRecord, next: AnyMachineSnapshot, actions: readonly ActionLike[]): EffectPlan {
-  const plan: EffectPlan = { outbox: [{ topic: 'transition', payload: { ...transitionRecord } }], derived: [], statements: [] };
+export function planEffects(
+  instanceId: string,
+  transitionRecord: TransitionRecord,
+  next: AnyMachineSnapshot,
+  actions: readonly ActionLike[],
+): EffectPlan {
+  const plan: EffectPlan = {
+    outbox: [{ topic: 'transition', payload: { ...transitionRecord } }],
+    derived: [],
+    statements: [],
+  };
   const context = next.context as { employerId: string; freelancerId: string | null; projectId?: string };
 
   for (const action of actions) {
@@ -81,7 +90,9 @@ export function planEffects(instanceId: string, transitionRecord: TransitionReco
         break;
       case 'holdArbitrationFee': {
         const parties = next.context as MilestoneParties;
-        plan.statements.push((trx, seq) => holdArbitrationFee(trx, parties, seq, params.payer as PartyRole, BigInt(String(params.amount))));
+        plan.statements.push((trx, seq) =>
+          holdArbitrationFee(trx, parties, seq, params.payer as PartyRole, BigInt(String(params.amount))),
+        );
         break;
       }
       case 'informProject':

@@ -14,4 +14,15 @@ export interface HistoryRow {
   at: Date;
 }
 
-export const HISTORY_COLUMNS = ['instance_id', 'seq', 'type', 'actor', 'role', 'payload', 'from_state', 'to_state', 'machine_version', 'at'];
+export const HISTORY_COLUMNS = [
+  'instance_id',
+  'seq',
+  'type',
+  'actor',
+  'role',
+  'payload',
+  'from_state',
+  'to_state',
+  'machine_version',
+  'at',
+];

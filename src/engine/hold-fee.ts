@@ -16,7 +16,13 @@ interface MilestoneParties {
  * Holds a party's arbitration fee in the same transaction as the PAY_ARBITRATION_FEE event, so the payer learns
  * at once whether it went through: without the funds the event is refused (422) and nothing changes.
  */
-export async function holdArbitrationFee(trx: Knex.Transaction, milestone: MilestoneParties, seq: number, payer: PartyRole, amount: bigint): Promise<void> {
+export async function holdArbitrationFee(
+  trx: Knex.Transaction,
+  milestone: MilestoneParties,
+  seq: number,
+  payer: PartyRole,
+  amount: bigint,
+): Promise<void> {
   if (amount === 0n) return;
   const payerId = payer === 'employer' ? milestone.employerId : milestone.freelancerId;
   try {

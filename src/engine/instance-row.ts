@@ -39,7 +39,21 @@ export async function lockInstance(trx: Knex.Transaction, id: string, machine: s
   return row;
 }
 
-const COLUMN_NAMES = ['n', 'id', 'machine', 'version', 'seq', 'state', 'snapshot', 'input', 'project_id', 'employer_id', 'freelancer_id', 'created_at', 'updated_at'];
+const COLUMN_NAMES = [
+  'n',
+  'id',
+  'machine',
+  'version',
+  'seq',
+  'state',
+  'snapshot',
+  'input',
+  'project_id',
+  'employer_id',
+  'freelancer_id',
+  'created_at',
+  'updated_at',
+];
 
 /**
  * The columns of InstanceRow, named: a prepared statement that selected `*` would fail once a migration added a
@@ -50,8 +64,14 @@ export const INSTANCE_COLUMNS = COLUMN_NAMES.join(', ');
 /** INSTANCE_COLUMNS of a table aliased `alias` in a join. */
 export const instanceColumnsOf = (alias: string): string => COLUMN_NAMES.map((c) => `${alias}.${c}`).join(', ');
 
-const lockInstanceStatement = preparedStatement<InstanceRow>('lock_instance', `SELECT ${INSTANCE_COLUMNS} FROM instances WHERE id = ? AND machine = ? FOR NO KEY UPDATE`);
-const findInstanceStatement = preparedStatement<InstanceRow>('find_instance', `SELECT ${INSTANCE_COLUMNS} FROM instances WHERE id = ? AND machine = ?`);
+const lockInstanceStatement = preparedStatement<InstanceRow>(
+  'lock_instance',
+  `SELECT ${INSTANCE_COLUMNS} FROM instances WHERE id = ? AND machine = ? FOR NO KEY UPDATE`,
+);
+const findInstanceStatement = preparedStatement<InstanceRow>(
+  'find_instance',
+  `SELECT ${INSTANCE_COLUMNS} FROM instances WHERE id = ? AND machine = ?`,
+);
 
 export async function findInstance(db: Knex, id: string, machine: string): Promise<InstanceRow> {
   const [row] = await findInstanceStatement(db, [id, machine]);
@@ -60,5 +80,5 @@ export async function findInstance(db: Knex, id: string, machine: string): Promi
 }
 
 export function topLevelState(value: PersistedSnapshot['value']): string {
-  return typeof value === 'string' ? value : Object.keys(value)[0] ?? '';
+  return typeof value === 'string' ? value : (Object.keys(value)[0] ?? '');
 }

@@ -1,4 +1,11 @@
-import { createActor, type AnyActorScope, type AnyMachineSnapshot, type AnyStateMachine, type EventObject, type ExecutableActionObject } from 'xstate';
+import {
+  createActor,
+  type AnyActorScope,
+  type AnyMachineSnapshot,
+  type AnyStateMachine,
+  type EventObject,
+  type ExecutableActionObject,
+} from 'xstate';
 
 // xstate's transition() and initialTransition() build a fresh inert actor for every call, and an actor's
 // constructor computes the machine's initial snapshot: on the hot path that was most of the cost of a step
@@ -40,7 +47,11 @@ function scopeOf(machine: AnyStateMachine): Scope {
 }
 
 /** What xstate's `transition(machine, snapshot, event)` returns: the next snapshot and the actions, not run. */
-export function step(machine: AnyStateMachine, snapshot: AnyMachineSnapshot, event: EventObject): [AnyMachineSnapshot, ExecutableActionObject[]] {
+export function step(
+  machine: AnyStateMachine,
+  snapshot: AnyMachineSnapshot,
+  event: EventObject,
+): [AnyMachineSnapshot, ExecutableActionObject[]] {
   const entry = scopeOf(machine);
   const next = machine.transition(snapshot, event, entry.scope) as AnyMachineSnapshot;
   return [next, entry.collected];

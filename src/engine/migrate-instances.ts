@@ -28,7 +28,11 @@ export const MIGRATE_EVENT = 'MIGRATE';
  * per instance. Refuses (and lists) those it cannot map: a state the target version does not have, or a
  * settlement in flight (its command was issued under the old version; migrate once it has settled).
  */
-export async function migrateInstances(db: Knex, request: MigrationRequest, rules: InstanceRules): Promise<MigrationReport> {
+export async function migrateInstances(
+  db: Knex,
+  request: MigrationRequest,
+  rules: InstanceRules,
+): Promise<MigrationReport> {
   const migrate = contextMigration(request.machine, request.from, request.to);
   if (!migrate) throw new Error(`no migration registered for ${request.machine} ${request.from} -> ${request.to}`);
   const source = pinnedMachine(request.machine, request.from);
@@ -59,7 +63,11 @@ export async function migrateInstances(db: Knex, request: MigrationRequest, rule
         try {
           migrated = target.machine.resolveState({ value, context: migrate(row.snapshot.context, params) });
         } catch (error) {
-          report.refused.push({ id, state: value, reason: `state does not exist in version ${request.to}: ${(error as Error).message}` });
+          report.refused.push({
+            id,
+            state: value,
+            reason: `state does not exist in version ${request.to}: ${(error as Error).message}`,
+          });
           return;
         }
         report.migrated.push({ id, state: value });

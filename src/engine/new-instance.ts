@@ -44,7 +44,15 @@ const insertInstanceStatement = preparedStatement<InstanceRow>(
 /** Inserts a draft row; returns the row as stored, or null when an instance with its id exists already. */
 export async function insertInstance(trx: Knex.Transaction, row: InstanceRow): Promise<InstanceRow | null> {
   const [inserted] = await insertInstanceStatement(trx, [
-    row.id, row.machine, row.version, row.state, JSON.stringify(row.snapshot), JSON.stringify(row.input), row.project_id, row.employer_id, row.freelancer_id,
+    row.id,
+    row.machine,
+    row.version,
+    row.state,
+    JSON.stringify(row.snapshot),
+    JSON.stringify(row.input),
+    row.project_id,
+    row.employer_id,
+    row.freelancer_id,
   ]);
   return inserted ?? null;
 }

@@ -7,7 +7,7 @@ import {
   InvalidTransitionError,
   VersionConflictError,
 } from '../errors/index.js';
-import { zodIssues } from '../api/zod-issues.js';
+import { zodIssues } from '../errors/zod-issues.js';
 import { planEffects, type EffectPlan } from './effects.js';
 import { payloadOf, type EngineEvent } from './engine-event.js';
 import { topLevelState, type InstanceRow } from './instance-row.js';
@@ -45,9 +45,16 @@ export interface PreparedEvent {
  * Checks one event against an instance row as read (If-Match, payload, role, state, guards) and runs the pinned
  * machine version's transition(), without I/O. Any refusal throws the API error for it.
  */
-export function prepareEvent(row: InstanceRow, machine: MachineName, event: EngineEvent, options: ApplyOptions): PreparedEvent {
+export function prepareEvent(
+  row: InstanceRow,
+  machine: MachineName,
+  event: EngineEvent,
+  options: ApplyOptions,
+): PreparedEvent {
   if (options.expectedSeq !== undefined && options.expectedSeq !== row.seq) {
-    throw new VersionConflictError(`Expected seq ${options.expectedSeq} but the ${machine} is at ${row.seq}.`, { seq: row.seq });
+    throw new VersionConflictError(`Expected seq ${options.expectedSeq} but the ${machine} is at ${row.seq}.`, {
+      seq: row.seq,
+    });
   }
   const def = pinnedMachine(row.machine, row.version);
   const snapshot = restoreSnapshot(def, row.snapshot);
@@ -72,47 +79,76 @@ export function prepareEvent(row: InstanceRow, machine: MachineName, event: Engi
     // like any other unknown field, so a client can never pose as the system.
     const { type: _type, actor: _actor, ...fields } = event;
     const parsed = payloadSchema.safeParse(fields);
-    if (!parsed.success) throw new InvalidRequestError(`Invalid ${event.type} payload.`, { issues: zodIssues(parsed.error) });
+    if (!parsed.success)
+      throw new InvalidRequestError(`Invalid ${event.type} payload.`, { issues: zodIssues(parsed.error) });
   }
   const machineEvent =
-    origin === 'system' ? { ...event, system: true as const } : options.supportScope ? { ...event, support: true as const } : event;
+    origin === 'system'
+      ? { ...event, system: true as const }
+      : options.supportScope
+        ? { ...event, support: true as const }
+        : event;
 
   const role = roleOf(snapshot.context as Parties, machineEvent);
   const allowedRoles = def.roles[event.type] ?? [];
   if (role === null || !allowedRoles.includes(role)) {
     throw new ForbiddenError(
-      role === null
-        ? `${event.actor} is not a party to this ${machine}.`
-        : `A ${role} may not send ${event.type}.`,
+      role === null ? `${event.actor} is not a party to this ${machine}.` : `A ${role} may not send ${event.type}.`,
       { role, allowedRoles },
     );
   }
 
   if (!handledEvents(snapshot).includes(event.type)) {
-    throw new InvalidTransitionError(`${event.type} is not allowed while the ${machine} is ${topLevelState(stateValue)}.`, {
-      state: stateValue,
-      allowedEvents: allowedEvents(def, snapshot),
-    });
+    throw new InvalidTransitionError(
+      `${event.type} is not allowed while the ${machine} is ${topLevelState(stateValue)}.`,
+      {
+        state: stateValue,
+        allowedEvents: allowedEvents(def, snapshot),
+      },
+    );
   }
   if (!snapshot.can(machineEvent)) {
-    throw new GuardFailedError(`${event.type} is refused by the ${machine}'s rules in state ${topLevelState(stateValue)}.`, {
-      state: stateValue,
-    });
+    throw new GuardFailedError(
+      `${event.type} is refused by the ${machine}'s rules in state ${topLevelState(stateValue)}.`,
+      {
+        state: stateValue,
+      },
+    );
   }
 
   const [next, actions] = step(def.machine, snapshot, machineEvent);
   const seq = row.seq + 1;
   const persisted = persistSnapshot(next);
   const context = next.context as Parties;
-  const transitionRecord = { machine: row.machine, seq, type: event.type, actor: event.actor, from: stateValue, to: persisted.value };
+  const transitionRecord = {
+    machine: row.machine,
+    seq,
+    type: event.type,
+    actor: event.actor,
+    from: stateValue,
+    to: persisted.value,
+  };
   const plan = planEffects(row.id, transitionRecord, next, actions);
   return {
     plan,
     write: {
       instanceId: row.id,
       seq,
-      history: { type: event.type, actor: event.actor, role, payload: payloadOf(event), from: stateValue, to: persisted.value, machineVersion: row.version },
-      instance: { state: topLevelState(persisted.value), snapshot: persisted, employerId: context.employerId, freelancerId: context.freelancerId },
+      history: {
+        type: event.type,
+        actor: event.actor,
+        role,
+        payload: payloadOf(event),
+        from: stateValue,
+        to: persisted.value,
+        machineVersion: row.version,
+      },
+      instance: {
+        state: topLevelState(persisted.value),
+        snapshot: persisted,
+        employerId: context.employerId,
+        freelancerId: context.freelancerId,
+      },
       outbox: plan.outbox,
       requestId: options.requestId ?? null,
     },

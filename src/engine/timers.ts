@@ -5,7 +5,14 @@ import type { Knex } from 'knex';
  * relay then schedules a BullMQ delayed job for it. Re-arming a key replaces the armed timer of that key.
  * The fire time is computed by the database clock, the same clock the timers worker and sweeper compare with.
  */
-export async function armTimer(trx: Knex.Transaction, instanceId: string, seq: number, key: string, event: unknown, delayMs: number): Promise<void> {
+export async function armTimer(
+  trx: Knex.Transaction,
+  instanceId: string,
+  seq: number,
+  key: string,
+  event: unknown,
+  delayMs: number,
+): Promise<void> {
   await disarmTimer(trx, instanceId, key);
   await trx('timers').insert({
     instance_id: instanceId,
@@ -18,5 +25,7 @@ export async function armTimer(trx: Knex.Transaction, instanceId: string, seq: n
 
 /** A `cancel` action (or leaving the state) disarms: a job that still fires later finds nothing armed. */
 export async function disarmTimer(trx: Knex.Transaction, instanceId: string, key: string): Promise<void> {
-  await trx('timers').where({ instance_id: instanceId, timer_key: key, status: 'armed' }).update({ status: 'cancelled', ended_at: trx.fn.now() });
+  await trx('timers')
+    .where({ instance_id: instanceId, timer_key: key, status: 'armed' })
+    .update({ status: 'cancelled', ended_at: trx.fn.now() });
 }

@@ -15,7 +15,15 @@ export interface NewInstance {
 export interface TransitionWrite {
   instanceId: string;
   seq: number;
-  history: { type: string; actor: string; role: string; payload: Record<string, unknown>; from: StateValue; to: StateValue; machineVersion: number };
+  history: {
+    type: string;
+    actor: string;
+    role: string;
+    payload: Record<string, unknown>;
+    from: StateValue;
+    to: StateValue;
+    machineVersion: number;
+  };
   instance: { state: string; snapshot: PersistedSnapshot; employerId: string; freelancerId: string | null };
   outbox: readonly OutboxEntry[];
   requestId: string | null;
@@ -101,7 +109,13 @@ const WRITE_TRANSITIONS_SQL = `
   WHERE f.head_creates IS NULL AND NOT EXISTS (SELECT 1 FROM lockable WHERE lockable.id = f.id)
     AND EXISTS (SELECT 1 FROM instances WHERE instances.id = f.id)`;
 
-const writeTransitionsStatement = preparedStatement<{ id: string; n: bigint; created_at: Date; updated_at: Date; busy: boolean }>('write_transitions', WRITE_TRANSITIONS_SQL);
+const writeTransitionsStatement = preparedStatement<{
+  id: string;
+  n: bigint;
+  created_at: Date;
+  updated_at: Date;
+  busy: boolean;
+}>('write_transitions', WRITE_TRANSITIONS_SQL);
 
 function batchJson(writes: readonly TransitionWrite[]): string {
   return JSON.stringify(
@@ -153,10 +167,13 @@ export async function writeTransitions(db: Knex, writes: readonly TransitionWrit
   for (const w of writes) {
     const before = lastSeq.get(w.instanceId);
     // A programmer error: the statement could not tell which event leaves the instance in which state.
-    if (before !== undefined && w.seq !== before + 1) throw new Error(`events of ${w.instanceId} at seq ${before} then ${w.seq} in one write`);
+    if (before !== undefined && w.seq !== before + 1)
+      throw new Error(`events of ${w.instanceId} at seq ${before} then ${w.seq} in one write`);
     lastSeq.set(w.instanceId, w.seq);
   }
   const rows = await writeTransitionsStatement(db, [batchJson(writes), [...lastSeq.keys()]]);
-  const byId = new Map<string, WriteOutcome>(rows.map((r) => [r.id, r.busy ? 'busy' : { n: r.n, createdAt: r.created_at, updatedAt: r.updated_at }]));
+  const byId = new Map<string, WriteOutcome>(
+    rows.map((r) => [r.id, r.busy ? 'busy' : { n: r.n, createdAt: r.created_at, updatedAt: r.updated_at }]),
+  );
   return writes.map((w) => byId.get(w.instanceId) ?? 'moved');
 }

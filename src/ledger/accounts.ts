@@ -21,8 +21,19 @@ export function escrowAccount(milestoneId: string, employerId: string, currency:
 }
 
 /** A party's arbitration fee held for one milestone's dispute, until the outcome refunds or forfeits it. */
-export function feeHoldAccount(milestoneId: string, payer: 'employer' | 'freelancer', payerId: string, currency: string): AccountSpec {
-  return { id: `fee-hold:${currency}:${milestoneId}:${payer}`, ownerId: payerId, currency, kind: 'fee_hold', milestoneId };
+export function feeHoldAccount(
+  milestoneId: string,
+  payer: 'employer' | 'freelancer',
+  payerId: string,
+  currency: string,
+): AccountSpec {
+  return {
+    id: `fee-hold:${currency}:${milestoneId}:${payer}`,
+    ownerId: payerId,
+    currency,
+    kind: 'fee_hold',
+    milestoneId,
+  };
 }
 
 export function feesAccount(currency: string): AccountSpec {

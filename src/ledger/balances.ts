@@ -22,5 +22,9 @@ export async function balancesOf(db: Knex | Knex.Transaction, ownerId: string): 
       db.raw("coalesce(sum(balance) FILTER (WHERE kind = 'available'), 0)::text AS available"),
       db.raw("coalesce(sum(balance) FILTER (WHERE kind IN ('escrow', 'fee_hold')), 0)::text AS held"),
     );
-  return rows.map((r) => ({ currency: r.currency, available: formatMoney(BigInt(r.available)), held: formatMoney(BigInt(r.held)) }));
+  return rows.map((r) => ({
+    currency: r.currency,
+    available: formatMoney(BigInt(r.available)),
+    held: formatMoney(BigInt(r.held)),
+  }));
 }

@@ -1,5 +1,5 @@
 import type { Knex } from 'knex';
-import { newId } from '../engine/new-id.js';
+import { newId } from '../ids.js';
 import { availableAccount, externalAccount } from './accounts.js';
 import { transfer } from './transfer.js';
 
@@ -10,11 +10,22 @@ export interface DepositResult {
 }
 
 /** Money entering the system: external → the owner's available account. */
-export async function deposit(trx: Knex.Transaction, ownerId: string, currency: string, amount: bigint): Promise<DepositResult> {
+export async function deposit(
+  trx: Knex.Transaction,
+  ownerId: string,
+  currency: string,
+  amount: bigint,
+): Promise<DepositResult> {
   const transferId = newId('dep');
   const target = availableAccount(ownerId, currency);
   // The id is new, so the transfer always moves (null would mean it had moved before).
-  const balance = await transfer(trx, { id: transferId, debit: externalAccount(currency), credit: target, amount, kind: 'deposit' });
+  const balance = await transfer(trx, {
+    id: transferId,
+    debit: externalAccount(currency),
+    credit: target,
+    amount,
+    kind: 'deposit',
+  });
   if (balance === null) throw new Error(`deposit ${transferId} already existed`);
   return { transferId, balance };
 }

@@ -28,7 +28,14 @@ export interface TransferPlan {
 // Creates the accounts that do not exist yet and locks all of them, in id order so that two opposite transfers
 // cannot deadlock each other (an ON CONFLICT … DO UPDATE locks the row it meets, like an UPDATE); returns each
 // balance as locked, and which of the transfer ids exist already. One round trip for any number of accounts.
-const lockAccountsStatement = preparedStatement<{ id: string; kind: string | null; balance: bigint | null; already: boolean }>('lock_accounts', `
+const lockAccountsStatement = preparedStatement<{
+  id: string;
+  kind: string | null;
+  balance: bigint | null;
+  already: boolean;
+}>(
+  'lock_accounts',
+  `
   WITH locked AS (
     INSERT INTO accounts (id, owner_id, currency, kind, milestone_id)
     SELECT id, owner_id, currency, kind, milestone_id
@@ -39,13 +46,16 @@ const lockAccountsStatement = preparedStatement<{ id: string; kind: string | nul
   )
   SELECT id, kind, balance, false AS already FROM locked
   UNION ALL
-  SELECT id, NULL, NULL, true FROM transfers WHERE id = ANY(?::text[])`);
+  SELECT id, NULL, NULL, true FROM transfers WHERE id = ANY(?::text[])`,
+);
 
 // The transfer rows and every account's net change, in one statement; the balance CHECK in the schema stays the
 // last word (it would refuse a negative balance that the check in planTransfers somehow missed). The account ids
 // come a second time as an array: the planner takes a JSON parameter for 100 rows and would rather scan the
 // whole table than look that many up, where "id = ANY" tells it how few there are.
-const applyTransfersStatement = preparedStatement('apply_transfers', `
+const applyTransfersStatement = preparedStatement(
+  'apply_transfers',
+  `
   WITH moved AS (
     INSERT INTO transfers (id, debit_account_id, credit_account_id, amount, currency, kind, instance_id, seq)
     SELECT id, debit, credit, amount, currency, kind, instance_id, seq
@@ -53,7 +63,8 @@ const applyTransfersStatement = preparedStatement('apply_transfers', `
   )
   UPDATE accounts SET balance = accounts.balance + d.delta
   FROM jsonb_to_recordset(?::jsonb) AS d(id text, delta bigint)
-  WHERE accounts.id = d.id AND accounts.id = ANY(?::text[])`);
+  WHERE accounts.id = d.id AND accounts.id = ANY(?::text[])`,
+);
 
 /** Accounts locked by this transaction, with their balances as the transfers planned so far leave them. */
 export interface LockedAccounts {
@@ -67,14 +78,24 @@ export interface LockedAccounts {
  * Locks the accounts of `requests` (creating the missing ones) and reads their balances, and which of the
  * transfer ids exist already, without moving anything: one round trip for any number of transfers.
  */
-export async function lockAccounts(trx: Knex.Transaction, requests: readonly TransferRequest[]): Promise<LockedAccounts> {
+export async function lockAccounts(
+  trx: Knex.Transaction,
+  requests: readonly TransferRequest[],
+): Promise<LockedAccounts> {
   for (const r of requests) {
     if (r.amount <= 0n) throw new Error(`transfer ${r.id}: amount must be positive, got ${r.amount}`);
-    if (r.debit.currency !== r.credit.currency) throw new Error(`transfer ${r.id}: currency mismatch ${r.debit.currency}/${r.credit.currency}`);
+    if (r.debit.currency !== r.credit.currency)
+      throw new Error(`transfer ${r.id}: currency mismatch ${r.debit.currency}/${r.credit.currency}`);
   }
   const accounts = new Map<string, AccountSpec>();
   for (const r of requests) accounts.set(r.debit.id, r.debit).set(r.credit.id, r.credit);
-  const specs = [...accounts.values()].map((a) => ({ id: a.id, owner_id: a.ownerId, currency: a.currency, kind: a.kind, milestone_id: a.milestoneId }));
+  const specs = [...accounts.values()].map((a) => ({
+    id: a.id,
+    owner_id: a.ownerId,
+    currency: a.currency,
+    kind: a.kind,
+    milestone_id: a.milestoneId,
+  }));
   const rows = await lockAccountsStatement(trx, [JSON.stringify(specs), requests.map((r) => r.id)]);
   const locked = rows.filter((r) => !r.already);
   return {
@@ -118,7 +139,9 @@ export async function applyTransfers(trx: Knex.Transaction, plans: readonly Tran
   if (moves.length === 0) return;
   const deltas = new Map<string, bigint>();
   for (const r of moves) {
-    deltas.set(r.debit.id, (deltas.get(r.debit.id) ?? 0n) - r.amount).set(r.credit.id, (deltas.get(r.credit.id) ?? 0n) + r.amount);
+    deltas
+      .set(r.debit.id, (deltas.get(r.debit.id) ?? 0n) - r.amount)
+      .set(r.credit.id, (deltas.get(r.credit.id) ?? 0n) + r.amount);
   }
   // Money crosses into SQL as decimal strings inside the JSON (STYLE §11), cast to bigint there.
   const transfers = moves.map((r) => ({
@@ -131,7 +154,9 @@ export async function applyTransfers(trx: Knex.Transaction, plans: readonly Tran
     instance_id: r.instanceId ?? null,
     seq: r.seq ?? null,
   }));
-  const changes = [...deltas].filter(([, delta]) => delta !== 0n).map(([id, delta]) => ({ id, delta: delta.toString() }));
+  const changes = [...deltas]
+    .filter(([, delta]) => delta !== 0n)
+    .map(([id, delta]) => ({ id, delta: delta.toString() }));
   await applyTransfersStatement(trx, [JSON.stringify(transfers), JSON.stringify(changes), changes.map((c) => c.id)]);
 }
 

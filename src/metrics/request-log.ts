@@ -33,8 +33,15 @@ export function requestLog(log: Logger, maxIdChars: number) {
         const finished = res.writableFinished;
         const level = !finished || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info';
         if (!log.isLevelEnabled(level)) return;
-        const line = { req: { id, method: req.method, url: req.originalUrl }, res: { statusCode: res.statusCode }, responseTime: Date.now() - started };
-        log[level](line, finished ? (res.statusCode >= 500 ? 'request errored' : 'request completed') : 'request aborted');
+        const line = {
+          req: { id, method: req.method, url: req.originalUrl },
+          res: { statusCode: res.statusCode },
+          responseTime: Date.now() - started,
+        };
+        log[level](
+          line,
+          finished ? (res.statusCode >= 500 ? 'request errored' : 'request completed') : 'request aborted',
+        );
       });
     }
     next();

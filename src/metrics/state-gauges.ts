@@ -11,7 +11,9 @@ const JOB_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed'] as co
 function withTimeout<T>(work: Promise<T>): Promise<T> {
   return Promise.race([
     work,
-    new Promise<T>((_, reject) => setTimeout(() => reject(new Error('metrics read timed out')), SCRAPE_READ_TIMEOUT_MS).unref()),
+    new Promise<T>((_, reject) =>
+      setTimeout(() => reject(new Error('metrics read timed out')), SCRAPE_READ_TIMEOUT_MS).unref(),
+    ),
   ]);
 }
 
@@ -33,7 +35,10 @@ export function registerStateGauges(metrics: Metrics, db: Db, queues: readonly Q
     registers,
     async collect() {
       const row = await withTimeout(
-        db('outbox').whereNull('relayed_at').orderBy('id').first(db.raw('extract(epoch FROM now() - created_at)::float8 AS age')),
+        db('outbox')
+          .whereNull('relayed_at')
+          .orderBy('id')
+          .first(db.raw('extract(epoch FROM now() - created_at)::float8 AS age')),
       ).catch(quietly('outbox unrelayed'));
       if (row !== null) this.set(Number(row?.age ?? 0));
     },
@@ -49,7 +54,11 @@ export function registerStateGauges(metrics: Metrics, db: Db, queues: readonly Q
         db('outbox')
           .whereNull('processed_at')
           .groupBy('topic')
-          .select('topic', db.raw('extract(epoch FROM now() - min(created_at))::float8 AS age'), db.raw('count(*)::int AS n')),
+          .select(
+            'topic',
+            db.raw('extract(epoch FROM now() - min(created_at))::float8 AS age'),
+            db.raw('count(*)::int AS n'),
+          ),
       ).catch(quietly('outbox unprocessed'));
       if (rows === null) return;
       this.reset();
@@ -80,11 +89,15 @@ export function registerStateGauges(metrics: Metrics, db: Db, queues: readonly Q
     registers,
     async collect() {
       const rows = await withTimeout(
-        db('webhook_deliveries').whereIn('status', ['pending', 'dead']).groupBy('status').select('status', db.raw('count(*)::int AS n')),
+        db('webhook_deliveries')
+          .whereIn('status', ['pending', 'dead'])
+          .groupBy('status')
+          .select('status', db.raw('count(*)::int AS n')),
       ).catch(quietly('webhook deliveries'));
       if (rows === null) return;
       this.reset();
-      for (const status of ['pending', 'dead']) this.set({ status }, Number(rows.find((r) => r.status === status)?.n ?? 0));
+      for (const status of ['pending', 'dead'])
+        this.set({ status }, Number(rows.find((r) => r.status === status)?.n ?? 0));
     },
   });
 
@@ -93,7 +106,9 @@ export function registerStateGauges(metrics: Metrics, db: Db, queues: readonly Q
     help: 'Durable timers armed and not yet fired or cancelled (dispute deadlines, feedback window).',
     registers,
     async collect() {
-      const row = await withTimeout(db('timers').where({ status: 'armed' }).first(db.raw('count(*)::int AS n'))).catch(quietly('timers'));
+      const row = await withTimeout(db('timers').where({ status: 'armed' }).first(db.raw('count(*)::int AS n'))).catch(
+        quietly('timers'),
+      );
       if (row !== null) this.set(Number(row?.n ?? 0));
     },
   });

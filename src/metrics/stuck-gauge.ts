@@ -19,7 +19,9 @@ export function registerStuckGauge(metrics: Metrics, db: Db, log: Logger, stuckA
     help: 'Instances in a settlement-in-flight state (tag settling) for longer than STUCK_AFTER_MS; alert on > 0, fix with cli stuck redrive.',
     registers: [metrics.registry],
     async collect() {
-      const timeout = new Promise<never>((_, reject) => setTimeout(() => reject(new Error('metrics read timed out')), SCRAPE_READ_TIMEOUT_MS).unref());
+      const timeout = new Promise<never>((_, reject) =>
+        setTimeout(() => reject(new Error('metrics read timed out')), SCRAPE_READ_TIMEOUT_MS).unref(),
+      );
       const summary = await Promise.race([stuckSummary(db, stuckAfterMs), timeout]).catch((error: unknown) => {
         log.debug({ err: error, what: 'stuck instances' }, 'metrics read failed');
         return null;

@@ -11,7 +11,10 @@ export function abstractState(machine: string, snapshot: AnyMachineSnapshot): st
     const dispute = c.dispute as { filedBy: string; feesPaid: string[] } | null | undefined;
     // Who filed and who paid gate the dispute rules.
     // Whether the release being settled empties the milestone decides where SETTLED leads.
-    const finalRelease = c.pendingRelease !== null && c.pendingRelease !== undefined && BigInt(String(c.amount)) - BigInt(String(c.releasedAmount)) === BigInt(String(c.pendingRelease));
+    const finalRelease =
+      c.pendingRelease !== null &&
+      c.pendingRelease !== undefined &&
+      BigInt(String(c.amount)) - BigInt(String(c.releasedAmount)) === BigInt(String(c.pendingRelease));
     return JSON.stringify({
       value: snapshot.value,
       ...(snapshot.value === 'releasing' ? { finalRelease } : {}),

@@ -27,7 +27,8 @@ function guardName(guard: unknown): string | null {
   if (typeof guard === 'object' && 'type' in guard) return String((guard as { type: unknown }).type);
   if (typeof guard === 'function') {
     const g = guard as { check?: unknown; guards?: unknown[]; name?: string };
-    if (Array.isArray(g.guards)) return `${g.name === 'and' || !g.name ? 'and' : g.name}(${g.guards.map(guardName).join(', ')})`;
+    if (Array.isArray(g.guards))
+      return `${g.name === 'and' || !g.name ? 'and' : g.name}(${g.guards.map(guardName).join(', ')})`;
     return g.name || 'inline';
   }
   return 'inline';
@@ -41,7 +42,13 @@ export function definitionJson(def: MachineDefinition) {
   const transitions: { source: string; event: string; targets: string[]; guard: string | null }[] = [];
   const toJson = (node: NodeLike): StateJson => {
     for (const [event, list] of node.transitions) {
-      for (const t of list) transitions.push({ source: node.id, event, targets: (t.target ?? []).map((n) => n.id), guard: guardName(t.guard) });
+      for (const t of list)
+        transitions.push({
+          source: node.id,
+          event,
+          targets: (t.target ?? []).map((n) => n.id),
+          guard: guardName(t.guard),
+        });
     }
     return {
       id: node.id,
@@ -55,7 +62,12 @@ export function definitionJson(def: MachineDefinition) {
   const root = toJson(def.machine.root as unknown as NodeLike);
   const events = Object.entries(def.roles).map(([type, roles]) => {
     const payload = def.payloads[type];
-    return { type, roles: [...roles], clientEvent: payload !== undefined, payload: payload ? z.toJSONSchema(payload) : null };
+    return {
+      type,
+      roles: [...roles],
+      clientEvent: payload !== undefined,
+      payload: payload ? z.toJSONSchema(payload) : null,
+    };
   });
   return { name: def.name, version: def.version, root, events, transitions };
 }

@@ -4,7 +4,10 @@ import type { Role } from '../../machines/roles.js';
 import { EMPLOYER, FREELANCER, MILESTONE_AMOUNT, PLACEHOLDER_MILESTONE, SUPPORT, SYSTEM } from './placeholders.js';
 
 /** A candidate event of a generated path: the machine event plus the role that sends it. */
-export type PathEvent = { type: string; actor: string; role: Role; system?: true; support?: true } & Record<string, unknown>;
+export type PathEvent = { type: string; actor: string; role: Role; system?: true; support?: true } & Record<
+  string,
+  unknown
+>;
 
 const ACTOR_OF: Record<Role, string> = { employer: EMPLOYER, freelancer: FREELANCER, support: SUPPORT, system: SYSTEM };
 
@@ -63,7 +66,8 @@ export function candidateEvents(
   cases: 'all' | 'one' = 'all',
 ): PathEvent[] {
   // Simple paths multiply with every variant at every step, so they take one payload case per event.
-  const casesOf = (type: string) => (cases === 'all' ? payloadCases(type, snapshot) : payloadCases(type, snapshot).slice(-1));
+  const casesOf = (type: string) =>
+    cases === 'all' ? payloadCases(type, snapshot) : payloadCases(type, snapshot).slice(-1);
   return handled.flatMap((type) =>
     (def.roles[type] ?? []).flatMap((role) =>
       casesOf(type).map((payload) => ({

@@ -35,11 +35,20 @@ export interface GeneratedPaths {
  * simple paths (every path that visits no abstract state twice). Deterministic: the same machine gives the same
  * paths in the same order. Timer and settlement outcomes appear as explicit system events.
  */
-export function generatePaths(def: MachineDefinition, strategy: Strategy, maxPaths = Number.POSITIVE_INFINITY): GeneratedPaths {
+export function generatePaths(
+  def: MachineDefinition,
+  strategy: Strategy,
+  maxPaths = Number.POSITIVE_INFINITY,
+): GeneratedPaths {
   const key = `${def.name}@${def.version}:${strategy}`;
   const all = memo.get(key) ?? computePaths(def, strategy);
   memo.set(key, all);
-  return { machine: { name: def.name, version: def.version }, strategy, paths: all.slice(0, maxPaths), truncated: all.length > maxPaths };
+  return {
+    machine: { name: def.name, version: def.version },
+    strategy,
+    paths: all.slice(0, maxPaths),
+    truncated: all.length > maxPaths,
+  };
 }
 
 // Generation is deterministic and simple paths of a large machine take seconds of CPU, so each (machine,
@@ -49,7 +58,8 @@ const memo = new Map<string, GeneratedPath[]>();
 function computePaths(def: MachineDefinition, strategy: Strategy): GeneratedPath[] {
   const options = {
     input: modelInput(def),
-    events: (snapshot: AnyMachineSnapshot) => candidateEvents(def, snapshot, handledEvents(snapshot), strategy === 'simple' ? 'one' : 'all'),
+    events: (snapshot: AnyMachineSnapshot) =>
+      candidateEvents(def, snapshot, handledEvents(snapshot), strategy === 'simple' ? 'one' : 'all'),
     serializeState: (snapshot: AnyMachineSnapshot) => abstractState(def.name, snapshot),
     // Role and payload make distinct edges.
     serializeEvent: (event: PathEvent) => JSON.stringify(event),

@@ -11,7 +11,8 @@ import { modelInput } from './model-input.js';
 export function modelOnlyReason(def: MachineDefinition, events: readonly PathEvent[]): string | null {
   let [snapshot] = initialTransition(def.machine, modelInput(def) as never);
   for (const event of events) {
-    if (event.type === 'SETTLEMENT_FAILED' && !snapshot.matches('funding')) return 'the ledger cannot fail a settlement of money already held';
+    if (event.type === 'SETTLEMENT_FAILED' && !snapshot.matches('funding'))
+      return 'the ledger cannot fail a settlement of money already held';
     [snapshot] = transition(def.machine, snapshot, event as never);
   }
   return null;

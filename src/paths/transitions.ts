@@ -22,7 +22,14 @@ export function allTransitions(machine: AnyStateMachine): string[] {
   const keys: string[] = [];
   const visit = (node: NodeLike) => {
     for (const [eventType, defs] of node.transitions) {
-      for (const t of defs) keys.push(transitionKey(node.id, eventType, (t.target ?? []).map((n) => n.id)));
+      for (const t of defs)
+        keys.push(
+          transitionKey(
+            node.id,
+            eventType,
+            (t.target ?? []).map((n) => n.id),
+          ),
+        );
     }
     for (const child of Object.values(node.states)) visit(child);
   };
@@ -31,9 +38,19 @@ export function allTransitions(machine: AnyStateMachine): string[] {
 }
 
 /** The transitions this event takes from this snapshot (none when it is refused). */
-export function takenTransitions(machine: AnyStateMachine, snapshot: AnyMachineSnapshot, event: { type: string }): string[] {
+export function takenTransitions(
+  machine: AnyStateMachine,
+  snapshot: AnyMachineSnapshot,
+  event: { type: string },
+): string[] {
   const taken = machine.getTransitionData(snapshot as never, event as never) as unknown as TransitionLike[];
-  return taken.map((t) => transitionKey(t.source.id, t.eventType, (t.target ?? []).map((n) => n.id)));
+  return taken.map((t) =>
+    transitionKey(
+      t.source.id,
+      t.eventType,
+      (t.target ?? []).map((n) => n.id),
+    ),
+  );
 }
 
 /** The state node ids a snapshot is in (leaf and ancestors), for state coverage. */

@@ -63,12 +63,16 @@ export function escrowProblems(def: MachineDefinition, row: InstanceRow, facts: 
     try {
       expected = BigInt(c.amount ?? '0') - BigInt(c.releasedAmount ?? '0');
     } catch {
-      problems.push(`snapshot amounts are not money: amount ${String(c.amount)}, releasedAmount ${String(c.releasedAmount)}`);
+      problems.push(
+        `snapshot amounts are not money: amount ${String(c.amount)}, releasedAmount ${String(c.releasedAmount)}`,
+      );
       return problems;
     }
   }
   if (f.netAtSeq !== expected) {
-    problems.push(`escrow holds ${f.netAtSeq} at seq ${row.seq} but state ${JSON.stringify(row.snapshot.value)} implies ${expected}`);
+    problems.push(
+      `escrow holds ${f.netAtSeq} at seq ${row.seq} but state ${JSON.stringify(row.snapshot.value)} implies ${expected}`,
+    );
   }
   return problems;
 }

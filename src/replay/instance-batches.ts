@@ -43,7 +43,11 @@ const VERIFY_INSTANCE_COLUMNS = ['n', 'id', 'machine', 'version', 'seq', 'snapsh
 async function* instancePages(db: Knex, filter: InstanceFilter, batchSize: number): AsyncGenerator<InstanceRow[]> {
   let after = 0n;
   for (;;) {
-    const rows = (await filtered(db, filter).select(VERIFY_INSTANCE_COLUMNS).andWhere('n', '>', after).orderBy('n').limit(batchSize)) as unknown as InstanceRow[];
+    const rows = (await filtered(db, filter)
+      .select(VERIFY_INSTANCE_COLUMNS)
+      .andWhere('n', '>', after)
+      .orderBy('n')
+      .limit(batchSize)) as unknown as InstanceRow[];
     if (rows.length === 0) return;
     yield rows;
     after = (rows[rows.length - 1] as InstanceRow).n;
@@ -80,7 +84,9 @@ export async function loadHistories(db: Knex, rows: InstanceRow[], maxEvents: nu
     const history: HistoryRow[] = await db
       // No `at`: verification does not need it, and parsing a timestamp per row is a measurable cost here.
       .select(VERIFY_HISTORY_COLUMNS.map((c) => `h.${c}`))
-      .from(db.raw('unnest(?::text[], ?::int[]) AS x(id, seq)', [readable.map((r) => r.id), readable.map((r) => r.seq)]))
+      .from(
+        db.raw('unnest(?::text[], ?::int[]) AS x(id, seq)', [readable.map((r) => r.id), readable.map((r) => r.seq)]),
+      )
       .join('history as h', function () {
         this.on('h.instance_id', 'x.id').andOn('h.seq', '<=', 'x.seq');
       })
@@ -91,6 +97,10 @@ export async function loadHistories(db: Knex, rows: InstanceRow[], maxEvents: nu
 }
 
 /** Every instance matching the filter, in `n` order, in chunks whose histories fit `historyBatchEvents`. */
-export async function* instanceChunks(db: Knex, filter: InstanceFilter, limits: BatchLimits): AsyncGenerator<InstanceRow[]> {
+export async function* instanceChunks(
+  db: Knex,
+  filter: InstanceFilter,
+  limits: BatchLimits,
+): AsyncGenerator<InstanceRow[]> {
   for await (const page of instancePages(db, filter, limits.batchSize)) yield* byEventBudget(page, limits);
 }

@@ -8,10 +8,18 @@ import type { ReplaySource } from './replay-instance.js';
  * Reads one instance and its whole history for replay. The history is read at most `maxEvents` long: a
  * request never loads an unbounded log into memory (STYLE §4). Reads only; never locks.
  */
-export async function loadReplaySource(db: Knex, machine: string, id: string, maxEvents: number): Promise<ReplaySource> {
+export async function loadReplaySource(
+  db: Knex,
+  machine: string,
+  id: string,
+  maxEvents: number,
+): Promise<ReplaySource> {
   const row = await findInstance(db, id, machine);
   if (row.seq > maxEvents) {
-    throw new HistoryTooLongError(`The ${machine} has ${row.seq} events; replay is limited to ${maxEvents}.`, { seq: row.seq, maxEvents });
+    throw new HistoryTooLongError(`The ${machine} has ${row.seq} events; replay is limited to ${maxEvents}.`, {
+      seq: row.seq,
+      maxEvents,
+    });
   }
   // seq bounds the read even if rows beyond it appeared since the instance was read.
   const rows: HistoryRow[] = await db('history')
@@ -20,7 +28,10 @@ export async function loadReplaySource(db: Knex, machine: string, id: string, ma
     .orderBy('seq')
     .limit(maxEvents + 1);
   if (rows.length > maxEvents) {
-    throw new HistoryTooLongError(`The ${machine} has more than ${maxEvents} history entries; replay is limited to ${maxEvents}.`, { maxEvents });
+    throw new HistoryTooLongError(
+      `The ${machine} has more than ${maxEvents} history entries; replay is limited to ${maxEvents}.`,
+      { maxEvents },
+    );
   }
   return {
     id: row.id,

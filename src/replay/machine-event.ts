@@ -27,7 +27,10 @@ export function recordedEvent(record: HistoryRecord): Record<string, unknown> & 
  * Without the flags a SETTLED would be refused on replay although it was accepted live.
  */
 export function machineEventOf(record: HistoryRecord): Record<string, unknown> & { type: string; actor: string } {
-  const event = { ...record.payload, type: record.type, actor: record.actor } as Record<string, unknown> & { type: string; actor: string };
+  const event = { ...record.payload, type: record.type, actor: record.actor } as Record<string, unknown> & {
+    type: string;
+    actor: string;
+  };
   if (record.role === 'system') event.system = true;
   else if (record.role === 'support') event.support = true;
   return event;

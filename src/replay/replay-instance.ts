@@ -46,7 +46,8 @@ export interface ReplayStep {
   state: StateValue;
 }
 
-export type DivergenceKind = 'gap' | 'state_before' | 'state_after' | 'refused' | 'machine_version' | 'error' | 'seq' | 'snapshot';
+export type DivergenceKind =
+  'gap' | 'state_before' | 'state_after' | 'refused' | 'machine_version' | 'error' | 'seq' | 'snapshot';
 
 /**
  * Where replay and the stored record first disagree. `expected` is what the database recorded (history row or
@@ -88,7 +89,11 @@ export function startVersion(source: ReplaySource): number {
  * A MIGRATE entry switches machines the way the migration did: the replayed value and context are resolved
  * in the target version's machine. Corrupt data never throws out of here; it becomes a divergence.
  */
-export function replayInstance(source: ReplaySource, resolve: MachineResolver, options: ReplayOptions = {}): ReplayResult {
+export function replayInstance(
+  source: ReplaySource,
+  resolve: MachineResolver,
+  options: ReplayOptions = {},
+): ReplayResult {
   const toSeq = options.toSeq ?? Number.POSITIVE_INFINITY;
   let def = resolve(source.machine, startVersion(source));
   let snapshot: AnyMachineSnapshot = initialStep(def.machine, source.input)[0];
@@ -97,25 +102,48 @@ export function replayInstance(source: ReplaySource, resolve: MachineResolver, o
     divergence ??= d;
   };
   const steps: ReplayStep[] = [];
-  let final: ReplayResult['final'] = { seq: 0, state: snapshot.value, context: snapshot.context, machineVersion: def.version };
+  let final: ReplayResult['final'] = {
+    seq: 0,
+    state: snapshot.value,
+    context: snapshot.context,
+    machineVersion: def.version,
+  };
   let expectedSeq = 1;
   let lastSeq = 0;
   let eventsReplayed = 0;
 
   for (const record of source.history) {
     if (record.seq !== expectedSeq) {
-      diverge({ seq: record.seq, kind: 'gap', message: `History jumps from seq ${expectedSeq - 1} to ${record.seq}.`, expected: expectedSeq, actual: record.seq });
+      diverge({
+        seq: record.seq,
+        kind: 'gap',
+        message: `History jumps from seq ${expectedSeq - 1} to ${record.seq}.`,
+        expected: expectedSeq,
+        actual: record.seq,
+      });
     }
     expectedSeq = record.seq + 1;
     lastSeq = record.seq;
     if (!jsonEqual(snapshot.value, record.fromState)) {
-      diverge({ seq: record.seq, kind: 'state_before', message: `Before seq ${record.seq} (${record.type}) the history says ${show(record.fromState)}, replay is in ${show(snapshot.value)}.`, expected: record.fromState, actual: snapshot.value });
+      diverge({
+        seq: record.seq,
+        kind: 'state_before',
+        message: `Before seq ${record.seq} (${record.type}) the history says ${show(record.fromState)}, replay is in ${show(snapshot.value)}.`,
+        expected: record.fromState,
+        actual: snapshot.value,
+      });
     }
     try {
       if (record.type === MIGRATE) {
         const { fromVersion, toVersion } = migratePayloadOf(record);
         if (fromVersion !== def.version) {
-          diverge({ seq: record.seq, kind: 'machine_version', message: `MIGRATE from version ${fromVersion}, but replay is on version ${def.version}.`, expected: fromVersion, actual: def.version });
+          diverge({
+            seq: record.seq,
+            kind: 'machine_version',
+            message: `MIGRATE from version ${fromVersion}, but replay is on version ${def.version}.`,
+            expected: fromVersion,
+            actual: def.version,
+          });
         }
         const migrate = (options.migrations ?? contextMigration)(source.machine, fromVersion, toVersion);
         def = resolve(source.machine, toVersion);
@@ -126,38 +154,80 @@ export function replayInstance(source: ReplaySource, resolve: MachineResolver, o
         snapshot = def.machine.resolveState({ value: snapshot.value, context });
       } else {
         if (record.machineVersion !== def.version) {
-          diverge({ seq: record.seq, kind: 'machine_version', message: `Seq ${record.seq} was applied by version ${record.machineVersion}, replay is on version ${def.version}.`, expected: record.machineVersion, actual: def.version });
+          diverge({
+            seq: record.seq,
+            kind: 'machine_version',
+            message: `Seq ${record.seq} was applied by version ${record.machineVersion}, replay is on version ${def.version}.`,
+            expected: record.machineVersion,
+            actual: def.version,
+          });
         }
         const event = machineEventOf(record);
         const next = step(def.machine, snapshot, event)[0];
         // A step hands back the same snapshot object when no transition was taken; can() tells a refused
         // event from an enabled one that changed nothing, and is only paid on that rare path.
         if (next === snapshot && !snapshot.can(event)) {
-          diverge({ seq: record.seq, kind: 'refused', message: `The machine refuses ${record.type} in ${show(snapshot.value)} on replay.`, expected: record.toState, actual: snapshot.value });
+          diverge({
+            seq: record.seq,
+            kind: 'refused',
+            message: `The machine refuses ${record.type} in ${show(snapshot.value)} on replay.`,
+            expected: record.toState,
+            actual: snapshot.value,
+          });
         }
         snapshot = next;
         eventsReplayed++;
       }
     } catch (error) {
-      diverge({ seq: record.seq, kind: 'error', message: `Replay failed at seq ${record.seq} (${record.type}): ${(error as Error).message}`, expected: record.toState, actual: snapshot.value });
+      diverge({
+        seq: record.seq,
+        kind: 'error',
+        message: `Replay failed at seq ${record.seq} (${record.type}): ${(error as Error).message}`,
+        expected: record.toState,
+        actual: snapshot.value,
+      });
       break;
     }
     if (!jsonEqual(snapshot.value, record.toState)) {
-      diverge({ seq: record.seq, kind: 'state_after', message: `After seq ${record.seq} (${record.type}) the history says ${show(record.toState)}, replay gives ${show(snapshot.value)}.`, expected: record.toState, actual: snapshot.value });
+      diverge({
+        seq: record.seq,
+        kind: 'state_after',
+        message: `After seq ${record.seq} (${record.type}) the history says ${show(record.toState)}, replay gives ${show(snapshot.value)}.`,
+        expected: record.toState,
+        actual: snapshot.value,
+      });
     }
     if (record.seq <= toSeq) {
       if (options.keepSteps) {
-        steps.push({ seq: record.seq, event: recordedEvent(record), role: record.role, machineVersion: def.version, state: snapshot.value });
+        steps.push({
+          seq: record.seq,
+          event: recordedEvent(record),
+          role: record.role,
+          machineVersion: def.version,
+          state: snapshot.value,
+        });
       }
       final = { seq: record.seq, state: snapshot.value, context: snapshot.context, machineVersion: def.version };
     }
   }
 
   if (lastSeq !== source.seq) {
-    diverge({ seq: Math.max(lastSeq, source.seq), kind: 'seq', message: `History ends at seq ${lastSeq}, the instance is at seq ${source.seq}.`, expected: source.seq, actual: lastSeq });
+    diverge({
+      seq: Math.max(lastSeq, source.seq),
+      kind: 'seq',
+      message: `History ends at seq ${lastSeq}, the instance is at seq ${source.seq}.`,
+      expected: source.seq,
+      actual: lastSeq,
+    });
   }
   if (def.version !== source.version) {
-    diverge({ seq: source.seq, kind: 'machine_version', message: `Replay ends on version ${def.version}, the instance is pinned to ${source.version}.`, expected: source.version, actual: def.version });
+    diverge({
+      seq: source.seq,
+      kind: 'machine_version',
+      message: `Replay ends on version ${def.version}, the instance is pinned to ${source.version}.`,
+      expected: source.version,
+      actual: def.version,
+    });
   }
   const replayed = { value: snapshot.value, context: snapshot.context };
   const stored = { value: source.snapshot.value, context: source.snapshot.context };
@@ -172,7 +242,15 @@ export function replayInstance(source: ReplaySource, resolve: MachineResolver, o
       path,
     });
   }
-  return { steps, final, matchesStored: path === null, firstDivergence: divergence, eventsReplayed, snapshot, definition: def };
+  return {
+    steps,
+    final,
+    matchesStored: path === null,
+    firstDivergence: divergence,
+    eventsReplayed,
+    snapshot,
+    definition: def,
+  };
 }
 
 function show(value: unknown): string {

@@ -12,7 +12,12 @@ export function replayView(source: ReplaySource, result: ReplayResult, to: numbe
     seq: source.seq,
     to: to === null ? source.seq : Math.min(to, source.seq),
     steps: result.steps,
-    final: { seq: result.final.seq, state: result.final.state, context: result.final.context, machineVersion: result.final.machineVersion },
+    final: {
+      seq: result.final.seq,
+      state: result.final.state,
+      context: result.final.context,
+      machineVersion: result.final.machineVersion,
+    },
     matchesStored: result.matchesStored,
     firstDivergence: result.firstDivergence,
   };

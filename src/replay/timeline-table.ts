@@ -23,9 +23,20 @@ export function timelineTable(entries: readonly TimelineEntry[]): string {
   const rows = entries.map((e) => {
     const payload = Object.keys(e.payload).length ? ` ${JSON.stringify(e.payload)}` : '';
     const money = e.transfers.map((t) => `${t.kind ?? 'transfer'} ${t.amount}`).join(', ') || '—';
-    return [String(e.seq), e.at.replace('T', ' ').replace(/\.\d+Z$/, 'Z'), cut(e.role ? `${e.actor} (${e.role})` : e.actor), cut(`${e.type}${payload}`), cut(`${show(e.from)} → ${show(e.to)}`), cut(money)];
+    return [
+      String(e.seq),
+      e.at.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
+      cut(e.role ? `${e.actor} (${e.role})` : e.actor),
+      cut(`${e.type}${payload}`),
+      cut(`${show(e.from)} → ${show(e.to)}`),
+      cut(money),
+    ];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
-  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd();
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
   return [line(header), line(widths.map((w) => '─'.repeat(w))), ...rows.map(line)].join('\n');
 }

@@ -2,7 +2,13 @@ import type { Knex } from 'knex';
 import { pinnedMachine } from '../../machines/registry.js';
 import type { InstanceRow } from '../engine/instance-row.js';
 import { escrowFacts, escrowProblems } from './escrow-check.js';
-import { instanceChunks, loadHistories, type BatchLimits, type InstanceFilter, type LoadedInstance } from './instance-batches.js';
+import {
+  instanceChunks,
+  loadHistories,
+  type BatchLimits,
+  type InstanceFilter,
+  type LoadedInstance,
+} from './instance-batches.js';
 import { prefetch } from './prefetch.js';
 import { replayInstance, type Divergence, type MachineResolver } from './replay-instance.js';
 
@@ -44,7 +50,11 @@ export interface VerifyOptions extends InstanceFilter, BatchLimits {
  * snapshot and, for milestones, checks the escrow against the ledger. Reads only; memory stays flat in the
  * number of instances because nothing outlives its chunk but counters.
  */
-export async function verifyInstances(db: Knex, options: VerifyOptions, hooks: VerifyHooks = {}): Promise<VerifySummary> {
+export async function verifyInstances(
+  db: Knex,
+  options: VerifyOptions,
+  hooks: VerifyHooks = {},
+): Promise<VerifySummary> {
   const started = performance.now();
   const resolve = options.resolve ?? pinnedMachine;
   const progress: VerifyProgress = { instances: 0, events: 0, mismatches: 0 };
@@ -70,7 +80,14 @@ export async function verifyInstances(db: Knex, options: VerifyOptions, hooks: V
       progress.instances++;
       if (problems.length > 0) {
         progress.mismatches++;
-        hooks.onMismatch?.({ id: row.id, machine: row.machine, version: row.version, seq: row.seq, problems, divergence });
+        hooks.onMismatch?.({
+          id: row.id,
+          machine: row.machine,
+          version: row.version,
+          seq: row.seq,
+          problems,
+          divergence,
+        });
       }
     }
     hooks.onProgress?.({ ...progress });
@@ -79,7 +96,15 @@ export async function verifyInstances(db: Knex, options: VerifyOptions, hooks: V
 }
 
 function instanceSource(row: InstanceRow, history: LoadedInstance['history'] & object) {
-  return { id: row.id, machine: row.machine, input: row.input, version: row.version, seq: row.seq, snapshot: row.snapshot, history };
+  return {
+    id: row.id,
+    machine: row.machine,
+    input: row.input,
+    version: row.version,
+    seq: row.seq,
+    snapshot: row.snapshot,
+    history,
+  };
 }
 
 /**

@@ -20,7 +20,8 @@ export function barReporter(total: number, stream: NodeJS.WriteStream): Progress
   const bar = new cliProgress.SingleBar(
     {
       stream,
-      format: 'verify {bar} {percentage}% | {value}/{total} instances | {rate} inst/s | {events} events | {mismatches} mismatches | ETA {etaText}',
+      format:
+        'verify {bar} {percentage}% | {value}/{total} instances | {rate} inst/s | {events} events | {mismatches} mismatches | ETA {etaText}',
       hideCursor: true,
       etaBuffer: 50,
     },
@@ -29,7 +30,12 @@ export function barReporter(total: number, stream: NodeJS.WriteStream): Progress
   bar.start(total, 0, { rate: 0, events: 0, mismatches: 0, etaText: '?' });
   const payload = (p: VerifyProgress) => {
     const ms = performance.now() - started;
-    return { rate: rateOf(p.instances, ms), events: p.events, mismatches: p.mismatches, etaText: etaText(p.instances, total, ms) };
+    return {
+      rate: rateOf(p.instances, ms),
+      events: p.events,
+      mismatches: p.mismatches,
+      etaText: etaText(p.instances, total, ms),
+    };
   };
   return {
     // Instances may appear while we run: let the total grow rather than overflow the bar.
@@ -45,7 +51,12 @@ export function barReporter(total: number, stream: NodeJS.WriteStream): Progress
 }
 
 /** Plain lines at most every `intervalMs`, for logs and CI where a redrawn bar would be noise. */
-export function lineReporter(total: number, write: (line: string) => void, intervalMs: number, now = () => performance.now()): ProgressReporter {
+export function lineReporter(
+  total: number,
+  write: (line: string) => void,
+  intervalMs: number,
+  now = () => performance.now(),
+): ProgressReporter {
   const started = now();
   let last = started;
   const line = (p: VerifyProgress): string => {

@@ -77,7 +77,9 @@ export class SignalBus {
     this.outboxPending = false;
     this.changedPending.clear();
     for (const [channel, message] of sends) {
-      this.publisher.publish(channel, message).catch((error: unknown) => this.log.debug({ err: error, channel }, 'signal not sent'));
+      this.publisher
+        .publish(channel, message)
+        .catch((error: unknown) => this.log.debug({ err: error, channel }, 'signal not sent'));
     }
   }
 
@@ -94,12 +96,16 @@ export class SignalBus {
       }
     });
     // Redis may be down at start: the subscription then happens on connect, and polling covers the meantime.
-    subscriber.subscribe(this.outboxChannel, this.instanceChannel).catch((error: unknown) => this.log.warn({ err: error }, 'signal subscription pending; polling meanwhile'));
+    subscriber
+      .subscribe(this.outboxChannel, this.instanceChannel)
+      .catch((error: unknown) => this.log.warn({ err: error }, 'signal subscription pending; polling meanwhile'));
   }
 
   async close(): Promise<void> {
     const connections = [this.publisher, ...(this.subscriber ? [this.subscriber] : [])];
     // quit() waits for a connection that may never come (Redis away): such a one is just dropped.
-    await Promise.all(connections.map((c) => (c.status === 'ready' ? c.quit().catch(() => c.disconnect()) : c.disconnect())));
+    await Promise.all(
+      connections.map((c) => (c.status === 'ready' ? c.quit().catch(() => c.disconnect()) : c.disconnect())),
+    );
   }
 }

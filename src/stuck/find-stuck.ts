@@ -59,13 +59,15 @@ function stuckOf(row: StuckRow): StuckInstance {
 }
 
 const COLUMNS = ['n', 'id', 'machine', 'version', 'seq', 'snapshot', 'updated_at'];
-const AGE = "(extract(epoch FROM now() - updated_at) * 1000)::float8 AS age_ms";
+const AGE = '(extract(epoch FROM now() - updated_at) * 1000)::float8 AS age_ms';
 
 /** How many instances are stuck and the oldest of them: two index-backed reads, cheap enough for readyz. */
 export async function stuckSummary(db: Knex, afterMs: number): Promise<StuckSummary> {
   const [counted, oldest] = await Promise.all([
     stuckQuery(db, afterMs).count<{ n: string }[]>({ n: '*' }).first(),
-    stuckQuery(db, afterMs).orderBy([{ column: 'updated_at' }, { column: 'n' }]).first<StuckRow | undefined>([...COLUMNS, db.raw(AGE)]),
+    stuckQuery(db, afterMs)
+      .orderBy([{ column: 'updated_at' }, { column: 'n' }])
+      .first<StuckRow | undefined>([...COLUMNS, db.raw(AGE)]),
   ]);
   return { count: Number(counted?.n ?? 0), oldest: oldest ? stuckOf(oldest) : null, thresholdMs: afterMs };
 }
@@ -74,7 +76,12 @@ export async function stuckSummary(db: Knex, afterMs: number): Promise<StuckSumm
  * Stuck instances in creation order (instance number), one keyset page of at most `limit` after instance number `afterN` (the
  * `next` of the previous page; null when there is none).
  */
-export async function listStuck(db: Knex, afterMs: number, limit: number, afterN = '0'): Promise<{ items: StuckInstance[]; next: string | null }> {
+export async function listStuck(
+  db: Knex,
+  afterMs: number,
+  limit: number,
+  afterN = '0',
+): Promise<{ items: StuckInstance[]; next: string | null }> {
   const rows: StuckRow[] = await stuckQuery(db, afterMs)
     .andWhere('n', '>', afterN)
     .orderBy('n')

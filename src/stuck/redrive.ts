@@ -1,8 +1,8 @@
 import type { Queue } from 'bullmq';
 import type { Knex } from 'knex';
 import { pinnedMachine } from '../../machines/registry.js';
-import { outboxJobId } from '../../workers/queues.js';
-import { requeue } from '../../workers/requeue.js';
+import { outboxJobId } from '../jobs/queues.js';
+import { requeue } from '../jobs/requeue.js';
 import { restoreSnapshot } from '../engine/snapshot.js';
 import type { InstanceRow } from '../engine/instance-row.js';
 
@@ -31,10 +31,16 @@ export interface RedriveResult {
  * the settlement worker locks the outbox row and does nothing once processed_at is set, and transfer ids
  * derive from the outbox id, so no money moves twice.
  */
-export async function redriveInstance(db: Knex, queue: Queue, deploymentId: string, id: string): Promise<RedriveResult> {
+export async function redriveInstance(
+  db: Knex,
+  queue: Queue,
+  deploymentId: string,
+  id: string,
+): Promise<RedriveResult> {
   const row = await db<InstanceRow>('instances').where({ id }).first();
   if (!row) return { id, outcome: 'not_found', outboxId: null };
-  if (!restoreSnapshot(pinnedMachine(row.machine, row.version), row.snapshot).hasTag('settling')) return { id, outcome: 'not_settling', outboxId: null };
+  if (!restoreSnapshot(pinnedMachine(row.machine, row.version), row.snapshot).hasTag('settling'))
+    return { id, outcome: 'not_settling', outboxId: null };
   // The settlement worker refuses a command for another seq, so only the one the current state waits for counts.
   const outbox: { id: string } | undefined = await db('outbox')
     .where({ instance_id: id, topic: 'settlement', seq: row.seq })

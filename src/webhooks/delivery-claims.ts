@@ -12,7 +12,9 @@ export interface Claim {
   attempt: number;
 }
 
-export type AttemptResult = { ok: true; statusCode: number; durationMs: number } | { ok: false; statusCode: number | null; error: string; durationMs: number };
+export type AttemptResult =
+  | { ok: true; statusCode: number; durationMs: number }
+  | { ok: false; statusCode: number | null; error: string; durationMs: number };
 
 /** What became of a delivery after one attempt. */
 export type Settled = 'delivered' | 'retrying' | 'dead' | 'stale';
@@ -51,7 +53,14 @@ export async function claimDue(db: Knex, limit: number, leaseMs: number): Promis
        RETURNING d.id, d.webhook_id, d.body, d.attempt_count, w.url, w.secret`,
       [limit, leaseMs],
     );
-    const claimed = rows as { id: string; webhook_id: string; body: string; attempt_count: number; url: string; secret: string }[];
+    const claimed = rows as {
+      id: string;
+      webhook_id: string;
+      body: string;
+      attempt_count: number;
+      url: string;
+      secret: string;
+    }[];
     if (claimed.length === 0) return [];
     const ids = claimed.map((c) => c.id);
     // An attempt still in flight on a delivery we could claim lost its dispatcher (the lease ran out).
@@ -60,7 +69,14 @@ export async function claimDue(db: Knex, limit: number, leaseMs: number): Promis
       .andWhere({ outcome: 'in_flight' })
       .update({ outcome: 'abandoned', error: 'the dispatcher stopped before the attempt finished' });
     await trx('webhook_attempts').insert(claimed.map((c) => ({ delivery_id: c.id, attempt: c.attempt_count })));
-    return claimed.map((c) => ({ id: c.id, webhookId: c.webhook_id, url: c.url, secret: c.secret, body: c.body, attempt: c.attempt_count }));
+    return claimed.map((c) => ({
+      id: c.id,
+      webhookId: c.webhook_id,
+      url: c.url,
+      secret: c.secret,
+      body: c.body,
+      attempt: c.attempt_count,
+    }));
   });
 }
 
@@ -76,7 +92,10 @@ export async function settleAttempt(db: Knex, config: Config, claim: Claim, resu
         error: result.ok ? null : result.error.slice(0, 1000),
         outcome: result.ok ? 'delivered' : 'failed',
       });
-    const row = await trx('webhook_deliveries').where({ id: claim.id }).forUpdate().first('status', 'attempt_count', 'attempts_left');
+    const row = await trx('webhook_deliveries')
+      .where({ id: claim.id })
+      .forUpdate()
+      .first('status', 'attempt_count', 'attempts_left');
     // Cancelled (webhook deleted) or re-claimed after our lease ran out: the attempt is on record, nothing more.
     if (!row || row.status !== 'pending' || row.attempt_count !== claim.attempt) return 'stale';
     if (result.ok) {
@@ -86,7 +105,9 @@ export async function settleAttempt(db: Knex, config: Config, claim: Claim, resu
       return 'delivered';
     }
     if (row.attempts_left <= 0) {
-      await trx('webhook_deliveries').where({ id: claim.id }).update({ status: 'dead', leased_until: null, updated_at: trx.fn.now() });
+      await trx('webhook_deliveries')
+        .where({ id: claim.id })
+        .update({ status: 'dead', leased_until: null, updated_at: trx.fn.now() });
       return 'dead';
     }
     const failedInRound = config.WEBHOOK_MAX_ATTEMPTS - row.attempts_left;

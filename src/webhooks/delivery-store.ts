@@ -10,18 +10,33 @@ export interface DeliveryFilters {
 }
 
 /** A page of one webhook's deliveries (oldest first), each with every attempt made for it. */
-export async function listDeliveries(db: Knex, webhookId: string, filters: DeliveryFilters, limit: number, cursor: string | undefined) {
-  const query = db<DeliveryRow>('webhook_deliveries').where({ webhook_id: webhookId }).orderBy('n').limit(limit + 1);
+export async function listDeliveries(
+  db: Knex,
+  webhookId: string,
+  filters: DeliveryFilters,
+  limit: number,
+  cursor: string | undefined,
+) {
+  const query = db<DeliveryRow>('webhook_deliveries')
+    .where({ webhook_id: webhookId })
+    .orderBy('n')
+    .limit(limit + 1);
   if (filters.status) query.andWhere({ status: filters.status });
   if (filters.instanceId) query.andWhere({ instance_id: filters.instanceId });
   if (cursor) query.andWhere('n', '>', cursor);
   const rows = await query;
   const page = rows.slice(0, limit);
   const attempts: AttemptRow[] = page.length
-    ? await db('webhook_attempts').whereIn('delivery_id', page.map((d) => d.id))
+    ? await db('webhook_attempts').whereIn(
+        'delivery_id',
+        page.map((d) => d.id),
+      )
     : [];
   const last = page[page.length - 1];
-  return { items: page.map((d) => deliveryView(d, attempts)), nextCursor: rows.length > limit && last ? last.n.toString() : null };
+  return {
+    items: page.map((d) => deliveryView(d, attempts)),
+    nextCursor: rows.length > limit && last ? last.n.toString() : null,
+  };
 }
 
 /**
@@ -29,18 +44,33 @@ export async function listDeliveries(db: Knex, webhookId: string, filters: Deliv
  * instance) after it have been waiting behind it (per-instance order), so they follow once it is delivered.
  * Re-driving a pending delivery changes nothing; a delivered or cancelled one cannot be re-driven.
  */
-export async function redriveDelivery(trx: Knex.Transaction, config: Config, webhookId: string, deliveryId: string): Promise<DeliveryView> {
-  const row = await trx<DeliveryRow>('webhook_deliveries').where({ id: deliveryId, webhook_id: webhookId }).forUpdate().first();
+export async function redriveDelivery(
+  trx: Knex.Transaction,
+  config: Config,
+  webhookId: string,
+  deliveryId: string,
+): Promise<DeliveryView> {
+  const row = await trx<DeliveryRow>('webhook_deliveries')
+    .where({ id: deliveryId, webhook_id: webhookId })
+    .forUpdate()
+    .first();
   if (!row) throw new NotFoundError(`No delivery ${deliveryId} for webhook ${webhookId}.`, { id: deliveryId });
   if (row.status === 'delivered' || row.status === 'cancelled') {
     throw new ConflictError(`Delivery ${deliveryId} is ${row.status} and cannot be retried.`, { status: row.status });
   }
-  const [updated] = row.status === 'dead'
-    ? await trx('webhook_deliveries')
-        .where({ id: deliveryId })
-        .update({ status: 'pending', attempts_left: config.WEBHOOK_MAX_ATTEMPTS, next_attempt_at: trx.fn.now(), leased_until: null, updated_at: trx.fn.now() })
-        .returning('*')
-    : [row];
+  const [updated] =
+    row.status === 'dead'
+      ? await trx('webhook_deliveries')
+          .where({ id: deliveryId })
+          .update({
+            status: 'pending',
+            attempts_left: config.WEBHOOK_MAX_ATTEMPTS,
+            next_attempt_at: trx.fn.now(),
+            leased_until: null,
+            updated_at: trx.fn.now(),
+          })
+          .returning('*')
+      : [row];
   const attempts: AttemptRow[] = await trx('webhook_attempts').where({ delivery_id: deliveryId });
   return deliveryView(updated as DeliveryRow, attempts);
 }

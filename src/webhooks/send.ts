@@ -1,6 +1,6 @@
 import { signatureOf } from './signature.js';
 import type { AttemptResult } from './delivery-claims.js';
-import type { UrlPolicy } from './url-policy.js';
+import type { UrlPolicy } from '../net/url-policy.js';
 
 export interface Outgoing {
   deliveryId: string;
@@ -15,7 +15,12 @@ export interface Outgoing {
  * would let a receiver point us at a host the allow-list refuses. The URL is checked again here because the
  * allow-list may have been narrowed since the webhook was registered.
  */
-export async function sendDelivery(out: Outgoing, policy: UrlPolicy, timeoutMs: number, now: () => number = Date.now): Promise<AttemptResult> {
+export async function sendDelivery(
+  out: Outgoing,
+  policy: UrlPolicy,
+  timeoutMs: number,
+  now: () => number = Date.now,
+): Promise<AttemptResult> {
   const started = now();
   const elapsed = () => Math.max(0, now() - started);
   const refusal = policy.refusal(out.url);
@@ -41,7 +46,10 @@ export async function sendDelivery(out: Outgoing, policy: UrlPolicy, timeoutMs: 
     return { ok: false, statusCode: res.status, error: `receiver answered ${res.status}`, durationMs: elapsed() };
   } catch (error) {
     const e = error as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-    const reason = e.name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (e.cause?.code ?? e.cause?.message ?? e.message ?? String(error));
+    const reason =
+      e.name === 'TimeoutError'
+        ? `no answer within ${timeoutMs} ms`
+        : (e.cause?.code ?? e.cause?.message ?? e.message ?? String(error));
     return { ok: false, statusCode: null, error: reason, durationMs: elapsed() };
   }
 }

@@ -40,7 +40,10 @@ interface StateNodeLike {
 }
 
 function nodePaths(node: StateNodeLike, prefix = ''): string[] {
-  return Object.entries(node.states).flatMap(([key, child]) => [`${prefix}${key}`, ...nodePaths(child, `${prefix}${key}.`)]);
+  return Object.entries(node.states).flatMap(([key, child]) => [
+    `${prefix}${key}`,
+    ...nodePaths(child, `${prefix}${key}.`),
+  ]);
 }
 
 /** Every pattern a subscriber may use today, from all registered machine versions (old ones still run). */

@@ -6,13 +6,18 @@ import type { Config } from '../config.js';
 
 export function createWebhookBody(config: Config) {
   return z.strictObject({
-    id: z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/, 'must be 1 to 200 letters, digits or _.:-').optional(),
+    id: z
+      .string()
+      .regex(/^[A-Za-z0-9_.:-]{1,200}$/, 'must be 1 to 200 letters, digits or _.:-')
+      .optional(),
     url: z.string().min(1).max(config.WEBHOOK_URL_MAX_CHARS),
     events: z
       .array(z.string().min(1).max(200))
       .min(1)
       .max(config.WEBHOOK_EVENTS_MAX)
-      .describe('"*", "<machine>.<EVENT_TYPE>" (e.g. "milestone.RELEASE") or "<machine>.state.<state>" (e.g. "milestone.state.released")'),
+      .describe(
+        '"*", "<machine>.<EVENT_TYPE>" (e.g. "milestone.RELEASE") or "<machine>.state.<state>" (e.g. "milestone.state.released")',
+      ),
     secret: z
       .string()
       .min(1)
@@ -66,7 +71,10 @@ export const deliveryBody = z.object({
   type: z.string().describe('"<machine>.<EVENT_TYPE>", e.g. "milestone.RELEASE"'),
   instanceId: z.string(),
   machine: z.string(),
-  seq: z.number().int().describe('position of the event in the instance history; per instance, deliveries arrive in seq order'),
+  seq: z
+    .number()
+    .int()
+    .describe('position of the event in the instance history; per instance, deliveries arrive in seq order'),
   from: z.unknown().describe('state value before the event'),
   to: z.unknown().describe('state value after the event'),
   event: z.object({ type: z.string(), actor: z.string(), payload: z.record(z.string(), z.unknown()) }),

@@ -1,10 +1,10 @@
 import type { Knex } from 'knex';
 import type { Config } from '../config.js';
-import { newId } from '../engine/new-id.js';
+import { newId } from '../ids.js';
 import { ConflictError, InvalidRequestError, NotFoundError } from '../errors/index.js';
 import { openSecret, sealSecret } from './secret-box.js';
 import { knownPatterns } from './subscriptions.js';
-import type { UrlPolicy } from './url-policy.js';
+import type { UrlPolicy } from '../net/url-policy.js';
 import type { WebhookView } from './webhook-schemas.js';
 
 export interface WebhookRow {
@@ -60,7 +60,12 @@ export async function createWebhook(
     }
   }
   const [row] = await trx<WebhookRow>('webhooks')
-    .insert({ id: body.id ?? newId('wh'), url: body.url, events, secret: sealSecret(body.secret, config.WEBHOOK_SECRET_KEY) })
+    .insert({
+      id: body.id ?? newId('wh'),
+      url: body.url,
+      events,
+      secret: sealSecret(body.secret, config.WEBHOOK_SECRET_KEY),
+    })
     .onConflict('id')
     .ignore()
     .returning('*');

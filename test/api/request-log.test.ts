@@ -44,7 +44,12 @@ describe('request log', () => {
     await fetch(`${base}/broken`);
     await expect.poll(() => lines.length).toBe(3);
     const [first, second, third] = lines;
-    expect(first).toMatchObject({ level: 30, msg: 'request completed', req: { id: 'trace-1', method: 'GET', url: '/ok?x=1' }, res: { statusCode: 200 } });
+    expect(first).toMatchObject({
+      level: 30,
+      msg: 'request completed',
+      req: { id: 'trace-1', method: 'GET', url: '/ok?x=1' },
+      res: { statusCode: 200 },
+    });
     expect(typeof first!.responseTime).toBe('number');
     expect(second).toMatchObject({ level: 40, msg: 'request completed', res: { statusCode: 404 } });
     expect(third).toMatchObject({ level: 50, msg: 'request errored', res: { statusCode: 500 } });
@@ -60,7 +65,10 @@ describe('request log', () => {
     await fetch(`${base}/missing`);
     // The two 404s, in order; nothing from the probe or the 200 before them.
     await expect.poll(() => lines.length).toBe(2);
-    expect(lines.map((l) => [l.req.url, l.res.statusCode])).toEqual([['/missing', 404], ['/missing', 404]]);
+    expect(lines.map((l) => [l.req.url, l.res.statusCode])).toEqual([
+      ['/missing', 404],
+      ['/missing', 404],
+    ]);
     expect(JSON.stringify(lines)).not.toContain('secret-token');
   });
 });

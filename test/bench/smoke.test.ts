@@ -5,18 +5,20 @@ import { describe, expect, it } from 'vitest';
 // `npm run bench` must keep working (issue 7): a short run of the whole harness (BENCH_SMOKE=1: phases of a few
 // seconds, a small replay) on this machine, as CI runs it. Not a measurement: other test files share the cores.
 describe('the benchmark harness', () => {
-  it('runs every phase and writes a result file with the table\'s numbers', async () => {
-    const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
-      const child = spawn('node', ['--import', 'tsx', 'bench/run.ts'], {
-        env: { ...process.env, BENCH_SMOKE: '1', BENCH_PORT: '3998', BENCH_PROJECTS: '32' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let out = '';
-      let err = '';
-      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-      child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-      child.on('exit', (exitCode) => resolve({ code: exitCode, stdout: out, stderr: err }));
-    });
+  it("runs every phase and writes a result file with the table's numbers", async () => {
+    const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>(
+      (resolve) => {
+        const child = spawn('node', ['--import', 'tsx', 'bench/run.ts'], {
+          env: { ...process.env, BENCH_SMOKE: '1', BENCH_PORT: '3998', BENCH_PROJECTS: '32' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let out = '';
+        let err = '';
+        child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+        child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+        child.on('exit', (exitCode) => resolve({ code: exitCode, stdout: out, stderr: err }));
+      },
+    );
     expect(code, stderr.slice(-3000)).toBe(0);
     const file = /results written to (\S+)/.exec(stdout)?.[1];
     expect(file, stdout).toBeDefined();
@@ -32,7 +34,9 @@ describe('the benchmark harness', () => {
     expect(r.ingest.settlementsPerSecond).toBeGreaterThan(0);
     expect(r.settlement.count).toBeGreaterThan(0);
     expect(r.memory.api.samples).toBeGreaterThan(0);
-    expect(r.replay.map((x: { phase: string }) => x.phase.split(' ')[0])).toEqual(expect.arrayContaining(['bare', 'verify']));
+    expect(r.replay.map((x: { phase: string }) => x.phase.split(' ')[0])).toEqual(
+      expect.arrayContaining(['bare', 'verify']),
+    );
     expect(stdout).toMatch(/ratio\s+\d/);
   }, 240_000);
 });

@@ -6,7 +6,16 @@ import { startTestService, type TestService } from '../support/test-service.js';
 
 // Debian's chromium (.ci/run installs it); playwright-core never downloads a browser.
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 const ARTIFACTS = 'test-artifacts';
 
 describe('support console in a real headless browser', () => {
@@ -18,14 +27,18 @@ describe('support console in a real headless browser', () => {
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
-    if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (npm test runs scripts/ensure-browser.sh)`);
+    if (!existsSync(CHROMIUM))
+      throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (npm test runs scripts/ensure-browser.sh)`);
     mkdirSync(ARTIFACTS, { recursive: true });
     svc = await startTestService();
     // A milestone with a partial release: draft → funding → in_progress → releasing → in_progress.
     const p = await projectInProgress(svc.http);
     const m = await fundedMilestone(svc.http, p, '100');
     milestoneId = m.id;
-    expect((await svc.http.post(`/v1/milestones/${m.id}/events`, { type: 'RELEASE', actor: p.employer, amount: '40' })).status).toBe(200);
+    expect(
+      (await svc.http.post(`/v1/milestones/${m.id}/events`, { type: 'RELEASE', actor: p.employer, amount: '40' }))
+        .status,
+    ).toBe(200);
     expect((await waitSettled(svc.http, m.id)).releasedAmount).toBe('40');
     token = svc.http.token as string;
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
@@ -37,7 +50,10 @@ describe('support console in a real headless browser', () => {
     await svc?.stop();
   });
 
-  const currentStates = () => page.locator('#diagram [data-state].current').evaluateAll((nodes) => nodes.map((n) => n.getAttribute('data-state')));
+  const currentStates = () =>
+    page
+      .locator('#diagram [data-state].current')
+      .evaluateAll((nodes) => nodes.map((n) => n.getAttribute('data-state')));
 
   it('asks for a token, keeps it in sessionStorage and finds a milestone by id', async () => {
     await page.goto(`${svc.url}/console`);
@@ -82,11 +98,16 @@ describe('support console in a real headless browser', () => {
   });
 
   it('shows a divergence banner for a deliberately corrupted snapshot', async () => {
-    await svc.db.raw(`UPDATE instances SET snapshot = jsonb_set(snapshot, '{context,releasedAmount}', '"55"') WHERE id = ?`, [milestoneId]);
+    await svc.db.raw(
+      `UPDATE instances SET snapshot = jsonb_set(snapshot, '{context,releasedAmount}', '"55"') WHERE id = ?`,
+      [milestoneId],
+    );
     await page.reload();
     const banner = page.getByRole('alert');
     await expect.poll(() => banner.isVisible()).toBe(true);
-    expect(await banner.textContent()).toMatch(/Replay diverges from the stored snapshot \(first difference at seq 4\)/);
+    expect(await banner.textContent()).toMatch(
+      /Replay diverges from the stored snapshot \(first difference at seq 4\)/,
+    );
     expect(await banner.textContent()).toContain('Stored context.releasedAmount: 55');
     expect(await banner.textContent()).toContain('Replayed context.releasedAmount: 40');
     expect(await page.locator('#verdict-ok').isHidden()).toBe(true);

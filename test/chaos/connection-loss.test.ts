@@ -46,7 +46,15 @@ describe('a write whose Postgres connection dies mid-transaction', () => {
         answer = { ...answer, body };
       },
     };
-    errorHandler(log)(thrown, { method: 'POST', path: '/v1/milestones/m/events' } as Request, res as unknown as Response, () => undefined);
-    expect(answer, `mapped from: ${(thrown as Error).message}`).toMatchObject({ status: 503, body: { error: { code: 'unavailable' } } });
+    errorHandler(log)(
+      thrown,
+      { method: 'POST', path: '/v1/milestones/m/events' } as Request,
+      res as unknown as Response,
+      () => undefined,
+    );
+    expect(answer, `mapped from: ${(thrown as Error).message}`).toMatchObject({
+      status: 503,
+      body: { error: { code: 'unavailable' } },
+    });
   });
 });

@@ -30,7 +30,11 @@ describe('chaos: kill -9 of the API and the workers under load', () => {
         DISPUTE_FREELANCER_RESPONSE_MS: String(RESPONSE_DEADLINE_MS),
       });
       const w = world;
-      const load = new Load(w.http, rng, { concurrency: chaosFigures.loadConcurrency, retryWindowMs: 90_000, leaveUnansweredProbability: 0.3 });
+      const load = new Load(w.http, rng, {
+        concurrency: chaosFigures.loadConcurrency,
+        retryWindowMs: 90_000,
+        leaveUnansweredProbability: 0.3,
+      });
       await load.setUp();
       load.start();
 
@@ -48,7 +52,9 @@ describe('chaos: kill -9 of the API and the workers under load', () => {
       const ackedAfterLastRestart = load.acknowledged;
       await sleep(1_500);
       await load.stop();
-      expect(load.acknowledged, 'the service acknowledged writes after the last restart').toBeGreaterThan(ackedAfterLastRestart);
+      expect(load.acknowledged, 'the service acknowledged writes after the last restart').toBeGreaterThan(
+        ackedAfterLastRestart,
+      );
 
       const recoveryMs = await waitForQuiescence(w.db, QUIESCENCE_TIMEOUT_MS).catch((error: unknown) => {
         throw new Error(`${(error as Error).message}\n${w.logs()}`);
@@ -65,7 +71,10 @@ describe('chaos: kill -9 of the API and the workers under load', () => {
           `instances replayed=${audit.replayed} history events=${audit.historyEvents} mismatches=0 lost=0 doubled=0 ` +
           `faults survived=${crashes.api + crashes.workers} recovery=${(recoveryMs / 1000).toFixed(1)}s total=${((Date.now() - started) / 1000).toFixed(1)}s`,
       );
-      expect(load.stats.unexpected, `answers other than 2xx, expected refusals and 503 unavailable\n${w.logs()}`).toEqual([]);
+      expect(
+        load.stats.unexpected,
+        `answers other than 2xx, expected refusals and 503 unavailable\n${w.logs()}`,
+      ).toEqual([]);
     },
     CHAOS_LONG ? 900_000 : 240_000,
   );

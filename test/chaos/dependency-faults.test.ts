@@ -19,9 +19,18 @@ const QUIESCENCE_TIMEOUT_MS = 90_000;
 async function armTimers(world: ChaosWorld, load: Load, count: number): Promise<string[]> {
   const ids = await Promise.all(Array.from({ length: count }, () => load.disputeLeftToTimer(OFFER_ON_TIMEOUT)));
   await eventually(async () => {
-    const timers: { status: string; enqueued_at: Date | null }[] = await world.db('timers').whereIn('instance_id', ids).select('status', 'enqueued_at');
-    expect(timers.map((t) => t.status), 'still armed when the fault starts (else RESPONSE_DEADLINE_MS is too short here)').toEqual(ids.map(() => 'armed'));
-    expect(timers.filter((t) => t.enqueued_at !== null), 'dispute timers scheduled in Redis').toHaveLength(ids.length);
+    const timers: { status: string; enqueued_at: Date | null }[] = await world
+      .db('timers')
+      .whereIn('instance_id', ids)
+      .select('status', 'enqueued_at');
+    expect(
+      timers.map((t) => t.status),
+      'still armed when the fault starts (else RESPONSE_DEADLINE_MS is too short here)',
+    ).toEqual(ids.map(() => 'armed'));
+    expect(
+      timers.filter((t) => t.enqueued_at !== null),
+      'dispute timers scheduled in Redis',
+    ).toHaveLength(ids.length);
   });
   return ids;
 }
@@ -31,9 +40,16 @@ async function expectTimedOut(http: HttpClient, ids: string[]): Promise<void> {
   for (const id of ids) {
     const m = await http.get(`/v1/milestones/${id}`);
     expect(m.body.state, `timer milestone ${id}`).toBe('resolved');
-    expect(m.body.dispute.outcome).toMatchObject({ decidedBy: 'response_timeout', amountToFreelancer: OFFER_ON_TIMEOUT.toString() });
+    expect(m.body.dispute.outcome).toMatchObject({
+      decidedBy: 'response_timeout',
+      amountToFreelancer: OFFER_ON_TIMEOUT.toString(),
+    });
     const history = await http.get(`/v1/milestones/${id}/history`);
-    expect((history.body.items as { type: string; role: string }[]).filter((h) => h.type === 'RESPONSE_TIMEOUT').map((h) => h.role)).toEqual(['system']);
+    expect(
+      (history.body.items as { type: string; role: string }[])
+        .filter((h) => h.type === 'RESPONSE_TIMEOUT')
+        .map((h) => h.role),
+    ).toEqual(['system']);
   }
 }
 
@@ -54,7 +70,12 @@ describe('chaos: Redis and Postgres faults under load', () => {
   beforeAll(async () => {
     rng = new Rng(seedFromEnv());
     world = await ChaosWorld.create({ DISPUTE_FREELANCER_RESPONSE_MS: String(RESPONSE_DEADLINE_MS) });
-    load = new Load(world.http, rng, { concurrency: chaosFigures.loadConcurrency, retryWindowMs: 90_000, disputeFiler: 'freelancer', openPerParty: 10 });
+    load = new Load(world.http, rng, {
+      concurrency: chaosFigures.loadConcurrency,
+      retryWindowMs: 90_000,
+      disputeFiler: 'freelancer',
+      openPerParty: 10,
+    });
     await load.setUp();
   }, 60_000);
   afterAll(async () => {
@@ -81,7 +102,9 @@ describe('chaos: Redis and Postgres faults under load', () => {
    * with its key, does not stop the audit above from proving that nothing was lost.
    */
   function expectOnlyContractAnswers(w: ChaosWorld): void {
-    expect(load.stats.unexpected, `answers other than 2xx, expected refusals and 503 unavailable\n${w.logs()}`).toEqual([]);
+    expect(load.stats.unexpected, `answers other than 2xx, expected refusals and 503 unavailable\n${w.logs()}`).toEqual(
+      [],
+    );
   }
 
   it(
@@ -134,11 +157,15 @@ describe('chaos: Redis and Postgres faults under load', () => {
       const timed = await armTimers(w, load, 2);
       // A moment with relayed but unprocessed work, so jobs are really lost with the data.
       let inFlight = 0;
-      await eventually(async () => {
-        const [row] = await w.db('outbox').whereNotNull('relayed_at').whereNull('processed_at').count({ n: '*' });
-        inFlight = Number(row?.n);
-        expect(inFlight).toBeGreaterThan(0);
-      }, 10_000, 5);
+      await eventually(
+        async () => {
+          const [row] = await w.db('outbox').whereNotNull('relayed_at').whereNull('processed_at').count({ n: '*' });
+          inFlight = Number(row?.n);
+          expect(inFlight).toBeGreaterThan(0);
+        },
+        10_000,
+        5,
+      );
       await redis.kill();
       await redis.startEmpty();
       const ackedAtRestart = load.acknowledged;
@@ -176,7 +203,10 @@ describe('chaos: Redis and Postgres faults under load', () => {
           const read = await w.http.get(`/v1/projects/${project}`);
           expect({ status: read.status, code: read.body?.error?.code }).toEqual({ status: 503, code: 'unavailable' });
           const ready = await w.http.get('/readyz');
-          expect({ status: ready.status, down: ready.body.error?.dependencies }).toEqual({ status: 503, down: ['postgres'] });
+          expect({ status: ready.status, down: ready.body.error?.dependencies }).toEqual({
+            status: 503,
+            down: ['postgres'],
+          });
           expect((await w.http.get('/healthz')).status).toBe(200);
           probes.writes++;
           probes.reads++;
@@ -185,7 +215,11 @@ describe('chaos: Redis and Postgres faults under load', () => {
         }
         const ackedAtRestart = load.acknowledged;
         await postgres.start();
-        await eventually(async () => expect(load.acknowledged, 'the load is acknowledged again').toBeGreaterThan(ackedAtRestart), 30_000, 100);
+        await eventually(
+          async () => expect(load.acknowledged, 'the load is acknowledged again').toBeGreaterThan(ackedAtRestart),
+          30_000,
+          100,
+        );
         await eventually(async () => expect((await w.http.get('/readyz')).status).toBe(200), 30_000, 100);
       }
       await sleep(1_000);

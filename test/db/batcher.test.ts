@@ -62,7 +62,11 @@ describe('Batcher', () => {
   it('keeps an item that does not fit out of a batch and sends it with the next', async () => {
     const r = recorder<string>();
     // Items naming the same key never share a batch (two events for one instance).
-    const b = new Batcher(r.run, { maxBatch: 10, maxInFlight: 1 }, (batch, item) => !batch.some((x) => x[0] === item[0]));
+    const b = new Batcher(
+      r.run,
+      { maxBatch: 10, maxInFlight: 1 },
+      (batch, item) => !batch.some((x) => x[0] === item[0]),
+    );
     const results = ['x', 'a1', 'b1', 'a2', 'c1'].map((s) => b.submit(s));
     await settle();
     r.releaseAll();
@@ -86,13 +90,18 @@ describe('Batcher', () => {
       { maxBatch: 10, maxInFlight: 1 },
     );
     const first = b.submit(0);
-    const rest = [12, 13, 14].map((n) => b.submit(n).then((v) => ({ ok: v }), (e: Error) => ({ error: e.message })));
+    const rest = [12, 13, 14].map((n) =>
+      b.submit(n).then(
+        (v) => ({ ok: v }),
+        (e: Error) => ({ error: e.message }),
+      ),
+    );
     await first;
     expect(await Promise.all(rest)).toEqual([{ ok: 12 }, { error: 'cannot store 13' }, { ok: 14 }]);
     expect(calls).toEqual([[0], [12, 13, 14], [12], [13], [14]]);
   });
 
-  it('fails the whole batch, without retrying each, on an error that is not one item\'s', async () => {
+  it("fails the whole batch, without retrying each, on an error that is not one item's", async () => {
     let calls = 0;
     const b = new Batcher(
       async (items: number[]) => {

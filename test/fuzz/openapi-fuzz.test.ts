@@ -13,7 +13,10 @@ import { startTestService, type TestService } from '../support/test-service.js';
 // 5xx, and the database's row counts do not move across the whole run.
 
 type JsonSchema = Record<string, any>;
-type OpenApi = { paths: Record<string, Record<string, JsonSchema>>; components: { schemas: Record<string, JsonSchema> } };
+type OpenApi = {
+  paths: Record<string, Record<string, JsonSchema>>;
+  components: { schemas: Record<string, JsonSchema> };
+};
 
 /** API.md's error table (plus README's documented extensions history_too_long and rate_limited). */
 const DOCUMENTED: Record<number, readonly string[]> = {
@@ -34,10 +37,10 @@ const PROTO_KEYS = ['__proto__', 'constructor', 'prototype'];
 const SQL = [
   "' OR '1'='1",
   "'; DROP TABLE instances; --",
-  "1); DELETE FROM accounts; --",
+  '1); DELETE FROM accounts; --',
   "' UNION SELECT token_hash FROM api_clients --",
   '1; SELECT pg_sleep(10) --',
-  '%\' OR 1=1 --',
+  "%' OR 1=1 --",
   '$1',
   '\\',
 ];
@@ -59,7 +62,25 @@ const UNICODE = [
   ' ', // blank
   '',
 ];
-const BAD_MONEY = ['-1', '0', '00', '01', '1.5', '1e3', ' 1', '1 ', '+1', '0x10', '1,000', 'NaN', 'Infinity', '9223372036854775808', '9'.repeat(40), '١٠٠', '１０'];
+const BAD_MONEY = [
+  '-1',
+  '0',
+  '00',
+  '01',
+  '1.5',
+  '1e3',
+  ' 1',
+  '1 ',
+  '+1',
+  '0x10',
+  '1,000',
+  'NaN',
+  'Infinity',
+  '9223372036854775808',
+  '9'.repeat(40),
+  '١٠٠',
+  '１０',
+];
 const WRONG_TYPES: unknown[] = [42, -1, 1.5, 1e308, 0, null, true, false, [], {}, ['x'], { x: 1 }];
 const NEAR_LIMIT = 'x'.repeat(60 * 1024); // a string that fits under the 64 KiB body limit
 const OVER_LIMIT = 'x'.repeat(100 * 1024); // one that does not
@@ -80,7 +101,17 @@ const PATH_VALUES: string[] = [
   'x'.repeat(8 * 1024), // long, but within Node's 16 KiB header limit (beyond it Node answers 431 itself)
   encodeURIComponent("1' OR '1'='1"),
 ];
-const QUERY_VALUES: string[] = [...PATH_VALUES.filter((v) => v.length < 100), '-1', '0', '1.5', '1e400', '99999999999999999999', 'true', '', 'x'.repeat(4096)];
+const QUERY_VALUES: string[] = [
+  ...PATH_VALUES.filter((v) => v.length < 100),
+  '-1',
+  '0',
+  '1.5',
+  '1e400',
+  '99999999999999999999',
+  'true',
+  '',
+  'x'.repeat(4096),
+];
 
 interface FuzzInput {
   label: string;
@@ -107,11 +138,18 @@ function send(base: URL, input: FuzzInput): Promise<RawResponse> {
   return new Promise((resolve, reject) => {
     const req = http.request({ host: base.hostname, port: base.port, path: input.path, method: input.method, agent });
     for (const [name, value] of input.headers) req.setHeader(name, value);
-    if (input.body !== undefined && !input.headers.some(([n]) => n.toLowerCase() === 'content-length')) req.setHeader('content-length', Buffer.byteLength(input.body));
+    if (input.body !== undefined && !input.headers.some(([n]) => n.toLowerCase() === 'content-length'))
+      req.setHeader('content-length', Buffer.byteLength(input.body));
     req.on('response', (res) => {
       const chunks: Buffer[] = [];
       res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, contentType: String(res.headers['content-type'] ?? ''), text: Buffer.concat(chunks).toString('utf8') }));
+      res.on('end', () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          contentType: String(res.headers['content-type'] ?? ''),
+          text: Buffer.concat(chunks).toString('utf8'),
+        }),
+      );
       res.on('error', reject);
     });
     req.on('error', reject);
@@ -180,11 +218,20 @@ function deepJson(levels: number): string {
   return `${'{"a":'.repeat(levels)}1${'}'.repeat(levels)}`;
 }
 
-const COUNTED_TABLES = ['instances', 'history', 'transfers', 'outbox', 'idempotency_keys', 'accounts', 'webhooks'] as const;
+const COUNTED_TABLES = [
+  'instances',
+  'history',
+  'transfers',
+  'outbox',
+  'idempotency_keys',
+  'accounts',
+  'webhooks',
+] as const;
 
 async function rowCounts(db: Db): Promise<Record<string, number>> {
   const counts: Record<string, number> = {};
-  for (const table of COUNTED_TABLES) counts[table] = Number((await db(table).count<{ n: string }[]>({ n: '*' }).first())?.n ?? -1);
+  for (const table of COUNTED_TABLES)
+    counts[table] = Number((await db(table).count<{ n: string }[]>({ n: '*' }).first())?.n ?? -1);
   return counts;
 }
 
@@ -223,7 +270,15 @@ describe('hostile input fuzz over every route of /openapi.json', () => {
     };
     if (field in hints) return hints[field];
     const type = Array.isArray(schema.type) ? schema.type[0] : schema.type;
-    return type === 'integer' || type === 'number' ? 1 : type === 'boolean' ? true : type === 'array' ? [] : type === 'object' ? {} : 'x';
+    return type === 'integer' || type === 'number'
+      ? 1
+      : type === 'boolean'
+        ? true
+        : type === 'array'
+          ? []
+          : type === 'object'
+            ? {}
+            : 'x';
   };
 
   const resolve = (schema: JsonSchema): JsonSchema => {
@@ -239,7 +294,8 @@ describe('hostile input fuzz over every route of /openapi.json', () => {
 
   const validBody = (schema: JsonSchema): Record<string, unknown> => {
     const body: Record<string, unknown> = {};
-    for (const field of (schema.required as string[] | undefined) ?? []) body[field] = sample(field, schema.properties[field] ?? {});
+    for (const field of (schema.required as string[] | undefined) ?? [])
+      body[field] = sample(field, schema.properties[field] ?? {});
     return body;
   };
 
@@ -260,7 +316,15 @@ describe('hostile input fuzz over every route of /openapi.json', () => {
   function bodyInputs(method: string, path: string, label: string, schema: JsonSchema): void {
     const url = concretePath(path);
     const add = (what: string, body: string, extra: Partial<FuzzInput> = {}) =>
-      inputs.push({ label: `${label} ${what}`, method, path: url, headers: [auth(), jsonType], body, mustRefuse: true, ...extra });
+      inputs.push({
+        label: `${label} ${what}`,
+        method,
+        path: url,
+        headers: [auth(), jsonType],
+        body,
+        mustRefuse: true,
+        ...extra,
+      });
     const valid = validBody(schema);
     const props = Object.entries((schema.properties ?? {}) as Record<string, JsonSchema>);
 
@@ -273,7 +337,9 @@ describe('hostile input fuzz over every route of /openapi.json', () => {
         ...WRONG_TYPES.map((v): [string, unknown] => [`wrong type ${JSON.stringify(v)}`, v]),
         ...SQL.map((v): [string, unknown] => [`SQL ${JSON.stringify(v)}`, v]),
         ...UNICODE.map((v): [string, unknown] => [`unicode ${JSON.stringify(v)}`, v]),
-        ...(MONEY_FIELDS.has(field) ? BAD_MONEY.map((v): [string, unknown] => [`bad money ${JSON.stringify(v)}`, v]) : []),
+        ...(MONEY_FIELDS.has(field)
+          ? BAD_MONEY.map((v): [string, unknown] => [`bad money ${JSON.stringify(v)}`, v])
+          : []),
         ['huge string (60 KiB, under the body limit)', NEAR_LIMIT],
         ['wrapped in an array', [valid[field] ?? sample(field, fieldSchema)]],
       ];
@@ -285,9 +351,12 @@ describe('hostile input fuzz over every route of /openapi.json', () => {
       const { [field]: _replaced, ...others } = valid;
       const head = JSON.stringify(others).slice(0, -1);
       add(`${field}: deep JSON (5,000 levels)`, `${head}${head.length > 1 ? ',' : ''}"${field}":${deepJson(5_000)}}`);
-      add(`${field}: huge string (100 KiB, over the body limit)`, JSON.stringify({ ...valid, [field]: OVER_LIMIT }), { expectStatus: 413 });
+      add(`${field}: huge string (100 KiB, over the body limit)`, JSON.stringify({ ...valid, [field]: OVER_LIMIT }), {
+        expectStatus: 413,
+      });
     }
-    if (schema.additionalProperties === false) add('with an unknown field', JSON.stringify({ ...valid, zzUnknown: 'x' }));
+    if (schema.additionalProperties === false)
+      add('with an unknown field', JSON.stringify({ ...valid, zzUnknown: 'x' }));
     for (const key of PROTO_KEYS) {
       add(`with key ${key} (raw JSON)`, `{"${key}":{"polluted":true},${JSON.stringify(valid).slice(1)}`);
       add(`with nested key ${key}`, JSON.stringify({ ...valid, nested: JSON.parse(`{"${key}":{"polluted":true}}`) }));
@@ -299,15 +368,33 @@ describe('hostile input fuzz over every route of /openapi.json', () => {
     add('body: null', 'null');
     add('body: truncated', JSON.stringify(valid).slice(0, -1));
     add('body: trailing garbage', `${JSON.stringify(valid)}xx`);
-    add('body: invalid UTF-8', Buffer.concat([Buffer.from('{"a":"'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('"}')]) as unknown as string);
-    add('body: padded past the body limit', JSON.stringify({ ...valid, pad: 'p'.repeat(BODY_LIMIT) }), { expectStatus: 413 });
-    add('body: UTF-16 charset', JSON.stringify({ zz: 1 }), { headers: [auth(), ['content-type', 'application/json; charset=utf-16']] });
+    add(
+      'body: invalid UTF-8',
+      Buffer.concat([Buffer.from('{"a":"'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('"}')]) as unknown as string,
+    );
+    add('body: padded past the body limit', JSON.stringify({ ...valid, pad: 'p'.repeat(BODY_LIMIT) }), {
+      expectStatus: 413,
+    });
+    add('body: UTF-16 charset', JSON.stringify({ zz: 1 }), {
+      headers: [auth(), ['content-type', 'application/json; charset=utf-16']],
+    });
     // Duplicated headers, raw: whichever one the server reads, this body is refused and nothing is written.
-    add('two Authorization headers (valid first)', JSON.stringify({ ...valid, zzUnknown: 1 }), { headers: [['authorization', [`Bearer ${token}`, 'Bearer junk']], jsonType] });
-    add('two Authorization headers (junk first)', JSON.stringify(valid), { headers: [['authorization', ['Bearer junk', `Bearer ${token}`]], jsonType] });
-    add('two Content-Type headers', JSON.stringify({ ...valid, zzUnknown: 1 }), { headers: [auth(), ['content-type', ['application/json', 'text/plain']]] });
-    add('Idempotency-Key of 201 characters', JSON.stringify({ ...valid, zzUnknown: 1 }), { headers: [auth(), jsonType, ['idempotency-key', 'k'.repeat(201)]] });
-    add('two Content-Length headers', JSON.stringify(valid), { headers: [auth(), jsonType, ['content-length', ['2', String(JSON.stringify(valid).length)]]], httpLayer: true });
+    add('two Authorization headers (valid first)', JSON.stringify({ ...valid, zzUnknown: 1 }), {
+      headers: [['authorization', [`Bearer ${token}`, 'Bearer junk']], jsonType],
+    });
+    add('two Authorization headers (junk first)', JSON.stringify(valid), {
+      headers: [['authorization', ['Bearer junk', `Bearer ${token}`]], jsonType],
+    });
+    add('two Content-Type headers', JSON.stringify({ ...valid, zzUnknown: 1 }), {
+      headers: [auth(), ['content-type', ['application/json', 'text/plain']]],
+    });
+    add('Idempotency-Key of 201 characters', JSON.stringify({ ...valid, zzUnknown: 1 }), {
+      headers: [auth(), jsonType, ['idempotency-key', 'k'.repeat(201)]],
+    });
+    add('two Content-Length headers', JSON.stringify(valid), {
+      headers: [auth(), jsonType, ['content-length', ['2', String(JSON.stringify(valid).length)]]],
+      httpLayer: true,
+    });
   }
 
   function paramInputs(method: string, path: string, op: JsonSchema, bodySchema: JsonSchema | null): void {
@@ -315,39 +402,91 @@ describe('hostile input fuzz over every route of /openapi.json', () => {
     // A body that is valid apart from the path, where a wrong id alone must refuse it (404/400): a lookup of an
     // existing resource. Where the id names a new owner (deposits) a valid body would be a real write: send {}.
     const lookupOnly = !/\{ownerId\}|\/v1\/users\//.test(path);
-    const body = method === 'get' || method === 'delete' ? undefined : JSON.stringify(bodySchema && lookupOnly ? validBody(variants(bodySchema)[0]!) : {});
+    const body =
+      method === 'get' || method === 'delete'
+        ? undefined
+        : JSON.stringify(bodySchema && lookupOnly ? validBody(variants(bodySchema)[0]!) : {});
     const mustRefuse = method !== 'get';
     for (const param of params.filter((x) => x.in === 'path')) {
       for (const value of PATH_VALUES) {
         const url = concretePath(path.replace(`{${param.name}}`, value));
-        inputs.push({ label: `${method.toUpperCase()} ${path} ${param.name}=${value.slice(0, 40)}`, method: method.toUpperCase(), path: url, headers: body ? [auth(), jsonType] : [auth()], body, mustRefuse });
+        inputs.push({
+          label: `${method.toUpperCase()} ${path} ${param.name}=${value.slice(0, 40)}`,
+          method: method.toUpperCase(),
+          path: url,
+          headers: body ? [auth(), jsonType] : [auth()],
+          body,
+          mustRefuse,
+        });
       }
     }
     for (const param of params.filter((x) => x.in === 'query')) {
       for (const value of QUERY_VALUES) {
         const url = `${concretePath(path)}?${param.name}=${value}`;
-        inputs.push({ label: `${method.toUpperCase()} ${path} ?${param.name}=${value.slice(0, 40)}`, method: method.toUpperCase(), path: url, headers: [auth()], body, mustRefuse });
+        inputs.push({
+          label: `${method.toUpperCase()} ${path} ?${param.name}=${value.slice(0, 40)}`,
+          method: method.toUpperCase(),
+          path: url,
+          headers: [auth()],
+          body,
+          mustRefuse,
+        });
       }
-      inputs.push({ label: `${method.toUpperCase()} ${path} ?${param.name} twice`, method: method.toUpperCase(), path: `${concretePath(path)}?${param.name}=1&${param.name}=2`, headers: [auth()], body, mustRefuse });
+      inputs.push({
+        label: `${method.toUpperCase()} ${path} ?${param.name} twice`,
+        method: method.toUpperCase(),
+        path: `${concretePath(path)}?${param.name}=1&${param.name}=2`,
+        headers: [auth()],
+        body,
+        mustRefuse,
+      });
     }
     if (method === 'get') {
       for (const q of ['__proto__=1', 'constructor[prototype][polluted]=1', '__proto__[polluted]=1', 'a=%00']) {
-        inputs.push({ label: `GET ${path} ?${q}`, method: 'GET', path: `${concretePath(path)}?${q}`, headers: [auth()], mustRefuse: false });
+        inputs.push({
+          label: `GET ${path} ?${q}`,
+          method: 'GET',
+          path: `${concretePath(path)}?${q}`,
+          headers: [auth()],
+          mustRefuse: false,
+        });
       }
-      inputs.push({ label: `GET ${path} with two Authorization headers`, method: 'GET', path: concretePath(path), headers: [['authorization', ['Bearer junk', `Bearer ${token}`]]], mustRefuse: false });
+      inputs.push({
+        label: `GET ${path} with two Authorization headers`,
+        method: 'GET',
+        path: concretePath(path),
+        headers: [['authorization', ['Bearer junk', `Bearer ${token}`]]],
+        mustRefuse: false,
+      });
     }
     for (const name of ['if-match', 'idempotency-key']) {
       if (!params.some((x) => x.in === 'header' && String(x.name).toLowerCase() === name)) continue;
       for (const value of ['"x"', '-1', '"99999999999999"', 'k'.repeat(201), '\u00ff\u00fe', 'a\tb']) {
         // A body that would be applied (REQUEST_RELEASE by the freelancer is allowed right now) if the header
         // were ignored: the header alone must refuse it.
-        const writeBody = path.includes('/milestones/{id}/events') ? JSON.stringify({ type: 'REQUEST_RELEASE', actor: p.freelancer }) : JSON.stringify({});
+        const writeBody = path.includes('/milestones/{id}/events')
+          ? JSON.stringify({ type: 'REQUEST_RELEASE', actor: p.freelancer })
+          : JSON.stringify({});
         if (name === 'idempotency-key' && /^[\x20-\x7e]{1,200}$/.test(value)) continue; // a fine key: not hostile
         if (name === 'if-match' && value === '"99999999999999"') {
-          inputs.push({ label: `${path} If-Match far ahead`, method: 'POST', path: concretePath(path), headers: [auth(), jsonType, [name, value]], body: writeBody, mustRefuse: true });
+          inputs.push({
+            label: `${path} If-Match far ahead`,
+            method: 'POST',
+            path: concretePath(path),
+            headers: [auth(), jsonType, [name, value]],
+            body: writeBody,
+            mustRefuse: true,
+          });
           continue;
         }
-        inputs.push({ label: `${path} ${name}: ${JSON.stringify(value.slice(0, 20))}`, method: 'POST', path: concretePath(path), headers: [auth(), jsonType, [name, Buffer.from(value, 'latin1').toString('latin1')]], body: writeBody, mustRefuse: true });
+        inputs.push({
+          label: `${path} ${name}: ${JSON.stringify(value.slice(0, 20))}`,
+          method: 'POST',
+          path: concretePath(path),
+          headers: [auth(), jsonType, [name, Buffer.from(value, 'latin1').toString('latin1')]],
+          body: writeBody,
+          mustRefuse: true,
+        });
       }
     }
   }
@@ -359,7 +498,11 @@ describe('hostile input fuzz over every route of /openapi.json', () => {
     token = (svc.http as unknown as { token: string }).token;
     p = await projectInProgress(svc.http);
     milestoneId = (await fundedMilestone(svc.http, p, '5000')).id;
-    const hook = await svc.http.post('/v1/webhooks', { url: 'http://127.0.0.1:9/fuzz', events: ['milestone.RELEASE'], secret: 's'.repeat(32) });
+    const hook = await svc.http.post('/v1/webhooks', {
+      url: 'http://127.0.0.1:9/fuzz',
+      events: ['milestone.RELEASE'],
+      secret: 's'.repeat(32),
+    });
     expect(hook.status).toBe(201);
     webhookId = hook.body.id;
     doc = (await svc.http.get<OpenApi>('/openapi.json')).body;
@@ -368,7 +511,14 @@ describe('hostile input fuzz over every route of /openapi.json', () => {
       for (const [method, op] of Object.entries(ops)) {
         if (!['get', 'post', 'put', 'patch', 'delete'].includes(method)) continue;
         const bodySchema = (op.requestBody?.content?.['application/json']?.schema as JsonSchema | undefined) ?? null;
-        if (bodySchema) for (const v of variants(bodySchema)) bodyInputs(method.toUpperCase(), path, `${method.toUpperCase()} ${path}${v.title ? ` [${v.title}]` : ''}`, v);
+        if (bodySchema)
+          for (const v of variants(bodySchema))
+            bodyInputs(
+              method.toUpperCase(),
+              path,
+              `${method.toUpperCase()} ${path}${v.title ? ` [${v.title}]` : ''}`,
+              v,
+            );
         paramInputs(method, path, op, bodySchema);
       }
     }
@@ -397,7 +547,8 @@ describe('hostile input fuzz over every route of /openapi.json', () => {
         return;
       }
       if (res.status >= 500) return void failures.push(`5xx: ${summary}`);
-      if (input.expectStatus !== undefined && res.status !== input.expectStatus) failures.push(`expected ${input.expectStatus}: ${summary}`);
+      if (input.expectStatus !== undefined && res.status !== input.expectStatus)
+        failures.push(`expected ${input.expectStatus}: ${summary}`);
       if (res.status < 400) {
         if (input.mustRefuse) failures.push(`accepted: ${summary}`);
         return;
@@ -410,8 +561,10 @@ describe('hostile input fuzz over every route of /openapi.json', () => {
       }
       if (!/^application\/json/.test(res.contentType)) failures.push(`content-type ${res.contentType}: ${summary}`);
       const code = body?.error?.code;
-      if (typeof code !== 'string' || !(DOCUMENTED[res.status] ?? []).includes(code)) failures.push(`undocumented status/code: ${summary}`);
-      if (typeof body?.error?.message !== 'string' || body.error.message.length === 0) failures.push(`no message: ${summary}`);
+      if (typeof code !== 'string' || !(DOCUMENTED[res.status] ?? []).includes(code))
+        failures.push(`undocumented status/code: ${summary}`);
+      if (typeof body?.error?.message !== 'string' || body.error.message.length === 0)
+        failures.push(`no message: ${summary}`);
     };
 
     // Eight at a time; row counts are compared after every chunk, so a write is pinned to a few inputs.
@@ -422,19 +575,27 @@ describe('hostile input fuzz over every route of /openapi.json', () => {
       if (i % (CHUNK * 25) === 0 || i + CHUNK >= inputs.length) {
         const now = await rowCounts(svc.db);
         if (JSON.stringify(now) !== JSON.stringify(baseline)) {
-          failures.push(`rows changed by one of inputs ${i}..${i + CHUNK * 25}: ${JSON.stringify(baseline)} → ${JSON.stringify(now)}`);
+          failures.push(
+            `rows changed by one of inputs ${i}..${i + CHUNK * 25}: ${JSON.stringify(baseline)} → ${JSON.stringify(now)}`,
+          );
           break;
         }
       }
     }
-    console.log(`[fuzz] bad inputs tried: ${inputs.length} (${writes} writes that must be refused, ${reads} reads); statuses ${JSON.stringify(Object.fromEntries([...statuses].sort()))}`);
+    console.log(
+      `[fuzz] bad inputs tried: ${inputs.length} (${writes} writes that must be refused, ${reads} reads); statuses ${JSON.stringify(Object.fromEntries([...statuses].sort()))}`,
+    );
     expect(failures.slice(0, 40), `${failures.length} failures`).toEqual([]);
     expect(await rowCounts(svc.db)).toEqual(baseline);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     expect(inputs.length).toBeGreaterThan(2_000);
     await assertLedgerInvariants(svc.db);
     // The fixture is as it was: nothing released, nothing requested, the webhook still there.
-    expect((await svc.http.get(`/v1/milestones/${milestoneId}`)).body).toMatchObject({ state: 'in_progress', seq: 2, flags: { releaseRequested: false } });
+    expect((await svc.http.get(`/v1/milestones/${milestoneId}`)).body).toMatchObject({
+      state: 'in_progress',
+      seq: 2,
+      flags: { releaseRequested: false },
+    });
     expect((await svc.http.get(`/v1/webhooks/${webhookId}`)).status).toBe(200);
   });
 });
@@ -465,28 +626,41 @@ describe('hostile but valid strings round-trip exactly', () => {
       return;
     }
     expect(created.status, JSON.stringify(created.body)).toBe(201);
-    expect({ employerId: created.body.employerId, title: created.body.title }).toEqual({ employerId: value, title: value });
+    expect({ employerId: created.body.employerId, title: created.body.title }).toEqual({
+      employerId: value,
+      title: value,
+    });
     const read = await svc.http.get(`/v1/projects/${created.body.id}`);
     expect({ employerId: read.body.employerId, title: read.body.title }).toEqual({ employerId: value, title: value });
-    const listed = await svc.http.get(`/v1/milestones?party=${encodeURIComponent(value.replace(/[\ud800-\udfff]/g, ''))}`);
+    const listed = await svc.http.get(
+      `/v1/milestones?party=${encodeURIComponent(value.replace(/[\ud800-\udfff]/g, ''))}`,
+    );
     expect(listed.status).toBeLessThan(500);
     // The tables are still there and still ours.
     expect(Number((await svc.db('instances').count<{ n: string }[]>({ n: '*' }).first())?.n)).toBe(before + 1);
   });
 
-  it.each(roundTrips.map((v) => [JSON.stringify(v), v]))('milestone request description and history payload %s', async (_name, value) => {
-    const p = await projectInProgress(svc.http);
-    const before = Number((await svc.db('history').count<{ n: string }[]>({ n: '*' }).first())?.n);
-    const requested = await svc.http.post(`/v1/projects/${p.projectId}/milestones`, { type: 'REQUEST', actor: p.freelancer, amount: '10', description: value });
-    if (requested.status >= 400) {
-      expect(requested.status, JSON.stringify(requested.body)).toBe(400);
-      expect(requested.body.error.code).toBe('invalid_request');
-      expect(Number((await svc.db('history').count<{ n: string }[]>({ n: '*' }).first())?.n)).toBe(before);
-      return;
-    }
-    expect(requested.status, JSON.stringify(requested.body)).toBe(201);
-    expect(requested.body.description).toBe(value);
-    const history = await svc.http.get(`/v1/milestones/${requested.body.id}/history`);
-    expect(history.body.items[0].payload.description).toBe(value);
-  });
+  it.each(roundTrips.map((v) => [JSON.stringify(v), v]))(
+    'milestone request description and history payload %s',
+    async (_name, value) => {
+      const p = await projectInProgress(svc.http);
+      const before = Number((await svc.db('history').count<{ n: string }[]>({ n: '*' }).first())?.n);
+      const requested = await svc.http.post(`/v1/projects/${p.projectId}/milestones`, {
+        type: 'REQUEST',
+        actor: p.freelancer,
+        amount: '10',
+        description: value,
+      });
+      if (requested.status >= 400) {
+        expect(requested.status, JSON.stringify(requested.body)).toBe(400);
+        expect(requested.body.error.code).toBe('invalid_request');
+        expect(Number((await svc.db('history').count<{ n: string }[]>({ n: '*' }).first())?.n)).toBe(before);
+        return;
+      }
+      expect(requested.status, JSON.stringify(requested.body)).toBe(201);
+      expect(requested.body.description).toBe(value);
+      const history = await svc.http.get(`/v1/milestones/${requested.body.id}/history`);
+      expect(history.body.items[0].payload.description).toBe(value);
+    },
+  );
 });

@@ -63,7 +63,9 @@ describe('auth matrix over every documented route', () => {
     const url = concrete(row.path);
     expect(url, 'every path parameter has a value').not.toMatch(/[{}]/);
     // An empty object: enough to pass auth and be refused by validation, never enough to write anything.
-    return row.method === 'get' || row.method === 'delete' ? client.request(row.method.toUpperCase(), url) : client.request(row.method.toUpperCase(), url, {});
+    return row.method === 'get' || row.method === 'delete'
+      ? client.request(row.method.toUpperCase(), url)
+      : client.request(row.method.toUpperCase(), url, {});
   };
 
   beforeAll(async () => {
@@ -73,10 +75,20 @@ describe('auth matrix over every documented route', () => {
     for (const scope of SCOPES) only.set(scope, await svc.clientWith([scope]));
     p = await projectInProgress(svc.http);
     milestoneId = (await fundedMilestone(svc.http, p, '500')).id;
-    const hook = await svc.http.post('/v1/webhooks', { url: 'http://127.0.0.1:9/hook', events: ['*'], secret: 'matrix-secret-never-shown-0123456789' });
+    const hook = await svc.http.post('/v1/webhooks', {
+      url: 'http://127.0.0.1:9/hook',
+      events: ['*'],
+      secret: 'matrix-secret-never-shown-0123456789',
+    });
     expect(hook.status, JSON.stringify(hook.body)).toBe(201);
     webhookId = hook.body.id;
-    disposableHookId = (await svc.http.post('/v1/webhooks', { url: 'http://127.0.0.1:9/other', events: ['*'], secret: 'disposable-secret-0123456789' })).body.id;
+    disposableHookId = (
+      await svc.http.post('/v1/webhooks', {
+        url: 'http://127.0.0.1:9/other',
+        events: ['*'],
+        secret: 'disposable-secret-0123456789',
+      })
+    ).body.id;
 
     const doc = (await svc.http.get<OpenApi>('/openapi.json')).body;
     for (const [path, ops] of Object.entries(doc.paths)) {
@@ -139,7 +151,8 @@ describe('auth matrix over every documented route', () => {
 
   it('lets each of the route scopes through authentication and authorisation', async () => {
     for (const row of rows) {
-      const clients: [string, HttpClient][] = row.scopes.length === 0 ? [['no token', anonymous]] : row.scopes.map((s) => [`only ${s}`, only.get(s)!]);
+      const clients: [string, HttpClient][] =
+        row.scopes.length === 0 ? [['no token', anonymous]] : row.scopes.map((s) => [`only ${s}`, only.get(s)!]);
       for (const [who, client] of clients) {
         const res = await send(client, row);
         const label = `${row.method.toUpperCase()} ${row.path} with ${who}: ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`;
@@ -152,7 +165,11 @@ describe('auth matrix over every documented route', () => {
   it('RULE needs the support scope on top of events:write, whatever the actor', async () => {
     const writer = only.get('events:write')!;
     for (const actor of [uid('staff'), p.employer, p.freelancer]) {
-      const res = await writer.post(`/v1/milestones/${milestoneId}/events`, { type: 'RULE', actor, amountToFreelancer: '0' });
+      const res = await writer.post(`/v1/milestones/${milestoneId}/events`, {
+        type: 'RULE',
+        actor,
+        amountToFreelancer: '0',
+      });
       expectError(res, 403, 'forbidden', `RULE by ${actor} without support`);
     }
   });
@@ -171,7 +188,16 @@ describe('auth matrix over every documented route', () => {
       }
     }
     const reader = only.get('read')!;
-    expectError(await reader.post('/v1/webhooks', { url: 'http://127.0.0.1:9/x', events: ['*'], secret: 'reader-cannot-register-0123456789' }), 403, 'forbidden', 'read registers');
+    expectError(
+      await reader.post('/v1/webhooks', {
+        url: 'http://127.0.0.1:9/x',
+        events: ['*'],
+        secret: 'reader-cannot-register-0123456789',
+      }),
+      403,
+      'forbidden',
+      'read registers',
+    );
     expectError(await reader.request('DELETE', `/v1/webhooks/${webhookId}`), 403, 'forbidden', 'read deletes');
     for (const client of [adminB, reader, svc.http]) {
       for (const path of ['/v1/webhooks', `/v1/webhooks/${webhookId}`, `/v1/webhooks/${webhookId}/deliveries`]) {

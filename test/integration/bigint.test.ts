@@ -16,18 +16,35 @@ describe('money at the bigint edge', () => {
   it('round-trips 2^63-1 through API → machine → database → settlement job exactly', async () => {
     const p = await projectInProgress(svc.http, 'JPY');
     await deposit(svc.http, p.employer, MAX, 'JPY');
-    const created = await svc.http.post(`/v1/projects/${p.projectId}/milestones`, { type: 'CREATE', actor: p.employer, amount: MAX, description: 'big' });
+    const created = await svc.http.post(`/v1/projects/${p.projectId}/milestones`, {
+      type: 'CREATE',
+      actor: p.employer,
+      amount: MAX,
+      description: 'big',
+    });
     expect(created.body.amount).toBe(MAX);
     const funded = await waitSettled(svc.http, created.body.id);
     expect(funded).toMatchObject({ state: 'in_progress', remainingAmount: MAX });
-    expect((await svc.http.get(`/v1/accounts/${p.employer}`)).body.balances).toEqual([{ currency: 'JPY', available: '0', held: MAX }]);
+    expect((await svc.http.get(`/v1/accounts/${p.employer}`)).body.balances).toEqual([
+      { currency: 'JPY', available: '0', held: MAX },
+    ]);
 
-    await svc.http.post(`/v1/milestones/${created.body.id}/events`, { type: 'RELEASE', actor: p.employer, amount: '1' });
+    await svc.http.post(`/v1/milestones/${created.body.id}/events`, {
+      type: 'RELEASE',
+      actor: p.employer,
+      amount: '1',
+    });
     const afterOne = await waitSettled(svc.http, created.body.id);
     expect(afterOne).toMatchObject({ releasedAmount: '1', remainingAmount: '9223372036854775806' });
     await svc.http.post(`/v1/milestones/${created.body.id}/events`, { type: 'RELEASE', actor: p.employer });
-    expect(await waitSettled(svc.http, created.body.id)).toMatchObject({ state: 'released', releasedAmount: MAX, remainingAmount: '0' });
-    expect((await svc.http.get(`/v1/accounts/${p.freelancer}`)).body.balances).toEqual([{ currency: 'JPY', available: MAX, held: '0' }]);
+    expect(await waitSettled(svc.http, created.body.id)).toMatchObject({
+      state: 'released',
+      releasedAmount: MAX,
+      remainingAmount: '0',
+    });
+    expect((await svc.http.get(`/v1/accounts/${p.freelancer}`)).body.balances).toEqual([
+      { currency: 'JPY', available: MAX, held: '0' },
+    ]);
     expect((await svc.http.get(`/v1/projects/${p.projectId}`)).body.milestones.releasedTotal).toBe(MAX);
   });
 
@@ -37,6 +54,8 @@ describe('money at the bigint edge', () => {
     const res = await svc.http.post(`/v1/accounts/${owner}/deposits`, { currency: 'CHF', amount: '1' });
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('invalid_request');
-    expect((await svc.http.get(`/v1/accounts/${owner}`)).body.balances).toEqual([{ currency: 'CHF', available: MAX, held: '0' }]);
+    expect((await svc.http.get(`/v1/accounts/${owner}`)).body.balances).toEqual([
+      { currency: 'CHF', available: MAX, held: '0' },
+    ]);
   });
 });

@@ -43,7 +43,12 @@ describe('concurrent events on one milestone', () => {
       expect(freelancer).toEqual([]);
     }
     const history = (await svc.http.get(`/v1/milestones/${milestone.id}/history`)).body.items;
-    expect(history.map((h: { type: string }) => h.type)).toEqual(['CREATE', 'SETTLED', wonByRelease ? 'RELEASE' : 'CANCEL', 'SETTLED']);
+    expect(history.map((h: { type: string }) => h.type)).toEqual([
+      'CREATE',
+      'SETTLED',
+      wonByRelease ? 'RELEASE' : 'CANCEL',
+      'SETTLED',
+    ]);
     const transfers = await svc.db('transfers').where({ instance_id: milestone.id });
     expect(transfers).toHaveLength(2);
   });
@@ -53,8 +58,16 @@ describe('concurrent events on one milestone', () => {
     const milestone = await fundedMilestone(svc.http, p, '500');
     const seq = String(milestone.seq);
     const results = await Promise.all([
-      svc.http.post(`/v1/milestones/${milestone.id}/events`, { type: 'REQUEST_RELEASE', actor: p.freelancer }, { 'if-match': `"${seq}"` }),
-      svc.http.post(`/v1/milestones/${milestone.id}/events`, { type: 'REQUEST_CANCEL', actor: p.employer, reason: 'scope' }, { 'if-match': `"${seq}"` }),
+      svc.http.post(
+        `/v1/milestones/${milestone.id}/events`,
+        { type: 'REQUEST_RELEASE', actor: p.freelancer },
+        { 'if-match': `"${seq}"` },
+      ),
+      svc.http.post(
+        `/v1/milestones/${milestone.id}/events`,
+        { type: 'REQUEST_CANCEL', actor: p.employer, reason: 'scope' },
+        { 'if-match': `"${seq}"` },
+      ),
     ]);
     expect(results.map((r) => r.status).sort()).toEqual([200, 409]);
     expect(results.find((r) => r.status === 409)!.body.error.code).toBe('version_conflict');
@@ -65,7 +78,12 @@ describe('concurrent events on one milestone', () => {
     await svc.http.post(`/v1/accounts/${p.employer}/deposits`, { currency: 'USD', amount: '1000' });
     const created = await Promise.all(
       Array.from({ length: 10 }, () =>
-        svc.http.post(`/v1/projects/${p.projectId}/milestones`, { type: 'CREATE', actor: p.employer, amount: '100', description: 'part' }),
+        svc.http.post(`/v1/projects/${p.projectId}/milestones`, {
+          type: 'CREATE',
+          actor: p.employer,
+          amount: '100',
+          description: 'part',
+        }),
       ),
     );
     expect(created.map((c) => c.status)).toEqual(Array(10).fill(201));

@@ -27,9 +27,14 @@ describe('support console endpoints', () => {
     const p = await projectInProgress(svc.http);
     const m = await fundedMilestone(svc.http, p, '25');
     const byId = (await svc.http.get(`/v1/console/search?q=${m.id}`)).body;
-    expect(byId.items).toEqual([expect.objectContaining({ id: m.id, machine: 'milestone', match: 'id', state: 'in_progress' })]);
+    expect(byId.items).toEqual([
+      expect.objectContaining({ id: m.id, machine: 'milestone', match: 'id', state: 'in_progress' }),
+    ]);
     const byProject = (await svc.http.get(`/v1/console/search?q=${p.projectId}`)).body.items;
-    expect(byProject.map((h: { id: string; match: string }) => `${h.id}/${h.match}`)).toEqual([`${p.projectId}/id`, `${m.id}/project`]);
+    expect(byProject.map((h: { id: string; match: string }) => `${h.id}/${h.match}`)).toEqual([
+      `${p.projectId}/id`,
+      `${m.id}/project`,
+    ]);
     const byUser = (await svc.http.get(`/v1/console/search?q=${p.freelancer}`)).body.items;
     expect(byUser.map((h: { id: string }) => h.id).sort()).toEqual([p.projectId, m.id].sort());
     expect((await svc.http.get('/v1/console/search?q=nobody-at-all')).body).toEqual({ items: [], truncated: false });
@@ -38,8 +43,17 @@ describe('support console endpoints', () => {
 
   it('caps search results at CONSOLE_SEARCH_LIMIT and says so', async () => {
     const p = await projectInProgress(svc.http);
-    for (let i = 0; i < 3; i++) await svc.http.post(`/v1/projects/${p.projectId}/milestones`, { type: 'REQUEST', actor: p.freelancer, amount: '1', description: 'x' });
-    const limited = await startTestService({ CONSOLE_SEARCH_LIMIT: '2' }, { workers: false, database: svc.databaseName });
+    for (let i = 0; i < 3; i++)
+      await svc.http.post(`/v1/projects/${p.projectId}/milestones`, {
+        type: 'REQUEST',
+        actor: p.freelancer,
+        amount: '1',
+        description: 'x',
+      });
+    const limited = await startTestService(
+      { CONSOLE_SEARCH_LIMIT: '2' },
+      { workers: false, database: svc.databaseName },
+    );
     try {
       const res = (await limited.http.get(`/v1/console/search?q=${p.projectId}`)).body;
       expect(res.items).toHaveLength(2);

@@ -52,13 +52,23 @@ describe('Redis unreachable', () => {
 
     const p = await projectInProgress(api.http);
     await deposit(api.http, p.employer, '400');
-    const created = await api.http.post(`/v1/projects/${p.projectId}/milestones`, { type: 'CREATE', actor: p.employer, amount: '400', description: 'x' });
+    const created = await api.http.post(`/v1/projects/${p.projectId}/milestones`, {
+      type: 'CREATE',
+      actor: p.employer,
+      amount: '400',
+      description: 'x',
+    });
     expect(created.status).toBe(201);
-    const pending = await api.db('outbox').where({ instance_id: created.body.id, topic: 'settlement' }).whereNull('processed_at');
+    const pending = await api
+      .db('outbox')
+      .where({ instance_id: created.body.id, topic: 'settlement' })
+      .whereNull('processed_at');
     expect(pending).toHaveLength(1);
 
     workers = await startTestService({}, { api: false, database: api.databaseName });
-    await eventually(async () => expect((await api!.http.get(`/v1/milestones/${created.body.id}`)).body.state).toBe('in_progress'));
+    await eventually(async () =>
+      expect((await api!.http.get(`/v1/milestones/${created.body.id}`)).body.state).toBe('in_progress'),
+    );
     await assertLedgerInvariants(api.db);
   });
 });

@@ -38,17 +38,29 @@ describe('disputes with deadlines far away (parties act first)', () => {
   it('settles by agreement in negotiation: the accepted offer splits the escrow', async () => {
     const { p, id } = await disputable(svc.http);
     const opened = await send(id, { type: 'OPEN_DISPUTE', actor: p.employer, reason: 'Late delivery', offer: '200' });
-    expect(opened.body).toMatchObject({ state: { disputed: 'awaiting_response' }, dispute: { stage: 'awaiting_response', filedBy: 'employer' } });
+    expect(opened.body).toMatchObject({
+      state: { disputed: 'awaiting_response' },
+      dispute: { stage: 'awaiting_response', filedBy: 'employer' },
+    });
     expect((await send(id, { type: 'RESPOND', actor: p.employer, offer: '300' })).body.error.code).toBe('guard_failed');
-    expect((await send(id, { type: 'RESPOND', actor: p.freelancer, offer: '900' })).body.state).toEqual({ disputed: 'negotiation' });
+    expect((await send(id, { type: 'RESPOND', actor: p.freelancer, offer: '900' })).body.state).toEqual({
+      disputed: 'negotiation',
+    });
     await send(id, { type: 'MAKE_OFFER', actor: p.employer, amountToFreelancer: '600' });
     const accepted = await send(id, { type: 'ACCEPT_OFFER', actor: p.freelancer });
     expect(accepted.body.state).toBe('resolving');
     const resolved = await waitSettled(svc.http, id);
-    expect(resolved).toMatchObject({ state: 'resolved', releasedAmount: '600', dispute: { outcome: { amountToFreelancer: '600', amountToEmployer: '400', decidedBy: 'agreement' } } });
+    expect(resolved).toMatchObject({
+      state: 'resolved',
+      releasedAmount: '600',
+      dispute: { outcome: { amountToFreelancer: '600', amountToEmployer: '400', decidedBy: 'agreement' } },
+    });
     expect(await balancesOf(svc.http, p.freelancer)).toEqual({ currency: 'USD', available: '600', held: '0' });
     expect(await balancesOf(svc.http, p.employer)).toEqual({ currency: 'USD', available: '400', held: '0' });
-    expect((await svc.http.get(`/v1/projects/${p.projectId}`)).body.milestones).toEqual({ pending: 0, releasedTotal: '600' });
+    expect((await svc.http.get(`/v1/projects/${p.projectId}`)).body.milestones).toEqual({
+      pending: 0,
+      releasedTotal: '600',
+    });
     const timers = await svc.db('timers').where({ instance_id: id }).select('timer_key', 'status');
     expect(timers).toEqual([{ timer_key: 'response-deadline', status: 'cancelled' }]);
   });
@@ -73,19 +85,29 @@ describe('disputes with deadlines far away (parties act first)', () => {
     expect(await balancesOf(svc.http, p.freelancer)).toEqual({ currency: 'USD', available: '0', held: '50' });
     expect((await send(id, { type: 'PAY_ARBITRATION_FEE', actor: p.freelancer })).body.error.code).toBe('guard_failed');
     await send(id, { type: 'SUBMIT_EVIDENCE', actor: p.employer, text: 'Emails' });
-    expect((await send(id, { type: 'PAY_ARBITRATION_FEE', actor: p.employer })).body.state).toEqual({ disputed: 'arbitration' });
+    expect((await send(id, { type: 'PAY_ARBITRATION_FEE', actor: p.employer })).body.state).toEqual({
+      disputed: 'arbitration',
+    });
     expect((await send(id, { type: 'SUBMIT_EVIDENCE', actor: p.employer, text: 'late' })).status).toBe(409);
 
     const staff = uid('staff');
     expect((await send(id, { type: 'RULE', actor: p.employer, amountToFreelancer: '0' })).status).toBe(403);
     const noScope = await svc.clientWith(['events:write', 'read']);
-    expect((await noScope.post(`/v1/milestones/${id}/events`, { type: 'RULE', actor: staff, amountToFreelancer: '700' })).status).toBe(403);
-    expect((await send(id, { type: 'RULE', actor: staff, amountToFreelancer: '1001' })).body.error.code).toBe('guard_failed');
+    expect(
+      (await noScope.post(`/v1/milestones/${id}/events`, { type: 'RULE', actor: staff, amountToFreelancer: '700' }))
+        .status,
+    ).toBe(403);
+    expect((await send(id, { type: 'RULE', actor: staff, amountToFreelancer: '1001' })).body.error.code).toBe(
+      'guard_failed',
+    );
     const ruled = await send(id, { type: 'RULE', actor: staff, amountToFreelancer: '700' });
     expect(ruled.body.state).toBe('resolving');
     const resolved = await waitSettled(svc.http, id);
     // 700 is closer to the freelancer's 1000 than to the employer's 100: the freelancer wins.
-    expect(resolved.dispute).toMatchObject({ evidence: [{ by: 'freelancer' }, { by: 'employer' }], outcome: { decidedBy: 'ruling', feeRefunds: ['freelancer'], feeForfeits: ['employer'] } });
+    expect(resolved.dispute).toMatchObject({
+      evidence: [{ by: 'freelancer' }, { by: 'employer' }],
+      outcome: { decidedBy: 'ruling', feeRefunds: ['freelancer'], feeForfeits: ['employer'] },
+    });
     expect(await balancesOf(svc.http, p.freelancer)).toEqual({ currency: 'USD', available: '750', held: '0' });
     expect(await balancesOf(svc.http, p.employer)).toEqual({ currency: 'USD', available: '300', held: '0' });
     const fees = await svc.db('accounts').where({ id: 'fees:USD' }).first('balance');
@@ -119,7 +141,10 @@ describe('disputes with deadlines far away (parties act first)', () => {
     await send(id, { type: 'RESPOND', actor: p.freelancer, offer: '800' });
     await send(id, { type: 'PAY_ARBITRATION_FEE', actor: p.employer });
     await send(id, { type: 'ACCEPT_OFFER', actor: p.employer });
-    expect(await waitSettled(svc.http, id)).toMatchObject({ state: 'resolved', dispute: { outcome: { feeRefunds: ['employer'], feeForfeits: [] } } });
+    expect(await waitSettled(svc.http, id)).toMatchObject({
+      state: 'resolved',
+      dispute: { outcome: { feeRefunds: ['employer'], feeForfeits: [] } },
+    });
     expect(await balancesOf(svc.http, p.employer)).toEqual({ currency: 'USD', available: '250', held: '0' });
     expect(await balancesOf(svc.http, p.freelancer)).toEqual({ currency: 'USD', available: '850', held: '0' });
   });
@@ -132,7 +157,9 @@ describe('disputes with deadlines far away (parties act first)', () => {
     expect(await fireTimer(svc.db, createLogger('silent'), String(armed!.id))).toBe('not_armed');
     const after = (await svc.http.get(`/v1/milestones/${id}`)).body;
     expect(after).toMatchObject({ state: { disputed: 'negotiation' } });
-    expect((await svc.http.get(`/v1/milestones/${id}/history`)).body.items.map((h: { type: string }) => h.type)).not.toContain('RESPONSE_TIMEOUT');
+    expect(
+      (await svc.http.get(`/v1/milestones/${id}/history`)).body.items.map((h: { type: string }) => h.type),
+    ).not.toContain('RESPONSE_TIMEOUT');
   });
 });
 
@@ -162,10 +189,21 @@ describe('dispute deadlines through real BullMQ delayed jobs', () => {
       expect(m.state).toBe('resolved');
       return m;
     });
-    expect(resolved.dispute.outcome).toMatchObject({ amountToFreelancer: '100', amountToEmployer: '900', decidedBy: 'response_timeout' });
+    expect(resolved.dispute.outcome).toMatchObject({
+      amountToFreelancer: '100',
+      amountToEmployer: '900',
+      decidedBy: 'response_timeout',
+    });
     expect(await balancesOf(svc.http, p.employer)).toEqual({ currency: 'USD', available: '900', held: '0' });
-    const timeout = (await svc.http.get(`/v1/milestones/${id}/history`)).body.items.find((h: { type: string }) => h.type === 'RESPONSE_TIMEOUT');
-    expect(timeout).toMatchObject({ actor: 'system', role: 'system', from: { disputed: 'awaiting_response' }, to: 'resolving' });
+    const timeout = (await svc.http.get(`/v1/milestones/${id}/history`)).body.items.find(
+      (h: { type: string }) => h.type === 'RESPONSE_TIMEOUT',
+    );
+    expect(timeout).toMatchObject({
+      actor: 'system',
+      role: 'system',
+      from: { disputed: 'awaiting_response' },
+      to: 'resolving',
+    });
   });
 
   it('lets the fee payer win when the other party does not pay in time, refunding its fee', async () => {
@@ -178,7 +216,11 @@ describe('dispute deadlines through real BullMQ delayed jobs', () => {
       expect(m.state).toBe('resolved');
       return m;
     });
-    expect(resolved.dispute.outcome).toMatchObject({ amountToFreelancer: '950', decidedBy: 'fee_timeout', feeRefunds: ['freelancer'] });
+    expect(resolved.dispute.outcome).toMatchObject({
+      amountToFreelancer: '950',
+      decidedBy: 'fee_timeout',
+      feeRefunds: ['freelancer'],
+    });
     expect(await balancesOf(svc.http, p.freelancer)).toEqual({ currency: 'USD', available: '1000', held: '0' });
     expect(await balancesOf(svc.http, p.employer)).toEqual({ currency: 'USD', available: '100', held: '0' });
   });
@@ -186,7 +228,9 @@ describe('dispute deadlines through real BullMQ delayed jobs', () => {
   it('re-arms a due timer whose job was lost with Redis (keys of this deployment deleted)', async () => {
     const { p, id } = await disputable(svc.http);
     await send(id, { type: 'OPEN_DISPUTE', actor: p.employer, reason: 'x', offer: '0' });
-    await eventually(async () => expect(await svc.db('timers').where({ instance_id: id }).whereNotNull('enqueued_at')).toHaveLength(1));
+    await eventually(async () =>
+      expect(await svc.db('timers').where({ instance_id: id }).whereNotNull('enqueued_at')).toHaveLength(1),
+    );
     // The timer's job disappears, as after a Redis restart with no data (only this deployment's keys: the
     // Redis is shared with other test files running alongside).
     const redis = new Redis(svc.config.REDIS_URL);
@@ -196,7 +240,10 @@ describe('dispute deadlines through real BullMQ delayed jobs', () => {
     const [timer] = await svc.db('timers').where({ instance_id: id }).select('status');
     // Guard against the race this test cannot control: the job must not have fired before the deletion.
     expect(timer?.status).toBe('armed');
-    await eventually(async () => expect((await svc.http.get(`/v1/milestones/${id}?wait=settled`)).body.state).toBe('resolved'), 20_000);
+    await eventually(
+      async () => expect((await svc.http.get(`/v1/milestones/${id}?wait=settled`)).body.state).toBe('resolved'),
+      20_000,
+    );
   });
 
   it('closes the feedback window after the configured time', async () => {
@@ -206,18 +253,30 @@ describe('dispute deadlines through real BullMQ delayed jobs', () => {
     await waitSettled(svc.http, m.id);
     await svc.http.post(`/v1/projects/${p.projectId}/events`, { type: 'COMPLETE', actor: p.employer });
     await eventually(async () => expect((await svc.http.get(`/v1/projects/${p.projectId}`)).body.state).toBe('closed'));
-    const late = await svc.http.post(`/v1/projects/${p.projectId}/events`, { type: 'LEAVE_FEEDBACK', actor: p.employer, rating: 5 });
+    const late = await svc.http.post(`/v1/projects/${p.projectId}/events`, {
+      type: 'LEAVE_FEEDBACK',
+      actor: p.employer,
+      rating: 5,
+    });
     expect(late.status).toBe(409);
   });
 
   it("auto-accepts a freelancer's project cancel request when nothing is pending, and lets it lapse otherwise", async () => {
     const idle = await projectInProgress(svc.http);
-    await svc.http.post(`/v1/projects/${idle.projectId}/events`, { type: 'REQUEST_PROJECT_CANCEL', actor: idle.freelancer });
-    await eventually(async () => expect((await svc.http.get(`/v1/projects/${idle.projectId}`)).body.state).toBe('cancelled'));
+    await svc.http.post(`/v1/projects/${idle.projectId}/events`, {
+      type: 'REQUEST_PROJECT_CANCEL',
+      actor: idle.freelancer,
+    });
+    await eventually(async () =>
+      expect((await svc.http.get(`/v1/projects/${idle.projectId}`)).body.state).toBe('cancelled'),
+    );
 
     const busy = await projectInProgress(svc.http);
     await fundedMilestone(svc.http, busy, '10');
-    await svc.http.post(`/v1/projects/${busy.projectId}/events`, { type: 'REQUEST_PROJECT_CANCEL', actor: busy.freelancer });
+    await svc.http.post(`/v1/projects/${busy.projectId}/events`, {
+      type: 'REQUEST_PROJECT_CANCEL',
+      actor: busy.freelancer,
+    });
     await eventually(async () => {
       const history = (await svc.http.get(`/v1/projects/${busy.projectId}/history`)).body.items;
       expect(history.map((h: { type: string }) => h.type)).toContain('CANCEL_REQUEST_TIMEOUT');
@@ -241,15 +300,29 @@ describe('deadline reminders and request ids', () => {
 
   it('warns the party who must act, once, when a deadline is within the lead time', async () => {
     const { p, id } = await disputable(svc.http);
-    await svc.http.post(`/v1/milestones/${id}/events`, { type: 'OPEN_DISPUTE', actor: p.employer, reason: 'x', offer: '0' });
+    await svc.http.post(`/v1/milestones/${id}/events`, {
+      type: 'OPEN_DISPUTE',
+      actor: p.employer,
+      reason: 'x',
+      offer: '0',
+    });
     const reminders = async (user: string) =>
-      (await svc.http.get(`/v1/users/${user}/notifications`)).body.items.filter((n: { type: string }) => n.type === 'milestone.response_due');
+      (await svc.http.get(`/v1/users/${user}/notifications`)).body.items.filter(
+        (n: { type: string }) => n.type === 'milestone.response_due',
+      );
     await eventually(async () => expect(await reminders(p.freelancer)).toHaveLength(1));
     expect(await reminders(p.employer)).toEqual([]);
-    const [timer] = await svc.db('timers').where({ instance_id: id, timer_key: 'response-deadline' }).select('reminded_at');
+    const [timer] = await svc
+      .db('timers')
+      .where({ instance_id: id, timer_key: 'response-deadline' })
+      .select('reminded_at');
     expect(timer?.reminded_at).not.toBeNull();
     // Later passes find it reminded: still one notice.
-    await eventually(async () => expect((await svc.db('outbox').where({ instance_id: id, topic: 'notification' }).whereNull('processed_at')).length).toBe(0));
+    await eventually(async () =>
+      expect(
+        (await svc.db('outbox').where({ instance_id: id, topic: 'notification' }).whereNull('processed_at')).length,
+      ).toBe(0),
+    );
     expect(await reminders(p.freelancer)).toHaveLength(1);
   });
 
@@ -257,10 +330,18 @@ describe('deadline reminders and request ids', () => {
     const p = await projectInProgress(svc.http);
     await deposit(svc.http, p.employer, '10');
     const requestId = uid('req');
-    const created = await svc.http.post(`/v1/projects/${p.projectId}/milestones`, { type: 'CREATE', actor: p.employer, amount: '10', description: 'x' }, { 'x-request-id': requestId });
+    const created = await svc.http.post(
+      `/v1/projects/${p.projectId}/milestones`,
+      { type: 'CREATE', actor: p.employer, amount: '10', description: 'x' },
+      { 'x-request-id': requestId },
+    );
     expect(created.headers.get('x-request-id')).toBe(requestId);
     await waitSettled(svc.http, created.body.id);
-    const rows = await svc.db('outbox').where({ instance_id: created.body.id }).orderBy('id').select('topic', 'request_id');
+    const rows = await svc
+      .db('outbox')
+      .where({ instance_id: created.body.id })
+      .orderBy('id')
+      .select('topic', 'request_id');
     expect(rows.length).toBeGreaterThanOrEqual(3);
     // CREATE's rows and, through the settlement command, the rows SETTLED wrote.
     for (const r of rows) expect(r.request_id, r.topic).toBe(requestId);

@@ -43,7 +43,13 @@ describe('API.md error codes', () => {
     expect(res.status, JSON.stringify(res.body)).toBe(200);
     const history = await http.get(`/v1/projects/${id}/history`);
     expect(history.status).toBe(200);
-    return { seq: res.body.seq, state: res.body.state, milestones: res.body.milestones, title: res.body.title, historyLength: history.body.items.length };
+    return {
+      seq: res.body.seq,
+      state: res.body.state,
+      milestones: res.body.milestones,
+      title: res.body.title,
+      historyLength: history.body.items.length,
+    };
   }
 
   async function milestoneFacts(id: string) {
@@ -92,7 +98,10 @@ describe('API.md error codes', () => {
     it('malformed JSON body on a project event', async () => {
       const p = await projectInProgress(http);
       const before = await projectFacts(p.projectId);
-      const res = await http.post(`/v1/projects/${p.projectId}/events`, `{"type": "CANCEL_PROJECT", "actor": "${p.employer}"`);
+      const res = await http.post(
+        `/v1/projects/${p.projectId}/events`,
+        `{"type": "CANCEL_PROJECT", "actor": "${p.employer}"`,
+      );
       expectError(res, 400, 'invalid_request');
       expect(await projectFacts(p.projectId)).toEqual(before);
     });
@@ -108,7 +117,11 @@ describe('API.md error codes', () => {
       const { p, milestoneId } = await fundedSetup();
       const before = await milestoneFacts(milestoneId);
       const money = await balances(p.employer, p.freelancer);
-      const res = await http.post(`/v1/milestones/${milestoneId}/events`, { type: 'RELEASE', actor: p.employer, amount: 500 });
+      const res = await http.post(`/v1/milestones/${milestoneId}/events`, {
+        type: 'RELEASE',
+        actor: p.employer,
+        amount: 500,
+      });
       expectError(res, 400, 'invalid_request');
       expect(await milestoneFacts(milestoneId)).toEqual(before);
       expect(await balances(p.employer, p.freelancer)).toEqual(money);
@@ -116,7 +129,13 @@ describe('API.md error codes', () => {
 
     it('unknown field on project create', async () => {
       const id = uid('prj');
-      const res = await http.post('/v1/projects', { id, employerId: uid('emp'), title: 'Site', currency: 'USD', budget: '100' });
+      const res = await http.post('/v1/projects', {
+        id,
+        employerId: uid('emp'),
+        title: 'Site',
+        currency: 'USD',
+        budget: '100',
+      });
       expectError(res, 400, 'invalid_request');
       await expectProjectAbsent(id);
     });
@@ -127,7 +146,13 @@ describe('API.md error codes', () => {
       const before = await projectFacts(p.projectId);
       const money = await balances(p.employer);
       const id = uid('ms');
-      const res = await http.post(`/v1/projects/${p.projectId}/milestones`, { id, type: 'CREATE', actor: p.employer, amount: '12.50', description: 'Work' });
+      const res = await http.post(`/v1/projects/${p.projectId}/milestones`, {
+        id,
+        type: 'CREATE',
+        actor: p.employer,
+        amount: '12.50',
+        description: 'Work',
+      });
       expectError(res, 400, 'invalid_request');
       await expectMilestoneAbsent(id);
       expect(await projectFacts(p.projectId)).toEqual(before);
@@ -158,7 +183,11 @@ describe('API.md error codes', () => {
       const before = await projectFacts(p.projectId);
       const anonymous = new HttpClient(svc.url, null);
       expectError(await anonymous.get(`/v1/projects/${p.projectId}`), 401, 'unauthenticated');
-      expectError(await anonymous.post(`/v1/projects/${p.projectId}/events`, { type: 'CANCEL_PROJECT', actor: p.employer }), 401, 'unauthenticated');
+      expectError(
+        await anonymous.post(`/v1/projects/${p.projectId}/events`, { type: 'CANCEL_PROJECT', actor: p.employer }),
+        401,
+        'unauthenticated',
+      );
       expect(await projectFacts(p.projectId)).toEqual(before);
     });
 
@@ -167,9 +196,17 @@ describe('API.md error codes', () => {
       const before = await projectFacts(p.projectId);
       const stranger = new HttpClient(svc.url, 'esc_this-token-was-never-issued');
       expectError(await stranger.get(`/v1/projects/${p.projectId}`), 401, 'unauthenticated');
-      expectError(await stranger.post(`/v1/projects/${p.projectId}/events`, { type: 'CANCEL_PROJECT', actor: p.employer }), 401, 'unauthenticated');
+      expectError(
+        await stranger.post(`/v1/projects/${p.projectId}/events`, { type: 'CANCEL_PROJECT', actor: p.employer }),
+        401,
+        'unauthenticated',
+      );
       const owner = uid('own');
-      expectError(await stranger.post(`/v1/accounts/${owner}/deposits`, { currency: 'USD', amount: '100' }), 401, 'unauthenticated');
+      expectError(
+        await stranger.post(`/v1/accounts/${owner}/deposits`, { currency: 'USD', amount: '100' }),
+        401,
+        'unauthenticated',
+      );
       expect(await projectFacts(p.projectId)).toEqual(before);
       expect(await balances(owner)).toEqual({ [owner]: [] });
     });
@@ -181,7 +218,11 @@ describe('API.md error codes', () => {
       const reader = await svc.clientWith(['read']);
       const before = await milestoneFacts(milestoneId);
       const money = await balances(p.employer, p.freelancer);
-      expectError(await reader.post(`/v1/milestones/${milestoneId}/events`, { type: 'RELEASE', actor: p.employer }), 403, 'forbidden');
+      expectError(
+        await reader.post(`/v1/milestones/${milestoneId}/events`, { type: 'RELEASE', actor: p.employer }),
+        403,
+        'forbidden',
+      );
       // The reader may still read: the refusal was about the scope, not the token.
       expect((await reader.get(`/v1/milestones/${milestoneId}`)).status).toBe(200);
       expect(await milestoneFacts(milestoneId)).toEqual(before);
@@ -193,7 +234,11 @@ describe('API.md error codes', () => {
       await deposit(http, owner, '100');
       const money = await balances(owner);
       const writer = await svc.clientWith(['events:write', 'read', 'support']);
-      expectError(await writer.post(`/v1/accounts/${owner}/deposits`, { currency: 'USD', amount: '1000000' }), 403, 'forbidden');
+      expectError(
+        await writer.post(`/v1/accounts/${owner}/deposits`, { currency: 'USD', amount: '1000000' }),
+        403,
+        'forbidden',
+      );
       expect(await balances(owner)).toEqual(money);
     });
 
@@ -201,7 +246,11 @@ describe('API.md error codes', () => {
       const { p, milestoneId } = await fundedSetup();
       const before = await milestoneFacts(milestoneId);
       const money = await balances(p.employer, p.freelancer);
-      const error = expectError(await http.post(`/v1/milestones/${milestoneId}/events`, { type: 'RELEASE', actor: p.freelancer }), 403, 'forbidden');
+      const error = expectError(
+        await http.post(`/v1/milestones/${milestoneId}/events`, { type: 'RELEASE', actor: p.freelancer }),
+        403,
+        'forbidden',
+      );
       expect(detail(error, 'role')).toBe('freelancer');
       expect(await milestoneFacts(milestoneId)).toEqual(before);
       expect(await balances(p.employer, p.freelancer)).toEqual(money);
@@ -217,13 +266,29 @@ describe('API.md error codes', () => {
       // A token without the support scope: an outsider then has no role at all. (With it, the outsider acts as
       // support staff, which is refused too, with role 'support'.)
       const writer = await svc.clientWith(['events:write', 'read']);
-      const release = expectError(await writer.post(`/v1/milestones/${milestoneId}/events`, { type: 'RELEASE', actor: other.employer }), 403, 'forbidden');
+      const release = expectError(
+        await writer.post(`/v1/milestones/${milestoneId}/events`, { type: 'RELEASE', actor: other.employer }),
+        403,
+        'forbidden',
+      );
       expect(detail(release, 'role')).toBeNull();
-      const cancel = expectError(await writer.post(`/v1/milestones/${milestoneId}/events`, { type: 'CANCEL', actor: other.freelancer }), 403, 'forbidden');
+      const cancel = expectError(
+        await writer.post(`/v1/milestones/${milestoneId}/events`, { type: 'CANCEL', actor: other.freelancer }),
+        403,
+        'forbidden',
+      );
       expect(detail(cancel, 'role')).toBeNull();
-      const asSupport = expectError(await http.post(`/v1/milestones/${milestoneId}/events`, { type: 'RELEASE', actor: other.employer }), 403, 'forbidden');
+      const asSupport = expectError(
+        await http.post(`/v1/milestones/${milestoneId}/events`, { type: 'RELEASE', actor: other.employer }),
+        403,
+        'forbidden',
+      );
       expect(detail(asSupport, 'role')).toBe('support');
-      expectError(await http.post(`/v1/projects/${p.projectId}/events`, { type: 'COMPLETE', actor: other.employer }), 403, 'forbidden');
+      expectError(
+        await http.post(`/v1/projects/${p.projectId}/events`, { type: 'COMPLETE', actor: other.employer }),
+        403,
+        'forbidden',
+      );
 
       expect(await milestoneFacts(milestoneId)).toEqual(before);
       expect(await projectFacts(p.projectId)).toEqual(projectBefore);
@@ -236,10 +301,20 @@ describe('API.md error codes', () => {
       const id = uid('prj-missing');
       expectError(await http.get(`/v1/projects/${id}`), 404, 'not_found');
       expectError(await http.get(`/v1/projects/${id}/history`), 404, 'not_found');
-      expectError(await http.post(`/v1/projects/${id}/events`, { type: 'AWARD', actor: uid('emp'), freelancerId: uid('fl') }), 404, 'not_found');
+      expectError(
+        await http.post(`/v1/projects/${id}/events`, { type: 'AWARD', actor: uid('emp'), freelancerId: uid('fl') }),
+        404,
+        'not_found',
+      );
       const milestoneId = uid('ms');
       expectError(
-        await http.post(`/v1/projects/${id}/milestones`, { id: milestoneId, type: 'CREATE', actor: uid('emp'), amount: '100', description: 'Work' }),
+        await http.post(`/v1/projects/${id}/milestones`, {
+          id: milestoneId,
+          type: 'CREATE',
+          actor: uid('emp'),
+          amount: '100',
+          description: 'Work',
+        }),
         404,
         'not_found',
       );
@@ -251,7 +326,11 @@ describe('API.md error codes', () => {
       const id = uid('ms-missing');
       expectError(await http.get(`/v1/milestones/${id}`), 404, 'not_found');
       expectError(await http.get(`/v1/milestones/${id}/history`), 404, 'not_found');
-      expectError(await http.post(`/v1/milestones/${id}/events`, { type: 'RELEASE', actor: uid('emp') }), 404, 'not_found');
+      expectError(
+        await http.post(`/v1/milestones/${id}/events`, { type: 'RELEASE', actor: uid('emp') }),
+        404,
+        'not_found',
+      );
       await expectMilestoneAbsent(id);
     });
 
@@ -259,7 +338,11 @@ describe('API.md error codes', () => {
       const p = await projectInProgress(http);
       const before = await projectFacts(p.projectId);
       expectError(await http.get(`/v1/milestones/${p.projectId}`), 404, 'not_found');
-      expectError(await http.post(`/v1/milestones/${p.projectId}/events`, { type: 'CANCEL_PROJECT', actor: p.employer }), 404, 'not_found');
+      expectError(
+        await http.post(`/v1/milestones/${p.projectId}/events`, { type: 'CANCEL_PROJECT', actor: p.employer }),
+        404,
+        'not_found',
+      );
       expect(await projectFacts(p.projectId)).toEqual(before);
     });
   });
@@ -268,14 +351,23 @@ describe('API.md error codes', () => {
     it('invalid_transition: RELEASE on a milestone still requested', async () => {
       const p = await projectInProgress(http);
       await deposit(http, p.employer, '5000');
-      const requested = await http.post(`/v1/projects/${p.projectId}/milestones`, { type: 'REQUEST', actor: p.freelancer, amount: '700', description: 'Logo' });
+      const requested = await http.post(`/v1/projects/${p.projectId}/milestones`, {
+        type: 'REQUEST',
+        actor: p.freelancer,
+        amount: '700',
+        description: 'Logo',
+      });
       expect(requested.status, JSON.stringify(requested.body)).toBe(201);
       expect(requested.body.state).toBe('requested');
       const milestoneId = requested.body.id as string;
       const before = await milestoneFacts(milestoneId);
       const money = await balances(p.employer, p.freelancer);
 
-      const error = expectError(await http.post(`/v1/milestones/${milestoneId}/events`, { type: 'RELEASE', actor: p.employer }), 409, 'invalid_transition');
+      const error = expectError(
+        await http.post(`/v1/milestones/${milestoneId}/events`, { type: 'RELEASE', actor: p.employer }),
+        409,
+        'invalid_transition',
+      );
       expect(detail(error, 'state')).toBe('requested');
       const allowed = detail(error, 'allowedEvents');
       expect(Array.isArray(allowed)).toBe(true);
@@ -291,7 +383,11 @@ describe('API.md error codes', () => {
       const before = await projectFacts(p.projectId);
       expect(before.seq).toBe(2);
       const error = expectError(
-        await http.post(`/v1/projects/${p.projectId}/events`, { type: 'CANCEL_PROJECT', actor: p.employer }, { 'if-match': '"0"' }),
+        await http.post(
+          `/v1/projects/${p.projectId}/events`,
+          { type: 'CANCEL_PROJECT', actor: p.employer },
+          { 'if-match': '"0"' },
+        ),
         409,
         'version_conflict',
       );
@@ -299,7 +395,11 @@ describe('API.md error codes', () => {
       expect(await projectFacts(p.projectId)).toEqual(before);
 
       // The same event with the right seq goes through: the refusal was the version, not the event.
-      const ok = await http.post(`/v1/projects/${p.projectId}/events`, { type: 'CANCEL_PROJECT', actor: p.employer }, { 'if-match': '"2"' });
+      const ok = await http.post(
+        `/v1/projects/${p.projectId}/events`,
+        { type: 'CANCEL_PROJECT', actor: p.employer },
+        { 'if-match': '"2"' },
+      );
       expect(ok.status, JSON.stringify(ok.body)).toBe(200);
       expect(ok.body).toMatchObject({ state: 'cancelled', seq: 3 });
     });
@@ -336,7 +436,11 @@ describe('API.md error codes', () => {
 
       const before = await milestoneFacts(id);
       const projectBefore = await projectFacts(p.projectId);
-      expectError(await http.post(`/v1/projects/${p.projectId}/milestones`, { ...body, amount: '301' }), 409, 'conflict');
+      expectError(
+        await http.post(`/v1/projects/${p.projectId}/milestones`, { ...body, amount: '301' }),
+        409,
+        'conflict',
+      );
       expect(await milestoneFacts(id)).toEqual(before);
       expect(await projectFacts(p.projectId)).toEqual(projectBefore);
     });
@@ -358,16 +462,28 @@ describe('API.md error codes', () => {
     it('idempotency_key_reuse: same key, different body (event)', async () => {
       const { p, milestoneId } = await fundedSetup();
       const key = uid('idem');
-      const first = await http.post(`/v1/milestones/${milestoneId}/events`, { type: 'REQUEST_RELEASE', actor: p.freelancer }, { 'idempotency-key': key });
+      const first = await http.post(
+        `/v1/milestones/${milestoneId}/events`,
+        { type: 'REQUEST_RELEASE', actor: p.freelancer },
+        { 'idempotency-key': key },
+      );
       expect(first.status, JSON.stringify(first.body)).toBe(200);
-      const again = await http.post(`/v1/milestones/${milestoneId}/events`, { type: 'REQUEST_RELEASE', actor: p.freelancer }, { 'idempotency-key': key });
+      const again = await http.post(
+        `/v1/milestones/${milestoneId}/events`,
+        { type: 'REQUEST_RELEASE', actor: p.freelancer },
+        { 'idempotency-key': key },
+      );
       expect(again.status).toBe(200);
       expect(again.body).toEqual(first.body);
 
       const before = await milestoneFacts(milestoneId);
       expect(before.seq).toBe(first.body.seq);
       const error = expectError(
-        await http.post(`/v1/milestones/${milestoneId}/events`, { type: 'REQUEST_CANCEL', actor: p.employer, reason: 'Changed my mind' }, { 'idempotency-key': key }),
+        await http.post(
+          `/v1/milestones/${milestoneId}/events`,
+          { type: 'REQUEST_CANCEL', actor: p.employer, reason: 'Changed my mind' },
+          { 'idempotency-key': key },
+        ),
         422,
         'idempotency_key_reuse',
       );
@@ -380,10 +496,22 @@ describe('API.md error codes', () => {
     it('idempotency_key_reuse: same key, different body (deposit)', async () => {
       const owner = uid('own');
       const key = uid('idem');
-      const first = await http.post(`/v1/accounts/${owner}/deposits`, { currency: 'USD', amount: '100' }, { 'idempotency-key': key });
+      const first = await http.post(
+        `/v1/accounts/${owner}/deposits`,
+        { currency: 'USD', amount: '100' },
+        { 'idempotency-key': key },
+      );
       expect(first.status, JSON.stringify(first.body)).toBe(201);
       const money = await balances(owner);
-      expectError(await http.post(`/v1/accounts/${owner}/deposits`, { currency: 'USD', amount: '100000' }, { 'idempotency-key': key }), 422, 'idempotency_key_reuse');
+      expectError(
+        await http.post(
+          `/v1/accounts/${owner}/deposits`,
+          { currency: 'USD', amount: '100000' },
+          { 'idempotency-key': key },
+        ),
+        422,
+        'idempotency_key_reuse',
+      );
       expect(await balances(owner)).toEqual(money);
       expect(money[owner]).toEqual([{ currency: 'USD', available: '100', held: '0' }]);
     });

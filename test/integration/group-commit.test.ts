@@ -54,7 +54,11 @@ describe('group commit of events', () => {
     });
     for (const m of milestones) {
       expect(await historyOf(m.id)).toEqual(['CREATE', 'SETTLED', 'REQUEST_CANCEL']);
-      const topics = await svc.db('outbox').where({ instance_id: m.id, seq: m.seq + 1 }).orderBy('id').pluck('topic');
+      const topics = await svc
+        .db('outbox')
+        .where({ instance_id: m.id, seq: m.seq + 1 })
+        .orderBy('id')
+        .pluck('topic');
       expect(topics).toEqual(['transition', 'notification']);
       expect((await findInstance(svc.db, m.id, 'milestone')).seq).toBe(m.seq + 1);
     }
@@ -79,7 +83,12 @@ describe('group commit of events', () => {
     // Postgres cannot store U+0000 in jsonb (the API refuses it earlier; the engine alone does not).
     const outcomes = await Promise.all([
       events.apply('milestone', filler!.id, request()),
-      ...rest.map((m, i) => events.apply('milestone', m.id, request(i === 1 ? 'bad\u0000' : 'fine')).then(() => 'applied', (e: { code?: string }) => e.code)),
+      ...rest.map((m, i) =>
+        events.apply('milestone', m.id, request(i === 1 ? 'bad\u0000' : 'fine')).then(
+          () => 'applied',
+          (e: { code?: string }) => e.code,
+        ),
+      ),
     ]);
     expect(outcomes.slice(1)).toEqual(['applied', '22P05', 'applied']);
     expect(await historyOf(rest[1]!.id)).toEqual(['CREATE', 'SETTLED']);
@@ -111,7 +120,7 @@ describe('group commit of events', () => {
     expect(await historyOf(held.id)).toEqual(['CREATE', 'SETTLED', 'REQUEST_CANCEL']);
   });
 
-  it('write a new milestone and its project\'s event together, or neither when the project moved on', async () => {
+  it("write a new milestone and its project's event together, or neither when the project moved on", async () => {
     const q = await projectInProgress(svc.http);
     const rules = instanceRulesFrom(svc.config);
     const project = await findInstance(svc.db, q.projectId, 'project');
@@ -120,8 +129,21 @@ describe('group commit of events', () => {
     const own = prepareEvent(draft, 'milestone', creatingEvent(body), {});
     const projectEvent = prepareEvent(project, 'project', own.plan.derived[0]!.event, { origin: 'system' });
     // Another milestone changes the project between the read and the write.
-    expect((await svc.http.post(`/v1/projects/${q.projectId}/milestones`, { type: 'CREATE', actor: q.employer, amount: '10', description: 'x' })).status).toBe(201);
-    const creation = { ...own.write, creates: { machine: draft.machine, version: draft.version, input: draft.input, projectId: q.projectId }, with: 0 };
+    expect(
+      (
+        await svc.http.post(`/v1/projects/${q.projectId}/milestones`, {
+          type: 'CREATE',
+          actor: q.employer,
+          amount: '10',
+          description: 'x',
+        })
+      ).status,
+    ).toBe(201);
+    const creation = {
+      ...own.write,
+      creates: { machine: draft.machine, version: draft.version, input: draft.input, projectId: q.projectId },
+      with: 0,
+    };
     expect(await writeTransitions(svc.db, [projectEvent.write, creation])).toEqual(['moved', 'moved']);
     expect(await svc.db('instances').where({ id: body.id }).first()).toBeUndefined();
     expect(await svc.db('history').where({ instance_id: body.id })).toEqual([]);

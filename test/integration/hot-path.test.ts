@@ -30,7 +30,9 @@ describe('events applied without a lock', () => {
     const stale = await findInstance(svc.db, m.id, 'milestone');
     const { write } = prepareEvent(stale, 'milestone', { type: 'REQUEST_CANCEL', actor: p.employer, reason: 'r' }, {});
     // Another event commits between the read and the write.
-    expect((await svc.http.post(`/v1/milestones/${m.id}/events`, { type: 'REQUEST_RELEASE', actor: p.freelancer })).status).toBe(200);
+    expect(
+      (await svc.http.post(`/v1/milestones/${m.id}/events`, { type: 'REQUEST_RELEASE', actor: p.freelancer })).status,
+    ).toBe(200);
     const before = await counts(m.id);
     expect(await writeTransitions(svc.db, [write])).toEqual(['moved']);
     expect(await counts(m.id)).toEqual(before);
@@ -43,12 +45,20 @@ describe('events applied without a lock', () => {
     const p = await projectInProgress(svc.http);
     const m = await fundedMilestone(svc.http, p, '100');
     const before = await counts(m.id);
-    const res = await svc.http.post(`/v1/milestones/${m.id}/events`, { type: 'REQUEST_CANCEL', actor: p.employer, reason: 'r' });
+    const res = await svc.http.post(`/v1/milestones/${m.id}/events`, {
+      type: 'REQUEST_CANCEL',
+      actor: p.employer,
+      reason: 'r',
+    });
     expect(res.status).toBe(200);
     expect(res.body.seq).toBe(m.seq + 1);
     // transition + notification for the freelancer.
     expect(await counts(m.id)).toEqual({ history: before.history + 1, outbox: before.outbox + 2 });
-    const topics = await svc.db('outbox').where({ instance_id: m.id, seq: m.seq + 1 }).orderBy('id').pluck('topic');
+    const topics = await svc
+      .db('outbox')
+      .where({ instance_id: m.id, seq: m.seq + 1 })
+      .orderBy('id')
+      .pluck('topic');
     expect(topics).toEqual(['transition', 'notification']);
   });
 
@@ -56,7 +66,12 @@ describe('events applied without a lock', () => {
     const p = await projectInProgress(svc.http);
     const m = await fundedMilestone(svc.http, p, '100');
     const toggle = (i: number) =>
-      svc.http.post(`/v1/milestones/${m.id}/events`, i % 2 === 0 ? { type: 'REQUEST_CANCEL', actor: p.employer, reason: 'r' } : { type: 'REJECT_CANCEL', actor: p.freelancer });
+      svc.http.post(
+        `/v1/milestones/${m.id}/events`,
+        i % 2 === 0
+          ? { type: 'REQUEST_CANCEL', actor: p.employer, reason: 'r' }
+          : { type: 'REJECT_CANCEL', actor: p.freelancer },
+      );
     // Sequential requests spread over the pool's connections, each preparing the statements.
     for (let i = 0; i < 6; i++) expect((await toggle(i)).status).toBe(200);
     // A new column: the statements name their columns, so nothing changes for them.
@@ -75,8 +90,15 @@ describe('events applied without a lock', () => {
 
   it('hands rows queued for the removed notification and webhook jobs back to the relay on upgrade', async () => {
     const p = await projectInProgress(svc.http);
-    const [row] = await svc.db('outbox')
-      .insert({ instance_id: p.projectId, seq: 1, topic: 'notification', payload: { userId: p.freelancer, type: 'project.awarded' }, relayed_at: svc.db.fn.now() })
+    const [row] = await svc
+      .db('outbox')
+      .insert({
+        instance_id: p.projectId,
+        seq: 1,
+        topic: 'notification',
+        payload: { userId: p.freelancer, type: 'project.awarded' },
+        relayed_at: svc.db.fn.now(),
+      })
       .returning('id');
     expect(await svc.db('notifications').where({ outbox_id: row!.id.toString() }).first()).toBeUndefined();
     await relayInlineTopics.up(svc.db);

@@ -19,21 +19,33 @@ describe('Idempotency-Key', () => {
     expect(first.status).toBe(201);
     expect(again.status).toBe(201);
     expect(again.body).toEqual(first.body);
-    expect((await svc.http.get(`/v1/accounts/${owner}`)).body.balances).toEqual([{ currency: 'EUR', available: '500', held: '0' }]);
+    expect((await svc.http.get(`/v1/accounts/${owner}`)).body.balances).toEqual([
+      { currency: 'EUR', available: '500', held: '0' },
+    ]);
   });
 
   it('returns the original reply for a retried event even after the instance moved on', async () => {
     const p = await projectInProgress(svc.http);
     const m = await fundedMilestone(svc.http, p, '800');
     const key = { 'idempotency-key': uid('rel') };
-    const first = await svc.http.post(`/v1/milestones/${m.id}/events`, { type: 'RELEASE', actor: p.employer, amount: '300' }, key);
+    const first = await svc.http.post(
+      `/v1/milestones/${m.id}/events`,
+      { type: 'RELEASE', actor: p.employer, amount: '300' },
+      key,
+    );
     expect(first.status).toBe(200);
     await waitSettled(svc.http, m.id);
-    const again = await svc.http.post(`/v1/milestones/${m.id}/events`, { type: 'RELEASE', actor: p.employer, amount: '300' }, key);
+    const again = await svc.http.post(
+      `/v1/milestones/${m.id}/events`,
+      { type: 'RELEASE', actor: p.employer, amount: '300' },
+      key,
+    );
     expect(again.status).toBe(200);
     expect(again.body).toEqual(first.body);
     expect((await svc.http.get(`/v1/milestones/${m.id}`)).body.releasedAmount).toBe('300');
-    const releases = (await svc.http.get(`/v1/milestones/${m.id}/history`)).body.items.filter((h: { type: string }) => h.type === 'RELEASE');
+    const releases = (await svc.http.get(`/v1/milestones/${m.id}/history`)).body.items.filter(
+      (h: { type: string }) => h.type === 'RELEASE',
+    );
     expect(releases).toHaveLength(1);
   });
 
@@ -41,7 +53,9 @@ describe('Idempotency-Key', () => {
     const owner = uid('own');
     const key = { 'idempotency-key': uid('par') };
     const replies = await Promise.all(
-      Array.from({ length: 8 }, () => svc.http.post(`/v1/accounts/${owner}/deposits`, { currency: 'EUR', amount: '10' }, key)),
+      Array.from({ length: 8 }, () =>
+        svc.http.post(`/v1/accounts/${owner}/deposits`, { currency: 'EUR', amount: '10' }, key),
+      ),
     );
     expect(new Set(replies.map((r) => r.body.transferId)).size).toBe(1);
     expect((await svc.http.get(`/v1/accounts/${owner}`)).body.balances[0].available).toBe('10');
@@ -72,7 +86,11 @@ describe('Idempotency-Key', () => {
   });
 
   it('refuses keys longer than 200 characters', async () => {
-    const res = await svc.http.post(`/v1/accounts/${uid('o')}/deposits`, { currency: 'EUR', amount: '1' }, { 'idempotency-key': 'k'.repeat(201) });
+    const res = await svc.http.post(
+      `/v1/accounts/${uid('o')}/deposits`,
+      { currency: 'EUR', amount: '1' },
+      { 'idempotency-key': 'k'.repeat(201) },
+    );
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe('invalid_request');
   });

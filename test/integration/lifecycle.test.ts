@@ -18,19 +18,36 @@ describe('project and milestone lifecycles over HTTP', () => {
   it('runs a freelancer request through accept, funding and full release, then completes with feedback', async () => {
     const p = await projectInProgress(svc.http);
     await deposit(svc.http, p.employer, '3000');
-    const requested = await svc.http.post(`/v1/projects/${p.projectId}/milestones`, { type: 'REQUEST', actor: p.freelancer, amount: '3000', description: 'Backend' });
+    const requested = await svc.http.post(`/v1/projects/${p.projectId}/milestones`, {
+      type: 'REQUEST',
+      actor: p.freelancer,
+      amount: '3000',
+      description: 'Backend',
+    });
     expect(requested.status).toBe(201);
-    expect(requested.body).toMatchObject({ state: 'requested', allowedEvents: ['ACCEPT_REQUEST', 'REJECT_REQUEST', 'DELETE_REQUEST'] });
-    expect((await milestoneEvent(requested.body.id, { type: 'ACCEPT_REQUEST', actor: p.employer })).body.state).toBe('funding');
+    expect(requested.body).toMatchObject({
+      state: 'requested',
+      allowedEvents: ['ACCEPT_REQUEST', 'REJECT_REQUEST', 'DELETE_REQUEST'],
+    });
+    expect((await milestoneEvent(requested.body.id, { type: 'ACCEPT_REQUEST', actor: p.employer })).body.state).toBe(
+      'funding',
+    );
     expect((await waitSettled(svc.http, requested.body.id)).state).toBe('in_progress');
 
     const asked = await milestoneEvent(requested.body.id, { type: 'REQUEST_RELEASE', actor: p.freelancer });
     expect(asked.body.flags).toEqual({ releaseRequested: true, cancelRequested: false });
     await milestoneEvent(requested.body.id, { type: 'RELEASE', actor: p.employer });
-    expect(await waitSettled(svc.http, requested.body.id)).toMatchObject({ state: 'released', flags: { releaseRequested: false } });
+    expect(await waitSettled(svc.http, requested.body.id)).toMatchObject({
+      state: 'released',
+      flags: { releaseRequested: false },
+    });
 
     const completed = await projectEvent(p.projectId, { type: 'COMPLETE', actor: p.employer });
-    expect(completed.body).toMatchObject({ state: 'completed', milestones: { pending: 0, releasedTotal: '3000' }, allowedEvents: ['LEAVE_FEEDBACK'] });
+    expect(completed.body).toMatchObject({
+      state: 'completed',
+      milestones: { pending: 0, releasedTotal: '3000' },
+      allowedEvents: ['LEAVE_FEEDBACK'],
+    });
     await projectEvent(p.projectId, { type: 'LEAVE_FEEDBACK', actor: p.employer, rating: 5, comment: 'Great' });
     const both = await projectEvent(p.projectId, { type: 'LEAVE_FEEDBACK', actor: p.freelancer, rating: 4 });
     expect(both.body.feedback).toEqual([
@@ -45,35 +62,65 @@ describe('project and milestone lifecycles over HTTP', () => {
   it('refuses COMPLETE while a milestone is pending and CANCEL_PROJECT after money was released', async () => {
     const p = await projectInProgress(svc.http);
     const m = await fundedMilestone(svc.http, p, '200');
-    expect((await projectEvent(p.projectId, { type: 'COMPLETE', actor: p.employer })).body.error.code).toBe('guard_failed');
-    expect((await projectEvent(p.projectId, { type: 'CANCEL_PROJECT', actor: p.employer })).body.error.code).toBe('guard_failed');
+    expect((await projectEvent(p.projectId, { type: 'COMPLETE', actor: p.employer })).body.error.code).toBe(
+      'guard_failed',
+    );
+    expect((await projectEvent(p.projectId, { type: 'CANCEL_PROJECT', actor: p.employer })).body.error.code).toBe(
+      'guard_failed',
+    );
     await milestoneEvent(m.id, { type: 'RELEASE', actor: p.employer, amount: '50' });
     await waitSettled(svc.http, m.id);
     await milestoneEvent(m.id, { type: 'CANCEL', actor: p.freelancer });
     expect((await waitSettled(svc.http, m.id)).state).toBe('cancelled');
-    expect((await projectEvent(p.projectId, { type: 'CANCEL_PROJECT', actor: p.employer })).body.error.code).toBe('guard_failed');
+    expect((await projectEvent(p.projectId, { type: 'CANCEL_PROJECT', actor: p.employer })).body.error.code).toBe(
+      'guard_failed',
+    );
     const incomplete = await projectEvent(p.projectId, { type: 'MARK_INCOMPLETE', actor: p.employer });
     expect(incomplete.body).toMatchObject({ state: 'incomplete', milestones: { pending: 0, releasedTotal: '50' } });
   });
 
   it('cancels a project with nothing pending or released, and then refuses new milestones', async () => {
     const p = await projectInProgress(svc.http);
-    const requested = await svc.http.post(`/v1/projects/${p.projectId}/milestones`, { type: 'REQUEST', actor: p.freelancer, amount: '10', description: 'x' });
-    expect((await milestoneEvent(requested.body.id, { type: 'DELETE_REQUEST', actor: p.freelancer })).body.state).toBe('deleted');
-    expect((await projectEvent(p.projectId, { type: 'CANCEL_PROJECT', actor: p.employer })).body.state).toBe('cancelled');
-    const late = await svc.http.post(`/v1/projects/${p.projectId}/milestones`, { type: 'CREATE', actor: p.employer, amount: '10', description: 'late' });
+    const requested = await svc.http.post(`/v1/projects/${p.projectId}/milestones`, {
+      type: 'REQUEST',
+      actor: p.freelancer,
+      amount: '10',
+      description: 'x',
+    });
+    expect((await milestoneEvent(requested.body.id, { type: 'DELETE_REQUEST', actor: p.freelancer })).body.state).toBe(
+      'deleted',
+    );
+    expect((await projectEvent(p.projectId, { type: 'CANCEL_PROJECT', actor: p.employer })).body.state).toBe(
+      'cancelled',
+    );
+    const late = await svc.http.post(`/v1/projects/${p.projectId}/milestones`, {
+      type: 'CREATE',
+      actor: p.employer,
+      amount: '10',
+      description: 'late',
+    });
     expect(late.status).toBe(409);
     expect(late.body.error).toMatchObject({ code: 'invalid_transition', state: 'cancelled' });
   });
 
   it('refuses to accept a milestone request once the project is completed', async () => {
     const p = await projectInProgress(svc.http);
-    const requested = await svc.http.post(`/v1/projects/${p.projectId}/milestones`, { type: 'REQUEST', actor: p.freelancer, amount: '10', description: 'x' });
+    const requested = await svc.http.post(`/v1/projects/${p.projectId}/milestones`, {
+      type: 'REQUEST',
+      actor: p.freelancer,
+      amount: '10',
+      description: 'x',
+    });
     expect((await projectEvent(p.projectId, { type: 'COMPLETE', actor: p.employer })).body.state).toBe('completed');
     const accept = await milestoneEvent(requested.body.id, { type: 'ACCEPT_REQUEST', actor: p.employer });
     expect(accept.status).toBe(409);
-    expect((await svc.http.get(`/v1/milestones/${requested.body.id}`)).body).toMatchObject({ state: 'requested', seq: 1 });
-    expect((await milestoneEvent(requested.body.id, { type: 'REJECT_REQUEST', actor: p.employer })).body.state).toBe('rejected');
+    expect((await svc.http.get(`/v1/milestones/${requested.body.id}`)).body).toMatchObject({
+      state: 'requested',
+      seq: 1,
+    });
+    expect((await milestoneEvent(requested.body.id, { type: 'REJECT_REQUEST', actor: p.employer })).body.state).toBe(
+      'rejected',
+    );
   });
 
   it('lets the freelancer reject an award, after which the project can be awarded again', async () => {
@@ -84,9 +131,16 @@ describe('project and milestone lifecycles over HTTP', () => {
     expect(rejected.body).toMatchObject({ state: 'open', freelancerId: null });
     const self = await projectEvent(created.body.id, { type: 'AWARD', actor: employer, freelancerId: employer });
     expect(self.body.error.code).toBe('guard_failed');
-    expect((await projectEvent(created.body.id, { type: 'AWARD', actor: employer, freelancerId: 'second' })).body.freelancerId).toBe('second');
+    expect(
+      (await projectEvent(created.body.id, { type: 'AWARD', actor: employer, freelancerId: 'second' })).body
+        .freelancerId,
+    ).toBe('second');
     const history = (await svc.http.get(`/v1/projects/${created.body.id}/history`)).body.items;
-    expect(history.map((h: { type: string; actor: string }) => `${h.type}/${h.actor}`)).toEqual([`AWARD/${employer}`, 'REJECT_AWARD/first', `AWARD/${employer}`]);
+    expect(history.map((h: { type: string; actor: string }) => `${h.type}/${h.actor}`)).toEqual([
+      `AWARD/${employer}`,
+      'REJECT_AWARD/first',
+      `AWARD/${employer}`,
+    ]);
   });
 
   it('handles cancel requests: flag, rejection, then the freelancer cancels', async () => {
@@ -94,13 +148,21 @@ describe('project and milestone lifecycles over HTTP', () => {
     const m = await fundedMilestone(svc.http, p, '90');
     const asked = await milestoneEvent(m.id, { type: 'REQUEST_CANCEL', actor: p.employer, reason: 'Scope changed' });
     expect(asked.body).toMatchObject({ flags: { cancelRequested: true }, cancelReason: 'Scope changed' });
-    expect((await milestoneEvent(m.id, { type: 'REJECT_CANCEL', actor: p.freelancer })).body.flags.cancelRequested).toBe(false);
+    expect(
+      (await milestoneEvent(m.id, { type: 'REJECT_CANCEL', actor: p.freelancer })).body.flags.cancelRequested,
+    ).toBe(false);
     await milestoneEvent(m.id, { type: 'CANCEL', actor: p.freelancer });
     expect((await waitSettled(svc.http, m.id)).state).toBe('cancelled');
-    expect((await svc.http.get(`/v1/accounts/${p.employer}`)).body.balances).toEqual([{ currency: 'USD', available: '90', held: '0' }]);
+    expect((await svc.http.get(`/v1/accounts/${p.employer}`)).body.balances).toEqual([
+      { currency: 'USD', available: '90', held: '0' },
+    ]);
     await eventually(async () => {
-      const inbox = (await svc.http.get(`/v1/users/${p.freelancer}/notifications`)).body.items.map((n: { type: string }) => n.type);
-      expect(inbox).toEqual(expect.arrayContaining(['project.awarded', 'milestone.funded', 'milestone.cancel_requested']));
+      const inbox = (await svc.http.get(`/v1/users/${p.freelancer}/notifications`)).body.items.map(
+        (n: { type: string }) => n.type,
+      );
+      expect(inbox).toEqual(
+        expect.arrayContaining(['project.awarded', 'milestone.funded', 'milestone.cancel_requested']),
+      );
     });
   });
 
@@ -108,7 +170,12 @@ describe('project and milestone lifecycles over HTTP', () => {
     const p = await projectInProgress(svc.http);
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) {
-      const r = await svc.http.post(`/v1/projects/${p.projectId}/milestones`, { type: 'REQUEST', actor: p.freelancer, amount: '1', description: `r${i}` });
+      const r = await svc.http.post(`/v1/projects/${p.projectId}/milestones`, {
+        type: 'REQUEST',
+        actor: p.freelancer,
+        amount: '1',
+        description: `r${i}`,
+      });
       ids.push(r.body.id);
     }
     const seen: string[] = [];
@@ -144,7 +211,12 @@ describe('project and milestone lifecycles over HTTP', () => {
   it('returns the milestone as it is when ?wait=settled times out', async () => {
     const p = await projectInProgress(svc.http);
     // Created without workers able to finish it in time: a zero timeout answers immediately.
-    const created = await svc.http.post(`/v1/projects/${p.projectId}/milestones`, { type: 'CREATE', actor: p.employer, amount: '1', description: 'x' });
+    const created = await svc.http.post(`/v1/projects/${p.projectId}/milestones`, {
+      type: 'CREATE',
+      actor: p.employer,
+      amount: '1',
+      description: 'x',
+    });
     const res = await svc.http.get(`/v1/milestones/${created.body.id}?wait=settled&timeoutMs=0`);
     expect(res.status).toBe(200);
     expect(res.body.id).toBe(created.body.id);

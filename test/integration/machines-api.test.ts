@@ -24,18 +24,30 @@ describe('machines over HTTP', () => {
     expect(v1.root.states.map((s: { key: string }) => s.key)).not.toContain('disputed');
     const v2 = (await svc.http.get('/v1/machines/milestone')).body;
     expect(v2.version).toBe(2);
-    expect(v2.root.states.find((s: { key: string }) => s.key === 'disputed').states.map((s: { key: string }) => s.key)).toEqual([
-      'awaiting_response',
-      'negotiation',
-      'arbitration_pending',
-      'arbitration',
-    ]);
-    const release = v2.transitions.find((t: { source: string; event: string }) => t.source === 'milestone.in_progress' && t.event === 'RELEASE');
-    expect(release).toEqual({ source: 'milestone.in_progress', event: 'RELEASE', targets: ['milestone.releasing'], guard: 'and(actorMaySend, releaseWithinRemaining)' });
+    expect(
+      v2.root.states.find((s: { key: string }) => s.key === 'disputed').states.map((s: { key: string }) => s.key),
+    ).toEqual(['awaiting_response', 'negotiation', 'arbitration_pending', 'arbitration']);
+    const release = v2.transitions.find(
+      (t: { source: string; event: string }) => t.source === 'milestone.in_progress' && t.event === 'RELEASE',
+    );
+    expect(release).toEqual({
+      source: 'milestone.in_progress',
+      event: 'RELEASE',
+      targets: ['milestone.releasing'],
+      guard: 'and(actorMaySend, releaseWithinRemaining)',
+    });
     expect(v2.transitions).toHaveLength(allTransitions(pinnedMachine('milestone', 2).machine).length);
     const rule = v2.events.find((e: { type: string }) => e.type === 'RULE');
-    expect(rule).toMatchObject({ roles: ['support'], clientEvent: true, payload: { type: 'object', required: ['amountToFreelancer'] } });
-    expect(v2.events.find((e: { type: string }) => e.type === 'SETTLED')).toMatchObject({ roles: ['system'], clientEvent: false, payload: null });
+    expect(rule).toMatchObject({
+      roles: ['support'],
+      clientEvent: true,
+      payload: { type: 'object', required: ['amountToFreelancer'] },
+    });
+    expect(v2.events.find((e: { type: string }) => e.type === 'SETTLED')).toMatchObject({
+      roles: ['system'],
+      clientEvent: false,
+      payload: null,
+    });
   });
 
   it('generates deterministic paths by strategy and version, capped by limit', async () => {

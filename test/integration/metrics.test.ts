@@ -28,7 +28,10 @@ function parsePrometheus(text: string): Sample[] {
       continue;
     }
     // Values as Prometheus reads them (Go's ParseFloat: NaN and Inf in any case; prom-client writes "Nan").
-    const sample = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (-?(?:[0-9.]+(?:e[+-]?[0-9]+)?|[Nn][Aa][Nn]|[+-]?[Ii][Nn][Ff]))(?: -?[0-9]+)?$/.exec(line);
+    const sample =
+      /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (-?(?:[0-9.]+(?:e[+-]?[0-9]+)?|[Nn][Aa][Nn]|[+-]?[Ii][Nn][Ff]))(?: -?[0-9]+)?$/.exec(
+        line,
+      );
     expect(sample, `not a Prometheus sample line: ${line}`).not.toBeNull();
     const labels: Record<string, string> = {};
     const labelText = sample![2] ?? '';
@@ -76,11 +79,20 @@ describe('operations: metrics, request ids, dashboard', () => {
   it('counts the events this test applied and refused, times them, and reports settlements', async () => {
     const before = await scrape();
     const p = await projectInProgress(svc.http); // AWARD and ACCEPT_AWARD applied
-    const refused = await svc.http.post(`/v1/projects/${p.projectId}/events`, { type: 'ACCEPT_AWARD', actor: p.freelancer });
+    const refused = await svc.http.post(`/v1/projects/${p.projectId}/events`, {
+      type: 'ACCEPT_AWARD',
+      actor: p.freelancer,
+    });
     expect(refused.body.error.code).toBe('invalid_transition');
-    const wrongRole = await svc.http.post(`/v1/projects/${p.projectId}/events`, { type: 'COMPLETE', actor: p.freelancer });
+    const wrongRole = await svc.http.post(`/v1/projects/${p.projectId}/events`, {
+      type: 'COMPLETE',
+      actor: p.freelancer,
+    });
     expect(wrongRole.status).toBe(403);
-    const invented = await svc.http.post(`/v1/projects/${p.projectId}/events`, { type: 'MADE_UP_EVENT', actor: p.employer });
+    const invented = await svc.http.post(`/v1/projects/${p.projectId}/events`, {
+      type: 'MADE_UP_EVENT',
+      actor: p.employer,
+    });
     expect(invented.status).toBe(400);
     await fundedMilestone(svc.http, p, '700'); // CREATE over HTTP, SETTLED by the settlement worker
 
@@ -91,7 +103,8 @@ describe('operations: metrics, request ids, dashboard', () => {
       expect(count(now, 'milestone', 'SETTLED', 'applied') - count(before, 'milestone', 'SETTLED', 'applied')).toBe(1);
       return now;
     });
-    const delta = (machine: string, type: string, result: string) => count(after, machine, type, result) - count(before, machine, type, result);
+    const delta = (machine: string, type: string, result: string) =>
+      count(after, machine, type, result) - count(before, machine, type, result);
     expect(delta('project', 'AWARD', 'applied')).toBe(1);
     expect(delta('project', 'ACCEPT_AWARD', 'applied')).toBe(1);
     expect(delta('project', 'ACCEPT_AWARD', 'invalid_transition')).toBe(1);
@@ -101,9 +114,12 @@ describe('operations: metrics, request ids, dashboard', () => {
     expect(after.some((s) => s.labels.type === 'MADE_UP_EVENT')).toBe(false);
     expect(delta('milestone', 'CREATE', 'applied')).toBe(1);
 
-    const histogramCount = (samples: Sample[]) => value(samples, 'escrow_transition_duration_seconds_count', { machine: 'project', type: 'AWARD' }) ?? 0;
+    const histogramCount = (samples: Sample[]) =>
+      value(samples, 'escrow_transition_duration_seconds_count', { machine: 'project', type: 'AWARD' }) ?? 0;
     expect(histogramCount(after) - histogramCount(before)).toBe(1);
-    expect(value(after, 'escrow_transition_duration_seconds_bucket', { machine: 'project', type: 'AWARD', le: '+Inf' })).toBe(histogramCount(after));
+    expect(
+      value(after, 'escrow_transition_duration_seconds_bucket', { machine: 'project', type: 'AWARD', le: '+Inf' }),
+    ).toBe(histogramCount(after));
   });
 
   it('reports outbox lag, queue depths, webhook backlog and armed timers from shared state', async () => {
@@ -111,7 +127,8 @@ describe('operations: metrics, request ids, dashboard', () => {
       const s = await scrape();
       // Once the workers caught up, nothing is waiting to be relayed or processed.
       expect(value(s, 'escrow_outbox_oldest_unrelayed_age_seconds')).toBe(0);
-      for (const topic of ['settlement', 'notification', 'transition']) expect(value(s, 'escrow_outbox_oldest_unprocessed_age_seconds', { topic })).toBe(0);
+      for (const topic of ['settlement', 'notification', 'transition'])
+        expect(value(s, 'escrow_outbox_oldest_unprocessed_age_seconds', { topic })).toBe(0);
       return s;
     });
     for (const queue of ['settlement', 'timers']) {
@@ -124,10 +141,15 @@ describe('operations: metrics, request ids, dashboard', () => {
 
     // Stop relaying for a moment by writing an outbox row by hand: the lag gauge sees it.
     const [instance] = await svc.db('instances').limit(1).select('id');
-    await svc.db.raw(`INSERT INTO outbox (instance_id, seq, topic, payload, created_at, relayed_at, processed_at)
-      VALUES (?, 0, 'notification', '{}', now() - interval '90 seconds', now(), NULL)`, [instance.id]);
+    await svc.db.raw(
+      `INSERT INTO outbox (instance_id, seq, topic, payload, created_at, relayed_at, processed_at)
+      VALUES (?, 0, 'notification', '{}', now() - interval '90 seconds', now(), NULL)`,
+      [instance.id],
+    );
     const lagging = await scrape();
-    expect(value(lagging, 'escrow_outbox_oldest_unprocessed_age_seconds', { topic: 'notification' })).toBeGreaterThanOrEqual(90);
+    expect(
+      value(lagging, 'escrow_outbox_oldest_unprocessed_age_seconds', { topic: 'notification' }),
+    ).toBeGreaterThanOrEqual(90);
     await svc.db('outbox').where({ seq: 0, topic: 'notification' }).update({ processed_at: svc.db.fn.now() });
   });
 

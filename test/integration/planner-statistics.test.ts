@@ -27,7 +27,8 @@ describe('planner statistics', () => {
       // A generic plan made while the table is tiny, as the engine's prepared statements are on a new database.
       await client.query('SET plan_cache_mode = force_generic_plan');
       await client.query('PREPARE lookup(bigint[]) AS SELECT v FROM scratch_growth WHERE id = ANY($1)');
-      const plan = async () => (await client.query("EXPLAIN EXECUTE lookup('{1,2}')")).rows.map((r) => r['QUERY PLAN'] as string).join('\n');
+      const plan = async () =>
+        (await client.query("EXPLAIN EXECUTE lookup('{1,2}')")).rows.map((r) => r['QUERY PLAN'] as string).join('\n');
       await client.query('ANALYZE scratch_growth');
       expect(await plan()).toMatch(/Seq Scan on scratch_growth/);
 
@@ -37,7 +38,9 @@ describe('planner statistics', () => {
       // Counters reach the statistics views a moment after the writing transaction ends.
       await eventually(async () => expect(await statistics.analyzeChanged()).toContain('public.scratch_growth'));
       expect(await plan()).toMatch(/Index Scan using scratch_growth_pkey/);
-      const { rows } = await client.query("SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'scratch_growth'");
+      const { rows } = await client.query(
+        "SELECT last_analyze FROM pg_stat_user_tables WHERE relname = 'scratch_growth'",
+      );
       expect(rows[0].last_analyze).not.toBeNull();
     } finally {
       await client.query('DROP TABLE IF EXISTS scratch_growth').catch(() => undefined);
@@ -53,7 +56,9 @@ describe('planner statistics', () => {
       await svc.db.raw('INSERT INTO scratch_shared SELECT generate_series(1, 1000)');
       // The premise: a pass would analyze it now (its counters have reached the statistics views).
       await eventually(async () => {
-        const { rows } = await svc.db.raw("SELECT n_mod_since_analyze::int AS n FROM pg_stat_user_tables WHERE relname = 'scratch_shared'");
+        const { rows } = await svc.db.raw(
+          "SELECT n_mod_since_analyze::int AS n FROM pg_stat_user_tables WHERE relname = 'scratch_shared'",
+        );
         expect(rows[0]?.n).toBe(1000);
       });
       await holder.query('SELECT pg_advisory_lock($1)', [STATISTICS_LOCK_KEY]);
@@ -80,15 +85,30 @@ describe('planner statistics', () => {
   it('build no statistics for the documents the engine stores but never queries by, and keep those of the keys', async () => {
     // An awarded project and a milestone's CREATE: history, instances and outbox rows (its settlement command).
     const p = await projectInProgress(svc.http);
-    const created = await svc.http.post(`/v1/projects/${p.projectId}/milestones`, { type: 'CREATE', actor: p.employer, amount: '100', description: 'Work' });
+    const created = await svc.http.post(`/v1/projects/${p.projectId}/milestones`, {
+      type: 'CREATE',
+      actor: p.employer,
+      amount: '100',
+      description: 'Work',
+    });
     expect(created.status).toBe(201);
     await svc.db.raw('ANALYZE outbox, history, instances');
     const { rows } = await svc.db.raw<{ rows: { column: string }[] }>(
       "SELECT tablename || '.' || attname AS column FROM pg_stats WHERE schemaname = 'public' AND tablename IN ('outbox', 'history', 'instances')",
     );
     const columns = rows.map((r) => r.column);
-    expect(columns).toEqual(expect.arrayContaining(['outbox.id', 'outbox.relayed_at', 'history.instance_id', 'instances.state']));
-    for (const document of ['outbox.payload', 'outbox.request_id', 'history.payload', 'history.from_state', 'history.to_state', 'instances.snapshot', 'instances.input']) {
+    expect(columns).toEqual(
+      expect.arrayContaining(['outbox.id', 'outbox.relayed_at', 'history.instance_id', 'instances.state']),
+    );
+    for (const document of [
+      'outbox.payload',
+      'outbox.request_id',
+      'history.payload',
+      'history.from_state',
+      'history.to_state',
+      'instances.snapshot',
+      'instances.input',
+    ]) {
       expect(columns).not.toContain(document);
     }
   });

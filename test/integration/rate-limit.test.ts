@@ -23,7 +23,10 @@ describe('rate limiting per token', () => {
   let projectId: string;
 
   beforeAll(async () => {
-    svc = await startTestService({ RATE_LIMIT_PER_SEC: String(PER_SEC), RATE_LIMIT_BURST: String(BURST) }, { workers: false });
+    svc = await startTestService(
+      { RATE_LIMIT_PER_SEC: String(PER_SEC), RATE_LIMIT_BURST: String(BURST) },
+      { workers: false },
+    );
     // Set up with a client of its own, so the budgets of the clients under test start full.
     const setup = await svc.clientWith(['events:write', 'read']);
     projectId = (await projectInProgress(setup)).projectId;
@@ -37,7 +40,9 @@ describe('rate limiting per token', () => {
     const results = await burst(noisy, BURST + 15, `/v1/projects/${projectId}`);
     const ok = results.filter((r) => r.status === 200);
     const limited = results.filter((r) => r.status === 429);
-    expect(ok.length + limited.length, `only 200 or 429: ${results.map((r) => r.status).join(',')}`).toBe(results.length);
+    expect(ok.length + limited.length, `only 200 or 429: ${results.map((r) => r.status).join(',')}`).toBe(
+      results.length,
+    );
     // Up to the burst passes (a window may roll over mid-burst and grant a few more), the rest is refused.
     expect(ok.length).toBeGreaterThanOrEqual(BURST);
     expect(ok.length).toBeLessThanOrEqual(BURST + PER_SEC);
@@ -46,7 +51,10 @@ describe('rate limiting per token', () => {
       expect(r.headers.get('content-type')).toMatch(/^application\/json/);
       expect(r.body.error).toMatchObject({ code: 'rate_limited', message: expect.stringMatching(/retry after \d+ s/) });
       const retryAfter = Number(r.headers.get('retry-after'));
-      expect(Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= Math.ceil(BURST / PER_SEC), `Retry-After ${retryAfter}`).toBe(true);
+      expect(
+        Number.isInteger(retryAfter) && retryAfter >= 1 && retryAfter <= Math.ceil(BURST / PER_SEC),
+        `Retry-After ${retryAfter}`,
+      ).toBe(true);
     }
 
     // Another token is unaffected while the noisy one is still over its budget.
@@ -66,7 +74,11 @@ describe('rate limiting per token', () => {
   });
 
   it('never limits /healthz and /readyz', async () => {
-    const statuses = (await Promise.all(Array.from({ length: BURST * 3 }, (_, i) => fetch(`${svc.url}/${i % 2 ? 'healthz' : 'readyz'}`)))).map((r) => r.status);
+    const statuses = (
+      await Promise.all(
+        Array.from({ length: BURST * 3 }, (_, i) => fetch(`${svc.url}/${i % 2 ? 'healthz' : 'readyz'}`)),
+      )
+    ).map((r) => r.status);
     expect(statuses).toEqual(Array(BURST * 3).fill(200));
   });
 

@@ -3,7 +3,7 @@ import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { SignalBus } from '../../src/signals/signal-bus.js';
 import { OutboxRelay } from '../../workers/outbox-relay.js';
-import { createQueues, outboxJobId, producerConnection } from '../../workers/queues.js';
+import { createQueues, outboxJobId, producerConnection } from '../../src/jobs/queues.js';
 import { Sweeper } from '../../workers/sweeper.js';
 import { deposit, projectInProgress } from '../support/scenario.js';
 import { startTestService, type TestService } from '../support/test-service.js';
@@ -20,7 +20,11 @@ describe('outbox relay and settlement jobs', () => {
   afterAll(async () => svc?.stop());
 
   async function startRelay() {
-    const config = loadConfig({ ...process.env, DATABASE_URL: svc.config.DATABASE_URL, QUEUE_PREFIX: svc.config.queuePrefix });
+    const config = loadConfig({
+      ...process.env,
+      DATABASE_URL: svc.config.DATABASE_URL,
+      QUEUE_PREFIX: svc.config.queuePrefix,
+    });
     const connection = producerConnection(config);
     connection.on('error', () => undefined);
     const queues = createQueues(config, connection);
@@ -39,8 +43,18 @@ describe('outbox relay and settlement jobs', () => {
   it('commits its batch whatever Redis says, and leaves a refused settlement job to the sweeper', async () => {
     const p = await projectInProgress(svc.http);
     await deposit(svc.http, p.employer, '10');
-    const created = await svc.http.post(`/v1/projects/${p.projectId}/milestones`, { type: 'CREATE', actor: p.employer, amount: '10', description: 'd' });
-    const rows = () => svc.db('outbox').where({ instance_id: created.body.id }).orderBy('id').select('id', 'topic', 'relayed_at', 'processed_at');
+    const created = await svc.http.post(`/v1/projects/${p.projectId}/milestones`, {
+      type: 'CREATE',
+      actor: p.employer,
+      amount: '10',
+      description: 'd',
+    });
+    const rows = () =>
+      svc
+        .db('outbox')
+        .where({ instance_id: created.body.id })
+        .orderBy('id')
+        .select('id', 'topic', 'relayed_at', 'processed_at');
 
     // A queue whose connection is gone refuses the jobs at once (producers fail fast: workers/queues.ts).
     const refusing = await startRelay();
@@ -52,7 +66,9 @@ describe('outbox relay and settlement jobs', () => {
     }
     const after = await rows();
     // Notifications and fan-out are done; the settlement is stamped relayed and waits, jobless, for the sweeper.
-    expect(after.filter((r) => r.topic !== 'settlement').every((r) => r.relayed_at !== null && r.processed_at !== null)).toBe(true);
+    expect(
+      after.filter((r) => r.topic !== 'settlement').every((r) => r.relayed_at !== null && r.processed_at !== null),
+    ).toBe(true);
     const settlement = after.find((r) => r.topic === 'settlement')!;
     expect(settlement.relayed_at).not.toBeNull();
     expect(settlement.processed_at).toBeNull();
@@ -74,12 +90,20 @@ describe('outbox relay and settlement jobs', () => {
   it('tries the jobs Redis refused again at its next pass', async () => {
     const p = await projectInProgress(svc.http);
     await deposit(svc.http, p.employer, '10');
-    const created = await svc.http.post(`/v1/projects/${p.projectId}/milestones`, { type: 'CREATE', actor: p.employer, amount: '10', description: 'd' });
+    const created = await svc.http.post(`/v1/projects/${p.projectId}/milestones`, {
+      type: 'CREATE',
+      actor: p.employer,
+      amount: '10',
+      description: 'd',
+    });
     const relay = await startRelay();
     try {
       relay.connection.disconnect();
       await relay.relay.drainAll();
-      const [row] = await svc.db('outbox').where({ instance_id: created.body.id, topic: 'settlement' }).select('id', 'relayed_at');
+      const [row] = await svc
+        .db('outbox')
+        .where({ instance_id: created.body.id, topic: 'settlement' })
+        .select('id', 'relayed_at');
       expect(row!.relayed_at).not.toBeNull();
       // Redis is back (a queue on a live connection in place of the dead one): the next pass, with nothing new to
       // relay, queues what was refused.
@@ -98,11 +122,19 @@ describe('outbox relay and settlement jobs', () => {
   it('queues the settlement job of each row it relays', async () => {
     const p = await projectInProgress(svc.http);
     await deposit(svc.http, p.employer, '10');
-    const created = await svc.http.post(`/v1/projects/${p.projectId}/milestones`, { type: 'CREATE', actor: p.employer, amount: '10', description: 'd' });
+    const created = await svc.http.post(`/v1/projects/${p.projectId}/milestones`, {
+      type: 'CREATE',
+      actor: p.employer,
+      amount: '10',
+      description: 'd',
+    });
     const working = await startRelay();
     try {
       await working.relay.drainAll();
-      const [row] = await svc.db('outbox').where({ instance_id: created.body.id, topic: 'settlement' }).select('id', 'relayed_at');
+      const [row] = await svc
+        .db('outbox')
+        .where({ instance_id: created.body.id, topic: 'settlement' })
+        .select('id', 'relayed_at');
       expect(row!.relayed_at).not.toBeNull();
       const job = await working.queues.settlement.getJob(outboxJobId('relay-test', row!.id));
       expect(await job?.getState()).toBe('waiting');

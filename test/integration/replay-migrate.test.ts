@@ -28,15 +28,19 @@ describe('replay across a real milestone 1 → 2 migration', () => {
       instanceRulesFrom(svc.config),
     );
     expect(report.migrated.map((r) => r.id)).toContain(m.id);
-    expect((await svc.http.post(`/v1/milestones/${m.id}/events`, { type: 'RELEASE', actor: p.employer })).status).toBe(200);
+    expect((await svc.http.post(`/v1/milestones/${m.id}/events`, { type: 'RELEASE', actor: p.employer })).status).toBe(
+      200,
+    );
     expect(await waitSettled(svc.http, m.id)).toMatchObject({ state: 'released', machine: { version: 2 } });
 
     const replay = (await svc.http.get(`/v1/milestones/${m.id}/replay`)).body;
     expect(replay.firstDivergence).toBeNull();
     expect(replay.matchesStored).toBe(true);
-    expect(replay.steps.map((s: { event: { type: string }; machineVersion: number }) => `${s.event.type}@${s.machineVersion}`)).toEqual([
-      'CREATE@1', 'SETTLED@1', 'RELEASE@1', 'SETTLED@1', 'MIGRATE@2', 'RELEASE@2', 'SETTLED@2',
-    ]);
+    expect(
+      replay.steps.map(
+        (s: { event: { type: string }; machineVersion: number }) => `${s.event.type}@${s.machineVersion}`,
+      ),
+    ).toEqual(['CREATE@1', 'SETTLED@1', 'RELEASE@1', 'SETTLED@1', 'MIGRATE@2', 'RELEASE@2', 'SETTLED@2']);
     const beforeMigration = (await svc.http.get(`/v1/milestones/${m.id}/replay?to=4`)).body.final;
     expect(beforeMigration).toMatchObject({ machineVersion: 1, state: 'in_progress' });
     expect(beforeMigration.context.disputeRules).toBeUndefined();
@@ -45,7 +49,11 @@ describe('replay across a real milestone 1 → 2 migration', () => {
     expect(afterMigration.context.disputeRules).toBeDefined();
 
     const mismatches: Mismatch[] = [];
-    await verifyInstances(svc.db, { batchSize: 50, historyBatchEvents: 500, maxEvents: 1000 }, { onMismatch: (x) => mismatches.push(x) });
+    await verifyInstances(
+      svc.db,
+      { batchSize: 50, historyBatchEvents: 500, maxEvents: 1000 },
+      { onMismatch: (x) => mismatches.push(x) },
+    );
     expect(mismatches).toEqual([]);
     await assertLedgerInvariants(svc.db);
   });

@@ -44,7 +44,11 @@ describe('history, replay and verification over the real service', () => {
   it('serves history with actor, role, states, transfers and cursor pagination', async () => {
     const { p, id } = await releasedMilestone();
     const all = (await svc.http.get(`/v1/milestones/${id}/history`)).body;
-    expect(all.items.map((h: { seq: number; type: string; from: string; to: string }) => `${h.seq} ${h.type} ${h.from}→${h.to}`)).toEqual([
+    expect(
+      all.items.map(
+        (h: { seq: number; type: string; from: string; to: string }) => `${h.seq} ${h.type} ${h.from}→${h.to}`,
+      ),
+    ).toEqual([
       '1 CREATE draft→funding',
       '2 SETTLED funding→in_progress',
       '3 RELEASE in_progress→releasing',
@@ -52,9 +56,18 @@ describe('history, replay and verification over the real service', () => {
       '5 RELEASE in_progress→releasing',
       '6 SETTLED releasing→released',
     ]);
-    expect(all.items[0]).toMatchObject({ actor: p.employer, payload: { amount: '100', description: 'Work' }, machineVersion: await versionOf(id), transfers: [] });
-    expect(all.items[1].transfers).toEqual([expect.objectContaining({ from: `available:USD:${p.employer}`, to: `escrow:USD:${id}`, amount: '100' })]);
-    expect(all.items[3].transfers).toEqual([expect.objectContaining({ from: `escrow:USD:${id}`, to: `available:USD:${p.freelancer}`, amount: '30' })]);
+    expect(all.items[0]).toMatchObject({
+      actor: p.employer,
+      payload: { amount: '100', description: 'Work' },
+      machineVersion: await versionOf(id),
+      transfers: [],
+    });
+    expect(all.items[1].transfers).toEqual([
+      expect.objectContaining({ from: `available:USD:${p.employer}`, to: `escrow:USD:${id}`, amount: '100' }),
+    ]);
+    expect(all.items[3].transfers).toEqual([
+      expect.objectContaining({ from: `escrow:USD:${id}`, to: `available:USD:${p.freelancer}`, amount: '30' }),
+    ]);
     expect(typeof all.items[0].at).toBe('string');
 
     const first = (await svc.http.get(`/v1/milestones/${id}/history?limit=4`)).body;
@@ -62,7 +75,9 @@ describe('history, replay and verification over the real service', () => {
     const rest = (await svc.http.get(`/v1/milestones/${id}/history?limit=4&cursor=${first.nextCursor}`)).body;
     expect(rest.items.map((h: { seq: number }) => h.seq)).toEqual([5, 6]);
     expect(rest.nextCursor).toBeNull();
-    expect((await svc.http.get(`/v1/projects/${p.projectId}/history`)).body.items.map((h: { type: string }) => h.type)).toEqual(
+    expect(
+      (await svc.http.get(`/v1/projects/${p.projectId}/history`)).body.items.map((h: { type: string }) => h.type),
+    ).toEqual(
       expect.arrayContaining(['AWARD', 'ACCEPT_AWARD', 'MILESTONE_OPENED', 'MILESTONE_RELEASED', 'MILESTONE_CLOSED']),
     );
   });
@@ -71,8 +86,21 @@ describe('history, replay and verification over the real service', () => {
     const { id } = await releasedMilestone();
     const res = await svc.http.get(`/v1/milestones/${id}/replay`);
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ id, machine: { name: 'milestone', version: await versionOf(id) }, seq: 6, matchesStored: true, firstDivergence: null });
-    expect(res.body.steps.map((s: { seq: number; state: string }) => `${s.seq}:${s.state}`)).toEqual(['1:funding', '2:in_progress', '3:releasing', '4:in_progress', '5:releasing', '6:released']);
+    expect(res.body).toMatchObject({
+      id,
+      machine: { name: 'milestone', version: await versionOf(id) },
+      seq: 6,
+      matchesStored: true,
+      firstDivergence: null,
+    });
+    expect(res.body.steps.map((s: { seq: number; state: string }) => `${s.seq}:${s.state}`)).toEqual([
+      '1:funding',
+      '2:in_progress',
+      '3:releasing',
+      '4:in_progress',
+      '5:releasing',
+      '6:released',
+    ]);
     expect(res.body.steps[2].event).toEqual({ type: 'RELEASE', actor: expect.any(String), amount: '30' });
     const stored = (await svc.db('instances').where({ id }).first()).snapshot;
     expect(res.body.final).toMatchObject({ state: stored.value, context: stored.context });
@@ -82,19 +110,28 @@ describe('history, replay and verification over the real service', () => {
     const { id } = await releasedMilestone();
     const at3 = (await svc.http.get(`/v1/milestones/${id}/replay?to=3`)).body;
     expect(at3.steps).toHaveLength(3);
-    expect(at3.final).toMatchObject({ seq: 3, state: 'releasing', context: { pendingRelease: '30', releasedAmount: '0' } });
+    expect(at3.final).toMatchObject({
+      seq: 3,
+      state: 'releasing',
+      context: { pendingRelease: '30', releasedAmount: '0' },
+    });
     expect(at3.matchesStored).toBe(true);
     const at0 = (await svc.http.get(`/v1/milestones/${id}/replay?to=0`)).body;
     expect(at0).toMatchObject({ steps: [], final: { seq: 0, state: 'draft', context: { amount: '0' } } });
     expect((await svc.http.get(`/v1/milestones/${id}/replay?to=99`)).body.final.seq).toBe(6);
-    for (const bad of ['-1', 'x', '1.5']) expect((await svc.http.get(`/v1/milestones/${id}/replay?to=${bad}`)).status).toBe(400);
+    for (const bad of ['-1', 'x', '1.5'])
+      expect((await svc.http.get(`/v1/milestones/${id}/replay?to=${bad}`)).status).toBe(400);
   });
 
   it('replays projects too, from open at seq 0', async () => {
     const p = await projectInProgress(svc.http);
     await fundedMilestone(svc.http, p, '10');
     const res = await svc.http.get(`/v1/projects/${p.projectId}/replay`);
-    expect(res.body).toMatchObject({ matchesStored: true, firstDivergence: null, final: { state: 'in_progress', context: { pendingMilestones: 1 } } });
+    expect(res.body).toMatchObject({
+      matchesStored: true,
+      firstDivergence: null,
+      final: { state: 'in_progress', context: { pendingMilestones: 1 } },
+    });
     expect((await svc.http.get(`/v1/projects/${p.projectId}/replay?to=0`)).body.final.state).toBe('open');
   });
 
@@ -114,7 +151,8 @@ describe('history, replay and verification over the real service', () => {
   it('never writes: replay leaves the instance, its history and the outbox untouched', async () => {
     const { id } = await releasedMilestone();
     const before = await svc.db('instances').where({ id }).first();
-    const counts = async () => Promise.all(['history', 'outbox', 'transfers'].map(async (t) => (await svc.db(t).count({ c: '*' }))[0]?.c));
+    const counts = async () =>
+      Promise.all(['history', 'outbox', 'transfers'].map(async (t) => (await svc.db(t).count({ c: '*' }))[0]?.c));
     const countsBefore = await counts();
     await svc.http.get(`/v1/milestones/${id}/replay`);
     await svc.http.get(`/v1/milestones/${id}/replay?to=2`);
@@ -124,7 +162,10 @@ describe('history, replay and verification over the real service', () => {
 
   it('reports a corrupted snapshot as not matching, with the first divergence', async () => {
     const { id } = await releasedMilestone();
-    await svc.db.raw(`UPDATE instances SET snapshot = jsonb_set(snapshot, '{context,releasedAmount}', '"70"') WHERE id = ?`, [id]);
+    await svc.db.raw(
+      `UPDATE instances SET snapshot = jsonb_set(snapshot, '{context,releasedAmount}', '"70"') WHERE id = ?`,
+      [id],
+    );
     const res = (await svc.http.get(`/v1/milestones/${id}/replay`)).body;
     expect(res.matchesStored).toBe(false);
     expect(res.firstDivergence).toMatchObject({
@@ -137,16 +178,30 @@ describe('history, replay and verification over the real service', () => {
     // The CLI-side verification finds the same instance, and nothing else.
     const { mismatches } = await verifyAll('milestone');
     expect(mismatches.map((m) => m.id)).toEqual([id]);
-    await svc.db.raw(`UPDATE instances SET snapshot = jsonb_set(snapshot, '{context,releasedAmount}', '"100"') WHERE id = ?`, [id]);
+    await svc.db.raw(
+      `UPDATE instances SET snapshot = jsonb_set(snapshot, '{context,releasedAmount}', '"100"') WHERE id = ?`,
+      [id],
+    );
   });
 
   it('reports a history row whose recorded after-state was altered', async () => {
     const { id } = await releasedMilestone();
-    await svc.db('history').where({ instance_id: id, seq: 4 }).update({ to_state: JSON.stringify('cancelled') });
+    await svc
+      .db('history')
+      .where({ instance_id: id, seq: 4 })
+      .update({ to_state: JSON.stringify('cancelled') });
     const res = (await svc.http.get(`/v1/milestones/${id}/replay`)).body;
     expect(res.matchesStored).toBe(true);
-    expect(res.firstDivergence).toMatchObject({ seq: 4, kind: 'state_after', expected: 'cancelled', actual: 'in_progress' });
-    await svc.db('history').where({ instance_id: id, seq: 4 }).update({ to_state: JSON.stringify('in_progress') });
+    expect(res.firstDivergence).toMatchObject({
+      seq: 4,
+      kind: 'state_after',
+      expected: 'cancelled',
+      actual: 'in_progress',
+    });
+    await svc
+      .db('history')
+      .where({ instance_id: id, seq: 4 })
+      .update({ to_state: JSON.stringify('in_progress') });
   });
 
   it('verifies every instance in small batches and checks escrow against the ledger', async () => {
@@ -161,23 +216,41 @@ describe('history, replay and verification over the real service', () => {
     expect(clean.summary.events).toBe(historyRows);
 
     // Money leaves the escrow with no transfer and no event: both escrow invariants break for that milestone.
-    await svc.db('accounts').where({ id: `escrow:USD:${held.id}` }).decrement('balance', 5);
-    await svc.db('accounts').where({ id: `available:USD:${p.freelancer}` }).increment('balance', 5);
+    await svc
+      .db('accounts')
+      .where({ id: `escrow:USD:${held.id}` })
+      .decrement('balance', 5);
+    await svc
+      .db('accounts')
+      .where({ id: `available:USD:${p.freelancer}` })
+      .increment('balance', 5);
     const broken = await verifyAll('milestone');
     expect(broken.mismatches.map((m) => m.id)).toEqual([held.id]);
-    expect(broken.mismatches[0]?.problems.join('\n')).toContain('escrow balance 35 ≠ funded − released − returned per transfers 40');
-    await svc.db('accounts').where({ id: `escrow:USD:${held.id}` }).increment('balance', 5);
-    await svc.db('accounts').where({ id: `available:USD:${p.freelancer}` }).decrement('balance', 5);
+    expect(broken.mismatches[0]?.problems.join('\n')).toContain(
+      'escrow balance 35 ≠ funded − released − returned per transfers 40',
+    );
+    await svc
+      .db('accounts')
+      .where({ id: `escrow:USD:${held.id}` })
+      .increment('balance', 5);
+    await svc
+      .db('accounts')
+      .where({ id: `available:USD:${p.freelancer}` })
+      .decrement('balance', 5);
 
     // A stored state that says the money is gone while the escrow still holds it.
-    await svc.db.raw(`UPDATE instances SET snapshot = jsonb_set(snapshot, '{value}', '"cancelled"') WHERE id = ?`, [held.id]);
+    await svc.db.raw(`UPDATE instances SET snapshot = jsonb_set(snapshot, '{value}', '"cancelled"') WHERE id = ?`, [
+      held.id,
+    ]);
     const wrongState = await verifyAll('milestone');
     expect(wrongState.mismatches.map((m) => m.id)).toEqual([held.id]);
     expect(wrongState.mismatches[0]?.problems).toEqual([
       expect.stringMatching(/^seq 2 snapshot: .* at value\.$/),
       'escrow holds 40 at seq 2 but state "cancelled" implies 0',
     ]);
-    await svc.db.raw(`UPDATE instances SET snapshot = jsonb_set(snapshot, '{value}', '"in_progress"') WHERE id = ?`, [held.id]);
+    await svc.db.raw(`UPDATE instances SET snapshot = jsonb_set(snapshot, '{value}', '"in_progress"') WHERE id = ?`, [
+      held.id,
+    ]);
     expect((await verifyAll()).mismatches).toEqual([]);
     expect(id).toBeTruthy();
   });
@@ -190,7 +263,9 @@ describe('history, replay and verification over the real service', () => {
     expect(ok.stdout).toMatch(/^verified \d+ instances, \d+ events in [\d.]+s \(\d+ events\/s\): all match\n$/);
     expect(ok.stderr).toMatch(/^verify: \d+\/\d+ instances \(100%\)/m);
 
-    await svc.db.raw(`UPDATE instances SET snapshot = jsonb_set(snapshot, '{context,amount}', '"101"') WHERE id = ?`, [id]);
+    await svc.db.raw(`UPDATE instances SET snapshot = jsonb_set(snapshot, '{context,amount}', '"101"') WHERE id = ?`, [
+      id,
+    ]);
     const failed = await cli(['verify', '--since', '2000-01-01']).then(
       () => expect.fail('verify must exit non-zero on a mismatch'),
       (error: { code: number; stdout: string }) => error,
@@ -199,7 +274,9 @@ describe('history, replay and verification over the real service', () => {
     expect(failed.stdout).toContain(`MISMATCH milestone ${id} (v${await versionOf(id)}, seq 6)`);
     expect(failed.stdout).toContain('context.amount');
     expect(failed.stdout).toMatch(/1 mismatch\n$/);
-    await svc.db.raw(`UPDATE instances SET snapshot = jsonb_set(snapshot, '{context,amount}', '"100"') WHERE id = ?`, [id]);
+    await svc.db.raw(`UPDATE instances SET snapshot = jsonb_set(snapshot, '{context,amount}', '"100"') WHERE id = ?`, [
+      id,
+    ]);
 
     const future = await cli(['verify', '--since', '2999-01-01', '--json']);
     expect(JSON.parse(future.stdout)).toMatchObject({ instances: 0, mismatches: 0, ok: true });
@@ -210,6 +287,8 @@ describe('history, replay and verification over the real service', () => {
     expect(lines[0]).toBe(`milestone ${id} — "released", seq 6, milestone@${await versionOf(id)}`);
     expect(lines[2]).toMatch(/^seq\s+time\s+actor\s+event\s+from → to\s+money moved$/);
     expect(lines.filter((l) => /^\d+\s/.test(l))).toHaveLength(6);
-    expect(history.stdout).toMatch(/2\s+\S+ \S+\s+system \(system\)\s+SETTLED \{"settlementId":"\d+"\}\s+funding → in_progress\s+fund 100/);
+    expect(history.stdout).toMatch(
+      /2\s+\S+ \S+\s+system \(system\)\s+SETTLED \{"settlementId":"\d+"\}\s+funding → in_progress\s+fund 100/,
+    );
   }, 60_000);
 });

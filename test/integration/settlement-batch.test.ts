@@ -19,13 +19,20 @@ describe('settlement batches', () => {
   afterAll(async () => svc?.stop());
 
   const commandsOf = async (milestoneId: string) =>
-    (await svc.db('outbox').where({ instance_id: milestoneId, topic: 'settlement' }).orderBy('id').pluck('id')).map(String);
+    (await svc.db('outbox').where({ instance_id: milestoneId, topic: 'settlement' }).orderBy('id').pluck('id')).map(
+      String,
+    );
   const stateOf = async (id: string) => (await findInstance(svc.db, id, 'milestone')).snapshot.value;
   const balances = async () => svc.db('accounts').orderBy('id').select('id', 'balance');
   const settleAll = async (ids: string[]) => (await settleBatch(svc.db, svc.config, log, ids)).map((r) => r.outcome);
 
   async function milestone(p: Parties, amount: string): Promise<{ id: string; command: string }> {
-    const res = await svc.http.post(`/v1/projects/${p.projectId}/milestones`, { type: 'CREATE', actor: p.employer, amount, description: 'd' });
+    const res = await svc.http.post(`/v1/projects/${p.projectId}/milestones`, {
+      type: 'CREATE',
+      actor: p.employer,
+      amount,
+      description: 'd',
+    });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     const [command] = await commandsOf(res.body.id);
     return { id: res.body.id, command: command! };
@@ -40,12 +47,21 @@ describe('settlement batches', () => {
     const b = await milestone(poor, '250');
     const c = await milestone(rich, '200');
     // a and c together take all of rich's 500: the batch checks them against one running balance.
-    expect(await settleAll([a.command, b.command, c.command, '999999999'])).toEqual(['settled', 'failed', 'settled', 'missing']);
+    expect(await settleAll([a.command, b.command, c.command, '999999999'])).toEqual([
+      'settled',
+      'failed',
+      'settled',
+      'missing',
+    ]);
     expect(await stateOf(a.id)).toBe('in_progress');
     expect(await stateOf(b.id)).toBe('funding_failed');
     expect(await stateOf(c.id)).toBe('in_progress');
-    expect((await svc.http.get(`/v1/accounts/${rich.employer}`)).body.balances).toEqual([{ currency: 'USD', available: '0', held: '500' }]);
-    expect((await svc.http.get(`/v1/accounts/${poor.employer}`)).body.balances).toEqual([{ currency: 'USD', available: '100', held: '0' }]);
+    expect((await svc.http.get(`/v1/accounts/${rich.employer}`)).body.balances).toEqual([
+      { currency: 'USD', available: '0', held: '500' },
+    ]);
+    expect((await svc.http.get(`/v1/accounts/${poor.employer}`)).body.balances).toEqual([
+      { currency: 'USD', available: '100', held: '0' },
+    ]);
 
     // Delivered again, together or alone: nothing moves twice.
     const before = await balances();
@@ -59,13 +75,21 @@ describe('settlement batches', () => {
     await deposit(svc.http, p.employer, '100');
     // Milestone ids sort the other way round from the commands: locks go by id, money by issue order.
     const create = async (id: string) => {
-      const res = await svc.http.post(`/v1/projects/${p.projectId}/milestones`, { id, type: 'CREATE', actor: p.employer, amount: '100', description: 'd' });
+      const res = await svc.http.post(`/v1/projects/${p.projectId}/milestones`, {
+        id,
+        type: 'CREATE',
+        actor: p.employer,
+        amount: '100',
+        description: 'd',
+      });
       expect(res.status, JSON.stringify(res.body)).toBe(201);
       return (await commandsOf(id))[0]!;
     };
     const later = uid('zz');
     expect(await settleAll([await create(later)])).toEqual(['settled']);
-    expect((await svc.http.post(`/v1/milestones/${later}/events`, { type: 'CANCEL', actor: p.freelancer })).status).toBe(200);
+    expect(
+      (await svc.http.post(`/v1/milestones/${later}/events`, { type: 'CANCEL', actor: p.freelancer })).status,
+    ).toBe(200);
     const refund = (await commandsOf(later))[1]!;
     const earlier = uid('aa');
     const fund = await create(earlier);
@@ -80,13 +104,28 @@ describe('settlement batches', () => {
     await deposit(svc.http, p.employer, '90');
     const ms = [await milestone(p, '30'), await milestone(p, '30'), await milestone(p, '30')];
     expect(await settleAll(ms.map((m) => m.command))).toEqual(['settled', 'settled', 'settled']);
-    for (const m of ms) expect((await svc.http.post(`/v1/milestones/${m.id}/events`, { type: 'RELEASE', actor: p.employer })).status).toBe(200);
+    for (const m of ms)
+      expect(
+        (await svc.http.post(`/v1/milestones/${m.id}/events`, { type: 'RELEASE', actor: p.employer })).status,
+      ).toBe(200);
     const releases = await Promise.all(ms.map(async (m) => (await commandsOf(m.id))[1]!));
     const projectSeq = (await findInstance(svc.db, p.projectId, 'project')).seq;
     expect(await settleAll(releases)).toEqual(['settled', 'settled', 'settled']);
     // Each full release tells the project it released and closed a milestone: six events, consecutive.
-    const history = await svc.db('history').where({ instance_id: p.projectId }).andWhere('seq', '>', projectSeq).orderBy('seq').select('seq', 'type');
-    expect(history.map((h) => h.type)).toEqual(['MILESTONE_RELEASED', 'MILESTONE_CLOSED', 'MILESTONE_RELEASED', 'MILESTONE_CLOSED', 'MILESTONE_RELEASED', 'MILESTONE_CLOSED']);
+    const history = await svc
+      .db('history')
+      .where({ instance_id: p.projectId })
+      .andWhere('seq', '>', projectSeq)
+      .orderBy('seq')
+      .select('seq', 'type');
+    expect(history.map((h) => h.type)).toEqual([
+      'MILESTONE_RELEASED',
+      'MILESTONE_CLOSED',
+      'MILESTONE_RELEASED',
+      'MILESTONE_CLOSED',
+      'MILESTONE_RELEASED',
+      'MILESTONE_CLOSED',
+    ]);
     expect(history.map((h) => h.seq)).toEqual([1, 2, 3, 4, 5, 6].map((k) => projectSeq + k));
     const project = (await svc.http.get(`/v1/projects/${p.projectId}`)).body;
     expect(project.milestones).toEqual({ pending: 0, releasedTotal: '90' });
@@ -101,7 +140,9 @@ describe('settlement batches', () => {
     const corrupt = await milestone(p, '40');
     await svc.db('outbox').where({ id: corrupt.command }).update({ seq: 99 });
     const before = await balances();
-    await expect(settleBatch(svc.db, svc.config, log, [good.command, corrupt.command])).rejects.toBeInstanceOf(UnrecoverableError);
+    await expect(settleBatch(svc.db, svc.config, log, [good.command, corrupt.command])).rejects.toBeInstanceOf(
+      UnrecoverableError,
+    );
     expect(await balances()).toEqual(before);
     expect(await stateOf(good.id)).toBe('funding');
     expect(await settle(svc.db, svc.config, log, good.command)).toBe('settled');
@@ -121,8 +162,16 @@ describe('settlement batches', () => {
     ids.forEach((_, i) => {
       expect([first[i], second[ids.length - 1 - i]].sort()).toEqual(['already_done', 'settled']);
     });
-    const transfers = await svc.db('transfers').whereIn('instance_id', ms.map((m) => m.id)).count({ n: '*' });
+    const transfers = await svc
+      .db('transfers')
+      .whereIn(
+        'instance_id',
+        ms.map((m) => m.id),
+      )
+      .count({ n: '*' });
     expect(transfers).toEqual([{ n: 3n }]);
-    expect((await svc.http.get(`/v1/accounts/${p.employer}`)).body.balances).toEqual([{ currency: 'USD', available: '0', held: '100' }]);
+    expect((await svc.http.get(`/v1/accounts/${p.employer}`)).body.balances).toEqual([
+      { currency: 'USD', available: '0', held: '100' },
+    ]);
   });
 });

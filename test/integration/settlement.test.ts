@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.js';
 import { settle } from '../../workers/settlement.js';
-import { QUEUE_NAMES, jobOptions } from '../../workers/queues.js';
+import { QUEUE_NAMES, jobOptions } from '../../src/jobs/queues.js';
 import { eventually } from '../support/eventually.js';
 import { assertLedgerInvariants } from '../support/ledger-invariants.js';
 import { deposit, fundedMilestone, projectInProgress, uid, waitSettled } from '../support/scenario.js';
@@ -18,8 +18,15 @@ describe('settlement worker', () => {
   afterAll(async () => svc?.stop());
 
   async function snapshotOfMoney(milestoneId: string) {
-    const history = await svc.db('history').where({ instance_id: milestoneId }).count<{ count: bigint }[]>('* as count');
-    const transfers = await svc.db('transfers').where({ instance_id: milestoneId }).orderBy('id').select('id', 'amount');
+    const history = await svc
+      .db('history')
+      .where({ instance_id: milestoneId })
+      .count<{ count: bigint }[]>('* as count');
+    const transfers = await svc
+      .db('transfers')
+      .where({ instance_id: milestoneId })
+      .orderBy('id')
+      .select('id', 'amount');
     const accounts = await svc.db('accounts').orderBy('id').select('id', 'balance');
     return { history: history[0]?.count, transfers, accounts };
   }
@@ -28,16 +35,26 @@ describe('settlement worker', () => {
     const p = await projectInProgress(svc.http);
     const m = await fundedMilestone(svc.http, p, '7000');
     const before = await snapshotOfMoney(m.id);
-    const [fundCommand] = await svc.db('outbox').where({ instance_id: m.id, topic: 'settlement' }).select('id', 'processed_at');
+    const [fundCommand] = await svc
+      .db('outbox')
+      .where({ instance_id: m.id, topic: 'settlement' })
+      .select('id', 'processed_at');
     expect(fundCommand?.processed_at).not.toBeNull();
 
     // Redeliver: a fresh job id, as after removeOnComplete dropped the original (STYLE §14).
     const connection = new Redis(svc.config.REDIS_URL, { maxRetriesPerRequest: null });
     const queue = new Queue(QUEUE_NAMES.settlement, { connection, prefix: svc.config.queuePrefix });
-    const events = new QueueEvents(QUEUE_NAMES.settlement, { connection: connection.duplicate(), prefix: svc.config.queuePrefix });
+    const events = new QueueEvents(QUEUE_NAMES.settlement, {
+      connection: connection.duplicate(),
+      prefix: svc.config.queuePrefix,
+    });
     try {
       await events.waitUntilReady();
-      const job = await queue.add('settlement', { outboxId: String(fundCommand!.id) }, { ...jobOptions(svc.config), jobId: `redeliver-${fundCommand!.id}` });
+      const job = await queue.add(
+        'settlement',
+        { outboxId: String(fundCommand!.id) },
+        { ...jobOptions(svc.config), jobId: `redeliver-${fundCommand!.id}` },
+      );
       expect(await job.waitUntilFinished(events, 15_000)).toBe('already_done');
     } finally {
       await events.close();
@@ -53,9 +70,18 @@ describe('settlement worker', () => {
     await svc.http.post(`/v1/milestones/${m.id}/events`, { type: 'RELEASE', actor: p.employer, amount: '300' });
     await waitSettled(svc.http, m.id);
     const before = await snapshotOfMoney(m.id);
-    const commands = await svc.db('outbox').where({ instance_id: m.id, topic: 'settlement' }).orderBy('id').select('id');
+    const commands = await svc
+      .db('outbox')
+      .where({ instance_id: m.id, topic: 'settlement' })
+      .orderBy('id')
+      .select('id');
     const log = createLogger('silent');
-    const outcomes = await Promise.all(commands.flatMap((c) => [settle(svc.db, svc.config, log, String(c.id)), settle(svc.db, svc.config, log, String(c.id))]));
+    const outcomes = await Promise.all(
+      commands.flatMap((c) => [
+        settle(svc.db, svc.config, log, String(c.id)),
+        settle(svc.db, svc.config, log, String(c.id)),
+      ]),
+    );
     expect(outcomes.every((o) => o === 'already_done')).toBe(true);
     expect(await snapshotOfMoney(m.id)).toEqual(before);
   });
@@ -67,11 +93,22 @@ describe('settlement worker', () => {
   it('lands in funding_failed on insufficient funds, visibly, and funds after a deposit and FUND', async () => {
     const p = await projectInProgress(svc.http);
     await deposit(svc.http, p.employer, '100');
-    const created = await svc.http.post(`/v1/projects/${p.projectId}/milestones`, { type: 'CREATE', actor: p.employer, amount: '250', description: 'Logo' });
+    const created = await svc.http.post(`/v1/projects/${p.projectId}/milestones`, {
+      type: 'CREATE',
+      actor: p.employer,
+      amount: '250',
+      description: 'Logo',
+    });
     expect(created.status).toBe(201);
     const failed = await waitSettled(svc.http, created.body.id);
-    expect(failed).toMatchObject({ state: 'funding_failed', lastSettlementFailure: 'insufficient_funds', allowedEvents: ['FUND', 'ABANDON'] });
-    expect((await svc.http.get(`/v1/accounts/${p.employer}`)).body.balances).toEqual([{ currency: 'USD', available: '100', held: '0' }]);
+    expect(failed).toMatchObject({
+      state: 'funding_failed',
+      lastSettlementFailure: 'insufficient_funds',
+      allowedEvents: ['FUND', 'ABANDON'],
+    });
+    expect((await svc.http.get(`/v1/accounts/${p.employer}`)).body.balances).toEqual([
+      { currency: 'USD', available: '100', held: '0' },
+    ]);
     await eventually(async () => {
       const inbox = await svc.http.get(`/v1/users/${p.employer}/notifications`);
       expect(inbox.body.items.map((n: { type: string }) => n.type)).toContain('milestone.funding_failed');
@@ -82,17 +119,30 @@ describe('settlement worker', () => {
     expect(retry.body.state).toBe('funding');
     const funded = await waitSettled(svc.http, created.body.id);
     expect(funded).toMatchObject({ state: 'in_progress', lastSettlementFailure: null });
-    expect((await svc.http.get(`/v1/accounts/${p.employer}`)).body.balances).toEqual([{ currency: 'USD', available: '0', held: '250' }]);
+    expect((await svc.http.get(`/v1/accounts/${p.employer}`)).body.balances).toEqual([
+      { currency: 'USD', available: '0', held: '250' },
+    ]);
     expect((await svc.http.get(`/v1/projects/${p.projectId}`)).body.milestones.pending).toBe(1);
   });
 
   it('closes an abandoned milestone on the project without moving money', async () => {
     const p = await projectInProgress(svc.http);
-    const created = await svc.http.post(`/v1/projects/${p.projectId}/milestones`, { type: 'CREATE', actor: p.employer, amount: '5', description: 'x' });
+    const created = await svc.http.post(`/v1/projects/${p.projectId}/milestones`, {
+      type: 'CREATE',
+      actor: p.employer,
+      amount: '5',
+      description: 'x',
+    });
     expect((await waitSettled(svc.http, created.body.id)).state).toBe('funding_failed');
-    const abandoned = await svc.http.post(`/v1/milestones/${created.body.id}/events`, { type: 'ABANDON', actor: p.employer });
+    const abandoned = await svc.http.post(`/v1/milestones/${created.body.id}/events`, {
+      type: 'ABANDON',
+      actor: p.employer,
+    });
     expect(abandoned.body).toMatchObject({ state: 'abandoned', allowedEvents: [] });
-    expect((await svc.http.get(`/v1/projects/${p.projectId}`)).body.milestones).toEqual({ pending: 0, releasedTotal: '0' });
+    expect((await svc.http.get(`/v1/projects/${p.projectId}`)).body.milestones).toEqual({
+      pending: 0,
+      releasedTotal: '0',
+    });
     expect(await svc.db('transfers').where({ instance_id: created.body.id })).toEqual([]);
   });
 });
@@ -111,11 +161,16 @@ describe('settlement with a platform fee', () => {
     await svc.http.post(`/v1/milestones/${m.id}/events`, { type: 'RELEASE', actor: p.employer });
     expect((await waitSettled(svc.http, m.id)).state).toBe('released');
     // 1001 × 250 / 10000 = 25.025 → 25
-    expect((await svc.http.get(`/v1/accounts/${p.freelancer}`)).body.balances).toEqual([{ currency: 'USD', available: '976', held: '0' }]);
+    expect((await svc.http.get(`/v1/accounts/${p.freelancer}`)).body.balances).toEqual([
+      { currency: 'USD', available: '976', held: '0' },
+    ]);
     const fees = await svc.db('accounts').where({ id: 'fees:USD' }).first('balance');
     expect(fees?.balance).toBe(25n);
     const [entry] = (await svc.http.get(`/v1/milestones/${m.id}/history`)).body.items.slice(-1);
-    expect(entry.transfers.map((t: { kind: string; amount: string }) => `${t.kind}:${t.amount}`)).toEqual(['release:976', 'platform_fee:25']);
+    expect(entry.transfers.map((t: { kind: string; amount: string }) => `${t.kind}:${t.amount}`)).toEqual([
+      'release:976',
+      'platform_fee:25',
+    ]);
   });
 });
 
@@ -132,7 +187,9 @@ describe('a re-created database on a shared Redis', () => {
     try {
       const p2 = await projectInProgress(second.http);
       const m2 = await fundedMilestone(second.http, p2, '10');
-      const newIds = (await second.db('outbox').where({ instance_id: m2.id }).orderBy('id').select('id')).map((r) => r.id);
+      const newIds = (await second.db('outbox').where({ instance_id: m2.id }).orderBy('id').select('id')).map(
+        (r) => r.id,
+      );
       // Same ids as the old database's completed jobs: only the deployment id in the job id tells them apart.
       expect(newIds).toEqual(oldIds);
       await assertLedgerInvariants(second.db);
@@ -150,10 +207,21 @@ describe('outbox rows whose jobs were lost', () => {
     try {
       const p = await projectInProgress(api.http);
       await deposit(api.http, p.employer, '40');
-      const created = await api.http.post(`/v1/projects/${p.projectId}/milestones`, { type: 'CREATE', actor: p.employer, amount: '40', description: 'x' });
+      const created = await api.http.post(`/v1/projects/${p.projectId}/milestones`, {
+        type: 'CREATE',
+        actor: p.employer,
+        amount: '40',
+        description: 'x',
+      });
       // As if a relay had sent them to a Redis that then lost everything: relayed, never processed, no job.
-      await api.db('outbox').where({ instance_id: created.body.id }).update({ relayed_at: api.db.raw("now() - interval '1 hour'") });
-      workers = await startTestService({ SWEEP_INTERVAL_MS: '100', SWEEP_GRACE_MS: '0' }, { api: false, database: api.databaseName });
+      await api
+        .db('outbox')
+        .where({ instance_id: created.body.id })
+        .update({ relayed_at: api.db.raw("now() - interval '1 hour'") });
+      workers = await startTestService(
+        { SWEEP_INTERVAL_MS: '100', SWEEP_GRACE_MS: '0' },
+        { api: false, database: api.databaseName },
+      );
       expect((await waitSettled(api.http, created.body.id)).state).toBe('in_progress');
       await assertLedgerInvariants(api.db);
     } finally {

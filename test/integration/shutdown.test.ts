@@ -21,7 +21,9 @@ function waitForUrl(child: ChildProcess, output: string[]): Promise<string> {
       const match = /escrow API listening on (http:\/\/\S+)/.exec(output.join(''));
       if (match?.[1]) resolve(match[1]);
     });
-    child.once('exit', (code) => reject(new Error(`service exited with ${code} before listening:\n${output.join('')}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`service exited with ${code} before listening:\n${output.join('')}`)),
+    );
   });
 }
 
@@ -80,7 +82,9 @@ describe('graceful shutdown', () => {
     const http = new HttpClient(await waitForUrl(child, output), token);
     const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
 
-    expect((await http.post('/v1/webhooks', { url: hookUrl, events: ['*'], secret: 'shutdown-secret' })).status).toBe(201);
+    expect((await http.post('/v1/webhooks', { url: hookUrl, events: ['*'], secret: 'shutdown-secret' })).status).toBe(
+      201,
+    );
     const parties = await Promise.all(Array.from({ length: LOAD_CONCURRENCY }, () => projectInProgress(http)));
     for (const p of parties) await deposit(http, p.employer, '1000000');
 
@@ -92,7 +96,12 @@ describe('graceful shutdown', () => {
       for (;;) {
         let res;
         try {
-          res = await http.post(`/v1/projects/${p.projectId}/milestones`, { type: 'CREATE', actor: p.employer, amount: '1', description: 'load' });
+          res = await http.post(`/v1/projects/${p.projectId}/milestones`, {
+            type: 'CREATE',
+            actor: p.employer,
+            amount: '1',
+            description: 'load',
+          });
         } catch {
           return; // connection refused or closed: the server has stopped taking requests
         }
@@ -110,7 +119,10 @@ describe('graceful shutdown', () => {
     expect(code, output.join('')).toBe(0);
 
     // Nothing acknowledged is missing: each acknowledged milestone exists with its CREATE in history.
-    const found: { instance_id: string }[] = await db('history').whereIn('instance_id', acknowledged).andWhere({ seq: 1, type: 'CREATE' }).select('instance_id');
+    const found: { instance_id: string }[] = await db('history')
+      .whereIn('instance_id', acknowledged)
+      .andWhere({ seq: 1, type: 'CREATE' })
+      .select('instance_id');
     expect(found.map((h) => h.instance_id).sort()).toEqual([...acknowledged].sort());
     // No webhook attempt was left half-done: every one that started was answered and recorded.
     expect(await db('webhook_attempts').where({ outcome: 'in_flight' }).select('delivery_id')).toEqual([]);
@@ -118,7 +130,9 @@ describe('graceful shutdown', () => {
     const settled: { n: number }[] = await db('outbox as o')
       .where({ 'o.topic': 'settlement' })
       .whereNotNull('o.processed_at')
-      .whereNotExists(db('history as h').whereRaw('h.instance_id = o.instance_id').andWhere('h.seq', '>', db.raw('o.seq')))
+      .whereNotExists(
+        db('history as h').whereRaw('h.instance_id = o.instance_id').andWhere('h.seq', '>', db.raw('o.seq')),
+      )
       .select(db.raw('count(*)::int AS n'));
     expect(settled[0]!.n).toBe(0);
     await assertLedgerInvariants(db);

@@ -55,7 +55,9 @@ describe('signal bus', () => {
     // The feed's own listener, called as the bus calls it. An EventEmitter keyed by instance id threw here
     // (ERR_UNHANDLED_ERROR for "error"), out of the Redis client's message handler.
     let deliver: (id: string) => void = () => undefined;
-    const bus = { onInstanceChanged: async (listener: (id: string) => void) => void (deliver = listener) } as unknown as SignalBus;
+    const bus = {
+      onInstanceChanged: async (listener: (id: string) => void) => void (deliver = listener),
+    } as unknown as SignalBus;
     const feed = new ChangeFeed(bus);
     return feed.start().then(() => {
       for (const id of ['error', '__proto__', 'constructor', 'ms_d']) expect(() => deliver(id)).not.toThrow();
@@ -97,7 +99,12 @@ describe('a service woken by signals only', () => {
     api = await startTestService(slow, { workers: false });
     const p = await projectInProgress(api.http);
     await deposit(api.http, p.employer, '50');
-    const created = await api.http.post(`/v1/projects/${p.projectId}/milestones`, { type: 'CREATE', actor: p.employer, amount: '50', description: 'd' });
+    const created = await api.http.post(`/v1/projects/${p.projectId}/milestones`, {
+      type: 'CREATE',
+      actor: p.employer,
+      amount: '50',
+      description: 'd',
+    });
     expect(created.body.state).toBe('funding');
     // Without the workers' signal this wait would end at its timeout, still funding (the re-read is 60 s away).
     const waiting = api.http.get(`/v1/milestones/${created.body.id}?wait=settled&timeoutMs=30000`);

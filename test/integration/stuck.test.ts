@@ -40,18 +40,33 @@ describe('stuck settlements: detect and re-drive', () => {
   /** A CREATE whose funding job is "lost": settling, marked relayed (so no relay sends it), 10 minutes old. */
   const lostFunding = async (amount: string): Promise<string> => {
     await deposit(api.http, p.employer, amount);
-    const created = await api.http.post(`/v1/projects/${p.projectId}/milestones`, { type: 'CREATE', actor: p.employer, amount, description: 'Stuck' });
+    const created = await api.http.post(`/v1/projects/${p.projectId}/milestones`, {
+      type: 'CREATE',
+      actor: p.employer,
+      amount,
+      description: 'Stuck',
+    });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
     const id = created.body.id as string;
-    await api.db('instances').where({ id }).update({ updated_at: api.db.raw("now() - interval '10 minutes'") });
-    await api.db('outbox').where({ instance_id: id }).update({ relayed_at: api.db.raw("now() - interval '10 minutes'") });
+    await api
+      .db('instances')
+      .where({ id })
+      .update({ updated_at: api.db.raw("now() - interval '10 minutes'") });
+    await api
+      .db('outbox')
+      .where({ instance_id: id })
+      .update({ relayed_at: api.db.raw("now() - interval '10 minutes'") });
     return id;
   };
 
   const readyStuck = async () => {
     const res = await fetch(`${api.url}/readyz`);
     expect(res.status, 'stuck instances are detail, not a readiness failure').toBe(200);
-    return ((await res.json()) as { stuck: { count: number; thresholdMs: number; oldest: { state: unknown; since: string; ageMs: number } | null } }).stuck;
+    return (
+      (await res.json()) as {
+        stuck: { count: number; thresholdMs: number; oldest: { state: unknown; since: string; ageMs: number } | null };
+      }
+    ).stuck;
   };
 
   const gauge = async (): Promise<number> => {
@@ -74,7 +89,12 @@ describe('stuck settlements: detect and re-drive', () => {
 
   it('does not call a fresh settlement stuck', async () => {
     await deposit(api.http, p.employer, '10');
-    const fresh = await api.http.post(`/v1/projects/${p.projectId}/milestones`, { type: 'CREATE', actor: p.employer, amount: '10', description: 'Fresh' });
+    const fresh = await api.http.post(`/v1/projects/${p.projectId}/milestones`, {
+      type: 'CREATE',
+      actor: p.employer,
+      amount: '10',
+      description: 'Fresh',
+    });
     expect(fresh.body.state).toBe('funding');
     expect(await readyStuck()).toEqual({ count: 0, thresholdMs: STUCK_AFTER_MS, oldest: null });
     expect(await gauge()).toBe(0);
@@ -124,7 +144,10 @@ describe('stuck settlements: detect and re-drive', () => {
 
   it('with workers on, re-drives the rest with --all and every one settles exactly once', async () => {
     // The sweeper would re-enqueue these lost jobs too, eventually; keep it out so the command is what works.
-    workers = await startTestService({ SWEEP_INTERVAL_MS: '3600000', STUCK_AFTER_MS: String(STUCK_AFTER_MS) }, { api: false, database: api.databaseName });
+    workers = await startTestService(
+      { SWEEP_INTERVAL_MS: '3600000', STUCK_AFTER_MS: String(STUCK_AFTER_MS) },
+      { api: false, database: api.databaseName },
+    );
     // `first` had its job queued above: it settles now. `second` has no job anywhere: it stays stuck.
     expect((await waitSettled(api.http, first)).state).toBe('in_progress');
     await new Promise((resolve) => setTimeout(resolve, 500));

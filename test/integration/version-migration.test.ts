@@ -21,7 +21,12 @@ describe('milestone v1 → v2 migration', () => {
     const p = await projectInProgress(svc.http);
     const create = async (type: 'CREATE' | 'REQUEST', amount: string) => {
       const actor = type === 'CREATE' ? p.employer : p.freelancer;
-      const r = await svc.http.post(`/v1/projects/${p.projectId}/milestones`, { type, actor, amount, description: type });
+      const r = await svc.http.post(`/v1/projects/${p.projectId}/milestones`, {
+        type,
+        actor,
+        amount,
+        description: type,
+      });
       expect(r.body.machine).toEqual({ name: 'milestone', version: 1 });
       return r.body.id as string;
     };
@@ -52,15 +57,24 @@ describe('milestone v1 → v2 migration', () => {
 
   const versions = async () =>
     Object.fromEntries(
-      (await svc.db('instances').where({ machine: 'milestone' }).select('id', 'version')).map((r) => [r.id, r.version as number]),
+      (await svc.db('instances').where({ machine: 'milestone' }).select('id', 'version')).map((r) => [
+        r.id,
+        r.version as number,
+      ]),
     );
 
   it('lists in a dry run what would move and what is refused, and writes nothing', async () => {
     const before = await versions();
     const historyBefore = await svc.db('history').count<{ count: bigint }[]>('* as count');
-    const report = await migrateInstances(svc.db, { machine: 'milestone', from: 1, to: 2, dryRun: true, actor: 'ops', batchSize: 3 }, instanceRulesFrom(svc.config));
+    const report = await migrateInstances(
+      svc.db,
+      { machine: 'milestone', from: 1, to: 2, dryRun: true, actor: 'ops', batchSize: 3 },
+      instanceRulesFrom(svc.config),
+    );
     expect(report.migrated.map((m) => m.id).sort()).toEqual(
-      ['requested', 'rejected', 'deleted', 'funding_failed', 'abandoned', 'in_progress', 'released', 'cancelled'].map((k) => ids[k]).sort(),
+      ['requested', 'rejected', 'deleted', 'funding_failed', 'abandoned', 'in_progress', 'released', 'cancelled']
+        .map((k) => ids[k])
+        .sort(),
     );
     expect(report.refused).toEqual([{ id: ids.funding, state: 'funding', reason: 'settlement in flight' }]);
     expect(await versions()).toEqual(before);
@@ -69,7 +83,21 @@ describe('milestone v1 → v2 migration', () => {
 
   it('moves the mappable ones with a MIGRATE history entry each, through the CLI', async () => {
     const env = { ...process.env, DATABASE_URL: svc.config.DATABASE_URL, LOG_LEVEL: 'silent' };
-    const cli = ['tsx', 'src/cli/index.ts', 'instances', 'migrate', '--machine', 'milestone', '--from', '1', '--to', '2', '--actor', 'ops:alice', '--json'];
+    const cli = [
+      'tsx',
+      'src/cli/index.ts',
+      'instances',
+      'migrate',
+      '--machine',
+      'milestone',
+      '--from',
+      '1',
+      '--to',
+      '2',
+      '--actor',
+      'ops:alice',
+      '--json',
+    ];
     const result = await run('npx', cli, { env }).catch((error: { code: number; stdout: string }) => error);
     expect('code' in result ? result.code : 0).toBe(2); // refusals make the exit code non-zero
     const report = JSON.parse(result.stdout);
@@ -80,8 +108,19 @@ describe('milestone v1 → v2 migration', () => {
     for (const key of Object.keys(ids).filter((k) => k !== 'funding')) expect(after[ids[key]!], key).toBe(2);
     expect(after[ids.funding!]).toBe(1);
     const entry = (await svc.http.get(`/v1/milestones/${ids.in_progress}/history`)).body.items.at(-1);
-    expect(entry).toMatchObject({ type: 'MIGRATE', actor: 'ops:alice', role: 'support', from: 'in_progress', to: 'in_progress', machineVersion: 2 });
-    expect(entry.payload).toMatchObject({ fromVersion: 1, toVersion: 2, params: { disputeRules: { arbitrationFee: '500' } } });
+    expect(entry).toMatchObject({
+      type: 'MIGRATE',
+      actor: 'ops:alice',
+      role: 'support',
+      from: 'in_progress',
+      to: 'in_progress',
+      machineVersion: 2,
+    });
+    expect(entry.payload).toMatchObject({
+      fromVersion: 1,
+      toVersion: 2,
+      params: { disputeRules: { arbitrationFee: '500' } },
+    });
     await assertLedgerInvariants(svc.db);
   });
 
@@ -98,7 +137,11 @@ describe('milestone v1 → v2 migration', () => {
   });
 
   it('has nothing left to move on a second run but the refused one', async () => {
-    const report = await migrateInstances(svc.db, { machine: 'milestone', from: 1, to: 2, dryRun: false, actor: 'ops', batchSize: 100 }, instanceRulesFrom(svc.config));
+    const report = await migrateInstances(
+      svc.db,
+      { machine: 'milestone', from: 1, to: 2, dryRun: false, actor: 'ops', batchSize: 100 },
+      instanceRulesFrom(svc.config),
+    );
     expect(report.migrated).toEqual([]);
     expect(report.refused.map((r) => r.id)).toEqual([ids.funding]);
   });

@@ -5,11 +5,11 @@ import { retryDelayMs } from '../../src/webhooks/backoff.js';
 import { openSecret, sealSecret } from '../../src/webhooks/secret-box.js';
 import { signatureOf, verifySignature } from '../../src/webhooks/signature.js';
 import { matches } from '../../src/webhooks/subscriptions.js';
-import { UrlPolicy } from '../../src/webhooks/url-policy.js';
+import { UrlPolicy } from '../../src/net/url-policy.js';
 import { inTransaction } from '../../src/db/transaction.js';
 import { msUntilNextDue } from '../../src/webhooks/delivery-claims.js';
 import { OutboxRelay } from '../../workers/outbox-relay.js';
-import { createQueues, outboxJobId, producerConnection } from '../../workers/queues.js';
+import { createQueues, outboxJobId, producerConnection } from '../../src/jobs/queues.js';
 import { fanOutTransitions, type TransitionOutboxRow } from '../../workers/webhook-fanout.js';
 import { createLogger } from '../../src/logger.js';
 import { SignalBus } from '../../src/signals/signal-bus.js';
@@ -23,7 +23,17 @@ const MAX_ATTEMPTS = 4;
 
 interface Received {
   deliveryId: string;
-  body: { id: string; type: string; instanceId: string; machine: string; seq: number; from: unknown; to: unknown; event: { type: string; actor: string; payload: Record<string, unknown> }; at: string };
+  body: {
+    id: string;
+    type: string;
+    instanceId: string;
+    machine: string;
+    seq: number;
+    from: unknown;
+    to: unknown;
+    event: { type: string; actor: string; payload: Record<string, unknown> };
+    at: string;
+  };
 }
 
 /**
@@ -156,7 +166,12 @@ describe('webhooks', () => {
     const keys = unique.map((d) => `${d.body.instanceId}#${d.body.seq}`);
     expect(new Set(keys).size).toBe(keys.length);
     const release = unique.find((d) => d.body.type === 'milestone.RELEASE' && d.body.event.payload.amount === '400');
-    expect(release?.body).toMatchObject({ machine: 'milestone', from: 'in_progress', to: 'releasing', event: { type: 'RELEASE', actor: expect.any(String) } });
+    expect(release?.body).toMatchObject({
+      machine: 'milestone',
+      from: 'in_progress',
+      to: 'releasing',
+      event: { type: 'RELEASE', actor: expect.any(String) },
+    });
     expect(new Date(release!.body.at).getTime()).not.toBeNaN();
 
     // The failed attempts are on record: K failures, each followed by a later delivered attempt of the same delivery.
@@ -170,7 +185,11 @@ describe('webhooks', () => {
     const attempts = deliveries.flatMap((d) => d.attempts);
     expect(attempts.filter((a) => a.outcome === 'failed')).toHaveLength(K);
     expect(attempts.filter((a) => a.outcome === 'failed').every((a) => a.statusCode === 500)).toBe(true);
-    expect(deliveries.filter((d) => d.attempts.some((a) => a.outcome === 'failed')).every((d) => d.attempts.at(-1)?.outcome === 'delivered')).toBe(true);
+    expect(
+      deliveries
+        .filter((d) => d.attempts.some((a) => a.outcome === 'failed'))
+        .every((d) => d.attempts.at(-1)?.outcome === 'delivered'),
+    ).toBe(true);
     expect(JSON.stringify(await svc.http.get('/v1/webhooks'))).not.toContain(secret);
   });
 
@@ -179,15 +198,33 @@ describe('webhooks', () => {
     const r = await receiver(secret);
     let healthy = false;
     r.answer = () => (healthy ? 200 : 500);
-    const hook = (await svc.http.post('/v1/webhooks', { url: r.url, events: ['milestone.REQUEST_CANCEL', 'milestone.REJECT_CANCEL'], secret })).body;
+    const hook = (
+      await svc.http.post('/v1/webhooks', {
+        url: r.url,
+        events: ['milestone.REQUEST_CANCEL', 'milestone.REJECT_CANCEL'],
+        secret,
+      })
+    ).body;
     const p = await projectInProgress(svc.http);
     const m = await fundedMilestone(svc.http, p, '50');
-    await svc.http.post(`/v1/milestones/${m.id}/events`, { type: 'REQUEST_CANCEL', actor: p.employer, reason: 'Scope' });
+    await svc.http.post(`/v1/milestones/${m.id}/events`, {
+      type: 'REQUEST_CANCEL',
+      actor: p.employer,
+      reason: 'Scope',
+    });
     await svc.http.post(`/v1/milestones/${m.id}/events`, { type: 'REJECT_CANCEL', actor: p.freelancer });
 
     const dead = await eventually(async () => {
-      const list = (await svc.http.get(`/v1/webhooks/${hook.id}/deliveries`)).body.items as { id: string; status: string; type: string; attempts: unknown[] }[];
-      expect(list.map((d) => `${d.type}:${d.status}`)).toEqual(['milestone.REQUEST_CANCEL:dead', 'milestone.REJECT_CANCEL:pending']);
+      const list = (await svc.http.get(`/v1/webhooks/${hook.id}/deliveries`)).body.items as {
+        id: string;
+        status: string;
+        type: string;
+        attempts: unknown[];
+      }[];
+      expect(list.map((d) => `${d.type}:${d.status}`)).toEqual([
+        'milestone.REQUEST_CANCEL:dead',
+        'milestone.REJECT_CANCEL:pending',
+      ]);
       return list;
     }, 20_000);
     expect(dead[0]!.attempts).toHaveLength(MAX_ATTEMPTS);
@@ -202,10 +239,14 @@ describe('webhooks', () => {
     const retried = await svc.http.post(`/v1/webhooks/${hook.id}/deliveries/${dead[0]!.id}/retry`);
     expect(retried.status).toBe(200);
     expect(retried.body).toMatchObject({ id: dead[0]!.id, status: 'pending', attemptsLeft: MAX_ATTEMPTS });
-    await eventually(async () => expect(r.unique().map((d) => d.body.type)).toEqual(['milestone.REQUEST_CANCEL', 'milestone.REJECT_CANCEL']));
+    await eventually(async () =>
+      expect(r.unique().map((d) => d.body.type)).toEqual(['milestone.REQUEST_CANCEL', 'milestone.REJECT_CANCEL']),
+    );
     // The receiver has the body before its answer is back and recorded: wait for the record.
     const after = await eventually(async () => {
-      const items = (await svc.http.get(`/v1/webhooks/${hook.id}/deliveries?status=delivered`)).body.items as { attempts: { outcome: string }[] }[];
+      const items = (await svc.http.get(`/v1/webhooks/${hook.id}/deliveries?status=delivered`)).body.items as {
+        attempts: { outcome: string }[];
+      }[];
       expect(items).toHaveLength(2);
       return items;
     });
@@ -214,7 +255,9 @@ describe('webhooks', () => {
     const again = await svc.http.post(`/v1/webhooks/${hook.id}/deliveries/${dead[0]!.id}/retry`);
     expect(again.status).toBe(409);
     expect(again.body.error.code).toBe('conflict');
-    expect((await svc.http.post(`/v1/webhooks/${hook.id}/deliveries/whd_nope/retry`)).body.error.code).toBe('not_found');
+    expect((await svc.http.post(`/v1/webhooks/${hook.id}/deliveries/whd_nope/retry`)).body.error.code).toBe(
+      'not_found',
+    );
   });
 
   it('refuses URLs outside the allow-list (no SSRF) and unknown event patterns with 400 invalid_request', async () => {
@@ -233,21 +276,33 @@ describe('webhooks', () => {
       expect(res.status, url).toBe(400);
       expect(res.body.error.code, url).toBe('invalid_request');
     }
-    expect((await svc.http.post('/v1/webhooks', { url: 'http://127.0.0.1:9/x', events: ['milestone.NOPE'], secret: 'x' })).body.error).toMatchObject({
+    expect(
+      (await svc.http.post('/v1/webhooks', { url: 'http://127.0.0.1:9/x', events: ['milestone.NOPE'], secret: 'x' }))
+        .body.error,
+    ).toMatchObject({
       code: 'invalid_request',
       unknownEvents: ['milestone.NOPE'],
     });
     expect((await svc.http.post('/v1/webhooks', { url: 'http://127.0.0.1:9/x', events: ['*'] })).status).toBe(400);
-    expect((await svc.http.post('/v1/webhooks', { url: 'http://127.0.0.1:9/x', events: ['*'], secret: 'x', extra: 1 })).status).toBe(400);
+    expect(
+      (await svc.http.post('/v1/webhooks', { url: 'http://127.0.0.1:9/x', events: ['*'], secret: 'x', extra: 1 }))
+        .status,
+    ).toBe(400);
     // Loopback by name and by IPv6 literal are allowed by default.
-    expect((await svc.http.post('/v1/webhooks', { url: 'http://localhost:9/x', events: ['*'], secret: 'x' })).status).toBe(201);
-    expect((await svc.http.post('/v1/webhooks', { url: 'http://[::1]:9/x', events: ['*'], secret: 'x' })).status).toBe(201);
+    expect(
+      (await svc.http.post('/v1/webhooks', { url: 'http://localhost:9/x', events: ['*'], secret: 'x' })).status,
+    ).toBe(201);
+    expect((await svc.http.post('/v1/webhooks', { url: 'http://[::1]:9/x', events: ['*'], secret: 'x' })).status).toBe(
+      201,
+    );
   });
 
   it('needs the admin scope to manage webhooks; read may list them', async () => {
     const reader = await svc.clientWith(['read']);
     const writer = await svc.clientWith(['events:write']);
-    expect((await reader.post('/v1/webhooks', { url: 'http://127.0.0.1:9/x', events: ['*'], secret: 'x' })).status).toBe(403);
+    expect(
+      (await reader.post('/v1/webhooks', { url: 'http://127.0.0.1:9/x', events: ['*'], secret: 'x' })).status,
+    ).toBe(403);
     expect((await reader.get('/v1/webhooks')).status).toBe(200);
     expect((await writer.get('/v1/webhooks')).status).toBe(403);
     expect((await new HttpClient(svc.url, null).get('/v1/webhooks')).status).toBe(401);
@@ -278,7 +333,10 @@ describe('webhooks', () => {
     expect((await svc.http.request('DELETE', `/v1/webhooks/${hook.id}`)).status).toBe(404);
     expect((await svc.http.get(`/v1/webhooks/${hook.id}`)).status).toBe(404);
     await eventually(async () => {
-      const items = (await svc.http.get(`/v1/webhooks/${hook.id}/deliveries`)).body.items as { status: string; attempts: { outcome: string }[] }[];
+      const items = (await svc.http.get(`/v1/webhooks/${hook.id}/deliveries`)).body.items as {
+        status: string;
+        attempts: { outcome: string }[];
+      }[];
       expect(items.map((d) => [d.status, d.attempts.map((a) => a.outcome)])).toEqual([['cancelled', ['failed']]]);
     });
     const seen = r.requests;
@@ -300,16 +358,24 @@ describe('webhook fan-out in the outbox relay', () => {
   });
   afterAll(async () => svc?.stop());
 
-  it('creates each event\'s deliveries once, in seq order, even when a batch is fanned out twice', async () => {
+  it("creates each event's deliveries once, in seq order, even when a batch is fanned out twice", async () => {
     // Nothing pending yet: the dispatcher must sleep its full poll interval, not spin (it once read "due now").
     expect(await msUntilNextDue(svc.db)).toBeNull();
     await svc.http.post('/v1/webhooks', { url: 'http://127.0.0.1:9/x', events: ['*'], secret: 'x' });
     const p = await projectInProgress(svc.http);
-    const rows: TransitionOutboxRow[] = await svc.db('outbox').where({ instance_id: p.projectId, topic: 'transition' }).orderBy('id').select('id', 'instance_id', 'seq', 'payload');
+    const rows: TransitionOutboxRow[] = await svc
+      .db('outbox')
+      .where({ instance_id: p.projectId, topic: 'transition' })
+      .orderBy('id')
+      .select('id', 'instance_id', 'seq', 'payload');
     expect(rows.map((r) => r.seq)).toEqual([1, 2]);
     expect(await inTransaction(svc.db, (trx) => fanOutTransitions(trx, svc.config, rows))).toBe(2);
     expect(await inTransaction(svc.db, (trx) => fanOutTransitions(trx, svc.config, rows))).toBe(0);
-    const deliveries = await svc.db('webhook_deliveries').where({ instance_id: p.projectId }).orderBy('n').select('seq', 'type');
+    const deliveries = await svc
+      .db('webhook_deliveries')
+      .where({ instance_id: p.projectId })
+      .orderBy('n')
+      .select('seq', 'type');
     expect(deliveries).toEqual([
       { seq: 1, type: 'project.AWARD' },
       { seq: 2, type: 'project.ACCEPT_AWARD' },
@@ -318,18 +384,36 @@ describe('webhook fan-out in the outbox relay', () => {
   });
 
   it('does notifications and fan-out in its batch and queues only settlements', async () => {
-    const hook = (await svc.http.post('/v1/webhooks', { url: 'http://127.0.0.1:9/y', events: ['milestone.CREATE'], secret: 'x' })).body as { id: string };
+    const hook = (
+      await svc.http.post('/v1/webhooks', { url: 'http://127.0.0.1:9/y', events: ['milestone.CREATE'], secret: 'x' })
+    ).body as { id: string };
     const p = await projectInProgress(svc.http);
-    const created = (await svc.http.post(`/v1/projects/${p.projectId}/milestones`, { type: 'CREATE', actor: p.employer, amount: '10', description: 'd' })).body as { id: string };
+    const created = (
+      await svc.http.post(`/v1/projects/${p.projectId}/milestones`, {
+        type: 'CREATE',
+        actor: p.employer,
+        amount: '10',
+        description: 'd',
+      })
+    ).body as { id: string };
     const connection = producerConnection(svc.config);
     const queues = createQueues(svc.config, connection);
     const deliveriesSeen: number[] = [];
     const signals = new SignalBus(svc.config, createLogger('silent'));
-    const relay = new OutboxRelay(svc.db, queues, 'relay-test', svc.config, createLogger('silent'), signals, (n) => deliveriesSeen.push(n));
+    const relay = new OutboxRelay(svc.db, queues, 'relay-test', svc.config, createLogger('silent'), signals, (n) =>
+      deliveriesSeen.push(n),
+    );
     try {
       await relay.drainAll();
       const mine = [p.projectId, created.id];
-      const outbox: { topic: string; instance_id: string; relayed_at: Date | null; processed_at: Date | null; id: bigint }[] = await svc.db('outbox')
+      const outbox: {
+        topic: string;
+        instance_id: string;
+        relayed_at: Date | null;
+        processed_at: Date | null;
+        id: bigint;
+      }[] = await svc
+        .db('outbox')
         .whereIn('instance_id', mine)
         .orderBy('id')
         .select('id', 'topic', 'instance_id', 'relayed_at', 'processed_at');
@@ -337,14 +421,23 @@ describe('webhook fan-out in the outbox relay', () => {
       // Done in the batch, except the settlement, which is a job now and waits for the settlement worker.
       expect(outbox.filter((o) => o.processed_at === null).map((o) => o.topic)).toEqual(['settlement']);
       const settlementRow = outbox.find((o) => o.topic === 'settlement')!;
-      expect(await (await queues.settlement.getJob(outboxJobId('relay-test', settlementRow.id)))?.getState()).toBe('waiting');
-      const notified = await svc.db('notifications').whereIn('instance_id', mine).orderBy('outbox_id').select('user_id', 'type');
+      expect(await (await queues.settlement.getJob(outboxJobId('relay-test', settlementRow.id)))?.getState()).toBe(
+        'waiting',
+      );
+      const notified = await svc
+        .db('notifications')
+        .whereIn('instance_id', mine)
+        .orderBy('outbox_id')
+        .select('user_id', 'type');
       expect(notified).toEqual([
         { user_id: p.freelancer, type: 'project.awarded' },
         { user_id: p.employer, type: 'project.award_accepted' },
       ]);
       // The hook listens to milestone.CREATE only: the project's two transitions fan out to nothing for it.
-      const deliveries = await svc.db('webhook_deliveries').where({ webhook_id: hook.id }).select('instance_id', 'seq', 'type');
+      const deliveries = await svc
+        .db('webhook_deliveries')
+        .where({ webhook_id: hook.id })
+        .select('instance_id', 'seq', 'type');
       expect(deliveries).toEqual([{ instance_id: created.id, seq: 1, type: 'milestone.CREATE' }]);
       expect(deliveriesSeen.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(1);
       // A second pass finds nothing left to relay.
@@ -363,7 +456,12 @@ describe('a webhook receiver that is down for a while', () => {
   let r: Receiver;
   // Retries span several seconds here (100 attempts, 5–100 ms apart), longer than the outage below.
   beforeAll(async () => {
-    svc = await startTestService({ WEBHOOK_BACKOFF_BASE_MS: '5', WEBHOOK_BACKOFF_MAX_MS: '100', WEBHOOK_POLL_MS: '50', WEBHOOK_MAX_ATTEMPTS: '100' });
+    svc = await startTestService({
+      WEBHOOK_BACKOFF_BASE_MS: '5',
+      WEBHOOK_BACKOFF_MAX_MS: '100',
+      WEBHOOK_POLL_MS: '50',
+      WEBHOOK_MAX_ATTEMPTS: '100',
+    });
   });
   afterAll(async () => {
     await r?.stop();
@@ -380,7 +478,11 @@ describe('a webhook receiver that is down for a while', () => {
     const r = await receiver(secret);
     let up = false;
     r.answer = () => (up ? 204 : 503);
-    await svc.http.post('/v1/webhooks', { url: r.url, events: ['milestone.state.in_progress', 'milestone.RELEASE', 'milestone.state.released'], secret });
+    await svc.http.post('/v1/webhooks', {
+      url: r.url,
+      events: ['milestone.state.in_progress', 'milestone.RELEASE', 'milestone.state.released'],
+      secret,
+    });
     const p = await projectInProgress(svc.http);
     const m = await fundedMilestone(svc.http, p, '300');
     for (const amount of ['100', '100']) {
@@ -402,10 +504,16 @@ describe('a webhook receiver that is down for a while', () => {
     // REQUEST_RELEASE stays in in_progress: not an entry into the state, so not delivered.
     await svc.http.post(`/v1/milestones/${m.id}/events`, { type: 'REQUEST_RELEASE', actor: p.freelancer });
     await svc.http.post(`/v1/milestones/${m.id}/events`, { type: 'RELEASE', actor: p.employer });
-    await eventually(async () => expect(r.unique().map((d) => d.body.seq).slice(-2)).toEqual([8, 9]));
+    await eventually(async () =>
+      expect(
+        r
+          .unique()
+          .map((d) => d.body.seq)
+          .slice(-2),
+      ).toEqual([8, 9]),
+    );
     expect(r.unique().at(-1)?.body).toMatchObject({ type: 'milestone.SETTLED', to: 'released' });
   });
-
 });
 
 describe('webhook building blocks', () => {
@@ -417,10 +525,25 @@ describe('webhook building blocks', () => {
 
   it('allows only listed ranges and names', () => {
     const policy = new UrlPolicy('127.0.0.0/8,::1/128,localhost,10.1.2.3,*.hooks.example');
-    for (const url of ['http://127.0.0.1/x', 'https://127.9.9.9:8443/x', 'http://[::1]/x', 'http://localhost/x', 'http://10.1.2.3/x', 'https://a.hooks.example/x', 'http://2130706433/x']) {
+    for (const url of [
+      'http://127.0.0.1/x',
+      'https://127.9.9.9:8443/x',
+      'http://[::1]/x',
+      'http://localhost/x',
+      'http://10.1.2.3/x',
+      'https://a.hooks.example/x',
+      'http://2130706433/x',
+    ]) {
       expect(policy.refusal(url), url).toBeNull();
     }
-    for (const url of ['http://10.1.2.4/x', 'http://hooks.example/x', 'http://localhost.evil.test/x', 'http://[::2]/x', 'ftp://127.0.0.1/x', 'http://a:b@localhost/x']) {
+    for (const url of [
+      'http://10.1.2.4/x',
+      'http://hooks.example/x',
+      'http://localhost.evil.test/x',
+      'http://[::2]/x',
+      'ftp://127.0.0.1/x',
+      'http://a:b@localhost/x',
+    ]) {
       expect(policy.refusal(url), url).not.toBeNull();
     }
     expect(() => new UrlPolicy('10.0.0.0/33')).toThrow();
@@ -441,7 +564,12 @@ describe('webhook building blocks', () => {
   });
 
   it('matches event and state-entry patterns', () => {
-    const t = { machine: 'milestone', type: 'OPEN_DISPUTE', from: 'in_progress', to: { disputed: 'awaiting_response' } };
+    const t = {
+      machine: 'milestone',
+      type: 'OPEN_DISPUTE',
+      from: 'in_progress',
+      to: { disputed: 'awaiting_response' },
+    };
     expect(matches('*', t)).toBe(true);
     expect(matches('milestone.OPEN_DISPUTE', t)).toBe(true);
     expect(matches('project.OPEN_DISPUTE', t)).toBe(false);

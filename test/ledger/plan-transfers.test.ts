@@ -12,7 +12,11 @@ const escrow = escrowAccount('ms1', 'alice', 'USD');
 const world = externalAccount('USD');
 
 function locked(balances: Record<string, bigint>, existing: string[] = []): LockedAccounts {
-  const kinds = new Map([[alice.id, 'available'], [escrow.id, 'escrow'], [world.id, 'external']]);
+  const kinds = new Map([
+    [alice.id, 'available'],
+    [escrow.id, 'escrow'],
+    [world.id, 'external'],
+  ]);
   return { kinds, balances: new Map(Object.entries(balances)), existing: new Set(existing) };
 }
 
@@ -23,7 +27,12 @@ describe('planning transfers', () => {
     const accounts = locked({ [alice.id]: 100n, [escrow.id]: 0n });
     expect(planTransfers(accounts, [fund('t1', 60n)]).balances.get(alice.id)).toBe(40n);
     expect(() => planTransfers(accounts, [fund('t2', 50n)])).toThrow(InsufficientFundsError);
-    expect(planTransfers(accounts, [fund('t3', 40n)]).balances).toEqual(new Map([[alice.id, 0n], [escrow.id, 100n]]));
+    expect(planTransfers(accounts, [fund('t3', 40n)]).balances).toEqual(
+      new Map([
+        [alice.id, 0n],
+        [escrow.id, 100n],
+      ]),
+    );
   });
 
   it('leaves the balances as they were when any transfer of a plan is refused', () => {
@@ -44,7 +53,9 @@ describe('planning transfers', () => {
   });
 
   it('lets only the external account go below zero', () => {
-    const plan = planTransfers(locked({ [world.id]: 0n, [alice.id]: 0n }), [{ id: 'dep', debit: world, credit: alice, amount: 500n, kind: 'deposit' }]);
+    const plan = planTransfers(locked({ [world.id]: 0n, [alice.id]: 0n }), [
+      { id: 'dep', debit: world, credit: alice, amount: 500n, kind: 'deposit' },
+    ]);
     expect(plan.balances.get(world.id)).toBe(-500n);
   });
 
@@ -57,6 +68,8 @@ describe('planning transfers', () => {
 
   it('refuses a credit that would take a balance past what bigint holds', () => {
     const accounts = locked({ [world.id]: 0n, [alice.id]: MONEY_MAX });
-    expect(() => planTransfers(accounts, [{ id: 'dep', debit: world, credit: alice, amount: 1n, kind: 'deposit' }])).toThrow(InvalidRequestError);
+    expect(() =>
+      planTransfers(accounts, [{ id: 'dep', debit: world, credit: alice, amount: 1n, kind: 'deposit' }]),
+    ).toThrow(InvalidRequestError);
   });
 });

@@ -109,7 +109,9 @@ const SETTLING_STATES: readonly State[] = ['funding', 'releasing', 'cancelling']
 
 /** A milestone of `amount` minor units in `state`, reached by real events. */
 function at(state: State, amount = '100'): Snapshot {
-  const events = PATH_TO[state].map((type) => (type === 'CREATE' || type === 'REQUEST' ? ev(type, SENDERS_OF[type][0], { amount }) : ev(type)));
+  const events = PATH_TO[state].map((type) =>
+    type === 'CREATE' || type === 'REQUEST' ? ev(type, SENDERS_OF[type][0], { amount }) : ev(type),
+  );
   return reached(state, drive(start(), ...events));
 }
 
@@ -450,7 +452,9 @@ describe('milestone v1: money is exact decimal strings', () => {
     // The rest, released without an amount, is exactly 2^63-2: a float would round it to 2^63.
     const [rest, restEffects] = send(next, ev('RELEASE', 'employer'));
     expect(rest.context.pendingRelease).toBe('9223372036854775806');
-    expect(restEffects).toEqual([{ type: 'requestSettlement', params: { kind: 'release', amount: '9223372036854775806' } }]);
+    expect(restEffects).toEqual([
+      { type: 'requestSettlement', params: { kind: 'release', amount: '9223372036854775806' } },
+    ]);
   });
 
   it('accepts RELEASE of exactly the huge remainder and refuses the whole original amount', () => {

@@ -144,15 +144,27 @@ const defaultPayload: Record<EventType, object> = {
   ARBITRATION_FEE_TIMEOUT: {},
 };
 
-const { SENDERS, EVENT_TYPES, ev, start, send, drive, reached, stateOf, expectRefused, armTimer, firedTimer, describeRoleTables } =
-  machineTestKit({
-    machine: milestoneMachineV2,
-    input,
-    actorFields,
-    sendersOf: SENDERS_OF,
-    defaultPayload,
-    stateOf: flatState,
-  });
+const {
+  SENDERS,
+  EVENT_TYPES,
+  ev,
+  start,
+  send,
+  drive,
+  reached,
+  stateOf,
+  expectRefused,
+  armTimer,
+  firedTimer,
+  describeRoleTables,
+} = machineTestKit({
+  machine: milestoneMachineV2,
+  input,
+  actorFields,
+  sendersOf: SENDERS_OF,
+  defaultPayload,
+  stateOf: flatState,
+});
 
 const other = (p: Party): Party => (p === 'employer' ? 'freelancer' : 'employer');
 const PARTIES: readonly Party[] = ['employer', 'freelancer'];
@@ -180,7 +192,11 @@ function partlyReleased(released: string, amount = '100'): Snapshot {
   return drive(inProgress(amount), ev('RELEASE', 'employer', { amount: released }), ev('SETTLED'));
 }
 
-function awaitingResponse(filer: Party = 'employer', offer: string = OFFER[filer], from: Snapshot = inProgress()): Snapshot {
+function awaitingResponse(
+  filer: Party = 'employer',
+  offer: string = OFFER[filer],
+  from: Snapshot = inProgress(),
+): Snapshot {
   return drive(from, ev('OPEN_DISPUTE', filer, { offer }));
 }
 
@@ -271,7 +287,10 @@ const split = (fields: {
   },
 });
 
-const holdFee = (payer: Party): Effect => ({ type: 'holdArbitrationFee', params: { payer, amount: RULES.arbitrationFee } });
+const holdFee = (payer: Party): Effect => ({
+  type: 'holdArbitrationFee',
+  params: { payer, amount: RULES.arbitrationFee },
+});
 
 // ---------------------------------------------------------------------------------------------------------
 // Every handled event: allowed for its senders, refused for every other sender.
@@ -314,7 +333,12 @@ const HANDLERS: readonly Handler[] = [
   { state: 'disputed.arbitration_pending', event: 'SUBMIT_EVIDENCE', to: 'disputed.arbitration_pending' },
   { state: 'disputed.arbitration_pending', event: 'MAKE_OFFER', to: 'disputed.arbitration_pending' },
   { state: 'disputed.arbitration_pending', event: 'ACCEPT_OFFER', to: 'resolving' },
-  { state: 'disputed.arbitration_pending', event: 'PAY_ARBITRATION_FEE', to: 'disputed.arbitration', by: ['freelancer'] },
+  {
+    state: 'disputed.arbitration_pending',
+    event: 'PAY_ARBITRATION_FEE',
+    to: 'disputed.arbitration',
+    by: ['freelancer'],
+  },
   { state: 'disputed.arbitration_pending', event: 'ARBITRATION_FEE_TIMEOUT', to: 'resolving' },
   { state: 'disputed.arbitration', event: 'RULE', to: 'resolving' },
   { state: 'resolving', event: 'SETTLED', to: 'resolved' },
@@ -341,14 +365,20 @@ const V1_ROWS: readonly V1Row[] = [
     from: start,
     event: ev('REQUEST', 'freelancer', { amount: '700' }),
     to: 'requested',
-    effects: [{ type: 'informProject', params: { type: 'MILESTONE_REQUESTED' } }, notify('employer', 'milestone.requested')],
+    effects: [
+      { type: 'informProject', params: { type: 'MILESTONE_REQUESTED' } },
+      notify('employer', 'milestone.requested'),
+    ],
   },
   {
     rule: 'ACCEPT_REQUEST opens the milestone and asks to fund it',
     from: byPath('requested'),
     event: ev('ACCEPT_REQUEST'),
     to: 'funding',
-    effects: [{ type: 'informProject', params: { type: 'MILESTONE_OPENED' } }, { type: 'requestSettlement', params: { kind: 'fund', amount: '100' } }],
+    effects: [
+      { type: 'informProject', params: { type: 'MILESTONE_OPENED' } },
+      { type: 'requestSettlement', params: { kind: 'fund', amount: '100' } },
+    ],
   },
   {
     rule: 'REJECT_REQUEST ends the request and notifies the freelancer',
@@ -357,13 +387,22 @@ const V1_ROWS: readonly V1Row[] = [
     to: 'rejected',
     effects: [notify('freelancer', 'milestone.request_rejected')],
   },
-  { rule: 'DELETE_REQUEST ends the request', from: byPath('requested'), event: ev('DELETE_REQUEST'), to: 'deleted', effects: [] },
+  {
+    rule: 'DELETE_REQUEST ends the request',
+    from: byPath('requested'),
+    event: ev('DELETE_REQUEST'),
+    to: 'deleted',
+    effects: [],
+  },
   {
     rule: 'CREATE opens the milestone and asks to fund it',
     from: start,
     event: ev('CREATE', 'employer', { amount: '2500' }),
     to: 'funding',
-    effects: [{ type: 'informProject', params: { type: 'MILESTONE_OPENED' } }, { type: 'requestSettlement', params: { kind: 'fund', amount: '2500' } }],
+    effects: [
+      { type: 'informProject', params: { type: 'MILESTONE_OPENED' } },
+      { type: 'requestSettlement', params: { kind: 'fund', amount: '2500' } },
+    ],
   },
   {
     rule: 'SETTLED in funding puts the milestone in progress',
@@ -405,7 +444,10 @@ const V1_ROWS: readonly V1Row[] = [
     from: () => drive(inProgress(), ev('RELEASE', 'employer', { amount: '40' })),
     event: ev('SETTLED'),
     to: 'in_progress',
-    effects: [{ type: 'informProject', params: { type: 'MILESTONE_RELEASED', amount: '40' } }, notify('freelancer', 'milestone.partially_released')],
+    effects: [
+      { type: 'informProject', params: { type: 'MILESTONE_RELEASED', amount: '40' } },
+      notify('freelancer', 'milestone.partially_released'),
+    ],
   },
   {
     rule: 'RELEASE without an amount asks to settle all that remains',
@@ -465,7 +507,10 @@ const V1_ROWS: readonly V1Row[] = [
     from: byPath('cancelling'),
     event: ev('SETTLED'),
     to: 'cancelled',
-    effects: [{ type: 'informProject', params: { type: 'MILESTONE_CLOSED' } }, notify('employer', 'milestone.cancelled')],
+    effects: [
+      { type: 'informProject', params: { type: 'MILESTONE_CLOSED' } },
+      notify('employer', 'milestone.cancelled'),
+    ],
   },
   {
     rule: 'a failed cancel goes back to in_progress',
@@ -517,14 +562,33 @@ describe('milestone v2: version 1 behaviour still holds', () => {
   const PATHS: ReadonlyArray<readonly MilestoneEventV2[]> = [
     [ev('REQUEST'), ev('ACCEPT_REQUEST'), ev('SETTLED'), ev('RELEASE')],
     [ev('CREATE'), ev('SETTLEMENT_FAILED'), ev('FUND'), ev('SETTLED'), ev('REQUEST_RELEASE')],
-    [ev('CREATE'), ev('SETTLED'), ev('RELEASE', 'employer', { amount: '40' }), ev('SETTLED'), ev('RELEASE'), ev('SETTLED')],
-    [ev('CREATE'), ev('SETTLED'), ev('REQUEST_CANCEL'), ev('REJECT_CANCEL'), ev('CANCEL'), ev('SETTLEMENT_FAILED'), ev('CANCEL'), ev('SETTLED')],
+    [
+      ev('CREATE'),
+      ev('SETTLED'),
+      ev('RELEASE', 'employer', { amount: '40' }),
+      ev('SETTLED'),
+      ev('RELEASE'),
+      ev('SETTLED'),
+    ],
+    [
+      ev('CREATE'),
+      ev('SETTLED'),
+      ev('REQUEST_CANCEL'),
+      ev('REJECT_CANCEL'),
+      ev('CANCEL'),
+      ev('SETTLEMENT_FAILED'),
+      ev('CANCEL'),
+      ev('SETTLED'),
+    ],
   ];
 
   for (const path of PATHS) {
     it(`matches version 1 step by step on ${path.map((e) => e.type).join(' → ')}`, () => {
       const { disputeRules: _rules, ...v1Input } = input;
-      let v1: SnapshotFrom<typeof milestoneMachineV1> = initialTransition(milestoneMachineV1, v1Input satisfies MilestoneInput)[0];
+      let v1: SnapshotFrom<typeof milestoneMachineV1> = initialTransition(
+        milestoneMachineV1,
+        v1Input satisfies MilestoneInput,
+      )[0];
       let v2 = start();
       for (const event of path) {
         const [n1, a1] = transition(milestoneMachineV1, v1, event as MilestoneEvent);
@@ -587,7 +651,10 @@ describe('milestone v2: OPEN_DISPUTE', () => {
   }
 
   it('records the dispute filed by the employer, notifies the freelancer and gives them freelancerResponseMs', () => {
-    const [next, effects] = send(inProgress(), ev('OPEN_DISPUTE', 'employer', { reason: 'Missed deadline', offer: '30' }));
+    const [next, effects] = send(
+      inProgress(),
+      ev('OPEN_DISPUTE', 'employer', { reason: 'Missed deadline', offer: '30' }),
+    );
     expect(next.value).toEqual({ disputed: 'awaiting_response' });
     expect(next.context.dispute).toEqual({
       filedBy: 'employer',
@@ -620,7 +687,12 @@ describe('milestone v2: OPEN_DISPUTE', () => {
   });
 
   it('takes the response deadline from the instance rules, not from constants', () => {
-    const rules: DisputeRules = { freelancerResponseMs: 1234, employerResponseMs: 5678, arbitrationFeeMs: 91, arbitrationFee: '7' };
+    const rules: DisputeRules = {
+      freelancerResponseMs: 1234,
+      employerResponseMs: 5678,
+      arbitrationFeeMs: 91,
+      arbitrationFee: '7',
+    };
     const custom = initialTransition(milestoneMachineV2, { ...input, disputeRules: rules })[0];
     const funded = drive(custom, ev('CREATE'), ev('SETTLED'));
     const [, byEmployer] = send(funded, ev('OPEN_DISPUTE', 'employer'));
@@ -706,7 +778,9 @@ describe('milestone v2: RESPONSE_TIMEOUT', () => {
   it('splits only what remains after a partial release', () => {
     const snapshot = awaitingResponse('freelancer', '45', partlyReleased('40'));
     const [, effects] = send(snapshot, ev('RESPONSE_TIMEOUT'));
-    expect(effects).toContainEqual(split({ amount: '60', amountToFreelancer: '45', amountToEmployer: '15', decidedBy: 'response_timeout' }));
+    expect(effects).toContainEqual(
+      split({ amount: '60', amountToFreelancer: '45', amountToEmployer: '15', decidedBy: 'response_timeout' }),
+    );
   });
 
   it('is accepted as the engine delivers the armed timer (its own event, with the system flag)', () => {
@@ -798,7 +872,10 @@ describe('milestone v2: MAKE_OFFER (proposalWithinRemaining)', () => {
   }
 
   it('after a partial release of 40, accepts an offer of 60 and refuses 61', () => {
-    const snapshot = drive(awaitingResponse('employer', '10', partlyReleased('40')), ev('RESPOND', 'freelancer', { offer: '50' }));
+    const snapshot = drive(
+      awaitingResponse('employer', '10', partlyReleased('40')),
+      ev('RESPOND', 'freelancer', { offer: '50' }),
+    );
     expect(snapshot.can(ev('MAKE_OFFER', 'employer', { amountToFreelancer: '60' }))).toBe(true);
     expectRefused(snapshot, ev('MAKE_OFFER', 'employer', { amountToFreelancer: '61' }));
   });
@@ -925,7 +1002,10 @@ describe('milestone v2: ARBITRATION_FEE_TIMEOUT', () => {
   }
 
   it("applies the payer's latest offer, made while waiting for the other fee", () => {
-    const revised = drive(feePending('employer', 'freelancer'), ev('MAKE_OFFER', 'freelancer', { amountToFreelancer: '70' }));
+    const revised = drive(
+      feePending('employer', 'freelancer'),
+      ev('MAKE_OFFER', 'freelancer', { amountToFreelancer: '70' }),
+    );
     const [next] = send(revised, ev('ARBITRATION_FEE_TIMEOUT'));
     expect(dispute(next).outcome?.amountToFreelancer).toBe('70');
   });
@@ -1011,7 +1091,10 @@ describe('milestone v2: RULE', () => {
   for (const { ruled, refunds, forfeits } of RULINGS) {
     for (const firstPayer of PARTIES) {
       it(`ruling ${ruled} (offers 30/80, ${firstPayer} paid first) refunds [${refunds.join(', ')}] and keeps [${forfeits.join(', ')}]`, () => {
-        const [next, effects] = send(inArbitration('employer', firstPayer), ev('RULE', 'support', { amountToFreelancer: ruled }));
+        const [next, effects] = send(
+          inArbitration('employer', firstPayer),
+          ev('RULE', 'support', { amountToFreelancer: ruled }),
+        );
         expect(next.value).toBe('resolving');
         const outcome = dispute(next).outcome;
         expect(outcome?.decidedBy).toBe('ruling');
@@ -1020,15 +1103,27 @@ describe('milestone v2: RULE', () => {
         expect([...(outcome?.feeRefunds ?? [])].sort()).toEqual(refunds);
         expect([...(outcome?.feeForfeits ?? [])].sort()).toEqual(forfeits);
         expect(effects).toHaveLength(1);
-        expect(effects[0]).toMatchObject({ type: 'requestSettlement', params: { kind: 'split', amount: '100', decidedBy: 'ruling' } });
+        expect(effects[0]).toMatchObject({
+          type: 'requestSettlement',
+          params: { kind: 'split', amount: '100', decidedBy: 'ruling' },
+        });
       });
     }
   }
 
   it('emits the whole split command for a ruling', () => {
-    const [, effects] = send(inArbitration('freelancer', 'freelancer'), ev('RULE', 'support', { amountToFreelancer: '40' }));
+    const [, effects] = send(
+      inArbitration('freelancer', 'freelancer'),
+      ev('RULE', 'support', { amountToFreelancer: '40' }),
+    );
     expect(effects).toEqual([
-      split({ amountToFreelancer: '40', amountToEmployer: '60', decidedBy: 'ruling', feeRefunds: ['employer'], feeForfeits: ['freelancer'] }),
+      split({
+        amountToFreelancer: '40',
+        amountToEmployer: '60',
+        decidedBy: 'ruling',
+        feeRefunds: ['employer'],
+        feeForfeits: ['freelancer'],
+      }),
     ]);
   });
 
@@ -1083,7 +1178,11 @@ describe('milestone v2: SUBMIT_EVIDENCE', () => {
 
   it('keeps evidence across stages', () => {
     const withEvidence = drive(awaitingResponse(), ev('SUBMIT_EVIDENCE', 'employer', { text: 'Brief' }));
-    const later = drive(withEvidence, ev('RESPOND', 'freelancer', { offer: '80' }), ev('PAY_ARBITRATION_FEE', 'employer'));
+    const later = drive(
+      withEvidence,
+      ev('RESPOND', 'freelancer', { offer: '80' }),
+      ev('PAY_ARBITRATION_FEE', 'employer'),
+    );
     expect(dispute(later).evidence).toEqual([{ by: 'employer', text: 'Brief' }]);
   });
 });
@@ -1120,7 +1219,11 @@ describe('milestone v2: resolving and resolved', () => {
   });
 
   it('settles an agreement of 0 to the freelancer with nothing more released', () => {
-    const agreed = drive(negotiating('employer'), ev('MAKE_OFFER', 'employer', { amountToFreelancer: '0' }), ev('ACCEPT_OFFER', 'freelancer'));
+    const agreed = drive(
+      negotiating('employer'),
+      ev('MAKE_OFFER', 'employer', { amountToFreelancer: '0' }),
+      ev('ACCEPT_OFFER', 'freelancer'),
+    );
     const [next] = send(agreed, ev('SETTLED'));
     expect(next.value).toBe('resolved');
     expect(next.context.releasedAmount).toBe('0');
@@ -1129,7 +1232,8 @@ describe('milestone v2: resolving and resolved', () => {
   it('refuses every user event while resolving', () => {
     const snapshot = at('resolving');
     for (const event of EVENT_TYPES) {
-      for (const by of SENDERS.filter((s) => s !== 'system')) expectRefused(snapshot, ev(event, by), `(${event} from ${by})`);
+      for (const by of SENDERS.filter((s) => s !== 'system'))
+        expectRefused(snapshot, ev(event, by), `(${event} from ${by})`);
     }
   });
 
@@ -1158,7 +1262,14 @@ describe('milestone v2: resolving and resolved', () => {
 
 describe('milestone v2: tags and status', () => {
   const SETTLING: readonly State[] = ['funding', 'releasing', 'cancelling', 'resolving'];
-  const HOLDING: readonly State[] = ['in_progress', 'releasing', 'cancelling', ...DISPUTE_STAGES, 'resolving', 'resolution_failed'];
+  const HOLDING: readonly State[] = [
+    'in_progress',
+    'releasing',
+    'cancelling',
+    ...DISPUTE_STAGES,
+    'resolving',
+    'resolution_failed',
+  ];
 
   for (const state of STATES) {
     const settling = SETTLING.includes(state);
@@ -1181,6 +1292,11 @@ describe('milestone v2: a failed dispute settlement', () => {
     const [again, effects] = transition(milestoneMachineV2, failed, ev('RETRY_SETTLEMENT', 'support'));
     expect(again.value).toBe('resolving');
     expect(again.context.lastSettlementFailure).toBeNull();
-    expect(effects).toEqual([expect.objectContaining({ type: 'requestSettlement', params: expect.objectContaining({ kind: 'split', ...outcome }) })]);
+    expect(effects).toEqual([
+      expect.objectContaining({
+        type: 'requestSettlement',
+        params: expect.objectContaining({ kind: 'split', ...outcome }),
+      }),
+    ]);
   });
 });

@@ -219,7 +219,10 @@ describe('project v1: mayLeaveFeedback', () => {
   });
 
   it('accepts LEAVE_FEEDBACK from the employer and records it under their role', () => {
-    const [next, effects] = send(completedAfterRelease(), ev('LEAVE_FEEDBACK', 'employer', { rating: 4, comment: 'Solid' }));
+    const [next, effects] = send(
+      completedAfterRelease(),
+      ev('LEAVE_FEEDBACK', 'employer', { rating: 4, comment: 'Solid' }),
+    );
     expect(next.value).toBe('completed');
     expect(next.context.feedback).toEqual([{ role: 'employer', actor: EMPLOYER, rating: 4, comment: 'Solid' }]);
     expect(effects).toEqual([]);

@@ -1,7 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { initialTransition, transition, type SnapshotFrom } from 'xstate';
 import { projectMachineV1, type ProjectEvent, type ProjectInput } from '../../machines/project.v1.js';
-import { projectMachineV2, type ProjectEventV2, type ProjectInputV2, type ProjectRules } from '../../machines/project.v2.js';
+import {
+  projectMachineV2,
+  type ProjectEventV2,
+  type ProjectInputV2,
+  type ProjectRules,
+} from '../../machines/project.v2.js';
 import {
   cancelTimer,
   effectsOf,
@@ -31,7 +36,13 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 // Distinct values, so a test can tell which rule a delay came from.
 const RULES: ProjectRules = { feedbackWindowMs: 90 * DAY_MS, cancelRequestMs: 3 * DAY_MS };
 
-const input: ProjectInputV2 = { id: 'project-1', employerId: EMPLOYER, title: 'Brand refresh', currency: 'USD', rules: RULES };
+const input: ProjectInputV2 = {
+  id: 'project-1',
+  employerId: EMPLOYER,
+  title: 'Brand refresh',
+  currency: 'USD',
+  rules: RULES,
+};
 
 /**
  * Who sends an event. `support` is a support-scoped user who is no party; `impostor` claims the system's name
@@ -209,19 +220,82 @@ describe('project v2: version 1 behaviour still holds', () => {
     effects?: Effect[];
   }
   const ROWS: readonly Row[] = [
-    { rule: 'AWARD records the awardee and notifies them', from: start, event: ev('AWARD'), to: 'awarded', effects: [notify('freelancer', 'project.awarded')] },
-    { rule: 'ACCEPT_AWARD starts the work', from: AT.awarded, event: ev('ACCEPT_AWARD'), to: 'in_progress', effects: [notify('employer', 'project.award_accepted')] },
-    { rule: 'REJECT_AWARD reopens the project', from: AT.awarded, event: ev('REJECT_AWARD'), to: 'open', effects: [notify('employer', 'project.award_rejected')] },
+    {
+      rule: 'AWARD records the awardee and notifies them',
+      from: start,
+      event: ev('AWARD'),
+      to: 'awarded',
+      effects: [notify('freelancer', 'project.awarded')],
+    },
+    {
+      rule: 'ACCEPT_AWARD starts the work',
+      from: AT.awarded,
+      event: ev('ACCEPT_AWARD'),
+      to: 'in_progress',
+      effects: [notify('employer', 'project.award_accepted')],
+    },
+    {
+      rule: 'REJECT_AWARD reopens the project',
+      from: AT.awarded,
+      event: ev('REJECT_AWARD'),
+      to: 'open',
+      effects: [notify('employer', 'project.award_rejected')],
+    },
     { rule: 'CANCEL_PROJECT while open', from: start, event: ev('CANCEL_PROJECT'), to: 'cancelled', effects: [] },
-    { rule: 'CANCEL_PROJECT while awarded', from: AT.awarded, event: ev('CANCEL_PROJECT'), to: 'cancelled', effects: [] },
-    { rule: 'CANCEL_PROJECT in progress with nothing pending or released', from: inProgress, event: ev('CANCEL_PROJECT'), to: 'cancelled' },
-    { rule: 'CANCEL_PROJECT after a milestone closed unreleased', from: () => drive(withPending(), ev('MILESTONE_CLOSED')), event: ev('CANCEL_PROJECT'), to: 'cancelled' },
+    {
+      rule: 'CANCEL_PROJECT while awarded',
+      from: AT.awarded,
+      event: ev('CANCEL_PROJECT'),
+      to: 'cancelled',
+      effects: [],
+    },
+    {
+      rule: 'CANCEL_PROJECT in progress with nothing pending or released',
+      from: inProgress,
+      event: ev('CANCEL_PROJECT'),
+      to: 'cancelled',
+    },
+    {
+      rule: 'CANCEL_PROJECT after a milestone closed unreleased',
+      from: () => drive(withPending(), ev('MILESTONE_CLOSED')),
+      event: ev('CANCEL_PROJECT'),
+      to: 'cancelled',
+    },
     { rule: 'COMPLETE once nothing is pending', from: withReleasedAndClosed, event: ev('COMPLETE'), to: 'completed' },
-    { rule: 'MARK_INCOMPLETE once anything was released', from: withPendingAndReleased, event: ev('MARK_INCOMPLETE'), to: 'incomplete' },
-    { rule: 'MILESTONE_OPENED counts a pending milestone', from: inProgress, event: ev('MILESTONE_OPENED'), to: 'in_progress', effects: [] },
-    { rule: 'MILESTONE_RELEASED adds to the released total', from: withPending, event: released('40'), to: 'in_progress', effects: [] },
-    { rule: 'MILESTONE_CLOSED in incomplete', from: incompleteWithPending, event: ev('MILESTONE_CLOSED'), to: 'incomplete', effects: [] },
-    { rule: 'LEAVE_FEEDBACK after a release', from: completedAfterRelease, event: ev('LEAVE_FEEDBACK', 'freelancer'), to: 'completed', effects: [] },
+    {
+      rule: 'MARK_INCOMPLETE once anything was released',
+      from: withPendingAndReleased,
+      event: ev('MARK_INCOMPLETE'),
+      to: 'incomplete',
+    },
+    {
+      rule: 'MILESTONE_OPENED counts a pending milestone',
+      from: inProgress,
+      event: ev('MILESTONE_OPENED'),
+      to: 'in_progress',
+      effects: [],
+    },
+    {
+      rule: 'MILESTONE_RELEASED adds to the released total',
+      from: withPending,
+      event: released('40'),
+      to: 'in_progress',
+      effects: [],
+    },
+    {
+      rule: 'MILESTONE_CLOSED in incomplete',
+      from: incompleteWithPending,
+      event: ev('MILESTONE_CLOSED'),
+      to: 'incomplete',
+      effects: [],
+    },
+    {
+      rule: 'LEAVE_FEEDBACK after a release',
+      from: completedAfterRelease,
+      event: ev('LEAVE_FEEDBACK', 'freelancer'),
+      to: 'completed',
+      effects: [],
+    },
   ];
 
   for (const { rule, from, event, to, effects } of ROWS) {
@@ -240,13 +314,21 @@ describe('project v2: version 1 behaviour still holds', () => {
     ['MARK_INCOMPLETE when nothing was released', withPending, ev('MARK_INCOMPLETE')],
     ['MILESTONE_CLOSED with nothing pending', inProgress, ev('MILESTONE_CLOSED')],
     ['LEAVE_FEEDBACK when nothing was released', completedWithNothingReleased, ev('LEAVE_FEEDBACK', 'employer')],
-    ['a second LEAVE_FEEDBACK from one party', () => drive(completedAfterRelease(), ev('LEAVE_FEEDBACK', 'employer')), ev('LEAVE_FEEDBACK', 'employer')],
+    [
+      'a second LEAVE_FEEDBACK from one party',
+      () => drive(completedAfterRelease(), ev('LEAVE_FEEDBACK', 'employer')),
+      ev('LEAVE_FEEDBACK', 'employer'),
+    ],
   ] as const)('still refuses %s', (_label, from, event) => {
     expectRefused(from(), event);
   });
 
   it('records feedback per role, once each', () => {
-    const both = drive(completedAfterRelease(), ev('LEAVE_FEEDBACK', 'employer', { rating: 4, comment: 'Solid' }), ev('LEAVE_FEEDBACK', 'freelancer', { rating: 2 }));
+    const both = drive(
+      completedAfterRelease(),
+      ev('LEAVE_FEEDBACK', 'employer', { rating: 4, comment: 'Solid' }),
+      ev('LEAVE_FEEDBACK', 'freelancer', { rating: 2 }),
+    );
     expect(both.context.feedback).toEqual([
       { role: 'employer', actor: EMPLOYER, rating: 4, comment: 'Solid' },
       { role: 'freelancer', actor: FREELANCER, rating: 2, comment: 'Great to work with' },
@@ -254,7 +336,14 @@ describe('project v2: version 1 behaviour still holds', () => {
   });
 
   it('keeps counters exactly: pending count and released total beyond 2^63-1', () => {
-    const snapshot = drive(inProgress(), ev('MILESTONE_OPENED'), ev('MILESTONE_OPENED'), released('9223372036854775807'), released('1'), ev('MILESTONE_CLOSED'));
+    const snapshot = drive(
+      inProgress(),
+      ev('MILESTONE_OPENED'),
+      ev('MILESTONE_OPENED'),
+      released('9223372036854775807'),
+      released('1'),
+      ev('MILESTONE_CLOSED'),
+    );
     expect(snapshot.context.pendingMilestones).toBe(1);
     expect(snapshot.context.releasedTotal).toBe('9223372036854775808');
   });
@@ -263,8 +352,26 @@ describe('project v2: version 1 behaviour still holds', () => {
   // by version 2's timer actions.
   const PATHS: ReadonlyArray<readonly ProjectEventV2[]> = [
     [ev('AWARD'), ev('REJECT_AWARD'), ev('AWARD'), ev('ACCEPT_AWARD'), ev('CANCEL_PROJECT')],
-    [ev('AWARD'), ev('ACCEPT_AWARD'), ev('MILESTONE_REQUESTED'), ev('MILESTONE_OPENED'), released('40'), ev('MILESTONE_CLOSED'), ev('COMPLETE'), ev('LEAVE_FEEDBACK', 'employer'), ev('LEAVE_FEEDBACK', 'freelancer')],
-    [ev('AWARD'), ev('ACCEPT_AWARD'), ev('MILESTONE_OPENED'), released('40'), ev('MARK_INCOMPLETE'), released('60'), ev('MILESTONE_CLOSED')],
+    [
+      ev('AWARD'),
+      ev('ACCEPT_AWARD'),
+      ev('MILESTONE_REQUESTED'),
+      ev('MILESTONE_OPENED'),
+      released('40'),
+      ev('MILESTONE_CLOSED'),
+      ev('COMPLETE'),
+      ev('LEAVE_FEEDBACK', 'employer'),
+      ev('LEAVE_FEEDBACK', 'freelancer'),
+    ],
+    [
+      ev('AWARD'),
+      ev('ACCEPT_AWARD'),
+      ev('MILESTONE_OPENED'),
+      released('40'),
+      ev('MARK_INCOMPLETE'),
+      released('60'),
+      ev('MILESTONE_CLOSED'),
+    ],
   ];
 
   const withoutTimers = (effects: Effect[]) => effects.filter((e) => !e.type.startsWith('xstate.'));
@@ -272,7 +379,10 @@ describe('project v2: version 1 behaviour still holds', () => {
   for (const path of PATHS) {
     it(`matches version 1 step by step on ${path.map((e) => e.type).join(' → ')}`, () => {
       const { rules: _rules, ...v1Input } = input;
-      let v1: SnapshotFrom<typeof projectMachineV1> = initialTransition(projectMachineV1, v1Input satisfies ProjectInput)[0];
+      let v1: SnapshotFrom<typeof projectMachineV1> = initialTransition(
+        projectMachineV1,
+        v1Input satisfies ProjectInput,
+      )[0];
       let v2 = start();
       for (const event of path) {
         expect(v1.can(event as ProjectEvent), `v1 accepts ${event.type}`).toBe(true);
@@ -306,7 +416,10 @@ describe('project v2: REQUEST_PROJECT_CANCEL', () => {
   });
 
   it('takes the deadline from the instance rules, not from constants', () => {
-    const custom = initialTransition(projectMachineV2, { ...input, rules: { feedbackWindowMs: 11, cancelRequestMs: 22 } })[0];
+    const custom = initialTransition(projectMachineV2, {
+      ...input,
+      rules: { feedbackWindowMs: 11, cancelRequestMs: 22 },
+    })[0];
     const [, effects] = send(drive(custom, ev('AWARD'), ev('ACCEPT_AWARD')), ev('REQUEST_PROJECT_CANCEL'));
     expect(effects).toContainEqual(armTimer('CANCEL_REQUEST_TIMEOUT', 'cancel-request', 22));
   });
@@ -491,7 +604,10 @@ describe('project v2: leaving in_progress ends a pending cancel request deadline
 
   it('COMPLETE cancels the cancel-request timer and arms the feedback window, in that order', () => {
     const [, effects] = send(withCancelRequest(withReleasedAndClosed()), ev('COMPLETE'));
-    expect(effects).toEqual([cancelTimer('cancel-request'), armTimer('FEEDBACK_WINDOW_CLOSED', 'feedback-window', RULES.feedbackWindowMs)]);
+    expect(effects).toEqual([
+      cancelTimer('cancel-request'),
+      armTimer('FEEDBACK_WINDOW_CLOSED', 'feedback-window', RULES.feedbackWindowMs),
+    ]);
   });
 });
 
@@ -506,7 +622,10 @@ describe('project v2: feedback window', () => {
   });
 
   it('takes the window from the instance rules, not from constants', () => {
-    const custom = initialTransition(projectMachineV2, { ...input, rules: { feedbackWindowMs: 11, cancelRequestMs: 22 } })[0];
+    const custom = initialTransition(projectMachineV2, {
+      ...input,
+      rules: { feedbackWindowMs: 11, cancelRequestMs: 22 },
+    })[0];
     const [, effects] = send(drive(custom, ev('AWARD'), ev('ACCEPT_AWARD')), ev('COMPLETE'));
     expect(effects).toContainEqual(armTimer('FEEDBACK_WINDOW_CLOSED', 'feedback-window', 11));
   });
@@ -518,7 +637,10 @@ describe('project v2: feedback window', () => {
   });
 
   it('LEAVE_FEEDBACK still works inside the window and does not re-arm it', () => {
-    const [next, effects] = send(completedAfterRelease(), ev('LEAVE_FEEDBACK', 'employer', { rating: 4, comment: 'Solid' }));
+    const [next, effects] = send(
+      completedAfterRelease(),
+      ev('LEAVE_FEEDBACK', 'employer', { rating: 4, comment: 'Solid' }),
+    );
     expect(next.value).toBe('completed');
     expect(next.context.feedback).toEqual([{ role: 'employer', actor: EMPLOYER, rating: 4, comment: 'Solid' }]);
     expect(effects).toEqual([]);

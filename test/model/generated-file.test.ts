@@ -38,8 +38,16 @@ describe('generated vitest file against a deployment', () => {
       const generated = generatePaths(def, 'transitions');
       await writeFile(path.join(dir, `${name}.test.mjs`), vitestFile(def, generated));
       const runnable = generated.paths.filter((p) => p.events.length > 0 && !p.modelOnly).length;
-      const env = { ...process.env, ESCROW_BASE_URL: svc.url, ESCROW_TOKEN: svc.http.token ?? '', ESCROW_TIMER_WAIT_MS: '10000' };
-      const { stdout } = await run('npx', ['vitest', 'run', '--config', 'vitest.config.mjs', `${name}.test.mjs`], { cwd: dir, env });
+      const env = {
+        ...process.env,
+        ESCROW_BASE_URL: svc.url,
+        ESCROW_TOKEN: svc.http.token ?? '',
+        ESCROW_TIMER_WAIT_MS: '10000',
+      };
+      const { stdout } = await run('npx', ['vitest', 'run', '--config', 'vitest.config.mjs', `${name}.test.mjs`], {
+        cwd: dir,
+        env,
+      });
       expect(stdout).toMatch(new RegExp(`Tests\\s+.*${runnable} passed`));
     }, 180_000);
   }

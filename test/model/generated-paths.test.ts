@@ -23,7 +23,8 @@ function sample<T>(items: T[], n: number): T[] {
 }
 
 function pathsFor(def: MachineDefinition): { name: string; path: GeneratedPath }[] {
-  const label = (kind: string, i: number, p: GeneratedPath) => `${kind} #${i + 1} → ${JSON.stringify(p.target)}: ${p.events.map((e) => `${e.type}/${e.role}`).join(' › ')}`;
+  const label = (kind: string, i: number, p: GeneratedPath) =>
+    `${kind} #${i + 1} → ${JSON.stringify(p.target)}: ${p.events.map((e) => `${e.type}/${e.role}`).join(' › ')}`;
   const simple = generatePaths(def, 'simple').paths;
   return [
     ...generatePaths(def, 'shortest').paths.map((p, i) => ({ name: label('shortest', i, p), path: p })),
@@ -41,7 +42,10 @@ for (const def of registeredMachines()) {
 
     beforeAll(async () => {
       // Instances start on the version under test; the fee matches the model's (src/paths/model-input.ts).
-      svc = await startTestService({ NEW_INSTANCE_VERSIONS: `${def.name}:${def.version}`, ARBITRATION_FEE_DEFAULT: '50' });
+      svc = await startTestService({
+        NEW_INSTANCE_VERSIONS: `${def.name}:${def.version}`,
+        ARBITRATION_FEE_DEFAULT: '50',
+      });
       runner = new PathRunner(svc, def, coverage, await svc.clientWith(['events:write', 'read']));
     });
 

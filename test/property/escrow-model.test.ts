@@ -7,7 +7,7 @@ import type { Role } from '../../machines/roles.js';
 import { loadReplaySource } from '../../src/replay/load-replay-source.js';
 import { replayInstance } from '../../src/replay/replay-instance.js';
 import { verifyInstances, type Mismatch } from '../../src/replay/verify-instances.js';
-import { QUEUE_NAMES, timerJobId } from '../../workers/queues.js';
+import { QUEUE_NAMES, timerJobId } from '../../src/jobs/queues.js';
 import { eventually } from '../support/eventually.js';
 import type { HttpClient, HttpResponse } from '../support/http-client.js';
 import { assertLedgerInvariants } from '../support/ledger-invariants.js';
@@ -72,7 +72,13 @@ function eventArb(types: readonly string[], roles: Readonly<Record<string, reado
     return fc.record(
       {
         type: fc.constant(type),
-        actor: natural.length > 0 ? fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...natural) }, { weight: 1, arbitrary: fc.constantFrom(...ACTORS) }) : fc.constantFrom(...ACTORS),
+        actor:
+          natural.length > 0
+            ? fc.oneof(
+                { weight: 4, arbitrary: fc.constantFrom(...natural) },
+                { weight: 1, arbitrary: fc.constantFrom(...ACTORS) },
+              )
+            : fc.constantFrom(...ACTORS),
         amount: fc.integer({ min: 0, max: 1_200 }),
       },
       { requiredKeys: ['type', 'actor'] },
@@ -82,20 +88,49 @@ function eventArb(types: readonly string[], roles: Readonly<Record<string, reado
 
 const milestoneEvent = eventArb(MILESTONE_EVENTS, MILESTONE.roles);
 const commandArb: fc.Arbitrary<Command> = fc.oneof(
-  { weight: 3, arbitrary: fc.record({ kind: fc.constant('deposit' as const), who: fc.constantFrom('employer' as const, 'freelancer' as const), amount: fc.integer({ min: 1, max: 3_000 }) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant('deposit' as const),
+      who: fc.constantFrom('employer' as const, 'freelancer' as const),
+      amount: fc.integer({ min: 1, max: 3_000 }),
+    }),
+  },
   {
     weight: 4,
     arbitrary: fc.record({
       kind: fc.constant('create' as const),
       type: fc.constantFrom('CREATE' as const, 'REQUEST' as const),
-      actor: fc.oneof({ weight: 4, arbitrary: fc.constantFrom<Actor>('employer', 'freelancer') }, { weight: 1, arbitrary: fc.constantFrom(...ACTORS) }),
+      actor: fc.oneof(
+        { weight: 4, arbitrary: fc.constantFrom<Actor>('employer', 'freelancer') },
+        { weight: 1, arbitrary: fc.constantFrom(...ACTORS) },
+      ),
       amount: fc.integer({ min: 1, max: 1_000 }),
     }),
   },
   { weight: 8, arbitrary: fc.record({ kind: fc.constant('event' as const), m: fc.nat(5), event: milestoneEvent }) },
-  { weight: 8, arbitrary: fc.record({ kind: fc.constant('walk' as const), m: fc.nat(5), picks: fc.array(fc.nat(20), { minLength: 1, maxLength: 8 }), perMille: fc.integer({ min: 0, max: 1_000 }) }) },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('burst' as const), m: fc.nat(5), events: fc.array(milestoneEvent, { minLength: 2, maxLength: 4 }), sameKeyTwice: fc.boolean() }) },
-  { weight: 1, arbitrary: fc.record({ kind: fc.constant('project' as const), event: eventArb(PROJECT_EVENTS, PROJECT.roles) }) },
+  {
+    weight: 8,
+    arbitrary: fc.record({
+      kind: fc.constant('walk' as const),
+      m: fc.nat(5),
+      picks: fc.array(fc.nat(20), { minLength: 1, maxLength: 8 }),
+      perMille: fc.integer({ min: 0, max: 1_000 }),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      kind: fc.constant('burst' as const),
+      m: fc.nat(5),
+      events: fc.array(milestoneEvent, { minLength: 2, maxLength: 4 }),
+      sameKeyTwice: fc.boolean(),
+    }),
+  },
+  {
+    weight: 1,
+    arbitrary: fc.record({ kind: fc.constant('project' as const), event: eventArb(PROJECT_EVENTS, PROJECT.roles) }),
+  },
   { weight: 3, arbitrary: fc.record({ kind: fc.constant('settle' as const), m: fc.nat(5) }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('expire' as const), m: fc.nat(5) }) },
 );
@@ -156,7 +191,11 @@ class SequenceRun {
   }
 
   async setUp(): Promise<void> {
-    const created = await this.svc.http.post('/v1/projects', { employerId: this.ids.employer, title: 'Property', currency: 'USD' });
+    const created = await this.svc.http.post('/v1/projects', {
+      employerId: this.ids.employer,
+      title: 'Property',
+      currency: 'USD',
+    });
     expect(created.status).toBe(201);
     this.projectId = created.body.id;
     await this.projectEvent({ type: 'AWARD', actor: 'employer' }, { freelancerId: this.ids.freelancer });
@@ -167,7 +206,14 @@ class SequenceRun {
   }
 
   /** Checks one answer: 2xx is recorded as acknowledged; errors must be documented and role-consistent. */
-  private record(res: HttpResponse, instanceId: string, spec: EventSpec, roles: Readonly<Record<string, readonly Role[]>>, key: string | null, what: string): void {
+  private record(
+    res: HttpResponse,
+    instanceId: string,
+    spec: EventSpec,
+    roles: Readonly<Record<string, readonly Role[]>>,
+    key: string | null,
+    what: string,
+  ): void {
     this.events++;
     this.outcomes.add(`${spec.type} ${res.status}`);
     const label = `${what} ${spec.type} by ${spec.actor} → ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`;
@@ -185,7 +231,10 @@ class SequenceRun {
   }
 
   async projectEvent(spec: EventSpec, extra: Record<string, unknown> = {}): Promise<void> {
-    const res = await this.clientFor(spec.actor).post(`/v1/projects/${this.projectId}/events`, { ...bodyOf(spec, this.ids[spec.actor]), ...extra });
+    const res = await this.clientFor(spec.actor).post(`/v1/projects/${this.projectId}/events`, {
+      ...bodyOf(spec, this.ids[spec.actor]),
+      ...extra,
+    });
     this.record(res, this.projectId, spec, PROJECT.roles, null, 'project');
   }
 
@@ -194,7 +243,11 @@ class SequenceRun {
   }
 
   private async milestoneEvent(id: string, spec: EventSpec, key: string | null = null): Promise<HttpResponse> {
-    const res = await this.clientFor(spec.actor).post(`/v1/milestones/${id}/events`, bodyOf(spec, this.ids[spec.actor]), key ? { 'idempotency-key': key } : {});
+    const res = await this.clientFor(spec.actor).post(
+      `/v1/milestones/${id}/events`,
+      bodyOf(spec, this.ids[spec.actor]),
+      key ? { 'idempotency-key': key } : {},
+    );
     this.record(res, id, spec, MILESTONE.roles, key, 'milestone');
     return res;
   }
@@ -202,7 +255,10 @@ class SequenceRun {
   async run(cmd: Command): Promise<void> {
     switch (cmd.kind) {
       case 'deposit': {
-        const res = await this.svc.http.post(`/v1/accounts/${this.ids[cmd.who]}/deposits`, { currency: 'USD', amount: String(cmd.amount) });
+        const res = await this.svc.http.post(`/v1/accounts/${this.ids[cmd.who]}/deposits`, {
+          currency: 'USD',
+          amount: String(cmd.amount),
+        });
         if (res.status !== 201) this.problems.push(`deposit refused: ${JSON.stringify(res.body)}`);
         return;
       }
@@ -214,11 +270,14 @@ class SequenceRun {
         if (res.status === 201) {
           this.milestones.push(res.body.id);
           this.acks.push({ instanceId: res.body.id, seq: res.body.seq, type: cmd.type, key: null });
-          if (!MILESTONE.roles[cmd.type]!.includes(role as Role)) this.problems.push(`${cmd.type} by ${cmd.actor} was accepted`);
+          if (!MILESTONE.roles[cmd.type]!.includes(role as Role))
+            this.problems.push(`${cmd.type} by ${cmd.actor} was accepted`);
         } else {
-          if (!(DOCUMENTED[res.status] ?? []).includes(res.body?.error?.code)) this.problems.push(`undocumented answer to ${cmd.type}: ${res.status} ${JSON.stringify(res.body)}`);
+          if (!(DOCUMENTED[res.status] ?? []).includes(res.body?.error?.code))
+            this.problems.push(`undocumented answer to ${cmd.type}: ${res.status} ${JSON.stringify(res.body)}`);
           // No party at all: 403 before anything else. The other party: refused, 403 or (project closed) 409.
-          if (role === null && res.status !== 403) this.problems.push(`${cmd.type} by ${cmd.actor} → ${res.status}, not 403`);
+          if (role === null && res.status !== 403)
+            this.problems.push(`${cmd.type} by ${cmd.actor} → ${res.status}, not 403`);
         }
         return;
       }
@@ -252,7 +311,9 @@ class SequenceRun {
         if (key) {
           const [first, again] = [answers[0]!, answers[answers.length - 1]!];
           if (first.status === 200 && again.status === 200 && first.body.seq !== again.body.seq) {
-            this.problems.push(`one Idempotency-Key acknowledged twice at different seqs: ${first.body.seq} and ${again.body.seq}`);
+            this.problems.push(
+              `one Idempotency-Key acknowledged twice at different seqs: ${first.body.seq} and ${again.body.seq}`,
+            );
           }
         }
         return;
@@ -274,7 +335,11 @@ class SequenceRun {
 
   /** A dispute deadline passes now: the armed timer's fire time becomes now and its delayed job is promoted. */
   private async expireTimers(id: string): Promise<void> {
-    const armed: { id: string }[] = await this.svc.db('timers').where({ instance_id: id, status: 'armed' }).update({ fire_at: this.svc.db.fn.now() }).returning(this.svc.db.raw('id::text AS id'));
+    const armed: { id: string }[] = await this.svc
+      .db('timers')
+      .where({ instance_id: id, status: 'armed' })
+      .update({ fire_at: this.svc.db.fn.now() })
+      .returning(this.svc.db.raw('id::text AS id'));
     for (const timer of armed) {
       await eventually(async () => {
         const job = await this.timers.queue.getJob(timerJobId(this.timers.deploymentId, timer.id));
@@ -292,10 +357,18 @@ class SequenceRun {
   async quiesce(): Promise<void> {
     for (const id of this.milestones) {
       const res = await this.svc.http.get(`/v1/milestones/${id}?wait=settled&timeoutMs=15000`);
-      expect(['funding', 'releasing', 'cancelling', 'resolving'], `milestone ${id} still settling: ${JSON.stringify(res.body)}`).not.toContain(res.body.state);
+      expect(
+        ['funding', 'releasing', 'cancelling', 'resolving'],
+        `milestone ${id} still settling: ${JSON.stringify(res.body)}`,
+      ).not.toContain(res.body.state);
     }
     await eventually(async () => {
-      const open = await this.svc.db('outbox').where({ topic: 'settlement' }).whereNull('processed_at').count<{ n: string }[]>({ n: '*' }).first();
+      const open = await this.svc
+        .db('outbox')
+        .where({ topic: 'settlement' })
+        .whereNull('processed_at')
+        .count<{ n: string }[]>({ n: '*' })
+        .first();
       expect(Number(open?.n)).toBe(0);
     }, 15_000);
   }
@@ -306,21 +379,31 @@ class SequenceRun {
     for (const ack of this.acks) byInstance.set(ack.instanceId, [...(byInstance.get(ack.instanceId) ?? []), ack]);
     for (const id of [this.projectId, ...this.milestones]) {
       const machine = id === this.projectId ? 'project' : 'milestone';
-      const history: { seq: number; type: string; role: string }[] = await this.svc.db('history').where({ instance_id: id }).orderBy('seq').select('seq', 'type', 'role');
+      const history: { seq: number; type: string; role: string }[] = await this.svc
+        .db('history')
+        .where({ instance_id: id })
+        .orderBy('seq')
+        .select('seq', 'type', 'role');
       const acks = byInstance.get(id) ?? [];
       const seen = new Map<number, Ack>();
       for (const ack of acks) {
         const prior = seen.get(ack.seq);
-        if (prior && !(ack.key !== null && prior.key === ack.key)) this.problems.push(`${machine} ${id}: two acknowledgements at seq ${ack.seq} (${prior.type}, ${ack.type})`);
+        if (prior && !(ack.key !== null && prior.key === ack.key))
+          this.problems.push(`${machine} ${id}: two acknowledgements at seq ${ack.seq} (${prior.type}, ${ack.type})`);
         seen.set(ack.seq, ack);
         const entries = history.filter((h) => h.seq === ack.seq);
         if (entries.length !== 1 || entries[0]!.type !== ack.type) {
-          this.problems.push(`${machine} ${id}: acknowledged ${ack.type} at seq ${ack.seq}, history has ${JSON.stringify(entries)}`);
+          this.problems.push(
+            `${machine} ${id}: acknowledged ${ack.type} at seq ${ack.seq}, history has ${JSON.stringify(entries)}`,
+          );
         }
       }
       for (const entry of history) {
         if (entry.role === 'system') continue;
-        if (!seen.has(entry.seq)) this.problems.push(`${machine} ${id}: history seq ${entry.seq} ${entry.type} (${entry.role}) was never acknowledged`);
+        if (!seen.has(entry.seq))
+          this.problems.push(
+            `${machine} ${id}: history seq ${entry.seq} ${entry.type} (${entry.role}) was never acknowledged`,
+          );
       }
     }
   }
@@ -331,7 +414,8 @@ class SequenceRun {
       const machine = id === this.projectId ? 'project' : 'milestone';
       const source = await loadReplaySource(this.svc.db, machine, id, 10_000);
       const result = replayInstance(source, pinnedMachine);
-      if (!result.matchesStored || result.firstDivergence) this.problems.push(`${machine} ${id} does not replay: ${JSON.stringify(result.firstDivergence)}`);
+      if (!result.matchesStored || result.firstDivergence)
+        this.problems.push(`${machine} ${id} does not replay: ${JSON.stringify(result.firstDivergence)}`);
     }
   }
 }
@@ -364,20 +448,23 @@ describe('property: random event sequences keep the money and the log right', ()
     let acknowledged = 0;
     const outcomes = new Set<string>();
     await fc.assert(
-      fc.asyncProperty(fc.array(commandArb, { minLength: 1, maxLength: MAX_COMMANDS, size: 'max' }), async (commands) => {
-        const run = new SequenceRun(svc, plain, support, { queue, deploymentId });
-        await run.setUp();
-        for (const cmd of commands) await run.run(cmd);
-        await run.quiesce();
-        await assertLedgerInvariants(svc.db);
-        await run.checkHistory();
-        await run.checkReplay();
-        sequences++;
-        events += run.events;
-        acknowledged += run.acks.length;
-        for (const o of run.outcomes) outcomes.add(o);
-        expect(run.problems).toEqual([]);
-      }),
+      fc.asyncProperty(
+        fc.array(commandArb, { minLength: 1, maxLength: MAX_COMMANDS, size: 'max' }),
+        async (commands) => {
+          const run = new SequenceRun(svc, plain, support, { queue, deploymentId });
+          await run.setUp();
+          for (const cmd of commands) await run.run(cmd);
+          await run.quiesce();
+          await assertLedgerInvariants(svc.db);
+          await run.checkHistory();
+          await run.checkReplay();
+          sequences++;
+          events += run.events;
+          acknowledged += run.acks.length;
+          for (const o of run.outcomes) outcomes.add(o);
+          expect(run.problems).toEqual([]);
+        },
+      ),
       {
         numRuns: RUNS,
         ...(SEED === undefined ? {} : { seed: SEED }),
@@ -389,13 +476,27 @@ describe('property: random event sequences keep the money and the log right', ()
 
     // Bulk verification over everything the runs created (replay + escrow against the ledger).
     const mismatches: Mismatch[] = [];
-    const summary = await verifyInstances(svc.db, { batchSize: 500, historyBatchEvents: 20_000, maxEvents: 10_000 }, { onMismatch: (m) => mismatches.push(m) });
+    const summary = await verifyInstances(
+      svc.db,
+      { batchSize: 500, historyBatchEvents: 20_000, maxEvents: 10_000 },
+      { onMismatch: (m) => mismatches.push(m) },
+    );
     expect(mismatches).toEqual([]);
-    const states: { state: string; n: number }[] = await svc.db('instances').where({ machine: 'milestone' }).groupBy('state').orderBy('state').select('state', svc.db.raw('count(*)::int AS n'));
-    const applied = [...outcomes].filter((o) => /\s20[01]$/.test(o)).map((o) => o.split(' ')[0]).sort();
+    const states: { state: string; n: number }[] = await svc
+      .db('instances')
+      .where({ machine: 'milestone' })
+      .groupBy('state')
+      .orderBy('state')
+      .select('state', svc.db.raw('count(*)::int AS n'));
+    const applied = [...outcomes]
+      .filter((o) => /\s20[01]$/.test(o))
+      .map((o) => o.split(' ')[0])
+      .sort();
     console.log(`[property] milestone end states: ${states.map((s) => `${s.state} ${s.n}`).join(', ')}`);
     console.log(`[property] event types applied at least once: ${applied.length} (${applied.join(' ')})`);
-    console.log(`[property] sequences: ${sequences}, events: ${events} (${acknowledged} acknowledged); verify: ${summary.instances} instances, ${summary.events} events replayed`);
+    console.log(
+      `[property] sequences: ${sequences}, events: ${events} (${acknowledged} acknowledged); verify: ${summary.instances} instances, ${summary.events} events replayed`,
+    );
     expect(sequences).toBeGreaterThanOrEqual(RUNS);
   });
 });

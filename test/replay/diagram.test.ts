@@ -13,14 +13,20 @@ describe('machine diagram', () => {
   it('reads every state and transition from the machine definition', () => {
     expect(graph.initial).toBe('draft');
     expect(graph.nodes.map((n) => n.id).sort()).toEqual(Object.keys(milestoneV1.machine.root.states).sort());
-    expect(graph.edges).toEqual(expect.arrayContaining([
-      { from: 'draft', to: 'funding', label: 'CREATE', kind: 'event' },
-      { from: 'in_progress', to: 'releasing', label: 'RELEASE', kind: 'event' },
-      { from: 'releasing', to: 'released', label: 'SETTLED', kind: 'event' },
-      { from: 'releasing', to: 'in_progress', label: 'SETTLED', kind: 'event' },
-    ]));
+    expect(graph.edges).toEqual(
+      expect.arrayContaining([
+        { from: 'draft', to: 'funding', label: 'CREATE', kind: 'event' },
+        { from: 'in_progress', to: 'releasing', label: 'RELEASE', kind: 'event' },
+        { from: 'releasing', to: 'released', label: 'SETTLED', kind: 'event' },
+        { from: 'releasing', to: 'in_progress', label: 'SETTLED', kind: 'event' },
+      ]),
+    );
     // Flags that leave the state unchanged are listed inside it rather than drawn as self-loops.
-    expect(graph.nodes.find((n) => n.id === 'in_progress')?.internalEvents).toEqual(['REQUEST_RELEASE', 'REQUEST_CANCEL', 'REJECT_CANCEL']);
+    expect(graph.nodes.find((n) => n.id === 'in_progress')?.internalEvents).toEqual([
+      'REQUEST_RELEASE',
+      'REQUEST_CANCEL',
+      'REJECT_CANCEL',
+    ]);
     expect(graph.nodes.find((n) => n.id === 'released')?.kind).toBe('final');
   });
 
@@ -37,7 +43,9 @@ describe('machine diagram', () => {
       expect(a.x + a.width).toBeLessThanOrEqual(layout.width);
     }
     // releasing → in_progress and SETTLEMENT_FAILED share one arrow with both names.
-    expect(layout.edges.find((e) => e.from === 'releasing' && e.to === 'in_progress')?.label).toBe('SETTLED / SETTLEMENT_FAILED');
+    expect(layout.edges.find((e) => e.from === 'releasing' && e.to === 'in_progress')?.label).toBe(
+      'SETTLED / SETTLEMENT_FAILED',
+    );
   });
 
   it('renders SVG with one addressable group per state and a text description of every transition', () => {
@@ -65,6 +73,8 @@ describe('machine diagram', () => {
 
   it('lays out the project machine too', () => {
     const layout = layeredLayout(machineGraph(projectV1));
-    expect(layout.nodes.map((n) => n.id)).toEqual(expect.arrayContaining(['open', 'awarded', 'in_progress', 'completed', 'incomplete', 'cancelled']));
+    expect(layout.nodes.map((n) => n.id)).toEqual(
+      expect.arrayContaining(['open', 'awarded', 'in_progress', 'completed', 'incomplete', 'cancelled']),
+    );
   });
 });

@@ -7,7 +7,8 @@ import { activePaths, holdsFunds } from '../../src/replay/holds-funds.js';
 describe('holdsFunds', () => {
   it('uses the milestone@1 list when the machine has no holds_funds tag', () => {
     for (const s of ['in_progress', 'releasing', 'cancelling']) expect(holdsFunds(milestoneV1, s), s).toBe(true);
-    for (const s of ['draft', 'requested', 'funding', 'funding_failed', 'released', 'cancelled', 'abandoned']) expect(holdsFunds(milestoneV1, s), s).toBe(false);
+    for (const s of ['draft', 'requested', 'funding', 'funding_failed', 'released', 'cancelled', 'abandoned'])
+      expect(holdsFunds(milestoneV1, s), s).toBe(false);
   });
 
   it('follows the holds_funds tag, on nested states too, once a machine uses it', () => {
@@ -29,6 +30,10 @@ describe('holdsFunds', () => {
   });
 
   it('lists every active path of a nested state value', () => {
-    expect(activePaths({ disputed: { arbitration: 'pending' } })).toEqual(['disputed', 'disputed.arbitration', 'disputed.arbitration.pending']);
+    expect(activePaths({ disputed: { arbitration: 'pending' } })).toEqual([
+      'disputed',
+      'disputed.arbitration',
+      'disputed.arbitration.pending',
+    ]);
   });
 });

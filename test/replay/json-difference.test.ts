@@ -10,7 +10,9 @@ describe('jsonDifference', () => {
     expect(jsonEqual({ a: 1 }, { a: 1, b: undefined })).toBe(true);
   });
   it('names the first differing path', () => {
-    expect(jsonDifference({ context: { amount: '1', list: [1, 2] } }, { context: { amount: '1', list: [1, 3] } })).toBe('context.list.1');
+    expect(jsonDifference({ context: { amount: '1', list: [1, 2] } }, { context: { amount: '1', list: [1, 3] } })).toBe(
+      'context.list.1',
+    );
     expect(jsonDifference({ a: 1 }, { a: 1, extra: null })).toBe('extra');
     expect(jsonDifference('x', 'y')).toBe('');
   });

@@ -21,8 +21,21 @@ describe('replayInstance on milestone@1', () => {
     const result = replayInstance(source, v1Only, { keepSteps: true });
     expect(result.matchesStored).toBe(true);
     expect(result.firstDivergence).toBeNull();
-    expect(result.steps.map((s) => s.state)).toEqual(['funding', 'in_progress', 'releasing', 'in_progress', 'in_progress', 'releasing', 'released']);
-    expect(result.steps[2]).toMatchObject({ seq: 3, event: { type: 'RELEASE', actor: 'emp', amount: '30' }, role: 'employer', machineVersion: 1 });
+    expect(result.steps.map((s) => s.state)).toEqual([
+      'funding',
+      'in_progress',
+      'releasing',
+      'in_progress',
+      'in_progress',
+      'releasing',
+      'released',
+    ]);
+    expect(result.steps[2]).toMatchObject({
+      seq: 3,
+      event: { type: 'RELEASE', actor: 'emp', amount: '30' },
+      role: 'employer',
+      machineVersion: 1,
+    });
     expect(result.final).toMatchObject({ seq: 7, state: 'released', context: { releasedAmount: '100' } });
     expect(result.eventsReplayed).toBe(7);
   });
@@ -30,7 +43,11 @@ describe('replayInstance on milestone@1', () => {
   it('stops steps and final at ?to while judging the whole history', () => {
     const result = replayInstance(source, v1Only, { keepSteps: true, toSeq: 3 });
     expect(result.steps.map((s) => s.seq)).toEqual([1, 2, 3]);
-    expect(result.final).toMatchObject({ seq: 3, state: 'releasing', context: { pendingRelease: '30', releasedAmount: '0' } });
+    expect(result.final).toMatchObject({
+      seq: 3,
+      state: 'releasing',
+      context: { pendingRelease: '30', releasedAmount: '0' },
+    });
     expect(result.matchesStored).toBe(true);
   });
 
@@ -69,13 +86,23 @@ describe('replayInstance on milestone@1', () => {
     const history = source.history.map((h) => (h.seq === 4 ? { ...h, toState: 'released' } : h));
     const result = replayInstance({ ...source, history }, v1Only);
     expect(result.matchesStored).toBe(true);
-    expect(result.firstDivergence).toMatchObject({ seq: 4, kind: 'state_after', expected: 'released', actual: 'in_progress' });
+    expect(result.firstDivergence).toMatchObject({
+      seq: 4,
+      kind: 'state_after',
+      expected: 'released',
+      actual: 'in_progress',
+    });
   });
 
   it('flags an event the machine refuses on replay (a payload edited after the fact)', () => {
     const history = source.history.map((h) => (h.seq === 3 ? { ...h, payload: { amount: '500' } } : h));
     const result = replayInstance({ ...source, history }, v1Only);
-    expect(result.firstDivergence).toMatchObject({ seq: 3, kind: 'refused', expected: 'releasing', actual: 'in_progress' });
+    expect(result.firstDivergence).toMatchObject({
+      seq: 3,
+      kind: 'refused',
+      expected: 'releasing',
+      actual: 'in_progress',
+    });
   });
 
   it('needs the system flag for system events: SETTLED recorded as an employer event is refused', () => {
@@ -91,7 +118,9 @@ describe('replayInstance on milestone@1', () => {
   });
 
   it('turns a throwing guard (unparseable money) into an error divergence instead of throwing', () => {
-    const history = source.history.map((h) => (h.seq === 1 ? { ...h, payload: { amount: 'lots', description: 'x' } } : h));
+    const history = source.history.map((h) =>
+      h.seq === 1 ? { ...h, payload: { amount: 'lots', description: 'x' } } : h,
+    );
     const result = replayInstance({ ...source, history }, v1Only);
     expect(result.matchesStored).toBe(false);
     expect(result.firstDivergence?.seq).toBeLessThanOrEqual(3);
@@ -99,7 +128,12 @@ describe('replayInstance on milestone@1', () => {
 
   it('flags a history entry recorded under another machine version', () => {
     const history = source.history.map((h) => (h.seq === 2 ? { ...h, machineVersion: 7 } : h));
-    expect(replayInstance({ ...source, history }, v1Only).firstDivergence).toMatchObject({ seq: 2, kind: 'machine_version', expected: 7, actual: 1 });
+    expect(replayInstance({ ...source, history }, v1Only).firstDivergence).toMatchObject({
+      seq: 2,
+      kind: 'machine_version',
+      expected: 7,
+      actual: 1,
+    });
   });
 });
 
@@ -117,7 +151,15 @@ describe('replayInstance on project@1', () => {
     const result = replayInstance(source, v1Only, { keepSteps: true });
     expect(result.matchesStored).toBe(true);
     expect(result.final).toMatchObject({ state: 'completed', context: { releasedTotal: '5', pendingMilestones: 0 } });
-    const fresh = replayInstance({ ...source, seq: 0, history: [], snapshot: { value: 'open', context: replayInstance(source, v1Only, { toSeq: 0 }).final.context } }, v1Only);
+    const fresh = replayInstance(
+      {
+        ...source,
+        seq: 0,
+        history: [],
+        snapshot: { value: 'open', context: replayInstance(source, v1Only, { toSeq: 0 }).final.context },
+      },
+      v1Only,
+    );
     expect(fresh.matchesStored).toBe(true);
     expect(fresh.final.state).toBe('open');
   });
@@ -125,7 +167,9 @@ describe('replayInstance on project@1', () => {
 
 // Two tiny versions of one machine: v2 renames nothing but adds a context field with a default and a new
 // event. Replay must switch to v2 exactly at the MIGRATE entry, by resolving the snapshot in v2.
-const lampV1 = setup({ types: { context: {} as { on: number }, events: {} as { type: 'TOGGLE'; actor: string } } }).createMachine({
+const lampV1 = setup({
+  types: { context: {} as { on: number }, events: {} as { type: 'TOGGLE'; actor: string } },
+}).createMachine({
   id: 'lamp',
   initial: 'off',
   context: { on: 0 },
@@ -134,7 +178,9 @@ const lampV1 = setup({ types: { context: {} as { on: number }, events: {} as { t
     on: { on: { TOGGLE: 'off' } },
   },
 });
-const lampV2 = setup({ types: { context: {} as { on: number }, events: {} as { type: 'TOGGLE' | 'DIM'; actor: string } } }).createMachine({
+const lampV2 = setup({
+  types: { context: {} as { on: number }, events: {} as { type: 'TOGGLE' | 'DIM'; actor: string } },
+}).createMachine({
   id: 'lamp',
   initial: 'off',
   context: { on: 0 },
@@ -144,7 +190,13 @@ const lampV2 = setup({ types: { context: {} as { on: number }, events: {} as { t
     dimmed: { on: { TOGGLE: 'off' } },
   },
 });
-const lamp = (version: number, machine: typeof lampV1 | typeof lampV2): MachineDefinition => ({ name: 'lamp', version, machine, roles: {}, payloads: {} });
+const lamp = (version: number, machine: typeof lampV1 | typeof lampV2): MachineDefinition => ({
+  name: 'lamp',
+  version,
+  machine,
+  roles: {},
+  payloads: {},
+});
 const lamps: MachineResolver = (_name, version) => (version === 1 ? lamp(1, lampV1) : lamp(2, lampV2));
 
 describe('replayInstance across a MIGRATE entry', () => {
@@ -157,10 +209,50 @@ describe('replayInstance across a MIGRATE entry', () => {
     seq: 4,
     snapshot: { value: 'dimmed', context: { on: 1 } },
     history: [
-      { seq: 1, type: 'TOGGLE', actor: 'u', role: 'employer', payload: {}, fromState: 'off', toState: 'on', machineVersion: 1, at },
-      { seq: 2, type: 'MIGRATE', actor: 'ops', role: 'support', payload: { fromVersion: 1, toVersion: 2 }, fromState: 'on', toState: 'on', machineVersion: 2, at },
-      { seq: 3, type: 'DIM', actor: 'u', role: 'employer', payload: {}, fromState: 'on', toState: 'dimmed', machineVersion: 2, at },
-      { seq: 4, type: 'TOGGLE', actor: 'u', role: 'employer', payload: {}, fromState: 'dimmed', toState: 'off', machineVersion: 2, at },
+      {
+        seq: 1,
+        type: 'TOGGLE',
+        actor: 'u',
+        role: 'employer',
+        payload: {},
+        fromState: 'off',
+        toState: 'on',
+        machineVersion: 1,
+        at,
+      },
+      {
+        seq: 2,
+        type: 'MIGRATE',
+        actor: 'ops',
+        role: 'support',
+        payload: { fromVersion: 1, toVersion: 2 },
+        fromState: 'on',
+        toState: 'on',
+        machineVersion: 2,
+        at,
+      },
+      {
+        seq: 3,
+        type: 'DIM',
+        actor: 'u',
+        role: 'employer',
+        payload: {},
+        fromState: 'on',
+        toState: 'dimmed',
+        machineVersion: 2,
+        at,
+      },
+      {
+        seq: 4,
+        type: 'TOGGLE',
+        actor: 'u',
+        role: 'employer',
+        payload: {},
+        fromState: 'dimmed',
+        toState: 'off',
+        machineVersion: 2,
+        at,
+      },
     ],
   };
   const source = { ...migrated, snapshot: { value: 'off', context: { on: 1 } } };
@@ -184,26 +276,44 @@ describe('replayInstance across a MIGRATE entry', () => {
   });
 
   it('stays on version 1 without the MIGRATE entry, so the v2-only event is refused', () => {
-    const renumbered = source.history.filter((h) => h.type !== 'MIGRATE').map((h, i) => ({ ...h, seq: i + 1, machineVersion: 1 }));
+    const renumbered = source.history
+      .filter((h) => h.type !== 'MIGRATE')
+      .map((h, i) => ({ ...h, seq: i + 1, machineVersion: 1 }));
     const result = replayInstance({ ...source, version: 1, seq: 3, history: renumbered }, lamps, { keepSteps: true });
     expect(result.firstDivergence).toMatchObject({ seq: 2, kind: 'refused' });
     expect(result.steps.map((s) => s.state)).toEqual(['on', 'on', 'off']);
   });
 
   it('applies the registered context migration with the parameters the MIGRATE entry recorded', () => {
-    const history = source.history.map((h) => (h.type === 'MIGRATE' ? { ...h, payload: { fromVersion: 1, toVersion: 2, params: { watts: 40 } } } : h));
-    const addWatts = (context: Record<string, unknown>, params: object) => ({ ...context, watts: (params as { watts: number }).watts });
-    const lookup = (machine: string, from: number, to: number) => (machine === 'lamp' && from === 1 && to === 2 ? addWatts : null);
+    const history = source.history.map((h) =>
+      h.type === 'MIGRATE' ? { ...h, payload: { fromVersion: 1, toVersion: 2, params: { watts: 40 } } } : h,
+    );
+    const addWatts = (context: Record<string, unknown>, params: object) => ({
+      ...context,
+      watts: (params as { watts: number }).watts,
+    });
+    const lookup = (machine: string, from: number, to: number) =>
+      machine === 'lamp' && from === 1 && to === 2 ? addWatts : null;
     const withWatts = { ...source, history, snapshot: { value: 'off', context: { on: 1, watts: 40 } } };
     const result = replayInstance(withWatts, lamps, { migrations: lookup, toSeq: 2 });
     expect(result.final.context).toEqual({ on: 1, watts: 40 });
     expect(result.matchesStored).toBe(true);
     // Without the context step the stored snapshot (which has it) no longer matches.
-    expect(replayInstance(withWatts, lamps, { migrations: () => null }).firstDivergence).toMatchObject({ kind: 'snapshot', path: 'context.watts' });
+    expect(replayInstance(withWatts, lamps, { migrations: () => null }).firstDivergence).toMatchObject({
+      kind: 'snapshot',
+      path: 'context.watts',
+    });
   });
 
   it('flags a MIGRATE whose fromVersion is not the version being replayed', () => {
-    const history = source.history.map((h) => (h.type === 'MIGRATE' ? { ...h, payload: { fromVersion: 3, toVersion: 2 } } : h));
-    expect(replayInstance({ ...source, history }, lamps).firstDivergence).toMatchObject({ seq: 2, kind: 'machine_version', expected: 3, actual: 1 });
+    const history = source.history.map((h) =>
+      h.type === 'MIGRATE' ? { ...h, payload: { fromVersion: 3, toVersion: 2 } } : h,
+    );
+    expect(replayInstance({ ...source, history }, lamps).firstDivergence).toMatchObject({
+      seq: 2,
+      kind: 'machine_version',
+      expected: 3,
+      actual: 1,
+    });
   });
 });

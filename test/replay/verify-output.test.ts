@@ -6,7 +6,12 @@ describe('verify progress without a terminal', () => {
   it('writes plain lines at most once per interval, and a final line', () => {
     let clock = 0;
     const lines: string[] = [];
-    const reporter = lineReporter(100, (l) => lines.push(l), 1000, () => clock);
+    const reporter = lineReporter(
+      100,
+      (l) => lines.push(l),
+      1000,
+      () => clock,
+    );
     clock = 500;
     reporter.update({ instances: 10, events: 80, mismatches: 0 });
     expect(lines).toEqual([]);
@@ -25,8 +30,28 @@ describe('verify progress without a terminal', () => {
 describe('history timeline table', () => {
   it('prints one aligned row per event with actor, role, states and money', () => {
     const text = timelineTable([
-      { seq: 1, at: '2026-01-02T03:04:05.678Z', actor: 'alice', role: 'employer', type: 'CREATE', payload: { amount: '500', description: 'Logo' }, from: 'draft', to: 'funding', transfers: [] },
-      { seq: 2, at: '2026-01-02T03:04:06.000Z', actor: 'system', role: 'system', type: 'SETTLED', payload: {}, from: 'funding', to: 'in_progress', transfers: [{ kind: 'fund', amount: '500', from: 'a', to: 'b' }] },
+      {
+        seq: 1,
+        at: '2026-01-02T03:04:05.678Z',
+        actor: 'alice',
+        role: 'employer',
+        type: 'CREATE',
+        payload: { amount: '500', description: 'Logo' },
+        from: 'draft',
+        to: 'funding',
+        transfers: [],
+      },
+      {
+        seq: 2,
+        at: '2026-01-02T03:04:06.000Z',
+        actor: 'system',
+        role: 'system',
+        type: 'SETTLED',
+        payload: {},
+        from: 'funding',
+        to: 'in_progress',
+        transfers: [{ kind: 'fund', amount: '500', from: 'a', to: 'b' }],
+      },
     ]);
     const lines = text.split('\n');
     expect(lines[0]).toMatch(/^seq\s+time\s+actor\s+event\s+from → to\s+money moved$/);

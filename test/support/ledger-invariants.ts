@@ -29,10 +29,17 @@ export async function assertLedgerInvariants(db: Db): Promise<void> {
     .leftJoin('accounts as a', function () {
       this.on('a.milestone_id', 'i.id').andOnVal('a.kind', '=', 'escrow');
     })
-    .select('i.id', 'i.state', 'i.version', 'i.snapshot', 'a.id as account', db.raw(`
+    .select(
+      'i.id',
+      'i.state',
+      'i.version',
+      'i.snapshot',
+      'a.id as account',
+      db.raw(`
       coalesce(a.balance, 0) AS balance,
       coalesce((SELECT sum(amount) FROM transfers WHERE credit_account_id = a.id), 0)::text AS credited,
-      coalesce((SELECT sum(amount) FROM transfers WHERE debit_account_id = a.id), 0)::text AS debited`));
+      coalesce((SELECT sum(amount) FROM transfers WHERE debit_account_id = a.id), 0)::text AS debited`),
+    );
   for (const m of milestones) {
     const balance = BigInt(m.balance);
     expect(BigInt(m.credited) - BigInt(m.debited), `escrow of ${m.id} = funded - released - returned`).toBe(balance);
@@ -49,7 +56,10 @@ export async function assertLedgerInvariants(db: Db): Promise<void> {
   for (const h of holds) {
     const dispute = h.snapshot.context.dispute as { feesPaid: string[] } | null;
     const payer = String(h.id).split(':').pop() ?? '';
-    const held = h.state !== 'resolved' && dispute?.feesPaid.includes(payer) ? BigInt(h.snapshot.context.disputeRules.arbitrationFee) : 0n;
+    const held =
+      h.state !== 'resolved' && dispute?.feesPaid.includes(payer)
+        ? BigInt(h.snapshot.context.disputeRules.arbitrationFee)
+        : 0n;
     expect(h.balance, `fee hold ${h.id} in state ${h.state}`).toBe(held);
   }
 

@@ -8,7 +8,7 @@ import type { PathEvent } from '../../src/paths/event-cases.js';
 import type { GeneratedPath } from '../../src/paths/generate.js';
 import { modelInput } from '../../src/paths/model-input.js';
 import { activeStateIds, takenTransitions } from '../../src/paths/transitions.js';
-import { QUEUE_NAMES, timerJobId } from '../../workers/queues.js';
+import { QUEUE_NAMES, timerJobId } from '../../src/jobs/queues.js';
 import { eventually } from './eventually.js';
 import type { HttpClient } from './http-client.js';
 import { deposit, uid, waitSettled } from './scenario.js';
@@ -20,7 +20,12 @@ export interface Coverage {
   transitions: Set<string>;
 }
 
-const TIMER_EVENTS = new Set(['RESPONSE_TIMEOUT', 'ARBITRATION_FEE_TIMEOUT', 'FEEDBACK_WINDOW_CLOSED', 'CANCEL_REQUEST_TIMEOUT']);
+const TIMER_EVENTS = new Set([
+  'RESPONSE_TIMEOUT',
+  'ARBITRATION_FEE_TIMEOUT',
+  'FEEDBACK_WINDOW_CLOSED',
+  'CANCEL_REQUEST_TIMEOUT',
+]);
 const FUNDING_EVENTS = new Set(['CREATE', 'ACCEPT_REQUEST', 'FUND']);
 
 /** Drives generated paths through the real HTTP API and workers, asserting the model's view after each step. */
@@ -58,7 +63,11 @@ export class PathRunner {
       if (TIMER_EVENTS.has(event.type)) {
         // What a timer leads to may settle on its own right after; its history entry is the state it produced.
         const entry = await this.advanceTimer(world, event.type);
-        expect({ type: entry.type, role: entry.role, to: entry.to }, label).toEqual({ type: event.type, role: 'system', to: after.value });
+        expect({ type: entry.type, role: entry.role, to: entry.to }, label).toEqual({
+          type: event.type,
+          role: 'system',
+          to: after.value,
+        });
       } else {
         this.expectSame(await this.step(world, event, next, model), after, label);
       }
@@ -75,11 +84,25 @@ export class PathRunner {
   private async setUp(): Promise<World> {
     const employer = uid('emp');
     const freelancer = uid('fl');
-    const created = await this.svc.http.post('/v1/projects', { employerId: employer, title: 'Model path', currency: 'USD' });
+    const created = await this.svc.http.post('/v1/projects', {
+      employerId: employer,
+      title: 'Model path',
+      currency: 'USD',
+    });
     expect(created.status).toBe(201);
-    const world: World = { employer, freelancer, projectId: created.body.id, instanceId: created.body.id, openMilestones: [] };
+    const world: World = {
+      employer,
+      freelancer,
+      projectId: created.body.id,
+      instanceId: created.body.id,
+      openMilestones: [],
+    };
     if (this.def.name === 'milestone') {
-      await this.post(`/v1/projects/${world.projectId}/events`, { type: 'AWARD', actor: employer, freelancerId: freelancer });
+      await this.post(`/v1/projects/${world.projectId}/events`, {
+        type: 'AWARD',
+        actor: employer,
+        freelancerId: freelancer,
+      });
       await this.post(`/v1/projects/${world.projectId}/events`, { type: 'ACCEPT_AWARD', actor: freelancer });
       world.instanceId = '';
     }
@@ -92,12 +115,21 @@ export class PathRunner {
     return uid('staff');
   }
 
-  private async step(world: World, event: PathEvent, next: PathEvent | undefined, model: AnyMachineSnapshot): Promise<Live> {
+  private async step(
+    world: World,
+    event: PathEvent,
+    next: PathEvent | undefined,
+    model: AnyMachineSnapshot,
+  ): Promise<Live> {
     if (event.role === 'system') return this.systemStep(world, event);
     await this.prepareMoney(world, event, next, model);
     await this.expectRefusedForOtherRoles(world, event);
     const { role: _role, system: _system, support: _support, actor: _actor, ...fields } = event;
-    const body = { ...fields, actor: this.actorFor(world, event), ...(event.type === 'AWARD' ? { freelancerId: world.freelancer } : {}) };
+    const body = {
+      ...fields,
+      actor: this.actorFor(world, event),
+      ...(event.type === 'AWARD' ? { freelancerId: world.freelancer } : {}),
+    };
     if (this.def.name === 'milestone' && (event.type === 'CREATE' || event.type === 'REQUEST')) {
       const res = await this.post(`/v1/projects/${world.projectId}/milestones`, body, 201);
       world.instanceId = res.id;
@@ -107,10 +139,16 @@ export class PathRunner {
   }
 
   /** Funding succeeds or fails as the path says: deposit exactly what the next SETTLED needs, else nothing. */
-  private async prepareMoney(world: World, event: PathEvent, next: PathEvent | undefined, model: AnyMachineSnapshot): Promise<void> {
+  private async prepareMoney(
+    world: World,
+    event: PathEvent,
+    next: PathEvent | undefined,
+    model: AnyMachineSnapshot,
+  ): Promise<void> {
     if (this.def.name !== 'milestone') return;
     if (FUNDING_EVENTS.has(event.type) && next?.type === 'SETTLED') {
-      const amount = event.type === 'FUND' || event.type === 'ACCEPT_REQUEST' ? String(model.context.amount) : String(event.amount);
+      const amount =
+        event.type === 'FUND' || event.type === 'ACCEPT_REQUEST' ? String(model.context.amount) : String(event.amount);
       await deposit(this.svc.http, world.employer, amount);
     }
     if (event.type === 'PAY_ARBITRATION_FEE') {
@@ -123,7 +161,11 @@ export class PathRunner {
   private async expectRefusedForOtherRoles(world: World, event: PathEvent): Promise<void> {
     if (!world.instanceId || event.type === 'CREATE' || event.type === 'REQUEST') return;
     const allowed = this.def.roles[event.type] ?? [];
-    const refused = !allowed.includes('employer') ? world.employer : !allowed.includes('freelancer') ? world.freelancer : uid('outsider');
+    const refused = !allowed.includes('employer')
+      ? world.employer
+      : !allowed.includes('freelancer')
+        ? world.freelancer
+        : uid('outsider');
     const { role: _role, system: _system, support: _support, actor: _actor, ...fields } = event;
     const before = await this.svc.http.get(`${this.base()}/${world.instanceId}`);
     const res = await this.plain.post(`${this.base()}/${world.instanceId}/events`, { ...fields, actor: refused });
@@ -133,7 +175,8 @@ export class PathRunner {
   }
 
   private async systemStep(world: World, event: PathEvent): Promise<Live> {
-    if (event.type === 'SETTLED' || event.type === 'SETTLEMENT_FAILED') return waitSettled(this.svc.http, world.instanceId);
+    if (event.type === 'SETTLED' || event.type === 'SETTLEMENT_FAILED')
+      return waitSettled(this.svc.http, world.instanceId);
     return this.milestoneOfProject(world, event);
   }
 
@@ -142,7 +185,8 @@ export class PathRunner {
    * real timers worker fires it (no sleeping through the configured duration).
    */
   private async advanceTimer(world: World, type: string): Promise<Live> {
-    const [timer] = await this.svc.db('timers')
+    const [timer] = await this.svc
+      .db('timers')
       .where({ instance_id: world.instanceId, status: 'armed' })
       .whereRaw("event->>'type' = ?", [type])
       .update({ fire_at: this.svc.db.fn.now() })
@@ -166,11 +210,19 @@ export class PathRunner {
     const { employer, freelancer, projectId } = world;
     switch (event.type) {
       case 'MILESTONE_REQUESTED':
-        await this.post(`/v1/projects/${projectId}/milestones`, { type: 'REQUEST', actor: freelancer, amount: '100', description: 'r' }, 201);
+        await this.post(
+          `/v1/projects/${projectId}/milestones`,
+          { type: 'REQUEST', actor: freelancer, amount: '100', description: 'r' },
+          201,
+        );
         break;
       case 'MILESTONE_OPENED': {
         await deposit(this.svc.http, employer, '100');
-        const m = await this.post(`/v1/projects/${projectId}/milestones`, { type: 'CREATE', actor: employer, amount: '100', description: 'o' }, 201);
+        const m = await this.post(
+          `/v1/projects/${projectId}/milestones`,
+          { type: 'CREATE', actor: employer, amount: '100', description: 'o' },
+          201,
+        );
         expect((await waitSettled(this.svc.http, m.id)).state).toBe('in_progress');
         world.openMilestones.push(m.id);
         break;
@@ -178,7 +230,11 @@ export class PathRunner {
       case 'MILESTONE_RELEASED': {
         // A partial release of 1 keeps the milestone open, so the project sees MILESTONE_RELEASED alone.
         const id = world.openMilestones[0]!;
-        await this.post(`/v1/milestones/${id}/events`, { type: 'RELEASE', actor: employer, amount: String(event.amount) });
+        await this.post(`/v1/milestones/${id}/events`, {
+          type: 'RELEASE',
+          actor: employer,
+          amount: String(event.amount),
+        });
         expect((await waitSettled(this.svc.http, id)).state).toBe('in_progress');
         break;
       }
@@ -200,9 +256,15 @@ export class PathRunner {
     expect(live.machine, `${label}: machine version`).toEqual({ name: this.def.name, version: this.def.version });
     const c = model.context as Record<string, unknown>;
     if (this.def.name === 'milestone') {
-      expect({ amount: live.amount, releasedAmount: live.releasedAmount }, `${label}: money`).toEqual({ amount: c.amount, releasedAmount: c.releasedAmount });
+      expect({ amount: live.amount, releasedAmount: live.releasedAmount }, `${label}: money`).toEqual({
+        amount: c.amount,
+        releasedAmount: c.releasedAmount,
+      });
     } else {
-      expect(live.milestones, `${label}: milestones`).toEqual({ pending: c.pendingMilestones, releasedTotal: c.releasedTotal });
+      expect(live.milestones, `${label}: milestones`).toEqual({
+        pending: c.pendingMilestones,
+        releasedTotal: c.releasedTotal,
+      });
     }
   }
 
@@ -228,4 +290,3 @@ interface World {
 }
 
 type Live = Record<string, any>;
-

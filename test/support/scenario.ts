@@ -26,7 +26,11 @@ export async function projectInProgress(http: HttpClient, currency = 'USD'): Pro
   const created = await http.post('/v1/projects', { employerId: employer, title: 'Website', currency });
   expect(created.status, JSON.stringify(created.body)).toBe(201);
   const projectId = created.body.id as string;
-  const awarded = await http.post(`/v1/projects/${projectId}/events`, { type: 'AWARD', actor: employer, freelancerId: freelancer });
+  const awarded = await http.post(`/v1/projects/${projectId}/events`, {
+    type: 'AWARD',
+    actor: employer,
+    freelancerId: freelancer,
+  });
   expect(awarded.status, JSON.stringify(awarded.body)).toBe(200);
   const accepted = await http.post(`/v1/projects/${projectId}/events`, { type: 'ACCEPT_AWARD', actor: freelancer });
   expect(accepted.status, JSON.stringify(accepted.body)).toBe(200);
@@ -42,7 +46,12 @@ export async function waitSettled(http: HttpClient, milestoneId: string) {
 /** Deposits the amount for the employer, creates a milestone and waits until it is funded. */
 export async function fundedMilestone(http: HttpClient, p: Parties, amount: string) {
   await deposit(http, p.employer, amount, p.currency);
-  const created = await http.post(`/v1/projects/${p.projectId}/milestones`, { type: 'CREATE', actor: p.employer, amount, description: 'Work' });
+  const created = await http.post(`/v1/projects/${p.projectId}/milestones`, {
+    type: 'CREATE',
+    actor: p.employer,
+    amount,
+    description: 'Work',
+  });
   expect(created.status, JSON.stringify(created.body)).toBe(201);
   const settled = await waitSettled(http, created.body.id);
   expect(settled.state).toBe('in_progress');

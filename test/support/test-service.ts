@@ -8,7 +8,7 @@ import { startService, type RunningService } from '../../src/service.js';
 import { inject } from 'vitest';
 import { databaseUrl, dropDatabase, withAdmin } from './databases.js';
 import { HttpClient } from './http-client.js';
-import { deleteQueueKeys } from '../../workers/queues.js';
+import { deleteQueueKeys } from '../../src/jobs/queues.js';
 
 export interface TestService {
   url: string;
@@ -37,7 +37,10 @@ export interface TestServiceOptions {
  * Starts the real service (API + workers, real Postgres and Redis) on its own cloned database, on a random
  * port, with a queue prefix nobody else uses. `stop()` closes every connection and drops the database.
  */
-export async function startTestService(env: Record<string, string> = {}, options: Partial<TestServiceOptions> = {}): Promise<TestService> {
+export async function startTestService(
+  env: Record<string, string> = {},
+  options: Partial<TestServiceOptions> = {},
+): Promise<TestService> {
   const { api = true, workers = true } = options;
   const name = options.database ?? (await cloneTemplate());
   const url = new URL(databaseUrl(name));
@@ -54,7 +57,8 @@ export async function startTestService(env: Record<string, string> = {}, options
   });
   const service = await startService(config, createLogger(config.LOG_LEVEL), { api, workers });
   const baseUrl = service.url ?? 'http://127.0.0.1:0';
-  const clientWith = async (scopes: Scope[]) => new HttpClient(baseUrl, (await createClient(service.db, 'test', scopes)).token);
+  const clientWith = async (scopes: Scope[]) =>
+    new HttpClient(baseUrl, (await createClient(service.db, 'test', scopes)).token);
   const http = await clientWith([...SCOPES]);
   return {
     url: baseUrl,
@@ -76,7 +80,9 @@ export async function startTestService(env: Record<string, string> = {}, options
 /** A clone of the migrated template: a new database life (new deployment id), dropped by the caller. */
 export async function cloneTemplate(): Promise<string> {
   const name = `escrow_t_${randomBytes(6).toString('hex')}`;
-  await withAdmin((admin) => admin.query(`CREATE DATABASE ${pg.escapeIdentifier(name)} TEMPLATE ${pg.escapeIdentifier(inject('templateDb'))}`));
+  await withAdmin((admin) =>
+    admin.query(`CREATE DATABASE ${pg.escapeIdentifier(name)} TEMPLATE ${pg.escapeIdentifier(inject('templateDb'))}`),
+  );
   // A clone is a new database life, as a freshly created database would be (see the deployment table).
   const fresh = new pg.Client({ connectionString: databaseUrl(name) });
   await fresh.connect();
@@ -84,4 +90,3 @@ export async function cloneTemplate(): Promise<string> {
   await fresh.end();
   return name;
 }
-

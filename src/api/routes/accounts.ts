@@ -17,7 +17,10 @@ export function accountRoutes({ db, config }: ApiDeps): Router {
     if (amount === null) throw new Error('schema accepted an amount parseMoney refuses');
     const reply = await runWrite(db, config, req, async (trx) => {
       const result = await deposit(trx, ownerId, body.currency, amount);
-      return { status: 201, body: { transferId: result.transferId, currency: body.currency, balance: formatMoney(result.balance) } };
+      return {
+        status: 201,
+        body: { transferId: result.transferId, currency: body.currency, balance: formatMoney(result.balance) },
+      };
     });
     res.status(reply.status).json(reply.body);
   });

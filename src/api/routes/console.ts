@@ -34,14 +34,21 @@ export function consolePage(): Router {
 }
 
 const searchQuery = z.object({ q: clientId });
-const diagramParams = z.object({ name: z.enum(['milestone', 'project']), version: z.coerce.number().int().min(1).max(10_000) });
+const diagramParams = z.object({
+  name: z.enum(['milestone', 'project']),
+  version: z.coerce.number().int().min(1).max(10_000),
+});
 
 /** The console's own JSON endpoints under `/v1/console`: search and diagrams. Same auth as the rest of v1. */
 export function consoleApi({ db, config }: ApiDeps): Router {
   const router = Router();
   router.use(requireAnyScope(['support', 'read']));
   router.get('/search', async (req, res) => {
-    const { q } = parseOrThrow(searchQuery, { q: typeof req.query.q === 'string' ? req.query.q.trim() : req.query.q }, 'query');
+    const { q } = parseOrThrow(
+      searchQuery,
+      { q: typeof req.query.q === 'string' ? req.query.q.trim() : req.query.q },
+      'query',
+    );
     res.json(await searchInstances(db, q, config.CONSOLE_SEARCH_LIMIT));
   });
   router.get('/diagrams/:name/:version', (req, res) => {

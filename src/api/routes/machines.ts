@@ -12,7 +12,11 @@ import { parseOrThrow } from '../schemas.js';
 function machineFor(name: string, version: number | undefined) {
   const versions = machineVersions(name);
   const def = version === undefined ? versions[versions.length - 1] : versions.find((d) => d.version === version);
-  if (!def) throw new NotFoundError(`No machine ${name}${version === undefined ? '' : `@${version}`}.`, { name, version: version ?? null });
+  if (!def)
+    throw new NotFoundError(`No machine ${name}${version === undefined ? '' : `@${version}`}.`, {
+      name,
+      version: version ?? null,
+    });
   return pinnedMachine(def.name, def.version);
 }
 
@@ -26,10 +30,12 @@ export function machineRoutes({ config }: ApiDeps): Router {
 
   router.get('/', requireScope('read'), (_req, res) => {
     const names = [...new Set(registeredMachines().map((d) => d.name))];
-    res.json(names.map((name) => {
-      const versions = machineVersions(name).map((d) => d.version);
-      return { name, versions, current: versions[versions.length - 1] };
-    }));
+    res.json(
+      names.map((name) => {
+        const versions = machineVersions(name).map((d) => d.version);
+        return { name, versions, current: versions[versions.length - 1] };
+      }),
+    );
   });
 
   router.get('/:name', requireScope('read'), (req, res) => {
@@ -39,7 +45,11 @@ export function machineRoutes({ config }: ApiDeps): Router {
 
   // Path lists can be large (simple paths grow fast); `limit` caps them and `truncated` says when it did.
   router.get('/:name/paths', requireScope('read'), (req, res) => {
-    const q = parseOrThrow(pathsQuery, { version: req.query.version, strategy: req.query.strategy, limit: req.query.limit }, 'query');
+    const q = parseOrThrow(
+      pathsQuery,
+      { version: req.query.version, strategy: req.query.strategy, limit: req.query.limit },
+      'query',
+    );
     const generated = generatePaths(machineFor(String(req.params.name), q.version), q.strategy, q.limit);
     res.json(generated);
   });

@@ -5,7 +5,8 @@ import type { ApiDeps } from '../deps.js';
 import { postEvent } from '../post-event.js';
 import { findInstance, type InstanceRow } from '../../engine/instance-row.js';
 import { clientId, idParam, pageQuery, parseOrThrow } from '../schemas.js';
-import { historyPage, milestoneView } from '../views.js';
+import { historyPage } from '../../history/history-page.js';
+import { milestoneView } from '../views.js';
 import { waitForSettled } from '../wait-for-settled.js';
 
 export function milestoneRoutes(deps: ApiDeps): Router {
@@ -15,15 +16,30 @@ export function milestoneRoutes(deps: ApiDeps): Router {
     wait: z.enum(['settled']).optional(),
     timeoutMs: z.coerce.number().int().min(0).max(config.WAIT_TIMEOUT_MAX_MS).default(config.WAIT_TIMEOUT_DEFAULT_MS),
   });
-  const listFilters = z.object({ projectId: clientId.optional(), state: z.string().regex(/^[a-z_]{1,64}$/).optional(), party: clientId.optional() });
+  const listFilters = z.object({
+    projectId: clientId.optional(),
+    state: z
+      .string()
+      .regex(/^[a-z_]{1,64}$/)
+      .optional(),
+    party: clientId.optional(),
+  });
 
   router.get('/', requireScope('read'), async (req, res) => {
-    const filters = parseOrThrow(listFilters, { projectId: req.query.projectId, state: req.query.state, party: req.query.party }, 'query');
+    const filters = parseOrThrow(
+      listFilters,
+      { projectId: req.query.projectId, state: req.query.state, party: req.query.party },
+      'query',
+    );
     const { limit, cursor } = pageQuery(req.query, config.LIST_LIMIT_DEFAULT, config.LIST_LIMIT_MAX);
-    const query = db<InstanceRow>('instances').where({ machine: 'milestone' }).orderBy('n').limit(limit + 1);
+    const query = db<InstanceRow>('instances')
+      .where({ machine: 'milestone' })
+      .orderBy('n')
+      .limit(limit + 1);
     if (filters.projectId) query.andWhere({ project_id: filters.projectId });
     if (filters.state) query.andWhere({ state: filters.state });
-    if (filters.party) query.andWhere((q) => q.where({ employer_id: filters.party }).orWhere({ freelancer_id: filters.party }));
+    if (filters.party)
+      query.andWhere((q) => q.where({ employer_id: filters.party }).orWhere({ freelancer_id: filters.party }));
     if (cursor) query.andWhere('n', '>', cursor);
     const rows = await query;
     const page = rows.slice(0, limit);
@@ -32,7 +48,11 @@ export function milestoneRoutes(deps: ApiDeps): Router {
   });
 
   router.get('/:id', requireScope('read'), async (req, res) => {
-    const { wait, timeoutMs } = parseOrThrow(waitQuery, { wait: req.query.wait, timeoutMs: req.query.timeoutMs }, 'query');
+    const { wait, timeoutMs } = parseOrThrow(
+      waitQuery,
+      { wait: req.query.wait, timeoutMs: req.query.timeoutMs },
+      'query',
+    );
     const row =
       wait === 'settled'
         ? await waitForSettled(db, changes, idParam(req), timeoutMs, config.WAIT_RECHECK_MS)

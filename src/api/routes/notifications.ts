@@ -13,10 +13,20 @@ export function notificationRoutes({ db, config }: ApiDeps): Router {
     const userId = parseOrThrow(clientId, req.params.id, 'user id');
     const { unread } = parseOrThrow(unreadQuery, { unread: req.query.unread }, 'query');
     const { limit, cursor } = pageQuery(req.query, config.LIST_LIMIT_DEFAULT, config.LIST_LIMIT_MAX);
-    const query = db('notifications').where({ user_id: userId }).orderBy('id').limit(limit + 1);
+    const query = db('notifications')
+      .where({ user_id: userId })
+      .orderBy('id')
+      .limit(limit + 1);
     if (unread === 'true') query.whereNull('read_at');
     if (cursor) query.andWhere('id', '>', cursor);
-    const rows: { id: bigint; type: string; instance_id: string; message: string; created_at: Date; read_at: Date | null }[] = await query;
+    const rows: {
+      id: bigint;
+      type: string;
+      instance_id: string;
+      message: string;
+      created_at: Date;
+      read_at: Date | null;
+    }[] = await query;
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     res.json({
@@ -36,7 +46,11 @@ export function notificationRoutes({ db, config }: ApiDeps): Router {
     const userId = parseOrThrow(clientId, req.params.id, 'user id');
     const { ids } = parseOrThrow(markReadBody, req.body, 'body');
     const reply = await runWrite(db, config, req, async (trx) => {
-      const marked = await trx('notifications').where({ user_id: userId }).whereIn('id', ids).whereNull('read_at').update({ read_at: trx.fn.now() });
+      const marked = await trx('notifications')
+        .where({ user_id: userId })
+        .whereIn('id', ids)
+        .whereNull('read_at')
+        .update({ read_at: trx.fn.now() });
       return { status: 200, body: { marked } };
     });
     res.status(reply.status).json(reply.body);

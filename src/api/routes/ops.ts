@@ -41,12 +41,14 @@ function requireToken(db: ApiDeps['db'], scope: Scope, options: { cookie: boolea
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     const token = bearer(req) ?? (options.cookie ? cookie(req, ADMIN_COOKIE) : undefined);
     if (!token) {
-      if (options.cookie && req.method === 'GET' && req.accepts(['json', 'html']) === 'html') return res.redirect(303, LOGIN_PATH);
+      if (options.cookie && req.method === 'GET' && req.accepts(['json', 'html']) === 'html')
+        return res.redirect(303, LOGIN_PATH);
       throw new UnauthenticatedError('A bearer token is required.');
     }
     const client: ApiClient | null = await clientByToken(db, token);
     if (!client) throw new UnauthenticatedError('Unknown token.');
-    if (!client.scopes.includes(scope)) throw new ForbiddenError(`This token lacks the ${scope} scope.`, { requiredScope: scope });
+    if (!client.scopes.includes(scope))
+      throw new ForbiddenError(`This token lacks the ${scope} scope.`, { requiredScope: scope });
     req.client = client;
     next();
   };
@@ -77,7 +79,10 @@ export function opsRoutes({ db, config }: ApiDeps, { metrics, queues }: OpsDeps)
   });
 
   router.get('/docs', (_req, res) => {
-    res.set('Content-Security-Policy', "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'").type('html').send(DOCS_PAGE);
+    res
+      .set('Content-Security-Policy', "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'")
+      .type('html')
+      .send(DOCS_PAGE);
   });
 
   router.get(LOGIN_PATH, (_req, res) => {
@@ -90,7 +95,8 @@ export function opsRoutes({ db, config }: ApiDeps, { metrics, queues }: OpsDeps)
     const token = typeof req.body?.token === 'string' ? req.body.token.trim() : '';
     const client = token ? await clientByToken(db, token) : null;
     if (!client) throw new UnauthenticatedError('Unknown token.');
-    if (!client.scopes.includes('admin')) throw new ForbiddenError('This token lacks the admin scope.', { requiredScope: 'admin' });
+    if (!client.scopes.includes('admin'))
+      throw new ForbiddenError('This token lacks the admin scope.', { requiredScope: 'admin' });
     res.cookie(ADMIN_COOKIE, token, {
       httpOnly: true,
       sameSite: 'strict',

@@ -7,7 +7,8 @@ import { createProject, type Created } from '../../engine/create-project.js';
 import { findInstance } from '../../engine/instance-row.js';
 import { runWrite } from '../idempotent.js';
 import { createMilestoneBody, createProjectBody, idParam, pageQuery, parseOrThrow } from '../schemas.js';
-import { historyPage, milestoneView, projectView } from '../views.js';
+import { historyPage } from '../../history/history-page.js';
+import { milestoneView, projectView } from '../views.js';
 
 const createdReply = ({ row, created }: Created) => ({ status: created ? 201 : 200, body: milestoneView(row) });
 

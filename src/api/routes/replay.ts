@@ -20,7 +20,14 @@ export function requireAnyScope(scopes: readonly Scope[]) {
   };
 }
 
-const replayQuery = z.object({ to: z.coerce.number().int().min(0).max(2 ** 31 - 1).optional() });
+const replayQuery = z.object({
+  to: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1)
+    .optional(),
+});
 
 /**
  * `GET /v1/milestones/:id/replay?to=<seq>` and `GET /v1/projects/:id/replay?to=<seq>`: re-run the history
@@ -28,10 +35,15 @@ const replayQuery = z.object({ to: z.coerce.number().int().min(0).max(2 ** 31 - 
  */
 export function replayRoutes({ db, config }: ApiDeps): Router {
   const router = Router();
-  for (const [machine, prefix] of [['milestone', '/milestones'], ['project', '/projects']] as const) {
+  for (const [machine, prefix] of [
+    ['milestone', '/milestones'],
+    ['project', '/projects'],
+  ] as const) {
     router.get(`${prefix}/:id/replay`, requireAnyScope(['support', 'read']), async (req, res) => {
       const { to } = parseOrThrow(replayQuery, { to: req.query.to }, 'query');
-      const source = await readConsistent(db, (trx) => loadReplaySource(trx, machine, idParam(req), config.REPLAY_MAX_EVENTS));
+      const source = await readConsistent(db, (trx) =>
+        loadReplaySource(trx, machine, idParam(req), config.REPLAY_MAX_EVENTS),
+      );
       const result = replayInstance(source, pinnedMachine, { toSeq: to, keepSteps: true });
       res.json(replayView(source, result, to ?? null));
     });

@@ -7,9 +7,15 @@ import { pageQuery, parseOrThrow } from '../schemas.js';
 import type { Scope } from '../../auth/tokens.js';
 import { ForbiddenError } from '../../errors/index.js';
 import { listDeliveries, redriveDelivery } from '../../webhooks/delivery-store.js';
-import { UrlPolicy } from '../../webhooks/url-policy.js';
+import { UrlPolicy } from '../../net/url-policy.js';
 import { createWebhookBody, deliveryListQuery } from '../../webhooks/webhook-schemas.js';
-import { createWebhook, deleteWebhook, findWebhook, webhookView, type WebhookRow } from '../../webhooks/webhook-store.js';
+import {
+  createWebhook,
+  deleteWebhook,
+  findWebhook,
+  webhookView,
+  type WebhookRow,
+} from '../../webhooks/webhook-store.js';
 
 const webhookId = z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/, 'must be a webhook id');
 const deliveryId = z.string().regex(/^[A-Za-z0-9_]{1,200}$/, 'must be a delivery id');
@@ -40,7 +46,10 @@ export function webhookRoutes({ db, config }: ApiDeps): Router {
 
   router.get('/', requireAnyScope('admin', 'read'), async (req, res) => {
     const { limit, cursor } = pageQuery(req.query, config.LIST_LIMIT_DEFAULT, config.LIST_LIMIT_MAX);
-    const query = db<WebhookRow>('webhooks').whereNull('deleted_at').orderBy('n').limit(limit + 1);
+    const query = db<WebhookRow>('webhooks')
+      .whereNull('deleted_at')
+      .orderBy('n')
+      .limit(limit + 1);
     if (cursor) query.andWhere('n', '>', cursor);
     const rows = await query;
     const page = rows.slice(0, limit);
@@ -63,7 +72,11 @@ export function webhookRoutes({ db, config }: ApiDeps): Router {
 
   router.get('/:id/deliveries', requireAnyScope('admin', 'read'), async (req, res) => {
     const id = parseOrThrow(webhookId, req.params.id, 'webhook id');
-    const filters = parseOrThrow(deliveryListQuery, { status: req.query.status, instanceId: req.query.instanceId }, 'query');
+    const filters = parseOrThrow(
+      deliveryListQuery,
+      { status: req.query.status, instanceId: req.query.instanceId },
+      'query',
+    );
     const { limit, cursor } = pageQuery(req.query, config.LIST_LIMIT_DEFAULT, config.LIST_LIMIT_MAX);
     // Deliveries of a deleted webhook stay readable: they are its audit trail.
     const exists = await db('webhooks').where({ id }).first('id');

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { historyPage } from '../../api/views.js';
+import { historyPage } from '../../history/history-page.js';
 import type { InstanceRow } from '../../engine/instance-row.js';
 import { NotFoundError } from '../../errors/index.js';
 import { timelineTable, type TimelineEntry } from '../../replay/timeline-table.js';
@@ -19,7 +19,12 @@ export function registerHistoryCommand(program: Command): void {
         let after = 0;
         // Bounded like replay: a runaway history is cut, and the cut is said out loud.
         while (entries.length < config.REPLAY_MAX_EVENTS) {
-          const page = await historyPage(db, id, after, Math.min(config.LIST_LIMIT_MAX, config.REPLAY_MAX_EVENTS - entries.length));
+          const page = await historyPage(
+            db,
+            id,
+            after,
+            Math.min(config.LIST_LIMIT_MAX, config.REPLAY_MAX_EVENTS - entries.length),
+          );
           entries.push(...(page.items as TimelineEntry[]));
           if (page.nextCursor === null) break;
           after = Number(page.nextCursor);

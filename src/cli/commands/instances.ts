@@ -27,17 +27,30 @@ export function registerInstanceCommands(program: Command): void {
     .option('--actor <name>', 'recorded as the actor of each history entry', `cli:${process.env.USER ?? 'operator'}`)
     .option('--batch-size <n>', 'instances read per page', positiveInt, 500)
     .option('--json', 'print the report as one JSON object')
-    .action(async (opts: { machine: MachineName; from: number; to: number; dryRun?: boolean; actor: string; batchSize: number; json?: boolean }) => {
-      const report = await withDb((db, config) =>
-        migrateInstances(db, { ...opts, dryRun: opts.dryRun === true }, instanceRulesFrom(config)),
-      );
-      if (opts.json) {
-        process.stdout.write(`${JSON.stringify({ dryRun: opts.dryRun === true, ...report })}\n`);
-      } else {
-        const verb = opts.dryRun ? 'would migrate' : 'migrated';
-        process.stdout.write(`${verb} ${report.migrated.length} ${opts.machine} instance(s) from v${opts.from} to v${opts.to}\n`);
-        for (const r of report.refused) process.stdout.write(`refused ${r.id} (${JSON.stringify(r.state)}): ${r.reason}\n`);
-      }
-      if (report.refused.length > 0) process.exitCode = 2;
-    });
+    .action(
+      async (opts: {
+        machine: MachineName;
+        from: number;
+        to: number;
+        dryRun?: boolean;
+        actor: string;
+        batchSize: number;
+        json?: boolean;
+      }) => {
+        const report = await withDb((db, config) =>
+          migrateInstances(db, { ...opts, dryRun: opts.dryRun === true }, instanceRulesFrom(config)),
+        );
+        if (opts.json) {
+          process.stdout.write(`${JSON.stringify({ dryRun: opts.dryRun === true, ...report })}\n`);
+        } else {
+          const verb = opts.dryRun ? 'would migrate' : 'migrated';
+          process.stdout.write(
+            `${verb} ${report.migrated.length} ${opts.machine} instance(s) from v${opts.from} to v${opts.to}\n`,
+          );
+          for (const r of report.refused)
+            process.stdout.write(`refused ${r.id} (${JSON.stringify(r.state)}): ${r.reason}\n`);
+        }
+        if (report.refused.length > 0) process.exitCode = 2;
+      },
+    );
 }

@@ -1,7 +1,7 @@
 import { Queue } from 'bullmq';
 import { InvalidArgumentError, type Command } from 'commander';
 import { Redis } from 'ioredis';
-import { jobOptions, QUEUE_NAMES } from '../../../workers/queues.js';
+import { jobOptions, QUEUE_NAMES } from '../../jobs/queues.js';
 import type { Config } from '../../config.js';
 import type { Db } from '../../db/knex.js';
 import { listStuck, stuckSummary, type StuckInstance } from '../../stuck/find-stuck.js';
@@ -29,12 +29,20 @@ async function* allStuck(db: Db, afterMs: number, pageSize: number): AsyncGenera
   }
 }
 
-async function withSettlementQueue<T>(db: Db, config: Config, work: (queue: Queue, deploymentId: string) => Promise<T>): Promise<T> {
+async function withSettlementQueue<T>(
+  db: Db,
+  config: Config,
+  work: (queue: Queue, deploymentId: string) => Promise<T>,
+): Promise<T> {
   const deployment: { id: string } | undefined = await db('deployment').first('id');
   if (!deployment) throw new Error('the database has no deployment row; was it migrated?');
   // Fail fast when Redis is away rather than hang: the operator sees the error and can retry.
   const connection = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1 });
-  const queue = new Queue(QUEUE_NAMES.settlement, { connection, prefix: config.queuePrefix, defaultJobOptions: jobOptions(config) });
+  const queue = new Queue(QUEUE_NAMES.settlement, {
+    connection,
+    prefix: config.queuePrefix,
+    defaultJobOptions: jobOptions(config),
+  });
   try {
     return await work(queue, deployment.id);
   } finally {
@@ -48,7 +56,9 @@ async function withSettlementQueue<T>(db: Db, config: Config, work: (queue: Queu
  * `cli stuck redrive <id>` / `cli stuck redrive --all`: put their settlement job back on the queue.
  */
 export function registerStuckCommand(program: Command): void {
-  const stuck = program.command('stuck').description('Instances stuck in a settlement-in-flight state longer than STUCK_AFTER_MS');
+  const stuck = program
+    .command('stuck')
+    .description('Instances stuck in a settlement-in-flight state longer than STUCK_AFTER_MS');
   // `list` is the default, so `cli stuck --json` lists. The options live on the subcommands only: commander
   // would otherwise let the parent swallow a `--json` meant for `redrive`.
   stuck
@@ -59,7 +69,10 @@ export function registerStuckCommand(program: Command): void {
     .action(async (opts: { json?: boolean; afterMs?: number }) => {
       const report = await withDb(async (db, config) => {
         const afterMs = opts.afterMs ?? config.STUCK_AFTER_MS;
-        const [summary, page] = await Promise.all([stuckSummary(db, afterMs), listStuck(db, afterMs, config.STUCK_LIST_MAX)]);
+        const [summary, page] = await Promise.all([
+          stuckSummary(db, afterMs),
+          listStuck(db, afterMs, config.STUCK_LIST_MAX),
+        ]);
         return { ...summary, items: page.items, listed: page.items.length };
       });
       if (opts.json) {
@@ -69,7 +82,8 @@ export function registerStuckCommand(program: Command): void {
       process.stdout.write(`${report.count} instance(s) settling for longer than ${report.thresholdMs} ms\n`);
       for (const s of report.items) process.stdout.write(`  ${line(s)}\n`);
       if (report.count > report.listed) process.stdout.write(`  … and ${report.count - report.listed} more\n`);
-      if (report.count > 0) process.stdout.write('re-drive with: npm run --silent cli -- stuck redrive <id> (or --all)\n');
+      if (report.count > 0)
+        process.stdout.write('re-drive with: npm run --silent cli -- stuck redrive <id> (or --all)\n');
     });
 
   stuck
@@ -80,7 +94,8 @@ export function registerStuckCommand(program: Command): void {
     .option('--after-ms <ms>', 'threshold for --all instead of STUCK_AFTER_MS', nonNegativeInt)
     .option('--json', 'print one JSON object {results, counts}')
     .action(async (id: string | undefined, opts: { all?: boolean; afterMs?: number; json?: boolean }) => {
-      if ((id === undefined) === (opts.all !== true)) throw new InvalidArgumentError('give either an instance id or --all');
+      if ((id === undefined) === (opts.all !== true))
+        throw new InvalidArgumentError('give either an instance id or --all');
       const results = await withDb((db, config) =>
         withSettlementQueue(db, config, async (queue, deploymentId) => {
           const done: RedriveResult[] = [];
@@ -99,7 +114,8 @@ export function registerStuckCommand(program: Command): void {
       if (opts.json) {
         process.stdout.write(`${JSON.stringify({ results, counts })}\n`);
       } else {
-        for (const r of results) process.stdout.write(`${r.id}: ${r.outcome}${r.outboxId ? ` (outbox ${r.outboxId})` : ''}\n`);
+        for (const r of results)
+          process.stdout.write(`${r.id}: ${r.outcome}${r.outboxId ? ` (outbox ${r.outboxId})` : ''}\n`);
         process.stdout.write(`re-drove ${counts.enqueued ?? 0} of ${results.length} instance(s)\n`);
       }
       // Something asked for could not be re-driven: say so in the exit status too.

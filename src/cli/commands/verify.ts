@@ -6,7 +6,8 @@ import { withDb } from '../with-db.js';
 
 function parseSince(value: string): Date {
   const date = new Date(value);
-  if (Number.isNaN(date.getTime())) throw new InvalidArgumentError('must be a date, e.g. 2026-01-31 or 2026-01-31T12:00:00Z');
+  if (Number.isNaN(date.getTime()))
+    throw new InvalidArgumentError('must be a date, e.g. 2026-01-31 or 2026-01-31T12:00:00Z');
   return date;
 }
 
@@ -16,7 +17,9 @@ function parseMachine(value: string): string {
 }
 
 function formatMismatch(m: Mismatch): string {
-  return [`MISMATCH ${m.machine} ${m.id} (v${m.version}, seq ${m.seq})`, ...m.problems.map((p) => `  - ${p}`)].join('\n');
+  return [`MISMATCH ${m.machine} ${m.id} (v${m.version}, seq ${m.seq})`, ...m.problems.map((p) => `  - ${p}`)].join(
+    '\n',
+  );
 }
 
 /**
@@ -42,7 +45,12 @@ export function registerVerifyCommand(program: Command): void {
         let reported = 0;
         const result = await verifyInstances(
           db,
-          { ...filter, batchSize: config.VERIFY_BATCH_SIZE, historyBatchEvents: config.VERIFY_HISTORY_BATCH_EVENTS, maxEvents: config.REPLAY_MAX_EVENTS },
+          {
+            ...filter,
+            batchSize: config.VERIFY_BATCH_SIZE,
+            historyBatchEvents: config.VERIFY_HISTORY_BATCH_EVENTS,
+            maxEvents: config.REPLAY_MAX_EVENTS,
+          },
           {
             onProgress: (p) => reporter.update(p),
             onMismatch: (m) => {
@@ -56,10 +64,13 @@ export function registerVerifyCommand(program: Command): void {
       const { result, listed, maxReported } = summary;
       // Listed after the progress output ends, so a bar redrawing on stderr never splits a report line.
       for (const text of listed) process.stdout.write(`${text}\n`);
-      if (result.mismatches > maxReported) process.stdout.write(`… and ${result.mismatches - maxReported} more mismatches\n`);
+      if (result.mismatches > maxReported)
+        process.stdout.write(`… and ${result.mismatches - maxReported} more mismatches\n`);
       const rate = result.elapsedMs > 0 ? Math.round((result.events * 1000) / result.elapsedMs) : 0;
       if (opts.json) {
-        process.stdout.write(`${JSON.stringify({ ...result, elapsedMs: Math.round(result.elapsedMs), eventsPerSecond: rate, ok: result.mismatches === 0 })}\n`);
+        process.stdout.write(
+          `${JSON.stringify({ ...result, elapsedMs: Math.round(result.elapsedMs), eventsPerSecond: rate, ok: result.mismatches === 0 })}\n`,
+        );
       } else {
         process.stdout.write(
           `verified ${result.instances} instances, ${result.events} events in ${(result.elapsedMs / 1000).toFixed(1)}s (${rate} events/s): ` +

@@ -34,7 +34,8 @@ const token = () => sessionStorage.getItem(TOKEN_KEY);
 async function api(path) {
   const res = await fetch(path, { headers: { authorization: `Bearer ${token() ?? ''}`, accept: 'application/json' } });
   const body = await res.json().catch(() => null);
-  if (!res.ok) throw new ApiFailure(res.status, body?.error?.code ?? 'http_error', body?.error?.message ?? `HTTP ${res.status}`);
+  if (!res.ok)
+    throw new ApiFailure(res.status, body?.error?.code ?? 'http_error', body?.error?.message ?? `HTTP ${res.status}`);
   return body;
 }
 
@@ -64,14 +65,25 @@ const show = (value) => (typeof value === 'string' ? value : JSON.stringify(valu
 /** `{disputed: 'negotiation'}` → ['disputed', 'disputed.negotiation'], the ids the diagram uses. */
 function activePaths(value, prefix = '') {
   if (typeof value === 'string') return [prefix + value];
-  return Object.entries(value ?? {}).flatMap(([k, v]) => [prefix + k, ...(v === undefined ? [] : activePaths(v, `${prefix}${k}.`))]);
+  return Object.entries(value ?? {}).flatMap(([k, v]) => [
+    prefix + k,
+    ...(v === undefined ? [] : activePaths(v, `${prefix}${k}.`)),
+  ]);
 }
 
 const plural = (machine) => `${machine}s`;
 
 // ---- current instance --------------------------------------------------------------------------------------
 
-const current = { machine: null, id: null, view: null, history: [], replay: null, diagramVersion: null, stepRequest: 0 };
+const current = {
+  machine: null,
+  id: null,
+  view: null,
+  history: [],
+  replay: null,
+  diagramVersion: null,
+  stepRequest: 0,
+};
 const diagrams = new Map();
 
 async function openInstance(machine, id) {
@@ -125,11 +137,18 @@ function renderSummary(view) {
     ['Seq', String(view.seq)],
   ];
   if (view.amount !== undefined) {
-    rows.push(['Amount', `${view.amount} ${view.currency}`], ['Released', view.releasedAmount], ['Remaining', view.remainingAmount]);
+    rows.push(
+      ['Amount', `${view.amount} ${view.currency}`],
+      ['Released', view.releasedAmount],
+      ['Remaining', view.remainingAmount],
+    );
     rows.push(['Employer', view.employerId], ['Freelancer', view.freelancerId], ['Project', view.projectId]);
   } else {
     rows.push(['Title', view.title], ['Employer', view.employerId], ['Freelancer', view.freelancerId ?? '—']);
-    rows.push(['Pending milestones', String(view.milestones.pending)], ['Released total', `${view.milestones.releasedTotal} ${view.currency}`]);
+    rows.push(
+      ['Pending milestones', String(view.milestones.pending)],
+      ['Released total', `${view.milestones.releasedTotal} ${view.currency}`],
+    );
   }
   rows.push(['Allowed events', view.allowedEvents.join(', ') || 'none'], ['Updated', view.updatedAt]);
   $('summary').replaceChildren(...rows.flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, v ?? '—')]));
@@ -159,7 +178,16 @@ function renderVerdict(replay) {
     el('span', {}, d.message),
     el('div', {}, `Stored${focus ? ` ${focus}` : ''}: `, el('code', {}, show(at(d.expected)) ?? 'absent')),
     el('div', {}, `Replayed${focus ? ` ${focus}` : ''}: `, el('code', {}, show(at(d.actual)) ?? 'absent')),
-    el('details', {}, el('summary', {}, 'Full stored and replayed values'), el('pre', {}, `Stored:\n${JSON.stringify(d.expected, null, 2)}\n\nReplayed:\n${JSON.stringify(d.actual, null, 2)}`)),
+    el(
+      'details',
+      {},
+      el('summary', {}, 'Full stored and replayed values'),
+      el(
+        'pre',
+        {},
+        `Stored:\n${JSON.stringify(d.expected, null, 2)}\n\nReplayed:\n${JSON.stringify(d.actual, null, 2)}`,
+      ),
+    ),
   );
 }
 
@@ -198,7 +226,10 @@ function renderDispute(view) {
     box.replaceChildren(el('p', {}, 'No dispute on this milestone.'));
     return;
   }
-  const entries = Object.entries(view.dispute).flatMap(([k, v]) => [el('dt', {}, k), el('dd', {}, typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v))]);
+  const entries = Object.entries(view.dispute).flatMap(([k, v]) => [
+    el('dt', {}, k),
+    el('dd', {}, typeof v === 'object' && v !== null ? JSON.stringify(v) : String(v)),
+  ]);
   box.replaceChildren(el('dl', { class: 'summary', 'aria-label': 'Dispute details' }, ...entries));
 }
 
@@ -223,11 +254,16 @@ async function showStep(seq) {
     current.diagramVersion = `${current.machine}@${machineVersion}`;
   }
   const active = new Set(activePaths(state));
-  for (const node of $('diagram').querySelectorAll('[data-state]')) node.classList.toggle('current', active.has(node.dataset.state));
-  $('diagram-caption').textContent = `Current state at step ${seq}: ${show(state)} (${current.machine} version ${machineVersion}).`;
+  for (const node of $('diagram').querySelectorAll('[data-state]'))
+    node.classList.toggle('current', active.has(node.dataset.state));
+  $('diagram-caption').textContent =
+    `Current state at step ${seq}: ${show(state)} (${current.machine} version ${machineVersion}).`;
   const entry = current.history.find((h) => h.seq === seq);
   const slider = $('step-slider');
-  const label = seq === 0 ? `Step 0 of ${slider.max}: initial state ${show(state)}` : `Step ${seq} of ${slider.max}: ${entry?.type ?? 'event'} by ${entry?.actor ?? '?'} → ${show(state)}`;
+  const label =
+    seq === 0
+      ? `Step 0 of ${slider.max}: initial state ${show(state)}`
+      : `Step ${seq} of ${slider.max}: ${entry?.type ?? 'event'} by ${entry?.actor ?? '?'} → ${show(state)}`;
   $('step-label').textContent = label;
   slider.setAttribute('aria-valuetext', label);
   $('step-state').textContent = JSON.stringify({ seq, state, context }, null, 2);
@@ -256,12 +292,18 @@ async function search(term) {
     list.replaceChildren(
       ...items.map((hit) => {
         const why = hit.match === 'id' ? 'id' : hit.match === 'project' ? `in project ${hit.projectId}` : 'party';
-        const button = el('button', { type: 'button' }, `${hit.machine} ${hit.id} — ${hit.state}, seq ${hit.seq} (${why})`);
+        const button = el(
+          'button',
+          { type: 'button' },
+          `${hit.machine} ${hit.id} — ${hit.state}, seq ${hit.seq} (${why})`,
+        );
         button.addEventListener('click', () => openInstance(hit.machine, hit.id));
         return el('li', {}, button);
       }),
     );
-    say(items.length === 0 ? `Nothing found for ${term}.` : `${items.length}${truncated ? '+' : ''} found for ${term}.`);
+    say(
+      items.length === 0 ? `Nothing found for ${term}.` : `${items.length}${truncated ? '+' : ''} found for ${term}.`,
+    );
     if (items.length === 1 && items[0].match === 'id') await openInstance(items[0].machine, items[0].id);
   } catch (error) {
     fail(error);

@@ -23,8 +23,12 @@ export async function backlog(db: Db): Promise<Backlog> {
     .whereNull('processed_at')
     .orderBy('id')
     .select('id', 'topic', 'relayed_at');
-  const milestones: InstanceRow[] = await db('instances').where({ machine: 'milestone' }).select('id', 'version', 'snapshot', 'state');
-  const settling = milestones.filter((m) => restoreSnapshot(pinnedMachine('milestone', m.version), m.snapshot).hasTag('settling'));
+  const milestones: InstanceRow[] = await db('instances')
+    .where({ machine: 'milestone' })
+    .select('id', 'version', 'snapshot', 'state');
+  const settling = milestones.filter((m) =>
+    restoreSnapshot(pinnedMachine('milestone', m.version), m.snapshot).hasTag('settling'),
+  );
   const timers: { id: bigint; instance_id: string }[] = await db('timers')
     .where({ status: 'armed' })
     .andWhere('fire_at', '<=', db.fn.now())
@@ -55,7 +59,10 @@ export async function waitForQuiescence(db: Db, timeoutMs: number): Promise<numb
         reported = Date.now();
         console.log(`[chaos] +${((reported - started) / 1000).toFixed(1)}s backlog`, { ...b });
       }
-      expect({ unprocessedOutbox: b.unprocessedOutbox, settlingMilestones: b.settlingMilestones, dueTimers: b.dueTimers }, b.sample.join('; ')).toEqual({
+      expect(
+        { unprocessedOutbox: b.unprocessedOutbox, settlingMilestones: b.settlingMilestones, dueTimers: b.dueTimers },
+        b.sample.join('; '),
+      ).toEqual({
         unprocessedOutbox: 0,
         settlingMilestones: 0,
         dueTimers: 0,
@@ -98,29 +105,50 @@ export async function auditAfterChaos(db: Db, load: Load, feeBps: number): Promi
   const userHistory: { instance_id: string; seq: number; type: string; actor: string }[] = await db('history')
     .whereNot({ role: 'system' })
     .select('instance_id', 'seq', 'type', 'actor');
-  const key = (e: { instanceId: string; seq: number; type: string; actor: string }) => `${e.instanceId}#${e.seq}#${e.type}#${e.actor}`;
-  const inHistory = userHistory.map((h) => key({ instanceId: h.instance_id, seq: h.seq, type: h.type, actor: h.actor }));
+  const key = (e: { instanceId: string; seq: number; type: string; actor: string }) =>
+    `${e.instanceId}#${e.seq}#${e.type}#${e.actor}`;
+  const inHistory = userHistory.map((h) =>
+    key({ instanceId: h.instance_id, seq: h.seq, type: h.type, actor: h.actor }),
+  );
   const acked = load.events.map(key);
   const duplicates = acked.filter((k, i) => acked.indexOf(k) !== i);
   expect(duplicates, 'events acknowledged twice (two 2xx for one history entry)').toEqual([]);
   const historySet = new Set(inHistory);
   const ackedSet = new Set(acked);
-  expect(acked.filter((k) => !historySet.has(k)), 'acknowledged events missing from history').toEqual([]);
-  expect(inHistory.filter((k) => !ackedSet.has(k)), 'user events in history that no client was told about').toEqual([]);
+  expect(
+    acked.filter((k) => !historySet.has(k)),
+    'acknowledged events missing from history',
+  ).toEqual([]);
+  expect(
+    inHistory.filter((k) => !ackedSet.has(k)),
+    'user events in history that no client was told about',
+  ).toEqual([]);
 
   // Deposits: each acknowledged once, and the only money that entered.
   const depositIds = load.deposits.map((d) => d.transferId);
-  const deposits: { id: string; amount: bigint }[] = await db('transfers').where({ kind: 'deposit' }).select('id', 'amount');
+  const deposits: { id: string; amount: bigint }[] = await db('transfers')
+    .where({ kind: 'deposit' })
+    .select('id', 'amount');
   expect(deposits.map((d) => d.id).sort(), 'deposit transfers = acknowledged deposits').toEqual([...depositIds].sort());
   const external: { balance: bigint } | undefined = await db('accounts').where({ id: 'external:USD' }).first('balance');
-  expect(external?.balance, 'money entered = acknowledged deposits').toBe(-load.deposits.reduce((s, d) => s + d.amount, 0n));
+  expect(external?.balance, 'money entered = acknowledged deposits').toBe(
+    -load.deposits.reduce((s, d) => s + d.amount, 0n),
+  );
 
   // Settlements: exactly once each.
-  const commands: { id: bigint; instance_id: string; seq: number; payload: SettlementCommand; processed_at: Date | null }[] = await db('outbox')
+  const commands: {
+    id: bigint;
+    instance_id: string;
+    seq: number;
+    payload: SettlementCommand;
+    processed_at: Date | null;
+  }[] = await db('outbox')
     .where({ topic: 'settlement' })
     .orderBy('id')
     .select('id', 'instance_id', 'seq', 'payload', 'processed_at');
-  const results: { instance_id: string; seq: number; type: string; payload: { settlementId?: string } }[] = await db('history')
+  const results: { instance_id: string; seq: number; type: string; payload: { settlementId?: string } }[] = await db(
+    'history',
+  )
     .whereIn('type', ['SETTLED', 'SETTLEMENT_FAILED'])
     .select('instance_id', 'seq', 'type', 'payload');
   const resultBySettlement = new Map<string, (typeof results)[number][]>();
@@ -135,8 +163,17 @@ export async function auditAfterChaos(db: Db, load: Load, feeBps: number): Promi
       r.snapshot.context as unknown as MilestoneContext,
     ]),
   );
-  const transfers: { id: string; debit_account_id: string; credit_account_id: string; amount: bigint; kind: string; instance_id: string; seq: number }[] =
-    await db('transfers').where('id', 'like', 'stl-%').select('id', 'debit_account_id', 'credit_account_id', 'amount', 'kind', 'instance_id', 'seq');
+  const transfers: {
+    id: string;
+    debit_account_id: string;
+    credit_account_id: string;
+    amount: bigint;
+    kind: string;
+    instance_id: string;
+    seq: number;
+  }[] = await db('transfers')
+    .where('id', 'like', 'stl-%')
+    .select('id', 'debit_account_id', 'credit_account_id', 'amount', 'kind', 'instance_id', 'seq');
   const transfersByCommand = new Map<string, typeof transfers>();
   for (const t of transfers) {
     const outboxId = /^stl-(\d+)-\d+$/.exec(t.id)?.[1] ?? 'malformed';
@@ -149,7 +186,10 @@ export async function auditAfterChaos(db: Db, load: Load, feeBps: number): Promi
     const label = `settlement ${id} (${c.payload.kind}) of ${c.instance_id}@${c.seq}`;
     expect(c.processed_at, `${label} processed`).not.toBeNull();
     const result = resultBySettlement.get(id) ?? [];
-    expect(result.map((r) => `${r.instance_id}@${r.seq}`), `${label}: one result, right after the command`).toEqual([`${c.instance_id}@${c.seq + 1}`]);
+    expect(
+      result.map((r) => `${r.instance_id}@${r.seq}`),
+      `${label}: one result, right after the command`,
+    ).toEqual([`${c.instance_id}@${c.seq + 1}`]);
     const moved = (transfersByCommand.get(id) ?? []).sort((a, b) => a.id.localeCompare(b.id, 'en', { numeric: true }));
     transfersByCommand.delete(id);
     if (result[0]?.type === 'SETTLEMENT_FAILED') {
@@ -162,10 +202,24 @@ export async function auditAfterChaos(db: Db, load: Load, feeBps: number): Promi
     if (!context) throw new Error(`${label}: milestone missing`);
     const legs = settlementLegs(c.payload, context, feeBps);
     expect(
-      moved.map((t) => ({ id: t.id, debit: t.debit_account_id, credit: t.credit_account_id, amount: t.amount, kind: t.kind, at: `${t.instance_id}@${t.seq}` })),
+      moved.map((t) => ({
+        id: t.id,
+        debit: t.debit_account_id,
+        credit: t.credit_account_id,
+        amount: t.amount,
+        kind: t.kind,
+        at: `${t.instance_id}@${t.seq}`,
+      })),
       `${label}: exactly the transfers its legs need`,
     ).toEqual(
-      legs.map((leg, i) => ({ id: `stl-${id}-${i}`, debit: leg.debit.id, credit: leg.credit.id, amount: leg.amount, kind: leg.kind, at: `${c.instance_id}@${c.seq + 1}` })),
+      legs.map((leg, i) => ({
+        id: `stl-${id}-${i}`,
+        debit: leg.debit.id,
+        credit: leg.credit.id,
+        amount: leg.amount,
+        kind: leg.kind,
+        at: `${c.instance_id}@${c.seq + 1}`,
+      })),
     );
   }
   expect([...transfersByCommand.keys()], 'settlement transfers of no settlement command').toEqual([]);
@@ -176,8 +230,13 @@ export async function auditAfterChaos(db: Db, load: Load, feeBps: number): Promi
     .whereRaw("payload->>'timerId' IS NOT NULL")
     .groupByRaw("payload->>'timerId'")
     .select(db.raw("payload->>'timerId' AS timer_id"), db.raw('count(*)::int AS n'));
-  expect(timerEvents.filter((t) => t.n !== 1), 'timers applied more than once').toEqual([]);
-  expect(timerEvents.map((t) => t.timer_id).sort(), 'fired timers = timer events in history').toEqual(fired.map((t) => String(t.id)).sort());
+  expect(
+    timerEvents.filter((t) => t.n !== 1),
+    'timers applied more than once',
+  ).toEqual([]);
+  expect(timerEvents.map((t) => t.timer_id).sort(), 'fired timers = timer events in history').toEqual(
+    fired.map((t) => String(t.id)).sort(),
+  );
 
   // Replay: every instance, from its history, equals its stored snapshot and escrow.
   const mismatches: Mismatch[] = [];
@@ -186,7 +245,10 @@ export async function auditAfterChaos(db: Db, load: Load, feeBps: number): Promi
     { batchSize: 500, historyBatchEvents: 20_000, maxEvents: 10_000 },
     { onMismatch: (m) => mismatches.push(m) },
   );
-  expect(mismatches.map((m) => `${m.machine} ${m.id}: ${m.problems.join('; ')}`), 'replay mismatches').toEqual([]);
+  expect(
+    mismatches.map((m) => `${m.machine} ${m.id}: ${m.problems.join('; ')}`),
+    'replay mismatches',
+  ).toEqual([]);
 
   const [{ n: instances }] = (await db('instances').count({ n: '*' })) as unknown as [{ n: string }];
   const [{ n: historyEvents }] = (await db('history').count({ n: '*' })) as unknown as [{ n: string }];

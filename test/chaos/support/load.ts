@@ -92,8 +92,13 @@ export class Load {
     for (let i = 0; i < this.options.concurrency; i++) {
       const employer = uid('emp');
       const freelancer = uid('fl');
-      const created = await this.write('POST', '/v1/projects', { employerId: employer, title: 'Chaos', currency: 'USD' });
-      if (created.status !== 201) throw new Error(`project not created: ${created.status} ${JSON.stringify(created.body)}`);
+      const created = await this.write('POST', '/v1/projects', {
+        employerId: employer,
+        title: 'Chaos',
+        currency: 'USD',
+      });
+      if (created.status !== 201)
+        throw new Error(`project not created: ${created.status} ${JSON.stringify(created.body)}`);
       const projectId = created.body.id as string;
       await this.projectEvent(projectId, { type: 'AWARD', actor: employer, freelancerId: freelancer });
       await this.projectEvent(projectId, { type: 'ACCEPT_AWARD', actor: freelancer });
@@ -128,7 +133,12 @@ export class Load {
       if (m.state !== 'funding') throw new Error(`timer milestone ${id} is ${JSON.stringify(m.state)}`);
       await sleep(50);
     }
-    const res = await this.event(id, { type: 'OPEN_DISPUTE', actor: p.employer, reason: 'left to the timer', offer: offer.toString() });
+    const res = await this.event(id, {
+      type: 'OPEN_DISPUTE',
+      actor: p.employer,
+      reason: 'left to the timer',
+      offer: offer.toString(),
+    });
     if (res.status !== 200) throw new Error(`OPEN_DISPUTE refused: ${res.status} ${JSON.stringify(res.body)}`);
     return id;
   }
@@ -171,16 +181,22 @@ export class Load {
     const who = (role: 'employer' | 'freelancer') => (role === 'employer' ? p.employer : p.freelancer);
     if (state === 'in_progress') {
       const r = this.rng.next();
-      if (r < 0.3 && remaining > 1n) return { type: 'RELEASE', actor: p.employer, amount: this.rng.bigint(1n, remaining - 1n).toString() };
+      if (r < 0.3 && remaining > 1n)
+        return { type: 'RELEASE', actor: p.employer, amount: this.rng.bigint(1n, remaining - 1n).toString() };
       if (r < 0.45) return { type: 'RELEASE', actor: p.employer };
       if (r < 0.6) return { type: 'CANCEL', actor: p.freelancer };
       const filer = this.options.disputeFiler === 'freelancer' || this.rng.next() < 0.5 ? 'freelancer' : 'employer';
-      if (filer === 'employer' && this.rng.next() < (this.options.leaveUnansweredProbability ?? 0)) p.unanswered.add(m.id);
+      if (filer === 'employer' && this.rng.next() < (this.options.leaveUnansweredProbability ?? 0))
+        p.unanswered.add(m.id);
       return { type: 'OPEN_DISPUTE', actor: who(filer), reason: 'chaos', offer: anyAmount() };
     }
     if (state === 'disputed.awaiting_response' && m.dispute) {
       if (p.unanswered.has(m.id)) return null;
-      return { type: 'RESPOND', actor: who(m.dispute.filedBy === 'employer' ? 'freelancer' : 'employer'), offer: anyAmount() };
+      return {
+        type: 'RESPOND',
+        actor: who(m.dispute.filedBy === 'employer' ? 'freelancer' : 'employer'),
+        offer: anyAmount(),
+      };
     }
     if (state === 'disputed.negotiation' && m.dispute) {
       const party = this.rng.next() < 0.5 ? 'employer' : 'freelancer';
@@ -200,19 +216,24 @@ export class Load {
 
   private async event(id: string, body: Record<string, unknown>): Promise<HttpResponse> {
     const res = await this.write('POST', `/v1/milestones/${id}/events`, body);
-    if (res.status === 200) this.events.push({ instanceId: id, seq: res.body.seq, type: String(body.type), actor: String(body.actor) });
+    if (res.status === 200)
+      this.events.push({ instanceId: id, seq: res.body.seq, type: String(body.type), actor: String(body.actor) });
     else this.refusal(res, body);
     return res;
   }
 
   private async projectEvent(id: string, body: Record<string, unknown>): Promise<void> {
     const res = await this.write('POST', `/v1/projects/${id}/events`, body);
-    if (res.status !== 200) throw new Error(`${String(body.type)} not acknowledged: ${res.status} ${JSON.stringify(res.body)}`);
+    if (res.status !== 200)
+      throw new Error(`${String(body.type)} not acknowledged: ${res.status} ${JSON.stringify(res.body)}`);
     this.events.push({ instanceId: id, seq: res.body.seq, type: String(body.type), actor: String(body.actor) });
   }
 
   private async deposit(ownerId: string, amount: bigint): Promise<void> {
-    const res = await this.write('POST', `/v1/accounts/${ownerId}/deposits`, { currency: 'USD', amount: amount.toString() });
+    const res = await this.write('POST', `/v1/accounts/${ownerId}/deposits`, {
+      currency: 'USD',
+      amount: amount.toString(),
+    });
     if (res.status !== 201) throw new Error(`deposit not acknowledged: ${res.status} ${JSON.stringify(res.body)}`);
     this.deposits.push({ transferId: res.body.transferId, ownerId, amount });
   }

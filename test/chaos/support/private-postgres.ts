@@ -13,7 +13,9 @@ const PG_CTL_TIMEOUT_S = 30;
 /** The newest installed PostgreSQL's bin directory (Debian layout), unless PG_BIN names one. */
 function pgBin(): string {
   if (process.env.PG_BIN) return process.env.PG_BIN;
-  const versions = readdirSync('/usr/lib/postgresql').filter((v) => /^\d+$/.test(v)).sort((a, b) => Number(a) - Number(b));
+  const versions = readdirSync('/usr/lib/postgresql')
+    .filter((v) => /^\d+$/.test(v))
+    .sort((a, b) => Number(a) - Number(b));
   const newest = versions[versions.length - 1];
   if (!newest) throw new Error('no PostgreSQL found under /usr/lib/postgresql (set PG_BIN)');
   return `/usr/lib/postgresql/${newest}/bin`;
@@ -37,7 +39,8 @@ export class PrivatePostgres {
     const dir = await mkdtemp(join(tmpdir(), 'chaos-pg-'));
     const pg = new PrivatePostgres(await freePort(), dir);
     pg.forgetExitCleanup = atExit(() => {
-      if (pg.running) execFileSync(...pg.command('pg_ctl', ['-D', pg.dataDir, '-m', 'immediate', '-w', 'stop']), { stdio: 'ignore' });
+      if (pg.running)
+        execFileSync(...pg.command('pg_ctl', ['-D', pg.dataDir, '-m', 'immediate', '-w', 'stop']), { stdio: 'ignore' });
       rmSync(dir, { recursive: true, force: true });
     });
     try {
@@ -66,7 +69,18 @@ export class PrivatePostgres {
    */
   async start(): Promise<void> {
     const options = `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`;
-    await this.tool('pg_ctl', ['-D', this.dataDir, '-o', options, '-l', join(this.dir, 'log'), '-w', '-t', String(PG_CTL_TIMEOUT_S), 'start']);
+    await this.tool('pg_ctl', [
+      '-D',
+      this.dataDir,
+      '-o',
+      options,
+      '-l',
+      join(this.dir, 'log'),
+      '-w',
+      '-t',
+      String(PG_CTL_TIMEOUT_S),
+      'start',
+    ]);
     this.running = true;
   }
 
@@ -99,7 +113,9 @@ export class PrivatePostgres {
       await run(file, argv, { timeout: (PG_CTL_TIMEOUT_S + 10) * 1000 });
     } catch (error) {
       const e = error as { stderr?: string; stdout?: string; message: string };
-      throw new Error(`${name} ${args.join(' ')} failed: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}\n${await this.logTail()}`);
+      throw new Error(
+        `${name} ${args.join(' ')} failed: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}\n${await this.logTail()}`,
+      );
     }
   }
 }

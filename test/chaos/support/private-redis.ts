@@ -39,16 +39,34 @@ export class PrivateRedis {
 
   async start(): Promise<void> {
     if (this.child) throw new Error('private redis is already running');
-    const args = ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'];
-    const child = spawn(process.env.REDIS_SERVER ?? 'redis-server', [...args, '--dir', this.dir, '--dbfilename', 'dump.rdb'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const args = [
+      '--port',
+      String(this.port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+      '--daemonize',
+      'no',
+    ];
+    const child = spawn(
+      process.env.REDIS_SERVER ?? 'redis-server',
+      [...args, '--dir', this.dir, '--dbfilename', 'dump.rdb'],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     this.child = child;
     this.output = '';
     const forget = atExit(() => child.kill('SIGKILL'));
     child.once('exit', forget);
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`private redis did not start:\n${this.output}`)), START_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => reject(new Error(`private redis did not start:\n${this.output}`)),
+        START_TIMEOUT_MS,
+      );
       const onData = (chunk: Buffer) => {
         this.output += chunk.toString();
         if (this.output.includes('Ready to accept connections')) {

@@ -51,7 +51,10 @@ export class ServiceProcess {
     child.once('exit', forget);
     const ready = this.role === 'api' ? 'escrow API listening on' : 'escrow workers running';
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`${this.role} did not start in time:\n${this.tail()}`)), START_TIMEOUT_MS);
+      const timer = setTimeout(
+        () => reject(new Error(`${this.role} did not start in time:\n${this.tail()}`)),
+        START_TIMEOUT_MS,
+      );
       let seen: string | null = '';
       child.stdout!.on('data', (chunk: Buffer) => {
         this.keep(chunk);
@@ -67,7 +70,9 @@ export class ServiceProcess {
       child.once('exit', (code, signal) => {
         clearTimeout(timer);
         if (!this.expectingExit) {
-          this.unexpectedExits.push(`${this.role} (pid ${child.pid}) exited on its own: code ${code}, signal ${signal}`);
+          this.unexpectedExits.push(
+            `${this.role} (pid ${child.pid}) exited on its own: code ${code}, signal ${signal}`,
+          );
         }
         if (this.child === child) this.child = null;
         reject(new Error(`${this.role} exited (code ${code}, signal ${signal}):\n${this.tail()}`));
@@ -110,7 +115,11 @@ export class ServiceProcess {
     this.partial = lines.pop() ?? '';
     for (const line of lines) {
       // pino-http's own line for every 5xx answer ("request errored") would crowd out the cause; 503s are expected.
-      if (/"level":(50|60)/.test(line) && !line.includes('"msg":"request errored"') && this.errorLines.length < ERROR_LINES_KEPT) {
+      if (
+        /"level":(50|60)/.test(line) &&
+        !line.includes('"msg":"request errored"') &&
+        this.errorLines.length < ERROR_LINES_KEPT
+      ) {
         this.errorLines.push(line);
       }
     }

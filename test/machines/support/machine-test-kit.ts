@@ -24,7 +24,10 @@ export function effectsOf(actions: ReadonlyArray<{ type: string; params?: unknow
   return actions.map((a) => ({ type: a.type, params: a.params }));
 }
 
-export const notify = (to: 'employer' | 'freelancer', type: string): Effect => ({ type: 'notify', params: { to, type } });
+export const notify = (to: 'employer' | 'freelancer', type: string): Effect => ({
+  type: 'notify',
+  params: { to, type },
+});
 
 export const cancelTimer = (sendId: string): Effect => ({ type: 'xstate.cancel', params: { sendId } });
 
@@ -107,7 +110,8 @@ export function machineTestKit<TMachine extends AnyStateMachine, TSender extends
 
   /** `snapshot`, after checking it is in `state`; a fixture that misses its state throws. */
   function reached(state: string, snapshot: Snapshot): Snapshot {
-    if (stateOf(snapshot) !== state) throw new Error(`fixture: wanted ${state}, reached ${JSON.stringify(valueOf(snapshot))}`);
+    if (stateOf(snapshot) !== state)
+      throw new Error(`fixture: wanted ${state}, reached ${JSON.stringify(valueOf(snapshot))}`);
     return snapshot;
   }
 
@@ -145,9 +149,12 @@ export function machineTestKit<TMachine extends AnyStateMachine, TSender extends
     },
   ): void {
     const { states, handlers, at, acceptedMakesNewSnapshot = false } = tables;
-    const sendersFor = (h: Handler<TState, EventType, TSender, Snapshot>): readonly TSender[] => h.by ?? sendersOf[h.event];
+    const sendersFor = (h: Handler<TState, EventType, TSender, Snapshot>): readonly TSender[] =>
+      h.by ?? sendersOf[h.event];
     const allowed = handlers.flatMap((h) => sendersFor(h).map((by) => ({ ...h, by })));
-    const refusedSenders = handlers.flatMap((h) => SENDERS.filter((by) => !sendersFor(h).includes(by)).map((by) => ({ ...h, by })));
+    const refusedSenders = handlers.flatMap((h) =>
+      SENDERS.filter((by) => !sendersFor(h).includes(by)).map((by) => ({ ...h, by })),
+    );
 
     describe(`${name}: who may send what, state by state`, () => {
       for (const { state, event, to, from, by } of allowed) {

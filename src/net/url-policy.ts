@@ -20,7 +20,8 @@ export class UrlPolicy {
       if (family !== 0) {
         const type = family === 4 ? 'ipv4' : 'ipv6';
         const bits = prefix === undefined ? (family === 4 ? 32 : 128) : Number(prefix);
-        if (!Number.isInteger(bits) || bits < 0 || bits > (family === 4 ? 32 : 128)) throw new Error(`WEBHOOK_ALLOWED_HOSTS: bad range ${entry}`);
+        if (!Number.isInteger(bits) || bits < 0 || bits > (family === 4 ? 32 : 128))
+          throw new Error(`WEBHOOK_ALLOWED_HOSTS: bad range ${entry}`);
         this.ranges.addSubnet(address!, bits, type);
       } else if (/^\*\.[a-z0-9.-]+$/.test(entry)) {
         this.suffixes.push(entry.slice(1));
@@ -46,7 +47,9 @@ export class UrlPolicy {
     const host = parsed.hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
     const family = net.isIP(host);
     if (family !== 0) {
-      return this.ranges.check(host, family === 4 ? 'ipv4' : 'ipv6') ? null : `host ${host} is not in WEBHOOK_ALLOWED_HOSTS`;
+      return this.ranges.check(host, family === 4 ? 'ipv4' : 'ipv6')
+        ? null
+        : `host ${host} is not in WEBHOOK_ALLOWED_HOSTS`;
     }
     if (this.names.has(host) || this.suffixes.some((s) => host.endsWith(s))) return null;
     return `host ${host} is not in WEBHOOK_ALLOWED_HOSTS`;

@@ -1,6 +1,6 @@
 import { Queue, type JobsOptions } from 'bullmq';
 import { Redis } from 'ioredis';
-import type { Config } from '../src/config.js';
+import type { Config } from '../config.js';
 
 /**
  * `settlement` for settlement outbox rows (money moves in their own transactions) and `timer` for armed timers
@@ -37,7 +37,8 @@ export function jobOptions(config: Config): JobsOptions {
 }
 
 export function createQueues(config: Config, connection: Redis): Record<QueueKey, Queue> {
-  const make = (name: string) => new Queue(name, { connection, prefix: config.queuePrefix, defaultJobOptions: jobOptions(config) });
+  const make = (name: string) =>
+    new Queue(name, { connection, prefix: config.queuePrefix, defaultJobOptions: jobOptions(config) });
   return {
     settlement: make(QUEUE_NAMES.settlement),
     timer: make(QUEUE_NAMES.timer),
