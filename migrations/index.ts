@@ -6,6 +6,7 @@ import * as requestIdsReminders from './20261127300000_request_ids_reminders.js'
 import * as relayInlineTopics from './20261127400000_relay_inline_topics.js';
 import * as instancesFillfactor from './20261201000000_instances_fillfactor.js';
 import * as documentColumnsNoStatistics from './20261201100000_document_columns_no_statistics.js';
+import * as listQueues from './20261204300000_list_queues.js';
 
 // Migrations are imported statically rather than discovered on disk, so they load the same way under
 // tsx, vitest and any bundler. Append new migrations here in order; never edit or reorder landed ones.
@@ -17,6 +18,7 @@ const migrations: ReadonlyArray<[name: string, migration: Knex.Migration]> = [
   ['20261127400000_relay_inline_topics', relayInlineTopics],
   ['20261201000000_instances_fillfactor', instancesFillfactor],
   ['20261201100000_document_columns_no_statistics', documentColumnsNoStatistics],
+  ['20261204300000_list_queues', listQueues],
 ];
 
 export const migrationSource: Knex.MigrationSource<[string, Knex.Migration]> = {

@@ -161,6 +161,14 @@ const schema = z.object({
     .max(MAX_DURATION_MS)
     .default(5 * 60_000),
   STUCK_LIST_MAX: z.coerce.number().int().min(1).max(100_000).default(100),
+  // Support console and list API (issue 16, docs/support.md). GET /v1/stats counts instances per state from the
+  // indexes; below STATS_CACHE_ABOVE_ROWS instances every request counts afresh (exact), above it a count is
+  // shared for STATS_CACHE_FACTOR times what it took, at most STATS_CACHE_MAX_MS, so polling consoles cost the
+  // database at most 1/STATS_CACHE_FACTOR of a core. CONSOLE_ACTIONS_MAX: support actions one case page lists.
+  STATS_CACHE_ABOVE_ROWS: z.coerce.number().int().min(0).max(1_000_000_000).default(100_000),
+  STATS_CACHE_FACTOR: z.coerce.number().int().min(1).max(10_000).default(50),
+  STATS_CACHE_MAX_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
+  CONSOLE_ACTIONS_MAX: z.coerce.number().int().min(1).max(10_000).default(500),
 });
 
 export type Config = z.infer<typeof schema> & { queuePrefix: string; databaseName: string };

@@ -18,6 +18,7 @@ import { notificationRoutes } from './routes/notifications.js';
 import { opsRoutes, type OpsDeps } from './routes/ops.js';
 import { projectRoutes } from './routes/projects.js';
 import { replayRoutes } from './routes/replay.js';
+import { statsRoutes } from './routes/stats.js';
 import { webhookRoutes } from './routes/webhooks.js';
 
 /** Everything under /v1 (API.md): parsed, checked, authenticated and rate limited, then routed. */
@@ -39,6 +40,7 @@ function v1Routes(deps: ApiDeps, ops: OpsDeps): Router {
   v1.use('/users', notificationRoutes(deps));
   v1.use('/webhooks', webhookRoutes(deps));
   v1.use('/machines', machineRoutes(deps));
+  v1.use('/stats', statsRoutes(deps));
   return v1;
 }
 

@@ -101,3 +101,11 @@ export const notificationsPage = z.object({
 });
 
 export const readiness = z.looseObject({ ok: z.boolean(), checks: z.record(z.string(), z.string()) });
+
+const countsByState = z.record(z.string(), z.number().int()).describe('state path → instances in it');
+export const stats = z.object({
+  milestones: z.object({ byState: countsByState, stuck: z.number().int() }),
+  projects: z.object({ byState: countsByState }),
+  webhookDeliveries: z.object({ dead: z.number().int() }),
+  asOf: z.string().describe('when counted; a slow count is shared for a moment (STATS_CACHE_*)'),
+});

@@ -53,6 +53,10 @@ const pageParams = [
   queryParam('limit', { type: 'integer', minimum: 1 }),
   queryParam('cursor', { type: 'string' }, 'nextCursor of the previous page'),
 ];
+const listPage = (item: string) => ({
+  type: 'object',
+  properties: { items: { type: 'array', items: ref(item) }, nextCursor: { type: ['string', 'null'] } },
+});
 const idempotencyKey = {
   name: 'Idempotency-Key',
   in: 'header',
@@ -84,6 +88,7 @@ export function openApiDocument(config: Config): JsonSchema {
     Milestone: jsonSchema(out.milestone, 'output'),
     HistoryPage: jsonSchema(out.historyPage, 'output'),
     Replay: jsonSchema(out.replay, 'output'),
+    Stats: jsonSchema(out.stats, 'output'),
     Account: jsonSchema(out.account, 'output'),
     NotificationsPage: jsonSchema(out.notificationsPage, 'output'),
     Webhook: jsonSchema(webhookView, 'output'),
@@ -117,6 +122,14 @@ export function openApiDocument(config: Config): JsonSchema {
       get: op('This document', 'read', { responses: { 200: reply('OpenAPI 3.1 document', { type: 'object' }) } }),
     },
     '/v1/projects': {
+      get: op('List projects', 'read', {
+        parameters: [
+          queryParam('state', { type: 'string' }),
+          queryParam('party', { type: 'string' }, 'employer or freelancer id'),
+          ...pageParams,
+        ],
+        responses: { 200: reply('A page', listPage('Project')) },
+      }),
       post: op('Create a project', 'events:write', {
         parameters: [idempotencyKey],
         requestBody: body(createProjectBody),
@@ -159,16 +172,23 @@ export function openApiDocument(config: Config): JsonSchema {
       get: op('List milestones', 'read', {
         parameters: [
           queryParam('projectId', { type: 'string' }),
-          queryParam('state', { type: 'string' }),
-          queryParam('party', { type: 'string' }),
+          queryParam(
+            'state',
+            { type: 'string' },
+            'a top-level state (every stage under it) or a full path: disputed.negotiation',
+          ),
+          queryParam('party', { type: 'string' }, 'employer or freelancer id'),
+          queryParam('disputeStage', { type: 'string' }, 'same as state=disputed.<stage>'),
+          queryParam(
+            'deadlineBefore',
+            { type: 'string', format: 'date-time' },
+            'armed deadline due before; soonest first',
+          ),
+          queryParam('stuck', { enum: ['true', 'false'] }, 'settling for longer than STUCK_AFTER_MS'),
+          queryParam('updatedSince', { type: 'string', format: 'date-time' }),
           ...pageParams,
         ],
-        responses: {
-          200: reply('A page', {
-            type: 'object',
-            properties: { items: { type: 'array', items: ref('Milestone') }, nextCursor: { type: ['string', 'null'] } },
-          }),
-        },
+        responses: { 200: reply('A page', listPage('Milestone')) },
       }),
     },
     '/v1/milestones/{id}': {
@@ -275,6 +295,11 @@ export function openApiDocument(config: Config): JsonSchema {
       post: op('Re-drive a dead delivery (a pending one is left as it is)', 'admin', {
         parameters: [pathParam('id'), pathParam('deliveryId'), idempotencyKey],
         responses: { 200: reply('Pending again', ref('WebhookDelivery')) },
+      }),
+    },
+    '/v1/stats': {
+      get: op('Instances per state path, stuck settlements and dead webhook deliveries', 'read or support', {
+        responses: { 200: reply('Counts', ref('Stats')) },
       }),
     },
     '/v1/machines': {

@@ -3,8 +3,11 @@ import { z } from 'zod';
 import { requireScope } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { postEvent } from '../post-event.js';
-import { findInstance, type InstanceRow } from '../../engine/instance-row.js';
-import { clientId, idParam, pageQuery, parseOrThrow } from '../schemas.js';
+import { findInstance } from '../../engine/instance-row.js';
+import { listInstances } from '../../lists/instance-list.js';
+import { encodeCursor } from '../../lists/list-cursor.js';
+import { milestoneListRequest } from '../list-query.js';
+import { idParam, pageQuery, parseOrThrow } from '../schemas.js';
 import { historyPage } from '../../history/history-page.js';
 import { milestoneView } from '../views.js';
 import { waitForSettled } from '../wait-for-settled.js';
@@ -16,35 +19,11 @@ export function milestoneRoutes(deps: ApiDeps): Router {
     wait: z.enum(['settled']).optional(),
     timeoutMs: z.coerce.number().int().min(0).max(config.WAIT_TIMEOUT_MAX_MS).default(config.WAIT_TIMEOUT_DEFAULT_MS),
   });
-  const listFilters = z.object({
-    projectId: clientId.optional(),
-    state: z
-      .string()
-      .regex(/^[a-z_]{1,64}$/)
-      .optional(),
-    party: clientId.optional(),
-  });
 
   router.get('/', requireScope('read'), async (req, res) => {
-    const filters = parseOrThrow(
-      listFilters,
-      { projectId: req.query.projectId, state: req.query.state, party: req.query.party },
-      'query',
-    );
-    const { limit, cursor } = pageQuery(req.query, config.LIST_LIMIT_DEFAULT, config.LIST_LIMIT_MAX);
-    const query = db<InstanceRow>('instances')
-      .where({ machine: 'milestone' })
-      .orderBy('n')
-      .limit(limit + 1);
-    if (filters.projectId) query.andWhere({ project_id: filters.projectId });
-    if (filters.state) query.andWhere({ state: filters.state });
-    if (filters.party)
-      query.andWhere((q) => q.where({ employer_id: filters.party }).orWhere({ freelancer_id: filters.party }));
-    if (cursor) query.andWhere('n', '>', cursor);
-    const rows = await query;
-    const page = rows.slice(0, limit);
-    const last = page[page.length - 1];
-    res.json({ items: page.map(milestoneView), nextCursor: rows.length > limit && last ? last.n.toString() : null });
+    const { filters, limit, after } = milestoneListRequest(req.query, config);
+    const page = await listInstances(db, 'milestone', filters, limit, after);
+    res.json({ items: page.rows.map(milestoneView), nextCursor: page.next && encodeCursor(page.next) });
   });
 
   router.get('/:id', requireScope('read'), async (req, res) => {

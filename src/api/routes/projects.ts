@@ -8,6 +8,9 @@ import { findInstance } from '../../engine/instance-row.js';
 import { runWrite } from '../idempotent.js';
 import { createMilestoneBody, createProjectBody, idParam, pageQuery, parseOrThrow } from '../schemas.js';
 import { historyPage } from '../../history/history-page.js';
+import { listInstances } from '../../lists/instance-list.js';
+import { encodeCursor } from '../../lists/list-cursor.js';
+import { projectListRequest } from '../list-query.js';
 import { milestoneView, projectView } from '../views.js';
 
 const createdReply = ({ row, created }: Created) => ({ status: created ? 201 : 200, body: milestoneView(row) });
@@ -23,6 +26,12 @@ export function projectRoutes(deps: ApiDeps): Router {
       return { status: created ? 201 : 200, body: projectView(row) };
     });
     res.status(reply.status).json(reply.body);
+  });
+
+  router.get('/', requireScope('read'), async (req, res) => {
+    const { filters, limit, after } = projectListRequest(req.query, config);
+    const page = await listInstances(db, 'project', filters, limit, after);
+    res.json({ items: page.rows.map(projectView), nextCursor: page.next && encodeCursor(page.next) });
   });
 
   router.get('/:id', requireScope('read'), async (req, res) => {

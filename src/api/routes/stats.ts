@@ -1,0 +1,20 @@
+import { Router } from 'express';
+import { StatsCache } from '../../lists/stats-cache.js';
+import type { ApiDeps } from '../deps.js';
+import { requireAnyScope } from './replay.js';
+
+/** `GET /v1/stats` (API.md "Lists (v1.1)"): instances per state path, stuck settlements, dead deliveries. */
+export function statsRoutes({ db, config }: ApiDeps): Router {
+  const router = Router();
+  const stats = new StatsCache(db, {
+    stuckAfterMs: config.STUCK_AFTER_MS,
+    cacheAboveRows: config.STATS_CACHE_ABOVE_ROWS,
+    cacheFactor: config.STATS_CACHE_FACTOR,
+    cacheMaxMs: config.STATS_CACHE_MAX_MS,
+  });
+  // The console's queue page reads it with a support token as well as a read one.
+  router.get('/', requireAnyScope(['read', 'support']), async (_req, res) => {
+    res.json(await stats.get());
+  });
+  return router;
+}
