@@ -1,5 +1,6 @@
 import express, { Router, type Express } from 'express';
 import { NotFoundError } from '../errors/index.js';
+import { QUEUE_NAMES } from '../jobs/queues.js';
 import { eventMetrics } from '../metrics/event-metrics.js';
 import { Metrics } from '../metrics/metrics.js';
 import { registerStuckGauge } from '../metrics/stuck-gauge.js';
@@ -17,12 +18,14 @@ import { milestoneRoutes } from './routes/milestones.js';
 import { notificationRoutes } from './routes/notifications.js';
 import { opsRoutes, type OpsDeps } from './routes/ops.js';
 import { projectRoutes } from './routes/projects.js';
+import { redriveRoutes } from './routes/redrive.js';
 import { replayRoutes } from './routes/replay.js';
 import { statsRoutes } from './routes/stats.js';
 import { webhookRoutes } from './routes/webhooks.js';
 
 /** Everything under /v1 (API.md): parsed, checked, authenticated and rate limited, then routed. */
 function v1Routes(deps: ApiDeps, ops: OpsDeps): Router {
+  const settlementQueue = ops.queues.find((q) => q.name === QUEUE_NAMES.settlement);
   const v1 = Router();
   // Before the JSON parser, so events refused as malformed JSON are counted too.
   v1.use(eventMetrics(ops.metrics));
@@ -34,6 +37,7 @@ function v1Routes(deps: ApiDeps, ops: OpsDeps): Router {
   v1.use(rateLimit(deps.config));
   v1.use(replayRoutes(deps));
   v1.use('/console', consoleApi(deps));
+  v1.use(redriveRoutes(deps, settlementQueue));
   v1.use('/projects', projectRoutes(deps));
   v1.use('/milestones', milestoneRoutes(deps));
   v1.use('/accounts', accountRoutes(deps));

@@ -1,21 +1,22 @@
 import type { MachineDefinition } from '../../machines/definition.js';
-import { diagramSvg } from './diagram-svg.js';
-import { layeredLayout } from './layered-layout.js';
+import { diagramGraph, type DiagramGraph } from './elk-graph.js';
 import { machineGraph } from './machine-graph.js';
 
-const cache = new WeakMap<MachineDefinition, { name: string; version: number; states: string[]; svg: string }>();
+export interface MachineDiagram extends DiagramGraph {
+  name: string;
+  version: number;
+  /** Every state path of this version, e.g. `disputed.negotiation`. */
+  states: string[];
+}
 
-/** The state diagram of one registered machine version; versions never change, so each is drawn once. */
-export function machineDiagram(def: MachineDefinition) {
+const cache = new WeakMap<MachineDefinition, MachineDiagram>();
+
+/** The state diagram of one registered machine version; versions never change, so each is built once. */
+export function machineDiagram(def: MachineDefinition): MachineDiagram {
   let diagram = cache.get(def);
   if (!diagram) {
     const graph = machineGraph(def);
-    diagram = {
-      name: def.name,
-      version: def.version,
-      states: graph.nodes.map((n) => n.id),
-      svg: diagramSvg(layeredLayout(graph), `${def.name} version ${def.version} state diagram`),
-    };
+    diagram = { name: def.name, version: def.version, states: graph.nodes.map((n) => n.id), ...diagramGraph(graph) };
     cache.set(def, diagram);
   }
   return diagram;

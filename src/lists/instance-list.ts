@@ -34,7 +34,8 @@ const DUE_AT_UTC = `to_char(t.fire_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:
 /**
  * One keyset page of instances of one machine. Each filter is a condition some index serves (see the
  * list_queues migration and docs/support.md): creation order walks instances' indexes by `n`; deadline order
- * walks timers_due_idx by fire time and joins each timer's instance.
+ * walks timers_due_idx by fire time and joins each timer's instance, unless another filter narrowed the instances
+ * first (then each of those looks up its own soonest timer).
  */
 export async function listInstances(
   db: Knex,
@@ -43,20 +44,7 @@ export async function listInstances(
   limit: number,
   after: ListKey | null,
 ): Promise<ListPage> {
-  const query =
-    filters.deadlineBefore === undefined
-      ? db('instances as i')
-          .select(db.raw(instanceColumnsOf('i')))
-          .orderBy('i.n')
-      : deadlineOrder(db, filters.deadlineBefore);
-  query.where('i.machine', machine).limit(limit + 1);
-  applyFilters(db, query, machine, filters);
-  if (after?.order === 'n') query.andWhere('i.n', '>', after.n);
-  if (after?.order === 'deadline') {
-    // Row comparison spelt out, so `fire_at >= ?` stays an index condition.
-    query.andWhere('t.fire_at', '>=', after.at).andWhereRaw('(t.fire_at > ? OR i.n > ?)', [after.at, after.n]);
-  }
-  const rows = (await query) as ListedRow[];
+  const rows = (await listQuery(db, machine, filters, limit, after)) as ListedRow[];
   const page = rows.slice(0, limit);
   const last = page[page.length - 1];
   if (rows.length <= limit || !last) return { rows: page, next: null };
@@ -66,7 +54,49 @@ export async function listInstances(
   };
 }
 
-/** Armed timers by fire time, each instance once: at its soonest deadline (a later one of its own is skipped). */
+/** The statement of one page (one row more than `limit`, to know whether another page follows). */
+export function listQuery(
+  db: Knex,
+  machine: MachineName,
+  filters: ListFilters,
+  limit: number,
+  after: ListKey | null,
+): Knex.QueryBuilder {
+  const narrowed = filters.states.length > 0 || filters.projectId !== undefined || filters.party !== undefined;
+  const query =
+    filters.deadlineBefore === undefined
+      ? db('instances as i')
+          .select(db.raw(instanceColumnsOf('i')))
+          .orderBy('i.n')
+      : narrowed
+        ? soonestDeadlineOf(db, filters.deadlineBefore)
+        : deadlineOrder(db, filters.deadlineBefore);
+  query.where('i.machine', machine).limit(limit + 1);
+  applyFilters(db, query, machine, filters);
+  if (after?.order === 'n') query.andWhere('i.n', '>', after.n);
+  if (after?.order === 'deadline') {
+    // Row comparison spelt out, so `fire_at >= ?` stays an index condition.
+    query.andWhere('t.fire_at', '>=', after.at).andWhereRaw('(t.fire_at > ? OR i.n > ?)', [after.at, after.n]);
+  }
+  return query;
+}
+
+/**
+ * Deadline order over instances another filter already narrowed (a queue: one state, a project, a party): each
+ * instance's soonest armed timer, looked up by timers_one_armed_idx. Costs one lookup per instance the filter
+ * keeps, where walking every armed timer in fire order would skip over the timers of all other instances.
+ */
+function soonestDeadlineOf(db: Knex, before: Date): Knex.QueryBuilder {
+  return db('instances as i')
+    .joinRaw(
+      "CROSS JOIN LATERAL (SELECT min(t.fire_at) AS fire_at FROM timers t WHERE t.instance_id = i.id AND t.status = 'armed') t",
+    )
+    .select(db.raw(instanceColumnsOf('i')), db.raw(DUE_AT_UTC))
+    .where('t.fire_at', '<', before)
+    .orderBy([{ column: 't.fire_at' }, { column: 'i.n' }]);
+}
+
+/** Every armed timer by fire time, each instance once: at its soonest deadline (a later one of its own is skipped). */
 function deadlineOrder(db: Knex, before: Date): Knex.QueryBuilder {
   return db('timers as t')
     .join('instances as i', 'i.id', 't.instance_id')

@@ -22,16 +22,8 @@ interface GroupRow {
  * write path: a counter row per state would be one more row every event locks.
  */
 async function countByState(db: Knex): Promise<Map<string, Record<string, number>>> {
-  const [top, nested] = await Promise.all([
-    db('instances').select('machine', 'state as path').count({ count: '*' }).groupBy('machine', 'state') as Promise<
-      GroupRow[]
-    >,
-    db('instances')
-      .select('machine', 'state_path as path')
-      .count({ count: '*' })
-      .whereRaw('state_path <> state')
-      .groupBy('machine', 'state_path') as Promise<GroupRow[]>,
-  ]);
+  const queries = statsQueries(db, 0);
+  const [top, nested] = (await Promise.all([queries.topLevelStates, queries.nestedStates])) as GroupRow[][];
   const byMachine = new Map<string, Record<string, number>>();
   const add = (r: GroupRow, sign: 1 | -1, path: string) => {
     const counts = byMachine.get(r.machine) ?? {};
@@ -39,34 +31,46 @@ async function countByState(db: Knex): Promise<Map<string, Record<string, number
     if (counts[path] === 0) delete counts[path];
     byMachine.set(r.machine, counts);
   };
-  for (const r of top) add(r, 1, r.path);
-  for (const r of nested) {
+  for (const r of top ?? []) add(r, 1, r.path);
+  for (const r of nested ?? []) {
     add(r, -1, r.path.split('.')[0] ?? r.path);
     add(r, 1, r.path);
   }
   return byMachine;
 }
 
-async function countStuckMilestones(db: Knex, stuckAfterMs: number): Promise<number> {
-  const row = await db('instances')
-    .where('machine', 'milestone')
-    .whereIn('state', [...(settlingStates().get('milestone') ?? [])])
-    .andWhere('updated_at', '<', db.raw("now() - (?::bigint * interval '1 millisecond')", [stuckAfterMs]))
-    .count<{ count: string }[]>({ count: '*' })
-    .first();
-  return Number(row?.count ?? 0);
+/** The statements behind the counts, by name (docs/support.md shows their plans at a million instances). */
+export function statsQueries(db: Knex, stuckAfterMs: number) {
+  return {
+    topLevelStates: db('instances')
+      .select('machine', 'state as path')
+      .count({ count: '*' })
+      .groupBy('machine', 'state'),
+    nestedStates: db('instances')
+      .select('machine', 'state_path as path')
+      .count({ count: '*' })
+      .whereRaw('state_path <> state')
+      .groupBy('machine', 'state_path'),
+    stuckMilestones: db('instances')
+      .where('machine', 'milestone')
+      .whereIn('state', [...(settlingStates().get('milestone') ?? [])])
+      .andWhere('updated_at', '<', db.raw("now() - (?::bigint * interval '1 millisecond')", [stuckAfterMs]))
+      .count({ count: '*' }),
+    deadDeliveries: db('webhook_deliveries').where('status', 'dead').count({ count: '*' }),
+  };
 }
 
-async function countDeadDeliveries(db: Knex): Promise<number> {
-  const row = await db('webhook_deliveries').where('status', 'dead').count<{ count: string }[]>({ count: '*' }).first();
+async function countOne(query: Knex.QueryBuilder): Promise<number> {
+  const [row] = (await query) as { count: string }[];
   return Number(row?.count ?? 0);
 }
 
 export async function countStats(db: Knex, stuckAfterMs: number): Promise<Stats> {
+  const queries = statsQueries(db, stuckAfterMs);
   const [byMachine, stuck, dead] = await Promise.all([
     countByState(db),
-    countStuckMilestones(db, stuckAfterMs),
-    countDeadDeliveries(db),
+    countOne(queries.stuckMilestones),
+    countOne(queries.deadDeliveries),
   ]);
   return {
     milestones: { byState: byMachine.get('milestone') ?? {}, stuck },

@@ -4,7 +4,10 @@ import { z } from 'zod';
 import { machineVersions } from '../../../machines/registry.js';
 import { machineDiagram } from '../../console/machine-diagram.js';
 import { searchInstances } from '../../console/search.js';
-import { NotFoundError } from '../../errors/index.js';
+import { listSupportActions } from '../../console/support-actions.js';
+import { InvalidRequestError, NotFoundError } from '../../errors/index.js';
+import { listDeadDeliveries } from '../../lists/dead-deliveries.js';
+import { authedClient } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { clientId, parseOrThrow } from '../schemas.js';
 import { requireAnyScope } from './replay.js';
@@ -34,15 +37,36 @@ export function consolePage(): Router {
 }
 
 const searchQuery = z.object({ q: clientId });
+const actionsQuery = z.object({ instanceId: clientId });
+const deliveriesQuery = z.object({
+  status: z.literal('dead'),
+  instanceId: clientId.optional(),
+  limit: z
+    .string()
+    .regex(/^[0-9]{1,6}$/, 'must be a whole number')
+    .optional(),
+  cursor: z
+    .string()
+    .regex(/^[1-9][0-9]{0,17}$/, 'must be the nextCursor of a previous page')
+    .optional(),
+});
 const diagramParams = z.object({
   name: z.enum(['milestone', 'project']),
   version: z.coerce.number().int().min(1).max(10_000),
 });
 
-/** The console's own JSON endpoints under `/v1/console`: search and diagrams. Same auth as the rest of v1. */
+/**
+ * The console's own JSON endpoints under `/v1/console`: who the token is, search, diagrams, dead deliveries and a
+ * case's support actions. Same auth as the rest of v1; reading needs `read` or `support`.
+ */
 export function consoleApi({ db, config }: ApiDeps): Router {
   const router = Router();
   router.use(requireAnyScope(['support', 'read']));
+  // The page shows support actions only to tokens that may take them; it asks here instead of guessing from 403s.
+  router.get('/me', (req, res) => {
+    const { id, name, scopes } = authedClient(req);
+    res.json({ id, name, scopes });
+  });
   router.get('/search', async (req, res) => {
     const { q } = parseOrThrow(
       searchQuery,
@@ -56,6 +80,18 @@ export function consoleApi({ db, config }: ApiDeps): Router {
     const def = machineVersions(name).find((d) => d.version === version);
     if (!def) throw new NotFoundError(`No ${name} machine version ${version}.`, { name, version });
     res.json(machineDiagram(def));
+  });
+  router.get('/deliveries', async (req, res) => {
+    const q = parseOrThrow(deliveriesQuery, req.query, 'query');
+    const limit = q.limit === undefined ? config.LIST_LIMIT_DEFAULT : Number(q.limit);
+    if (limit < 1 || limit > config.LIST_LIMIT_MAX)
+      throw new InvalidRequestError(`limit must be 1 … ${config.LIST_LIMIT_MAX}.`, { issues: [{ path: 'limit' }] });
+    const page = await listDeadDeliveries(db, limit, q.cursor ?? null, q.instanceId ?? null);
+    res.json({ items: page.items, nextCursor: page.next });
+  });
+  router.get('/actions', async (req, res) => {
+    const { instanceId } = parseOrThrow(actionsQuery, req.query, 'query');
+    res.json({ items: await listSupportActions(db, instanceId, config.CONSOLE_ACTIONS_MAX) });
   });
   return router;
 }

@@ -1,6 +1,7 @@
 import { Router, type NextFunction, type Request, type Response } from 'express';
 import { z } from 'zod';
-import { requireScope } from '../auth.js';
+import { authedClient, requireScope } from '../auth.js';
+import { recordSupportAction } from '../../console/support-actions.js';
 import type { ApiDeps } from '../deps.js';
 import { runWrite } from '../idempotent.js';
 import { pageQuery, parseOrThrow } from '../schemas.js';
@@ -84,12 +85,22 @@ export function webhookRoutes({ db, config }: ApiDeps): Router {
     res.json(await listDeliveries(db, id, filters, limit, cursor));
   });
 
-  router.post('/:id/deliveries/:deliveryId/retry', requireScope('admin'), async (req, res) => {
+  // Support staff retry dead deliveries from the console too: it sends an already decided document again to an
+  // already configured URL and changes no subscription. Recorded, so the case's timeline says who did it.
+  router.post('/:id/deliveries/:deliveryId/retry', requireAnyScope('admin', 'support'), async (req, res) => {
     const id = parseOrThrow(webhookId, req.params.id, 'webhook id');
     const did = parseOrThrow(deliveryId, req.params.deliveryId, 'delivery id');
     const reply = await runWrite(db, config, req, async (trx) => {
       await findWebhook(trx, id);
-      return { status: 200, body: await redriveDelivery(trx, config, id, did) };
+      const delivery = await redriveDelivery(trx, config, id, did);
+      await recordSupportAction(trx, {
+        instanceId: delivery.instanceId,
+        action: 'retry_delivery',
+        subject: did,
+        outcome: delivery.status,
+        clientId: authedClient(req).id,
+      });
+      return { status: 200, body: delivery };
     });
     res.status(reply.status).json(reply.body);
   });
