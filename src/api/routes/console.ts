@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import express, { Router } from 'express';
 import { z } from 'zod';
@@ -13,6 +14,9 @@ import { clientId, parseOrThrow } from '../schemas.js';
 import { requireAnyScope } from './replay.js';
 
 const ASSETS_DIR = fileURLToPath(new URL('../../console/assets/', import.meta.url));
+const require = createRequire(import.meta.url);
+const ELK_BUNDLE = require.resolve('elkjs/lib/elk.bundled.js');
+const ELK_VERSION = (require('elkjs/package.json') as { version: string }).version;
 
 // The page holds no data and no secret: it asks for a token and calls the JSON API with it. Its own scripts
 // only (no CDN, no inline script), so a stored value can never run as code in a support agent's browser.
@@ -32,6 +36,12 @@ export function consolePage(): Router {
     next();
   });
   router.get('/console', (_req, res) => res.sendFile('index.html', { root: ASSETS_DIR }));
+  // The diagram's layout engine, from this server's own copy of the npm package (no CDN): the page's web worker
+  // loads it. Its name carries the version, so browsers may keep it; everything else is no-store.
+  router.get(`/console/vendor/elk-${ELK_VERSION}.js`, (_req, res) => {
+    res.set('Cache-Control', 'public, max-age=31536000, immutable');
+    res.sendFile(ELK_BUNDLE);
+  });
   router.use('/console', express.static(ASSETS_DIR, { index: false, fallthrough: true, redirect: false }));
   return router;
 }
@@ -79,7 +89,7 @@ export function consoleApi({ db, config }: ApiDeps): Router {
     const { name, version } = parseOrThrow(diagramParams, req.params, 'path');
     const def = machineVersions(name).find((d) => d.version === version);
     if (!def) throw new NotFoundError(`No ${name} machine version ${version}.`, { name, version });
-    res.json(machineDiagram(def));
+    res.json({ ...machineDiagram(def), layoutEngine: `/console/vendor/elk-${ELK_VERSION}.js` });
   });
   router.get('/deliveries', async (req, res) => {
     const q = parseOrThrow(deliveriesQuery, req.query, 'query');
