@@ -101,7 +101,8 @@ export const milestonePayloadsV2 = {
   WITHDRAW_DISPUTE: z.strictObject({}),
   PAY_ARBITRATION_FEE: z.strictObject({}),
   SUBMIT_EVIDENCE: z.strictObject({ text: text(10_000) }),
-  RULE: z.strictObject({ amountToFreelancer: moneyString }),
+  // The reason is the ruling's record (kept in the history with the event); the machine decides on the amount alone.
+  RULE: z.strictObject({ amountToFreelancer: moneyString, reason: text(2000).optional() }),
   RETRY_SETTLEMENT: z.strictObject({}),
 };
 

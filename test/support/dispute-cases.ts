@@ -22,10 +22,17 @@ export async function milestoneInDispute(
     expect(res.status, JSON.stringify(res.body)).toBe(200);
   };
   const [first, second] = filer === 'freelancer' ? [p.freelancer, p.employer] : [p.employer, p.freelancer];
-  await send({ type: 'OPEN_DISPUTE', actor: first, reason: 'The delivered site is missing the shop', offer: '800' });
+  // The filer asks for 80 % of it to go to the freelancer, the other side offers 30 %.
+  const share = (percent: bigint) => ((BigInt(amount) * percent) / 100n).toString();
+  await send({
+    type: 'OPEN_DISPUTE',
+    actor: first,
+    reason: 'The delivered site is missing the shop',
+    offer: share(80n),
+  });
   if (stage === 'awaiting_response') return m.id;
   await send({ type: 'SUBMIT_EVIDENCE', actor: first, text: 'Signed specification, page 3: the shop is in scope.' });
-  await send({ type: 'RESPOND', actor: second, offer: '300' });
+  await send({ type: 'RESPOND', actor: second, offer: share(30n) });
   if (stage === 'negotiation') return m.id;
   await deposit(http, first, fee, p.currency);
   await send({ type: 'PAY_ARBITRATION_FEE', actor: first });
