@@ -13,6 +13,7 @@ import { eventually } from './eventually.js';
 import type { HttpClient } from './http-client.js';
 import { deposit, uid, waitSettled } from './scenario.js';
 import type { TestService } from './test-service.js';
+import type { Json } from './json.js';
 
 /** What a run visited, in the model's terms (the live service is asserted equal to the model at every step). */
 export interface Coverage {
@@ -289,4 +290,4 @@ interface World {
   openMilestones: string[];
 }
 
-type Live = Record<string, any>;
+type Live = Record<string, Json>;

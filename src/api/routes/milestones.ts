@@ -39,7 +39,7 @@ export function milestoneRoutes(deps: ApiDeps): Router {
     if (filters.projectId) query.andWhere({ project_id: filters.projectId });
     if (filters.state) query.andWhere({ state: filters.state });
     if (filters.party)
-      query.andWhere((q) => q.where({ employer_id: filters.party }).orWhere({ freelancer_id: filters.party }));
+      query.andWhere((q) => void q.where({ employer_id: filters.party }).orWhere({ freelancer_id: filters.party }));
     if (cursor) query.andWhere('n', '>', cursor);
     const rows = await query;
     const page = rows.slice(0, limit);
