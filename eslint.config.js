@@ -4,6 +4,7 @@
 // dependency-cruiser's (.dependency-cruiser.cjs).
 import js from '@eslint/js';
 import prettier from 'eslint-config-prettier';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -48,24 +49,17 @@ export default tseslint.config(
     files: ['src/console/assets/**/*.js'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {
-      globals: {
-        window: 'readonly',
-        document: 'readonly',
-        fetch: 'readonly',
-        sessionStorage: 'readonly',
-        location: 'readonly',
-        history: 'readonly',
-        URLSearchParams: 'readonly',
-        console: 'readonly',
-        setTimeout: 'readonly',
-        clearTimeout: 'readonly',
-        Intl: 'readonly',
-      },
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      globals: globals.browser,
     },
   },
   {
     files: ['eslint.config.js', '.dependency-cruiser.cjs'],
     ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      globals: globals.node,
+    },
   },
   prettier,
 );
