@@ -62,7 +62,17 @@ describe('machine diagram', () => {
       initial: 'a',
       states: { a: { on: { GO: 'b' } }, b: { initial: 'c<1>', states: { 'c<1>': { on: { NEXT: 'd' } }, d: {} } } },
     });
-    const def: MachineDefinition = { name: 'x', version: 1, machine, roles: {}, payloads: {} };
+    const def: MachineDefinition = {
+      name: 'x',
+      version: 1,
+      machine,
+      roles: {},
+      payloads: {},
+      rules: {},
+      effectRules: [],
+      deadlines: {},
+      pendingStates: [],
+    };
     const g = machineGraph(def);
     expect(g.nodes.map((n) => n.id)).toEqual(['a', 'b', 'b.c<1>', 'b.d']);
     expect(g.edges).toContainEqual({ from: 'b', to: 'b.c<1>', label: '', kind: 'initial' });
