@@ -4,6 +4,7 @@
 // dependency-cruiser's (.dependency-cruiser.cjs).
 import js from '@eslint/js';
 import prettier from 'eslint-config-prettier';
+import globals from 'globals';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -51,33 +52,17 @@ export default tseslint.config(
     languageOptions: {
       ...tseslint.configs.disableTypeChecked.languageOptions,
       sourceType: 'module',
-      globals: Object.fromEntries(
-        [
-          'window',
-          'document',
-          'fetch',
-          'sessionStorage',
-          'location',
-          'history',
-          'URLSearchParams',
-          'console',
-          'setTimeout',
-          'clearTimeout',
-          'setInterval',
-          'Intl',
-          'Node',
-          'Worker',
-          'ResizeObserver',
-          'crypto',
-          'self',
-          'importScripts',
-        ].map((name) => [name, 'readonly']),
-      ),
+      // The page's modules, and its layout worker (a classic script: importScripts).
+      globals: { ...globals.browser, ...globals.worker },
     },
   },
   {
     files: ['eslint.config.js', '.dependency-cruiser.cjs'],
     ...tseslint.configs.disableTypeChecked,
+    languageOptions: {
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      globals: globals.node,
+    },
   },
   prettier,
 );

@@ -9,6 +9,7 @@ import { createDb } from '../src/db/knex.js';
 import { ensureDatabase, migrateLatest } from '../src/db/migrate.js';
 import { deleteQueueKeys } from '../src/jobs/queues.js';
 import type { BenchProject } from './ingest.js';
+import type { Json } from '../test/support/json.js';
 
 export const ADMIN_URL = process.env.BENCH_ADMIN_DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/postgres';
 const PORT = Number(process.env.BENCH_PORT ?? 3999);
@@ -44,7 +45,7 @@ async function startService(role: 'api' | 'workers', databaseUrl: string, queueP
   });
   const ready = role === 'api' ? 'listening' : 'workers running';
   await new Promise<void>((resolve, reject) => {
-    child.stdout!.on('data', (d: Buffer) => d.toString().includes(ready) && resolve());
+    child.stdout.on('data', (d: Buffer) => d.toString().includes(ready) && resolve());
     child.on('exit', (code) => reject(new Error(`${role} exited ${code}`)));
   });
   return child;
@@ -63,7 +64,7 @@ export async function api(token: string, method: string, path: string, body?: ob
     headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
     body: body ? JSON.stringify(body) : undefined,
   });
-  const json = (await res.json()) as Record<string, any>;
+  const json = (await res.json()) as Record<string, Json>;
   if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${JSON.stringify(json)}`);
   return json;
 }

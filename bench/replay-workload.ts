@@ -142,7 +142,7 @@ export function record(i: number, ids: Ids): Recorded {
     history.push({
       seq,
       type: event.type,
-      actor: event.actor as string,
+      actor: event.actor,
       role,
       payload: { ...(steps[k]?.payload ?? {}) },
       from: before.value,

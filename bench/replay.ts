@@ -64,7 +64,7 @@ function checkpoints(n: number) {
   };
 }
 
-async function bare(n: number): Promise<PhaseResult> {
+function bare(n: number): PhaseResult {
   const marks = checkpoints(n);
   const started = performance.now();
   let events = 0;
@@ -158,7 +158,7 @@ async function main(): Promise<void> {
   const [flag, phase, phaseDatabase, nText] = process.argv.slice(2);
   if (flag === '--phase') {
     const n = Number(nText);
-    const result = phase === 'bare' ? await bare(n) : await verify(phaseDatabase as string, n);
+    const result = phase === 'bare' ? bare(n) : await verify(phaseDatabase as string, n);
     process.stdout.write(`${JSON.stringify(result)}\n`);
     return;
   }

@@ -16,6 +16,7 @@ import { ingest, type BenchProject } from './ingest.js';
 import { sampleRss, type RssTrend } from './rss-sampler.js';
 import { pgbenchTps } from './pgbench.js';
 import { percentile, round } from './stats.js';
+import type { Json } from '../test/support/json.js';
 
 const SMOKE = process.env.BENCH_SMOKE === '1';
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 16);
@@ -171,7 +172,7 @@ function cpuLine(split: Record<string, number>): string {
   );
 }
 
-function printTable(r: Record<string, any>): void {
+function printTable(r: Record<string, Json>): void {
   const bare = r.replay.find((x: { phase: string }) => x.phase.startsWith('bare'));
   const verify = r.replay.find((x: { phase: string }) => x.phase.startsWith('verify'));
   const rows: [string, string, string][] = [

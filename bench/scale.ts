@@ -10,6 +10,7 @@ import { ingest } from './ingest.js';
 import { seedScale } from './scale-seed.js';
 import { round } from './stats.js';
 import { readLatency } from './wrk.js';
+import type { Json } from '../test/support/json.js';
 
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 16);
 const PROJECTS = Number(process.env.BENCH_PROJECTS ?? 128);
@@ -56,7 +57,7 @@ async function measure(d: Deployment, projects: Awaited<ReturnType<typeof seedPr
 
 async function main(): Promise<void> {
   const name = `escrow_bench_scale_${randomBytes(4).toString('hex')}`;
-  const results: Record<string, any> = {
+  const results: Record<string, Json> = {
     at: new Date().toISOString(),
     clients: CLIENTS,
     milestones: MILESTONES,
@@ -104,7 +105,7 @@ async function main(): Promise<void> {
   process.stdout.write(`\nresults written to ${file}\n`);
 }
 
-function printTable(r: Record<string, any>): void {
+function printTable(r: Record<string, Json>): void {
   const change = (after: number, before: number) =>
     `${after >= before ? '+' : ''}${round(((after - before) / before) * 100)} %`;
   const rows: [string, string, string, string][] = [

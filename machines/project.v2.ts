@@ -1,16 +1,34 @@
-import { and, assign, cancel, not, raise, setup } from 'xstate';
-import { z } from 'zod';
+import { and, cancel, raise, setup } from 'xstate';
+import type { z } from 'zod';
 import type { MachineDefinition } from './definition.js';
 import { noPayload } from './payloads.js';
 import {
-  projectMachineV1,
   projectPayloads,
-  projectRoles,
+  projectStatesV1,
   type ProjectContext,
   type ProjectEvent,
   type ProjectInput,
 } from './project.v1.js';
-import { mayActorSend, type ActorFields, type EventRoles } from './roles.js';
+import {
+  initialProjectContext,
+  projectEffectsV1,
+  projectRulesV1,
+  projectUpdatesV1,
+  type ProjectEventFields,
+} from './project.v1.rules.js';
+import {
+  projectDeadlinesV2,
+  projectDelaysV2,
+  projectRolesV2,
+  projectRulesV2,
+  projectTimersV2,
+  projectUpdatesV2,
+} from './project.v2.rules.js';
+import type { ActorFields } from './roles.js';
+import { guardsOf } from './rules.js';
+import { assignAll } from './updates.js';
+
+export { projectRolesV2 } from './project.v2.rules.js';
 
 // Project lifecycle, version 2: version 1 plus two durable deadlines (DESIGN.md "Project"):
 // - the feedback window: LEAVE_FEEDBACK is possible for a configurable time after completion, then `closed`;
@@ -41,15 +59,6 @@ export type ProjectEventV2 =
   | Ev<'CANCEL_REQUEST_TIMEOUT'>
   | Ev<'FEEDBACK_WINDOW_CLOSED'>;
 
-export const projectRolesV2: EventRoles = {
-  ...projectRoles,
-  REQUEST_PROJECT_CANCEL: ['freelancer'],
-  ACCEPT_PROJECT_CANCEL: ['employer'],
-  REJECT_PROJECT_CANCEL: ['employer'],
-  CANCEL_REQUEST_TIMEOUT: ['system'],
-  FEEDBACK_WINDOW_CLOSED: ['system'],
-};
-
 export const projectPayloadsV2: Readonly<Record<string, z.ZodObject>> = {
   ...projectPayloads,
   REQUEST_PROJECT_CANCEL: noPayload,
@@ -57,16 +66,84 @@ export const projectPayloadsV2: Readonly<Record<string, z.ZodObject>> = {
   REJECT_PROJECT_CANCEL: noPayload,
 };
 
-const v1 = projectMachineV1;
-// Version 1's rule implementations, reused by name (typed against v1's narrower context and events).
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const v1Guards = v1.implementations.guards as Record<string, any>;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const v1Actions = v1.implementations.actions as Record<string, any>;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-const v1States = v1.config.states as Record<string, any>;
+/** Every rule version 2 checks: version 1's, its own, and its own roles table behind actorMaySend. */
+export const projectRulesOfV2 = { ...projectRulesV1, ...projectRulesV2 };
 
-const cancelRequestTimer = 'cancel-request';
+const { cancelRequest, feedbackWindow } = projectTimersV2;
+
+// Version 2's states, typed with its base context and the event fields its rules read, for later versions to
+// spread into their own machines (see machines/project.v1.ts).
+const family = setup({
+  types: { context: {} as ProjectContextV2, events: {} as ProjectEventFields },
+  guards: guardsOf(projectRulesOfV2),
+  actions: {
+    ...assignAll<ProjectContextV2, ProjectEventFields>()({ ...projectUpdatesV1, ...projectUpdatesV2 }),
+    ...projectEffectsV1,
+    armCancelRequest: raise(cancelRequest.event, cancelRequest.options),
+    disarmCancelRequest: cancel(cancelRequest.options.id),
+    armFeedbackWindow: raise(feedbackWindow.event, feedbackWindow.options),
+    disarmFeedbackWindow: cancel(feedbackWindow.options.id),
+  },
+  delays: projectDelaysV2,
+});
+
+const acceptsCancel = ['actorMaySend', 'cancelRequested', 'noPendingMilestones', 'nothingReleased'] as const;
+
+export const projectStatesV2 = {
+  ...projectStatesV1,
+  in_progress: family.createStateConfig({
+    // Leaving in_progress by any route ends a pending cancel request's deadline.
+    exit: 'disarmCancelRequest',
+    on: {
+      ...projectStatesV1.in_progress.on,
+      REQUEST_PROJECT_CANCEL: {
+        guard: and(['actorMaySend', 'cancelNotRequested']),
+        actions: [
+          'flagCancelRequested',
+          'armCancelRequest',
+          { type: 'notify', params: { to: 'employer', type: 'project.cancel_requested' } },
+        ],
+      },
+      ACCEPT_PROJECT_CANCEL: {
+        guard: and(acceptsCancel),
+        target: 'cancelled',
+        actions: { type: 'notify', params: { to: 'freelancer', type: 'project.cancel_accepted' } },
+      },
+      REJECT_PROJECT_CANCEL: {
+        guard: and(['actorMaySend', 'cancelRequested']),
+        actions: [
+          'clearCancelRequest',
+          'disarmCancelRequest',
+          { type: 'notify', params: { to: 'freelancer', type: 'project.cancel_rejected' } },
+        ],
+      },
+      CANCEL_REQUEST_TIMEOUT: [
+        {
+          guard: and(acceptsCancel),
+          target: 'cancelled',
+          actions: { type: 'notify', params: { to: 'employer', type: 'project.cancel_auto_accepted' } },
+        },
+        // Something is pending (or was released): the request lapses instead.
+        {
+          guard: and(['actorMaySend', 'cancelRequested']),
+          actions: [
+            'clearCancelRequest',
+            { type: 'notify', params: { to: 'freelancer', type: 'project.cancel_request_lapsed' } },
+          ],
+        },
+      ],
+    },
+  }),
+  completed: family.createStateConfig({
+    entry: 'armFeedbackWindow',
+    exit: 'disarmFeedbackWindow',
+    on: {
+      ...projectStatesV1.completed.on,
+      FEEDBACK_WINDOW_CLOSED: { guard: 'actorMaySend', target: 'closed' },
+    },
+  }),
+  closed: family.createStateConfig({ type: 'final' }),
+};
 
 export const projectMachineV2 = setup({
   types: {
@@ -74,100 +151,21 @@ export const projectMachineV2 = setup({
     events: {} as ProjectEventV2,
     input: {} as ProjectInputV2,
   },
-  guards: {
-    awardeeIsNotEmployer: v1Guards.awardeeIsNotEmployer,
-    nothingPendingOrReleased: v1Guards.nothingPendingOrReleased,
-    noPendingMilestones: v1Guards.noPendingMilestones,
-    hasPendingMilestones: v1Guards.hasPendingMilestones,
-    anythingReleased: v1Guards.anythingReleased,
-    mayLeaveFeedback: v1Guards.mayLeaveFeedback,
-    actorMaySend: ({ context, event }) => mayActorSend(projectRolesV2, context, event),
-    cancelRequested: ({ context }) => context.cancelRequested,
-  },
+  guards: guardsOf(projectRulesOfV2),
   actions: {
-    recordAward: v1Actions.recordAward,
-    clearAward: v1Actions.clearAward,
-    countOpened: v1Actions.countOpened,
-    countClosed: v1Actions.countClosed,
-    addReleased: v1Actions.addReleased,
-    recordFeedback: v1Actions.recordFeedback,
-    notify: (_, _params: { to: 'employer' | 'freelancer'; type: string }) => {},
-    flagCancelRequested: assign({ cancelRequested: true }),
-    clearCancelRequest: assign({ cancelRequested: false }),
+    ...assignAll<ProjectContextV2, ProjectEventV2>()({ ...projectUpdatesV1, ...projectUpdatesV2 }),
+    ...projectEffectsV1,
+    armCancelRequest: raise(cancelRequest.event, cancelRequest.options),
+    disarmCancelRequest: cancel(cancelRequest.options.id),
+    armFeedbackWindow: raise(feedbackWindow.event, feedbackWindow.options),
+    disarmFeedbackWindow: cancel(feedbackWindow.options.id),
   },
-  delays: {
-    feedbackWindow: ({ context }) => context.rules.feedbackWindowMs,
-    cancelRequestWindow: ({ context }) => context.rules.cancelRequestMs,
-  },
+  delays: projectDelaysV2,
 }).createMachine({
   id: 'project',
   initial: 'open',
-  context: ({ input }) => ({
-    ...(v1.config.context as (args: { input: ProjectInput }) => ProjectContext)({ input }),
-    rules: input.rules,
-    cancelRequested: false,
-  }),
-  states: {
-    ...v1States,
-    in_progress: {
-      // Leaving in_progress by any route ends a pending cancel request's deadline.
-      exit: cancel(cancelRequestTimer),
-      on: {
-        ...v1States.in_progress.on,
-        REQUEST_PROJECT_CANCEL: {
-          guard: and(['actorMaySend', not('cancelRequested')]),
-          actions: [
-            'flagCancelRequested',
-            raise(
-              { type: 'CANCEL_REQUEST_TIMEOUT', actor: 'system' },
-              { delay: 'cancelRequestWindow', id: cancelRequestTimer },
-            ),
-            { type: 'notify', params: { to: 'employer', type: 'project.cancel_requested' } },
-          ],
-        },
-        ACCEPT_PROJECT_CANCEL: {
-          guard: and(['actorMaySend', 'cancelRequested', 'nothingPendingOrReleased']),
-          target: 'cancelled',
-          actions: { type: 'notify', params: { to: 'freelancer', type: 'project.cancel_accepted' } },
-        },
-        REJECT_PROJECT_CANCEL: {
-          guard: and(['actorMaySend', 'cancelRequested']),
-          actions: [
-            'clearCancelRequest',
-            cancel(cancelRequestTimer),
-            { type: 'notify', params: { to: 'freelancer', type: 'project.cancel_rejected' } },
-          ],
-        },
-        CANCEL_REQUEST_TIMEOUT: [
-          {
-            guard: and(['actorMaySend', 'cancelRequested', 'nothingPendingOrReleased']),
-            target: 'cancelled',
-            actions: { type: 'notify', params: { to: 'employer', type: 'project.cancel_auto_accepted' } },
-          },
-          // Something is pending (or was released): the request lapses instead.
-          {
-            guard: and(['actorMaySend', 'cancelRequested']),
-            actions: [
-              'clearCancelRequest',
-              { type: 'notify', params: { to: 'freelancer', type: 'project.cancel_request_lapsed' } },
-            ],
-          },
-        ],
-      },
-    },
-    completed: {
-      entry: raise(
-        { type: 'FEEDBACK_WINDOW_CLOSED', actor: 'system' },
-        { delay: 'feedbackWindow', id: 'feedback-window' },
-      ),
-      exit: cancel('feedback-window'),
-      on: {
-        ...v1States.completed.on,
-        FEEDBACK_WINDOW_CLOSED: { guard: 'actorMaySend', target: 'closed' },
-      },
-    },
-    closed: { type: 'final' },
-  },
+  context: ({ input }) => ({ ...initialProjectContext(input), rules: input.rules, cancelRequested: false }),
+  states: projectStatesV2,
 });
 
 export const projectV2: MachineDefinition = {
@@ -176,4 +174,8 @@ export const projectV2: MachineDefinition = {
   machine: projectMachineV2,
   roles: projectRolesV2,
   payloads: projectPayloadsV2,
+  rules: projectRulesOfV2,
+  effectRules: [],
+  deadlines: projectDeadlinesV2,
+  pendingStates: [],
 };

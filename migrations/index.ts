@@ -22,7 +22,7 @@ const migrations: ReadonlyArray<[name: string, migration: Knex.Migration]> = [
 ];
 
 export const migrationSource: Knex.MigrationSource<[string, Knex.Migration]> = {
-  getMigrations: async () => [...migrations],
+  getMigrations: () => Promise.resolve([...migrations]),
   getMigrationName: ([name]) => name,
-  getMigration: async ([, migration]) => migration,
+  getMigration: ([, migration]) => Promise.resolve(migration),
 };

@@ -46,14 +46,13 @@ export async function startService(config: Config, log: Logger, options: Service
   }
 
   let server: Server | null = null;
-  let changes: ChangeFeed | null = null;
   let redis: Redis | null = null;
   let url: string | null = null;
   let dashboardRedis: Redis | null = null;
   let dashboardQueues: Queue[] = [];
   if (options.api) {
-    changes = new ChangeFeed(signals);
-    await changes.start();
+    const changes = new ChangeFeed(signals);
+    changes.start();
     redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false });
     redis.on('error', (error) => log.debug({ err: error }, 'readiness redis connection error'));
     // Queue handles for the dashboard and the queue-depth gauges; fail-fast, so a Redis outage never stalls a scrape.

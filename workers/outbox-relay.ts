@@ -85,8 +85,8 @@ export class OutboxRelay {
     private readonly onDeliveries: (created: number) => void = () => undefined,
   ) {}
 
-  async start(): Promise<void> {
-    await this.signals.onOutbox(() => this.wake());
+  start(): void {
+    this.signals.onOutbox(() => this.wake());
     this.timer = setInterval(() => this.wake(), this.config.RELAY_POLL_MS);
     this.wake();
   }

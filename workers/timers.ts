@@ -6,6 +6,16 @@ import { lockInstance } from '../src/engine/instance-row.js';
 import { GuardFailedError, InvalidTransitionError } from '../src/errors/index.js';
 import type { Logger } from '../src/logger.js';
 
+interface ArmedTimerRow {
+  id: bigint;
+  instance_id: string;
+  timer_key: string;
+  event: { type: string; actor: string };
+  status: string;
+  machine: string;
+  early: boolean;
+}
+
 export type TimerOutcome = 'fired' | 'ignored' | 'not_armed' | 'missing' | 'early';
 
 /**
@@ -26,7 +36,7 @@ export async function fireTimer(db: Db, log: Logger, timerId: string): Promise<T
       .join('instances as i', 'i.id', 't.instance_id')
       .where('t.id', timerId)
       .forUpdate('t')
-      .first(
+      .first<ArmedTimerRow | undefined>(
         't.id',
         't.instance_id',
         't.timer_key',
@@ -44,7 +54,7 @@ export async function fireTimer(db: Db, log: Logger, timerId: string): Promise<T
 
     // Marked fired first: the transition that follows may cancel this very timer key, which must then be a no-op.
     await trx('timers').where({ id: timerId }).update({ status: 'fired', ended_at: trx.fn.now() });
-    const event = { ...(timer.event as { type: string; actor: string }), timerId: String(timer.id) };
+    const event = { ...timer.event, timerId: String(timer.id) };
     try {
       await trx.transaction((sp) =>
         applyEvent(sp, timer.machine as MachineName, timer.instance_id, event, { origin: 'system' }),

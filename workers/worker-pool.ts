@@ -1,4 +1,4 @@
-import { Worker, type Queue } from 'bullmq';
+import { Worker, type Queue, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../src/config.js';
 import type { Db } from '../src/db/knex.js';
@@ -15,11 +15,18 @@ import { Sweeper } from './sweeper.js';
 import { fireTimer } from './timers.js';
 import { WebhookDispatcher } from './webhook-dispatcher.js';
 
+/** What the relay and the sweeper put in a job: the row it stands for, and the request that caused it. */
+interface JobData {
+  outboxId?: string;
+  timerId?: string;
+  requestId?: string;
+}
+
 /** Names this database's life in job ids (see the deployment table in the core migration). */
 async function deploymentIdOf(db: Db): Promise<string> {
-  const row = await db('deployment').first('id');
+  const row = await db('deployment').first<{ id: string } | undefined>('id');
   if (!row) throw new Error('deployment row missing: the database was not migrated');
-  return row.id as string;
+  return row.id;
 }
 
 /** The background side of the service: the relay, the BullMQ workers that consume it, the dispatcher and the sweeper. */
@@ -49,12 +56,23 @@ export class WorkerPool {
 
     // A job held by a worker process that died is handed to another once its lock lapses and a stalled check
     // runs; BullMQ's 30 s defaults made recovery after kill -9 take up to a minute.
-    const options = {
+    const options: WorkerOptions = {
       connection: consumer,
       prefix: this.config.queuePrefix,
       lockDuration: this.config.WORKER_LOCK_DURATION_MS,
       stalledInterval: this.config.WORKER_STALLED_INTERVAL_MS,
     };
+    for (const w of [this.settlementWorker(options), this.timerWorker(options)]) {
+      w.on('failed', (job, error) =>
+        this.log.error({ err: error, jobId: job?.id, requestId: job?.data.requestId, queue: w.name }, 'job failed'),
+      );
+      w.on('error', (error) => this.log.warn({ err: error, queue: w.name }, 'worker error'));
+      this.workers.push(w);
+    }
+    await this.startBackground(producer);
+  }
+
+  private settlementWorker(options: WorkerOptions): Worker<JobData> {
     // Group commit for settlements: commands whose jobs arrive while batches run share the next transaction. A
     // batch that fails for any reason is settled again one command at a time, so only a bad command's job fails.
     const settlements = new Batcher<string, SettlementResult>(
@@ -63,7 +81,7 @@ export class WorkerPool {
       undefined,
       () => true,
     );
-    const settlement = new Worker(
+    return new Worker<JobData>(
       QUEUE_NAMES.settlement,
       async (job) => {
         const { outcome, instanceId } = await settlements.submit(String(job.data.outboxId));
@@ -83,28 +101,25 @@ export class WorkerPool {
       },
       { ...options, concurrency: this.config.SETTLEMENT_CONCURRENCY },
     );
-    const timers = new Worker(
+  }
+
+  private timerWorker(options: WorkerOptions): Worker<JobData> {
+    return new Worker<JobData>(
       QUEUE_NAMES.timer,
       async (job) => {
         const outcome = await fireTimer(this.db, this.log, String(job.data.timerId));
         if (outcome === 'fired') this.relay?.wake();
         return outcome;
       },
-      {
-        ...options,
-        concurrency: this.config.TIMER_CONCURRENCY,
-      },
+      { ...options, concurrency: this.config.TIMER_CONCURRENCY },
     );
+  }
+
+  /** The relay, sweeper, planner statistics, deadline reminders and the webhook dispatcher. */
+  private async startBackground(producer: Redis): Promise<void> {
     // Webhooks: the relay fans each applied event out into delivery rows; the dispatcher sends them.
     const dispatcher = new WebhookDispatcher(this.db, this.config, this.log, this.metrics);
     this.dispatcher = dispatcher;
-    for (const w of [settlement, timers]) {
-      w.on('failed', (job, error) =>
-        this.log.error({ err: error, jobId: job?.id, requestId: job?.data?.requestId, queue: w.name }, 'job failed'),
-      );
-      w.on('error', (error) => this.log.warn({ err: error, queue: w.name }, 'worker error'));
-      this.workers.push(w);
-    }
     const queues = createQueues(this.config, producer);
     this.queues = Object.values(queues);
     const deploymentId = await deploymentIdOf(this.db);
@@ -112,7 +127,7 @@ export class WorkerPool {
       this.metrics?.webhookDeliveriesCreated.inc(created);
       dispatcher.wake();
     });
-    await this.relay.start();
+    this.relay.start();
     this.sweeper = new Sweeper(this.db, queues, deploymentId, this.config, this.log);
     this.sweeper.start();
     this.statistics = new PlannerStatistics(this.db, this.config, this.log);

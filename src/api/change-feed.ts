@@ -12,8 +12,8 @@ export class ChangeFeed {
 
   constructor(private readonly signals: SignalBus) {}
 
-  async start(): Promise<void> {
-    await this.signals.onInstanceChanged((id) => {
+  start(): void {
+    this.signals.onInstanceChanged((id) => {
       const wake = this.waiters.get(id);
       if (wake) for (const done of [...wake]) done();
     });

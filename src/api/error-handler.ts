@@ -55,9 +55,9 @@ export function errorHandler(log: Logger) {
       return;
     }
     // API.md writes both "…details" (spread beside code) and "details.role"; answer both readings.
-    const { details } = apiError;
+    const { details, fields } = apiError;
     res
       .status(apiError.status)
-      .json({ error: { code: apiError.code, message: apiError.message, ...details, details } });
+      .json({ error: { code: apiError.code, message: apiError.message, ...details, details, ...fields } });
   };
 }

@@ -10,7 +10,7 @@ export const clientId = z
   .string()
   .min(1)
   .max(200)
-  .regex(/^[^\u0000-\u001f\u007f]+$/, 'must not contain control characters');
+  .regex(/^\P{Cc}+$/u, 'must not contain control characters');
 export const currency = z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code in upper case');
 
 export const createProjectBody = z.strictObject({

@@ -3,24 +3,27 @@ import type { MilestoneContextV2 } from '../../machines/milestone.v2.js';
 import type { ProjectContext } from '../../machines/project.v1.js';
 import { pinnedMachine } from '../../machines/registry.js';
 import type { InstanceRow } from '../engine/instance-row.js';
-import { allowedEvents, restoreSnapshot } from '../engine/snapshot.js';
+import { availableEvents } from '../engine/availability.js';
+import { restoreSnapshot } from '../engine/snapshot.js';
 import { formatMoney } from '../money.js';
 
 // JSON shapes of API.md. Money leaves as decimal strings; nothing here does arithmetic in `number`.
 
 function common(row: InstanceRow) {
   const def = pinnedMachine(row.machine, row.version);
+  const available = availableEvents(def, restoreSnapshot(def, row.snapshot), row.id, 'assumed');
   return {
     state: row.snapshot.value,
     seq: row.seq,
     machine: { name: row.machine, version: row.version },
-    allowedEvents: allowedEvents(def, restoreSnapshot(def, row.snapshot)),
+    allowedEvents: available.map((e) => e.type),
+    availableEvents: available,
   };
 }
 
 export function projectView(row: InstanceRow) {
   const c = row.snapshot.context as unknown as ProjectContext;
-  const { state, seq, machine, allowedEvents: allowed } = common(row);
+  const { state, seq, machine, allowedEvents: allowed, availableEvents: available } = common(row);
   return {
     id: row.id,
     state,
@@ -31,6 +34,7 @@ export function projectView(row: InstanceRow) {
     seq,
     machine,
     allowedEvents: allowed,
+    availableEvents: available,
     milestones: { pending: c.pendingMilestones, releasedTotal: c.releasedTotal },
     feedback: c.feedback,
     createdAt: row.created_at.toISOString(),
@@ -40,7 +44,7 @@ export function projectView(row: InstanceRow) {
 
 export function milestoneView(row: InstanceRow) {
   const c = row.snapshot.context as unknown as MilestoneContext;
-  const { state, seq, machine, allowedEvents: allowed } = common(row);
+  const { state, seq, machine, allowedEvents: allowed, availableEvents: available } = common(row);
   return {
     id: row.id,
     projectId: c.projectId,
@@ -62,6 +66,7 @@ export function milestoneView(row: InstanceRow) {
     seq,
     machine,
     allowedEvents: allowed,
+    availableEvents: available,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
   };

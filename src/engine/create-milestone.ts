@@ -10,11 +10,13 @@ import type { Applied } from './prepare-event.js';
 import { instanceColumnsOf, lockInstance, type InstanceRow } from './instance-row.js';
 import { initialStep } from './machine-step.js';
 import type { EngineEvent } from './engine-event.js';
+import type { HistoryRow } from './history-row.js';
 import { draftRow, insertInstance, type NewInstanceSpec } from './new-instance.js';
 import { newId } from '../ids.js';
 import type { Created } from './create-project.js';
 import { inputWithRules, type InstanceRules } from './instance-rules.js';
-import { allowedEvents, handledEvents, persistSnapshot, restoreSnapshot } from './snapshot.js';
+import { allowedEvents } from './availability.js';
+import { handledEvents, persistSnapshot, restoreSnapshot } from './snapshot.js';
 
 export interface CreateMilestoneRequest {
   id?: string;
@@ -102,7 +104,7 @@ export function planMilestone(
       `Milestones can be added only while the project is in_progress; it is ${project.state}.`,
       {
         state: project.snapshot.value,
-        allowedEvents: allowedEvents(projectDef, projectSnapshot),
+        allowedEvents: allowedEvents(projectDef, projectSnapshot, project.id, 'assumed'),
       },
     );
   }
@@ -152,7 +154,7 @@ async function repeatOrConflict(
   projectId: string,
   request: CreateMilestoneRequest,
 ): Promise<Created> {
-  const first = await trx('history').where({ instance_id: existing.id, seq: 1 }).first();
+  const first = await trx<HistoryRow>('history').where({ instance_id: existing.id, seq: 1 }).first();
   const sameCreate =
     existing.machine === 'milestone' &&
     existing.project_id === projectId &&

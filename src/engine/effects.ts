@@ -53,6 +53,21 @@ export interface EffectPlan {
   statements: ((trx: Knex.Transaction, seq: number) => Promise<void>)[];
 }
 
+/** The named action by which a machine asks for an event on its parent project (DESIGN.md "Engine", step 6). */
+export const DERIVING_ACTION = 'informProject';
+
+/** The event an `informProject` action with these resolved params delivers to the instance's project. */
+export function derivedEvent(instanceId: string, context: unknown, params: Record<string, unknown>): DerivedEvent {
+  const projectId = (context as { projectId?: unknown }).projectId;
+  if (typeof projectId !== 'string' || projectId === '')
+    throw new Error(`${DERIVING_ACTION} from ${instanceId} without a projectId`);
+  return {
+    machine: 'project',
+    instanceId: projectId,
+    event: { ...params, type: String(params.type), actor: 'system', milestoneId: instanceId },
+  };
+}
+
 /** Turns the named actions a transition returned into outbox rows, derived events and further statements. */
 export function planEffects(
   instanceId: string,
@@ -65,7 +80,7 @@ export function planEffects(
     derived: [],
     statements: [],
   };
-  const context = next.context as { employerId: string; freelancerId: string | null; projectId?: string };
+  const context = next.context as { employerId: string; freelancerId: string | null };
 
   for (const action of actions) {
     const params = (action.params ?? {}) as Record<string, unknown>;
@@ -95,13 +110,8 @@ export function planEffects(
         );
         break;
       }
-      case 'informProject':
-        if (!context.projectId) throw new Error(`informProject from ${instanceId} without a projectId`);
-        plan.derived.push({
-          machine: 'project',
-          instanceId: context.projectId,
-          event: { ...params, type: String(params.type), actor: 'system', milestoneId: instanceId },
-        });
+      case DERIVING_ACTION:
+        plan.derived.push(derivedEvent(instanceId, next.context, params));
         break;
       default:
         // Unknown named actions would silently lose an effect; that is a programmer error (STYLE §6).

@@ -5,6 +5,9 @@ import { availableAccount, feeHoldAccount } from '../ledger/accounts.js';
 import { InsufficientFundsError } from '../ledger/insufficient-funds-error.js';
 import { transfer } from '../ledger/transfer.js';
 
+/** The rule a fee hold the payer cannot cover refuses PAY_ARBITRATION_FEE by (machines/milestone.v2.ts). */
+export const INSUFFICIENT_FUNDS = 'insufficient_funds';
+
 interface MilestoneParties {
   id: string;
   employerId: string;
@@ -37,9 +40,10 @@ export async function holdArbitrationFee(
     });
   } catch (error) {
     if (!(error instanceof InsufficientFundsError)) throw error;
-    throw new GuardFailedError(`The ${payer}'s available balance cannot cover the arbitration fee.`, {
-      required: amount.toString(),
-      available: error.balance.toString(),
-    });
+    throw new GuardFailedError(
+      INSUFFICIENT_FUNDS,
+      `The arbitration fee of ${amount} exceeds the ${error.balance} available to the ${payer}.`,
+      { required: amount.toString(), available: error.balance.toString() },
+    );
   }
 }

@@ -1,6 +1,5 @@
 import {
   createActor,
-  type AnyActorScope,
   type AnyMachineSnapshot,
   type AnyStateMachine,
   type EventObject,
@@ -12,8 +11,11 @@ import {
 // (README "Benchmarks"). Our machines are pure (no invoked or spawned actors, no delays run here), so one inert
 // scope per machine serves every call: the same ActorLogic.transition / getInitialSnapshot that xstate's helpers
 // call, with the executable actions collected instead of run. Calls are synchronous, so they cannot overlap.
+/** The scope a machine's own transition() takes (xstate types it per machine; ours are AnyStateMachine). */
+type MachineScope = Parameters<AnyStateMachine['transition']>[2];
+
 interface Scope {
-  scope: AnyActorScope;
+  scope: MachineScope;
   collected: ExecutableActionObject[];
 }
 

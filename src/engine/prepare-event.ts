@@ -1,18 +1,15 @@
+import type { AnyMachineSnapshot } from 'xstate';
+import type { MachineDefinition } from '../../machines/definition.js';
 import { pinnedMachine, type MachineName } from '../../machines/registry.js';
-import { roleOf, type Parties } from '../../machines/roles.js';
-import {
-  ForbiddenError,
-  GuardFailedError,
-  InvalidRequestError,
-  InvalidTransitionError,
-  VersionConflictError,
-} from '../errors/index.js';
+import { roleOf, type Parties, type Role } from '../../machines/roles.js';
+import { ForbiddenError, InvalidRequestError, VersionConflictError } from '../errors/index.js';
 import { zodIssues } from '../errors/zod-issues.js';
 import { planEffects, type EffectPlan } from './effects.js';
 import { payloadOf, type EngineEvent } from './engine-event.js';
 import { topLevelState, type InstanceRow } from './instance-row.js';
 import { step } from './machine-step.js';
-import { allowedEvents, handledEvents, persistSnapshot, restoreSnapshot } from './snapshot.js';
+import { notHandled, refusalOf } from './refusal.js';
+import { handledEvents, persistSnapshot, restoreSnapshot } from './snapshot.js';
 import type { TransitionWrite } from './write-transition.js';
 
 export interface ApplyOptions {
@@ -41,8 +38,79 @@ export interface PreparedEvent {
   plan: EffectPlan;
 }
 
+/** The event as the machine sees it: a client's payload checked against the pinned version, flags set. */
+function machineEventOf(
+  def: MachineDefinition,
+  snapshot: AnyMachineSnapshot,
+  event: EngineEvent,
+  options: ApplyOptions,
+) {
+  if ((options.origin ?? 'client') === 'system') return { ...event, system: true as const };
+  const payloadSchema = def.payloads[event.type];
+  if (!payloadSchema && def.roles[event.type]) {
+    // A known event that only the system sends (SETTLED, MILESTONE_*): a role question, not a bad request.
+    throw new ForbiddenError(`${event.type} is sent only by the system.`, {
+      role: roleOf(snapshot.context as Parties, event),
+      allowedRoles: def.roles[event.type],
+    });
+  }
+  if (!payloadSchema) {
+    throw new InvalidRequestError(`Unknown event type ${event.type} for ${def.name}@${def.version}.`, {
+      knownEvents: Object.keys(def.payloads),
+    });
+  }
+  // Everything but type and actor must be this event's payload: a stray `system` field is refused here like any
+  // other unknown field, so a client can never pose as the system.
+  const { type: _type, actor: _actor, ...fields } = event;
+  const parsed = payloadSchema.safeParse(fields);
+  if (!parsed.success)
+    throw new InvalidRequestError(`Invalid ${event.type} payload.`, { issues: zodIssues(parsed.error) });
+  return options.supportScope ? { ...event, support: true as const } : event;
+}
+
+/** Who sends the event, or 403: a role is derived from the parties, never claimed (DESIGN.md). */
+function roleFor(def: MachineDefinition, snapshot: AnyMachineSnapshot, event: EngineEvent & { system?: true }): Role {
+  const role = roleOf(snapshot.context as Parties, event);
+  const allowedRoles = def.roles[event.type] ?? [];
+  if (role === null || !allowedRoles.includes(role)) {
+    throw new ForbiddenError(
+      role === null ? `${event.actor} is not a party to this ${def.name}.` : `A ${role} may not send ${event.type}.`,
+      { role, allowedRoles },
+    );
+  }
+  return role;
+}
+
+/** The write of an accepted event: the new snapshot, its history row and the effects it plans. */
+function writeOf(row: InstanceRow, next: AnyMachineSnapshot, plan: EffectPlan, event: EngineEvent, role: Role) {
+  const persisted = persistSnapshot(next);
+  const context = next.context as Parties;
+  const write: TransitionWrite = {
+    instanceId: row.id,
+    seq: row.seq + 1,
+    history: {
+      type: event.type,
+      actor: event.actor,
+      role,
+      payload: payloadOf(event),
+      from: row.snapshot.value,
+      to: persisted.value,
+      machineVersion: row.version,
+    },
+    instance: {
+      state: topLevelState(persisted.value),
+      snapshot: persisted,
+      employerId: context.employerId,
+      freelancerId: context.freelancerId,
+    },
+    outbox: plan.outbox,
+    requestId: null,
+  };
+  return write;
+}
+
 /**
- * Checks one event against an instance row as read (If-Match, payload, role, state, guards) and runs the pinned
+ * Checks one event against an instance row as read (If-Match, payload, role, state, rules) and runs the pinned
  * machine version's transition(), without I/O. Any refusal throws the API error for it.
  */
 export function prepareEvent(
@@ -58,99 +126,21 @@ export function prepareEvent(
   }
   const def = pinnedMachine(row.machine, row.version);
   const snapshot = restoreSnapshot(def, row.snapshot);
-  const stateValue = row.snapshot.value;
-
-  const origin = options.origin ?? 'client';
-  if (origin === 'client') {
-    const payloadSchema = def.payloads[event.type];
-    if (!payloadSchema && def.roles[event.type]) {
-      // A known event that only the system sends (SETTLED, MILESTONE_*): a role question, not a bad request.
-      throw new ForbiddenError(`${event.type} is sent only by the system.`, {
-        role: roleOf(snapshot.context as Parties, event),
-        allowedRoles: def.roles[event.type],
-      });
-    }
-    if (!payloadSchema) {
-      throw new InvalidRequestError(`Unknown event type ${event.type} for ${machine}@${def.version}.`, {
-        knownEvents: Object.keys(def.payloads),
-      });
-    }
-    // Everything but type and actor must be this event's payload: a stray `system` field is refused here
-    // like any other unknown field, so a client can never pose as the system.
-    const { type: _type, actor: _actor, ...fields } = event;
-    const parsed = payloadSchema.safeParse(fields);
-    if (!parsed.success)
-      throw new InvalidRequestError(`Invalid ${event.type} payload.`, { issues: zodIssues(parsed.error) });
-  }
-  const machineEvent =
-    origin === 'system'
-      ? { ...event, system: true as const }
-      : options.supportScope
-        ? { ...event, support: true as const }
-        : event;
-
-  const role = roleOf(snapshot.context as Parties, machineEvent);
-  const allowedRoles = def.roles[event.type] ?? [];
-  if (role === null || !allowedRoles.includes(role)) {
-    throw new ForbiddenError(
-      role === null ? `${event.actor} is not a party to this ${machine}.` : `A ${role} may not send ${event.type}.`,
-      { role, allowedRoles },
-    );
-  }
-
-  if (!handledEvents(snapshot).includes(event.type)) {
-    throw new InvalidTransitionError(
-      `${event.type} is not allowed while the ${machine} is ${topLevelState(stateValue)}.`,
-      {
-        state: stateValue,
-        allowedEvents: allowedEvents(def, snapshot),
-      },
-    );
-  }
-  if (!snapshot.can(machineEvent)) {
-    throw new GuardFailedError(
-      `${event.type} is refused by the ${machine}'s rules in state ${topLevelState(stateValue)}.`,
-      {
-        state: stateValue,
-      },
-    );
-  }
+  const machineEvent = machineEventOf(def, snapshot, event, options);
+  const role = roleFor(def, snapshot, machineEvent);
+  if (!handledEvents(snapshot).includes(event.type)) throw notHandled(def, snapshot, row, event.type);
+  if (!snapshot.can(machineEvent)) throw refusalOf(def, snapshot, machineEvent, row);
 
   const [next, actions] = step(def.machine, snapshot, machineEvent);
-  const seq = row.seq + 1;
-  const persisted = persistSnapshot(next);
-  const context = next.context as Parties;
   const transitionRecord = {
     machine: row.machine,
-    seq,
+    seq: row.seq + 1,
     type: event.type,
     actor: event.actor,
-    from: stateValue,
-    to: persisted.value,
+    from: row.snapshot.value,
+    to: next.value as unknown,
   };
   const plan = planEffects(row.id, transitionRecord, next, actions);
-  return {
-    plan,
-    write: {
-      instanceId: row.id,
-      seq,
-      history: {
-        type: event.type,
-        actor: event.actor,
-        role,
-        payload: payloadOf(event),
-        from: stateValue,
-        to: persisted.value,
-        machineVersion: row.version,
-      },
-      instance: {
-        state: topLevelState(persisted.value),
-        snapshot: persisted,
-        employerId: context.employerId,
-        freelancerId: context.freelancerId,
-      },
-      outbox: plan.outbox,
-      requestId: options.requestId ?? null,
-    },
-  };
+  const write = writeOf(row, next, plan, event, role);
+  return { plan, write: { ...write, requestId: options.requestId ?? null } };
 }

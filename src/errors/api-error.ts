@@ -8,6 +8,8 @@ export class ApiError extends Error {
     readonly code: string,
     message: string,
     readonly details: Record<string, unknown> = {},
+    /** Fields of the error body beside code and message that are not details (a refusal's `rule`, `state`). */
+    readonly fields: Record<string, unknown> = {},
   ) {
     super(message);
     this.name = new.target.name;

@@ -1,7 +1,16 @@
 import type { AnyMachineSnapshot } from 'xstate';
 import type { MachineDefinition } from '../../machines/definition.js';
 import type { Role } from '../../machines/roles.js';
-import { EMPLOYER, FREELANCER, MILESTONE_AMOUNT, PLACEHOLDER_MILESTONE, SUPPORT, SYSTEM } from './placeholders.js';
+import { availableEvents } from '../engine/availability.js';
+import {
+  EMPLOYER,
+  FREELANCER,
+  MILESTONE_AMOUNT,
+  PLACEHOLDER_MILESTONE,
+  PLACEHOLDER_PROJECT,
+  SUPPORT,
+  SYSTEM,
+} from './placeholders.js';
 
 /** A candidate event of a generated path: the machine event plus the role that sends it. */
 export type PathEvent = { type: string; actor: string; role: Role; system?: true; support?: true } & Record<
@@ -16,8 +25,8 @@ function remaining(snapshot: AnyMachineSnapshot): bigint {
   return BigInt(c.amount ?? '0') - BigInt(c.releasedAmount ?? '0');
 }
 
-/** Bounded payload cases per event type: money at 0, a middle value and the whole remaining amount. */
-function payloadCases(type: string, snapshot: AnyMachineSnapshot): Record<string, unknown>[] {
+/** Bounded payload cases per event type: money at 0, a middle value and the whole remaining amount (every kind of valid payload the rules tell apart). */
+export function payloadCases(type: string, snapshot: AnyMachineSnapshot): Record<string, unknown>[] {
   const rest = remaining(snapshot);
   const splits = [...new Set([0n, rest / 2n, rest].map(String))];
   switch (type) {
@@ -56,20 +65,21 @@ function payloadCases(type: string, snapshot: AnyMachineSnapshot): Record<string
 }
 
 /**
- * Every event the current state handles, once per role allowed to send it and per payload case. Traversal keeps
- * only those that change the state; refused roles are tried by the runners at each step.
+ * Every event the model could take now (src/engine/availability.ts, with the engine's own events), once per role
+ * that may send it and per payload case. Traversal keeps only those that change the state; refused roles are
+ * tried by the runners at each step.
  */
 export function candidateEvents(
   def: MachineDefinition,
   snapshot: AnyMachineSnapshot,
-  handled: readonly string[],
   cases: 'all' | 'one' = 'all',
 ): PathEvent[] {
   // Simple paths multiply with every variant at every step, so they take one payload case per event.
   const casesOf = (type: string) =>
     cases === 'all' ? payloadCases(type, snapshot) : payloadCases(type, snapshot).slice(-1);
-  return handled.flatMap((type) =>
-    (def.roles[type] ?? []).flatMap((role) =>
+  const instanceId = def.name === 'milestone' ? PLACEHOLDER_MILESTONE : PLACEHOLDER_PROJECT;
+  return availableEvents(def, snapshot, instanceId, 'assumed', { system: true }).flatMap(({ type, roles }) =>
+    roles.flatMap((role) =>
       casesOf(type).map((payload) => ({
         type,
         actor: ACTOR_OF[role],

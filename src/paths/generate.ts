@@ -1,7 +1,6 @@
 import type { AnyMachineSnapshot, StateValue } from 'xstate';
 import { getShortestPaths, getSimplePaths } from 'xstate/graph';
 import type { MachineDefinition } from '../../machines/definition.js';
-import { handledEvents } from '../engine/snapshot.js';
 import { abstractState } from './abstraction.js';
 import { edgeCoverPaths } from './edge-cover.js';
 import { candidateEvents, type PathEvent } from './event-cases.js';
@@ -58,8 +57,7 @@ const memo = new Map<string, GeneratedPath[]>();
 function computePaths(def: MachineDefinition, strategy: Strategy): GeneratedPath[] {
   const options = {
     input: modelInput(def),
-    events: (snapshot: AnyMachineSnapshot) =>
-      candidateEvents(def, snapshot, handledEvents(snapshot), strategy === 'simple' ? 'one' : 'all'),
+    events: (snapshot: AnyMachineSnapshot) => candidateEvents(def, snapshot, strategy === 'simple' ? 'one' : 'all'),
     serializeState: (snapshot: AnyMachineSnapshot) => abstractState(def.name, snapshot),
     // Role and payload make distinct edges.
     serializeEvent: (event: PathEvent) => JSON.stringify(event),

@@ -81,7 +81,7 @@ export async function loadHistories(db: Knex, rows: InstanceRow[], maxEvents: nu
   const readable = rows.filter((r) => r.seq > 0 && r.seq <= maxEvents);
   const byId = new Map<string, HistoryRecord[]>(readable.map((r) => [r.id, []]));
   if (readable.length > 0) {
-    const history: HistoryRow[] = await db
+    const history = (await db
       // No `at`: verification does not need it, and parsing a timestamp per row is a measurable cost here.
       .select(VERIFY_HISTORY_COLUMNS.map((c) => `h.${c}`))
       .from(
@@ -90,7 +90,7 @@ export async function loadHistories(db: Knex, rows: InstanceRow[], maxEvents: nu
       .join('history as h', function () {
         this.on('h.instance_id', 'x.id').andOn('h.seq', '<=', 'x.seq');
       })
-      .orderBy([{ column: 'h.instance_id' }, { column: 'h.seq' }]);
+      .orderBy([{ column: 'h.instance_id' }, { column: 'h.seq' }])) as HistoryRow[];
     for (const h of history) byId.get(h.instance_id)?.push(historyRecordOf(h));
   }
   return rows.map((row) => ({ row, history: row.seq > maxEvents ? null : (byId.get(row.id) ?? []) }));

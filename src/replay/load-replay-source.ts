@@ -22,11 +22,11 @@ export async function loadReplaySource(
     });
   }
   // seq bounds the read even if rows beyond it appeared since the instance was read.
-  const rows: HistoryRow[] = await db('history')
+  const rows = (await db('history')
     .select(HISTORY_COLUMNS)
     .where({ instance_id: id })
     .orderBy('seq')
-    .limit(maxEvents + 1);
+    .limit(maxEvents + 1)) as HistoryRow[];
   if (rows.length > maxEvents) {
     throw new HistoryTooLongError(
       `The ${machine} has more than ${maxEvents} history entries; replay is limited to ${maxEvents}.`,

@@ -94,163 +94,205 @@ export function replayInstance(
   resolve: MachineResolver,
   options: ReplayOptions = {},
 ): ReplayResult {
-  const toSeq = options.toSeq ?? Number.POSITIVE_INFINITY;
-  let def = resolve(source.machine, startVersion(source));
-  let snapshot: AnyMachineSnapshot = initialStep(def.machine, source.input)[0];
-  let divergence: Divergence | null = null;
-  const diverge = (d: Divergence): void => {
-    divergence ??= d;
-  };
-  const steps: ReplayStep[] = [];
-  let final: ReplayResult['final'] = {
-    seq: 0,
-    state: snapshot.value,
-    context: snapshot.context,
-    machineVersion: def.version,
-  };
-  let expectedSeq = 1;
-  let lastSeq = 0;
-  let eventsReplayed = 0;
+  const run = new Replay(source, resolve, options);
+  for (const record of source.history) if (!run.apply(record)) break;
+  return run.finish();
+}
 
-  for (const record of source.history) {
-    if (record.seq !== expectedSeq) {
-      diverge({
-        seq: record.seq,
-        kind: 'gap',
-        message: `History jumps from seq ${expectedSeq - 1} to ${record.seq}.`,
-        expected: expectedSeq,
-        actual: record.seq,
-      });
-    }
-    expectedSeq = record.seq + 1;
-    lastSeq = record.seq;
-    if (!jsonEqual(snapshot.value, record.fromState)) {
-      diverge({
-        seq: record.seq,
-        kind: 'state_before',
-        message: `Before seq ${record.seq} (${record.type}) the history says ${show(record.fromState)}, replay is in ${show(snapshot.value)}.`,
-        expected: record.fromState,
-        actual: snapshot.value,
-      });
-    }
+const valueOf = (snapshot: AnyMachineSnapshot): StateValue => snapshot.value as StateValue;
+const contextOf = (snapshot: AnyMachineSnapshot): Record<string, unknown> =>
+  snapshot.context as Record<string, unknown>;
+
+/** One replay in progress: the machine and snapshot it has reached, and the first divergence it met. */
+class Replay {
+  private def: MachineDefinition;
+  private snapshot: AnyMachineSnapshot;
+  private divergence: Divergence | null = null;
+  private readonly steps: ReplayStep[] = [];
+  private final: ReplayResult['final'];
+  private readonly toSeq: number;
+  private expectedSeq = 1;
+  private lastSeq = 0;
+  private eventsReplayed = 0;
+
+  constructor(
+    private readonly source: ReplaySource,
+    private readonly resolve: MachineResolver,
+    private readonly options: ReplayOptions,
+  ) {
+    this.toSeq = options.toSeq ?? Number.POSITIVE_INFINITY;
+    this.def = resolve(source.machine, startVersion(source));
+    this.snapshot = initialStep(this.def.machine, source.input)[0];
+    this.final = {
+      seq: 0,
+      state: valueOf(this.snapshot),
+      context: contextOf(this.snapshot),
+      machineVersion: this.def.version,
+    };
+  }
+
+  private diverge(d: Divergence): void {
+    this.divergence ??= d;
+  }
+
+  /** Replays one history record; false when replay cannot go on (a step threw). */
+  apply(record: HistoryRecord): boolean {
+    this.checkBefore(record);
     try {
-      if (record.type === MIGRATE) {
-        const { fromVersion, toVersion } = migratePayloadOf(record);
-        if (fromVersion !== def.version) {
-          diverge({
-            seq: record.seq,
-            kind: 'machine_version',
-            message: `MIGRATE from version ${fromVersion}, but replay is on version ${def.version}.`,
-            expected: fromVersion,
-            actual: def.version,
-          });
-        }
-        const migrate = (options.migrations ?? contextMigration)(source.machine, fromVersion, toVersion);
-        def = resolve(source.machine, toVersion);
-        // Exactly what the migration command did: the registered context step with the parameters it recorded
-        // (none registered: the context as it is), then the target version resolves value and context.
-        const params = (record.payload.params ?? {}) as MigrationParams;
-        const context = migrate ? migrate(snapshot.context, params) : snapshot.context;
-        snapshot = def.machine.resolveState({ value: snapshot.value, context });
-      } else {
-        if (record.machineVersion !== def.version) {
-          diverge({
-            seq: record.seq,
-            kind: 'machine_version',
-            message: `Seq ${record.seq} was applied by version ${record.machineVersion}, replay is on version ${def.version}.`,
-            expected: record.machineVersion,
-            actual: def.version,
-          });
-        }
-        const event = machineEventOf(record);
-        const next = step(def.machine, snapshot, event)[0];
-        // A step hands back the same snapshot object when no transition was taken; can() tells a refused
-        // event from an enabled one that changed nothing, and is only paid on that rare path.
-        if (next === snapshot && !snapshot.can(event)) {
-          diverge({
-            seq: record.seq,
-            kind: 'refused',
-            message: `The machine refuses ${record.type} in ${show(snapshot.value)} on replay.`,
-            expected: record.toState,
-            actual: snapshot.value,
-          });
-        }
-        snapshot = next;
-        eventsReplayed++;
-      }
+      if (record.type === MIGRATE) this.migrate(record);
+      else this.step(record);
     } catch (error) {
-      diverge({
+      this.diverge({
         seq: record.seq,
         kind: 'error',
         message: `Replay failed at seq ${record.seq} (${record.type}): ${(error as Error).message}`,
         expected: record.toState,
-        actual: snapshot.value,
+        actual: this.snapshot.value,
       });
-      break;
+      return false;
     }
-    if (!jsonEqual(snapshot.value, record.toState)) {
-      diverge({
+    this.checkAfter(record);
+    return true;
+  }
+
+  private checkBefore(record: HistoryRecord): void {
+    if (record.seq !== this.expectedSeq) {
+      this.diverge({
         seq: record.seq,
-        kind: 'state_after',
-        message: `After seq ${record.seq} (${record.type}) the history says ${show(record.toState)}, replay gives ${show(snapshot.value)}.`,
-        expected: record.toState,
-        actual: snapshot.value,
+        kind: 'gap',
+        message: `History jumps from seq ${this.expectedSeq - 1} to ${record.seq}.`,
+        expected: this.expectedSeq,
+        actual: record.seq,
       });
     }
-    if (record.seq <= toSeq) {
-      if (options.keepSteps) {
-        steps.push({
-          seq: record.seq,
-          event: recordedEvent(record),
-          role: record.role,
-          machineVersion: def.version,
-          state: snapshot.value,
-        });
-      }
-      final = { seq: record.seq, state: snapshot.value, context: snapshot.context, machineVersion: def.version };
+    this.expectedSeq = record.seq + 1;
+    this.lastSeq = record.seq;
+    if (!jsonEqual(this.snapshot.value, record.fromState)) {
+      this.diverge({
+        seq: record.seq,
+        kind: 'state_before',
+        message: `Before seq ${record.seq} (${record.type}) the history says ${show(record.fromState)}, replay is in ${show(this.snapshot.value)}.`,
+        expected: record.fromState,
+        actual: this.snapshot.value,
+      });
     }
   }
 
-  if (lastSeq !== source.seq) {
-    diverge({
-      seq: Math.max(lastSeq, source.seq),
-      kind: 'seq',
-      message: `History ends at seq ${lastSeq}, the instance is at seq ${source.seq}.`,
-      expected: source.seq,
-      actual: lastSeq,
-    });
+  private migrate(record: HistoryRecord): void {
+    const { fromVersion, toVersion } = migratePayloadOf(record);
+    if (fromVersion !== this.def.version) {
+      this.diverge({
+        seq: record.seq,
+        kind: 'machine_version',
+        message: `MIGRATE from version ${fromVersion}, but replay is on version ${this.def.version}.`,
+        expected: fromVersion,
+        actual: this.def.version,
+      });
+    }
+    const migrate = (this.options.migrations ?? contextMigration)(this.source.machine, fromVersion, toVersion);
+    this.def = this.resolve(this.source.machine, toVersion);
+    // Exactly what the migration command did: the registered context step with the parameters it recorded
+    // (none registered: the context as it is), then the target version resolves value and context.
+    const params = (record.payload.params ?? {}) as MigrationParams;
+    const context = migrate ? migrate(contextOf(this.snapshot), params) : contextOf(this.snapshot);
+    this.snapshot = this.def.machine.resolveState({ value: valueOf(this.snapshot), context });
   }
-  if (def.version !== source.version) {
-    diverge({
-      seq: source.seq,
-      kind: 'machine_version',
-      message: `Replay ends on version ${def.version}, the instance is pinned to ${source.version}.`,
-      expected: source.version,
-      actual: def.version,
-    });
+
+  private step(record: HistoryRecord): void {
+    if (record.machineVersion !== this.def.version) {
+      this.diverge({
+        seq: record.seq,
+        kind: 'machine_version',
+        message: `Seq ${record.seq} was applied by version ${record.machineVersion}, replay is on version ${this.def.version}.`,
+        expected: record.machineVersion,
+        actual: this.def.version,
+      });
+    }
+    const event = machineEventOf(record);
+    const next = step(this.def.machine, this.snapshot, event)[0];
+    // A step hands back the same snapshot object when no transition was taken; can() tells a refused
+    // event from an enabled one that changed nothing, and is only paid on that rare path.
+    if (next === this.snapshot && !this.snapshot.can(event)) {
+      this.diverge({
+        seq: record.seq,
+        kind: 'refused',
+        message: `The machine refuses ${record.type} in ${show(this.snapshot.value)} on replay.`,
+        expected: record.toState,
+        actual: this.snapshot.value,
+      });
+    }
+    this.snapshot = next;
+    this.eventsReplayed++;
   }
-  const replayed = { value: snapshot.value, context: snapshot.context };
-  const stored = { value: source.snapshot.value, context: source.snapshot.context };
-  const path = jsonDifference(stored, replayed);
-  if (path !== null) {
-    diverge({
-      seq: source.seq,
-      kind: 'snapshot',
-      message: `The stored snapshot differs from the replayed one at ${path}.`,
-      expected: { state: stored.value, context: stored.context },
-      actual: { state: replayed.value, context: replayed.context },
-      path,
-    });
+
+  private checkAfter(record: HistoryRecord): void {
+    const value = valueOf(this.snapshot);
+    if (!jsonEqual(value, record.toState)) {
+      this.diverge({
+        seq: record.seq,
+        kind: 'state_after',
+        message: `After seq ${record.seq} (${record.type}) the history says ${show(record.toState)}, replay gives ${show(value)}.`,
+        expected: record.toState,
+        actual: value,
+      });
+    }
+    if (record.seq > this.toSeq) return;
+    if (this.options.keepSteps) {
+      this.steps.push({
+        seq: record.seq,
+        event: recordedEvent(record),
+        role: record.role,
+        machineVersion: this.def.version,
+        state: value,
+      });
+    }
+    this.final = { seq: record.seq, state: value, context: contextOf(this.snapshot), machineVersion: this.def.version };
   }
-  return {
-    steps,
-    final,
-    matchesStored: path === null,
-    firstDivergence: divergence,
-    eventsReplayed,
-    snapshot,
-    definition: def,
-  };
+
+  /** The verdict over the whole history: where it ends, on which version, and the stored snapshot compared. */
+  finish(): ReplayResult {
+    const { source, def } = this;
+    if (this.lastSeq !== source.seq) {
+      this.diverge({
+        seq: Math.max(this.lastSeq, source.seq),
+        kind: 'seq',
+        message: `History ends at seq ${this.lastSeq}, the instance is at seq ${source.seq}.`,
+        expected: source.seq,
+        actual: this.lastSeq,
+      });
+    }
+    if (def.version !== source.version) {
+      this.diverge({
+        seq: source.seq,
+        kind: 'machine_version',
+        message: `Replay ends on version ${def.version}, the instance is pinned to ${source.version}.`,
+        expected: source.version,
+        actual: def.version,
+      });
+    }
+    const replayed = { value: valueOf(this.snapshot), context: contextOf(this.snapshot) };
+    const stored = { value: source.snapshot.value, context: source.snapshot.context };
+    const path = jsonDifference(stored, replayed);
+    if (path !== null) {
+      this.diverge({
+        seq: source.seq,
+        kind: 'snapshot',
+        message: `The stored snapshot differs from the replayed one at ${path}.`,
+        expected: { state: stored.value, context: stored.context },
+        actual: { state: replayed.value, context: replayed.context },
+        path,
+      });
+    }
+    return {
+      steps: this.steps,
+      final: this.final,
+      matchesStored: path === null,
+      firstDivergence: this.divergence,
+      eventsReplayed: this.eventsReplayed,
+      snapshot: this.snapshot,
+      definition: def,
+    };
+  }
 }
 
 function show(value: unknown): string {

@@ -49,14 +49,14 @@ export class SignalBus {
     this.scheduleFlush();
   }
 
-  onOutbox(listener: () => void): Promise<void> {
+  onOutbox(listener: () => void): void {
     this.outboxListeners.push(listener);
-    return this.subscribe();
+    this.subscribe();
   }
 
-  onInstanceChanged(listener: (id: string) => void): Promise<void> {
+  onInstanceChanged(listener: (id: string) => void): void {
     this.instanceListeners.push(listener);
-    return this.subscribe();
+    this.subscribe();
   }
 
   private scheduleFlush(): void {
@@ -84,7 +84,7 @@ export class SignalBus {
   }
 
   /** One subscriber connection per process; ioredis subscribes again by itself after a reconnect. */
-  private async subscribe(): Promise<void> {
+  private subscribe(): void {
     if (this.subscriber) return;
     const subscriber = new Redis(this.config.REDIS_URL, { maxRetriesPerRequest: null });
     this.subscriber = subscriber;
@@ -105,7 +105,10 @@ export class SignalBus {
     const connections = [this.publisher, ...(this.subscriber ? [this.subscriber] : [])];
     // quit() waits for a connection that may never come (Redis away): such a one is just dropped.
     await Promise.all(
-      connections.map((c) => (c.status === 'ready' ? c.quit().catch(() => c.disconnect()) : c.disconnect())),
+      connections.map(async (c) => {
+        if (c.status === 'ready') await c.quit().catch(() => c.disconnect());
+        else c.disconnect();
+      }),
     );
   }
 }

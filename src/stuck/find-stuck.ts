@@ -39,7 +39,8 @@ function stuckQuery(db: Knex, afterMs: number): Knex.QueryBuilder {
   const byMachine = [...settlingStates()];
   return db('instances')
     .where((q) => {
-      for (const [machine, states] of byMachine) q.orWhere((m) => m.where({ machine }).whereIn('state', states));
+      // Knex builders are thenables: inside a where-callback they are built on, never awaited.
+      for (const [machine, states] of byMachine) q.orWhere((m) => void m.where({ machine }).whereIn('state', states));
       // No machine has a settling state: match nothing rather than everything.
       if (byMachine.length === 0) q.whereRaw('false');
     })

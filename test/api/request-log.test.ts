@@ -5,6 +5,7 @@ import express from 'express';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { requestLog } from '../../src/metrics/request-log.js';
+import type { Json } from '../support/json.js';
 
 // One JSON line per request with its id (src/metrics/request-log.ts), built only when its level is enabled.
 describe('request log', () => {
@@ -15,7 +16,7 @@ describe('request log', () => {
   });
 
   async function serve(level: string) {
-    const lines: Record<string, any>[] = [];
+    const lines: Record<string, Json>[] = [];
     const sink = new Writable({
       write(chunk: Buffer, _encoding, done) {
         for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line));

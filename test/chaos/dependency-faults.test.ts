@@ -216,7 +216,7 @@ describe('chaos: Redis and Postgres faults under load', () => {
         const ackedAtRestart = load.acknowledged;
         await postgres.start();
         await eventually(
-          async () => expect(load.acknowledged, 'the load is acknowledged again').toBeGreaterThan(ackedAtRestart),
+          () => expect(load.acknowledged, 'the load is acknowledged again').toBeGreaterThan(ackedAtRestart),
           30_000,
           100,
         );

@@ -82,10 +82,9 @@ describe('Batcher', () => {
   it('runs each item of a batch alone when the batch fails on a data error, so only the bad one fails', async () => {
     const calls: number[][] = [];
     const b = new Batcher(
-      async (items: number[]) => {
+      (items: number[]) => {
         calls.push(items);
-        if (items.includes(13)) throw dataError('cannot store 13');
-        return items;
+        return items.includes(13) ? Promise.reject(dataError('cannot store 13')) : Promise.resolve(items);
       },
       { maxBatch: 10, maxInFlight: 1 },
     );
@@ -104,10 +103,9 @@ describe('Batcher', () => {
   it("fails the whole batch, without retrying each, on an error that is not one item's", async () => {
     let calls = 0;
     const b = new Batcher(
-      async (items: number[]) => {
+      (items: number[]) => {
         calls++;
-        if (items.length > 1) throw connectionError();
-        return items;
+        return items.length > 1 ? Promise.reject(connectionError()) : Promise.resolve(items);
       },
       { maxBatch: 10, maxInFlight: 1 },
     );
@@ -120,10 +118,7 @@ describe('Batcher', () => {
 
   it('isolates whatever errors the caller says belong to one item', async () => {
     const b = new Batcher(
-      async (items: number[]) => {
-        if (items.includes(2)) throw new Error('corrupt command');
-        return items;
-      },
+      (items: number[]) => (items.includes(2) ? Promise.reject(new Error('corrupt command')) : Promise.resolve(items)),
       { maxBatch: 10, maxInFlight: 1 },
       undefined,
       () => true,
@@ -135,7 +130,7 @@ describe('Batcher', () => {
   });
 
   it('refuses a run that answers the wrong number of results', async () => {
-    const b = new Batcher(async () => [], { maxBatch: 10, maxInFlight: 1 });
+    const b = new Batcher(() => Promise.resolve([]), { maxBatch: 10, maxInFlight: 1 });
     await expect(b.submit(1)).rejects.toThrow('batch of 1 returned 0 results');
   });
 });

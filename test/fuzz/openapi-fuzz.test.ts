@@ -4,6 +4,7 @@ import type { Db } from '../../src/db/knex.js';
 import { assertLedgerInvariants } from '../support/ledger-invariants.js';
 import { fundedMilestone, projectInProgress, waitSettled, type Parties } from '../support/scenario.js';
 import { startTestService, type TestService } from '../support/test-service.js';
+import type { Json } from '../support/json.js';
 
 // Issue #8 part 2: hostile input over EVERY route, generated from GET /openapi.json rather than a hand list.
 // Each documented request body (each event variant of the two event unions) is mutated field by field —
@@ -12,7 +13,7 @@ import { startTestService, type TestService } from '../support/test-service.js';
 // raw through node:http). Every write must be refused with a documented 4xx JSON error, reads never answer
 // 5xx, and the database's row counts do not move across the whole run.
 
-type JsonSchema = Record<string, any>;
+type JsonSchema = Record<string, Json>;
 type OpenApi = {
   paths: Record<string, Record<string, JsonSchema>>;
   components: { schemas: Record<string, JsonSchema> };
@@ -553,7 +554,7 @@ describe('hostile input fuzz over every route of /openapi.json', () => {
         if (input.mustRefuse) failures.push(`accepted: ${summary}`);
         return;
       }
-      let body: { error?: { code?: unknown; message?: unknown } } | null = null;
+      let body: { error?: { code?: unknown; message?: unknown } } | null;
       try {
         body = JSON.parse(res.text);
       } catch {

@@ -93,7 +93,7 @@ describe('rate limiting per token', () => {
 });
 
 describe('rate limiter: configuration and budget', () => {
-  it('is on by default, generously, and off with 0', async () => {
+  it('is on by default, generously, and off with 0', () => {
     const defaults = loadConfig({});
     expect(defaults.RATE_LIMIT_PER_SEC).toBeGreaterThanOrEqual(200);
     expect(defaults.RATE_LIMIT_BURST).toBeGreaterThanOrEqual(defaults.RATE_LIMIT_PER_SEC);

@@ -19,7 +19,7 @@ describe('outbox relay and settlement jobs', () => {
   });
   afterAll(async () => svc?.stop());
 
-  async function startRelay() {
+  function startRelay() {
     const config = loadConfig({
       ...process.env,
       DATABASE_URL: svc.config.DATABASE_URL,
@@ -57,7 +57,7 @@ describe('outbox relay and settlement jobs', () => {
         .select('id', 'topic', 'relayed_at', 'processed_at');
 
     // A queue whose connection is gone refuses the jobs at once (producers fail fast: workers/queues.ts).
-    const refusing = await startRelay();
+    const refusing = startRelay();
     try {
       refusing.connection.disconnect();
       expect(await refusing.relay.drainAll()).toBeGreaterThan(0);
@@ -73,7 +73,7 @@ describe('outbox relay and settlement jobs', () => {
     expect(settlement.relayed_at).not.toBeNull();
     expect(settlement.processed_at).toBeNull();
 
-    const working = await startRelay();
+    const working = startRelay();
     try {
       expect(await working.queues.settlement.getJob(outboxJobId('relay-test', settlement.id))).toBeUndefined();
       const sweeper = new Sweeper(svc.db, working.queues, 'relay-test', { ...svc.config, SWEEP_GRACE_MS: 0 }, log);
@@ -96,7 +96,7 @@ describe('outbox relay and settlement jobs', () => {
       amount: '10',
       description: 'd',
     });
-    const relay = await startRelay();
+    const relay = startRelay();
     try {
       relay.connection.disconnect();
       await relay.relay.drainAll();
@@ -107,7 +107,7 @@ describe('outbox relay and settlement jobs', () => {
       expect(row!.relayed_at).not.toBeNull();
       // Redis is back (a queue on a live connection in place of the dead one): the next pass, with nothing new to
       // relay, queues what was refused.
-      const live = await startRelay();
+      const live = startRelay();
       relay.queues.settlement = live.queues.settlement;
       await relay.relay.drainAll();
       const job = await live.queues.settlement.getJob(outboxJobId('relay-test', row!.id));
@@ -128,7 +128,7 @@ describe('outbox relay and settlement jobs', () => {
       amount: '10',
       description: 'd',
     });
-    const working = await startRelay();
+    const working = startRelay();
     try {
       await working.relay.drainAll();
       const [row] = await svc

@@ -20,10 +20,10 @@ describe('signal bus', () => {
   beforeAll(async () => {
     sender = new SignalBus(config, log);
     receiver = new SignalBus(config, log);
-    await receiver.onOutbox(() => outbox.push(Date.now()));
-    await receiver.onInstanceChanged((id) => changed.push(id));
+    receiver.onOutbox(() => outbox.push(Date.now()));
+    receiver.onInstanceChanged((id) => changed.push(id));
     // The subscription is asynchronous: wait until a hint gets through before counting.
-    await eventually(async () => {
+    await eventually(() => {
       sender.instanceChanged('ready');
       expect(changed).toContain('ready');
     });
@@ -38,12 +38,12 @@ describe('signal bus', () => {
     sender.instanceChanged('ms_a');
     sender.instanceChanged('ms_b');
     // Late copies of the readiness probe may still arrive; what counts is that both ids do.
-    await eventually(async () => expect(changed.filter((id) => id !== 'ready').sort()).toEqual(['ms_a', 'ms_b']));
+    await eventually(() => expect(changed.filter((id) => id !== 'ready').sort()).toEqual(['ms_a', 'ms_b']));
   });
 
   it('wake a waiter for any instance id, "error" and "__proto__" included', async () => {
     const feed = new ChangeFeed(receiver);
-    await feed.start();
+    feed.start();
     for (const id of ['error', '__proto__', 'ms_c']) {
       const waiting = feed.nextChange(id, 20_000).then(() => id);
       sender.instanceChanged(id);
@@ -56,28 +56,27 @@ describe('signal bus', () => {
     // (ERR_UNHANDLED_ERROR for "error"), out of the Redis client's message handler.
     let deliver: (id: string) => void = () => undefined;
     const bus = {
-      onInstanceChanged: async (listener: (id: string) => void) => void (deliver = listener),
+      onInstanceChanged: (listener: (id: string) => void) => void (deliver = listener),
     } as unknown as SignalBus;
     const feed = new ChangeFeed(bus);
-    return feed.start().then(() => {
-      for (const id of ['error', '__proto__', 'constructor', 'ms_d']) expect(() => deliver(id)).not.toThrow();
-    });
+    feed.start();
+    for (const id of ['error', '__proto__', 'constructor', 'ms_d']) expect(() => deliver(id)).not.toThrow();
   });
 
   it('sends the hints of one interval as one message', async () => {
     await new Promise((r) => setTimeout(r, 60));
     outbox.length = 0;
     for (let i = 0; i < 100; i++) sender.outboxWritten();
-    await eventually(async () => expect(outbox.length).toBe(1));
+    await eventually(() => expect(outbox.length).toBe(1));
     // A hint within the interval after a send waits for its end, then goes out: never lost, never per call.
     sender.outboxWritten();
     sender.outboxWritten();
-    await eventually(async () => expect(outbox.length).toBe(2));
+    await eventually(() => expect(outbox.length).toBe(2));
   });
 
   it('stays usable while Redis is away, and closes without waiting for it', async () => {
     const away = new SignalBus(loadConfig({ ...process.env, REDIS_URL: 'redis://127.0.0.1:1' }), log);
-    await away.onOutbox(() => undefined);
+    away.onOutbox(() => undefined);
     away.outboxWritten();
     away.instanceChanged('x');
     await away.close();

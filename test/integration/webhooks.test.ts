@@ -154,7 +154,7 @@ describe('webhooks', () => {
       expected.set(run.milestoneId, await historySeqs(`/v1/milestones/${run.milestoneId}`));
     }
 
-    await eventually(async () => {
+    await eventually(() => {
       const got = new Map<string, number[]>();
       for (const d of r.unique()) got.set(d.body.instanceId, [...(got.get(d.body.instanceId) ?? []), d.body.seq]);
       for (const [instanceId, seqs] of expected) expect(got.get(instanceId), instanceId).toEqual(seqs);
@@ -239,7 +239,7 @@ describe('webhooks', () => {
     const retried = await svc.http.post(`/v1/webhooks/${hook.id}/deliveries/${dead[0]!.id}/retry`);
     expect(retried.status).toBe(200);
     expect(retried.body).toMatchObject({ id: dead[0]!.id, status: 'pending', attemptsLeft: MAX_ATTEMPTS });
-    await eventually(async () =>
+    await eventually(() =>
       expect(r.unique().map((d) => d.body.type)).toEqual(['milestone.REQUEST_CANCEL', 'milestone.REJECT_CANCEL']),
     );
     // The receiver has the body before its answer is back and recorded: wait for the record.
@@ -327,7 +327,7 @@ describe('webhooks', () => {
     r.answer = () => new Promise<number>((resolve) => (fail = () => resolve(500)));
     const hook = (await svc.http.post('/v1/webhooks', { url: r.url, events: ['project.AWARD'], secret })).body;
     await projectInProgress(svc.http);
-    await eventually(async () => expect(r.requests).toBe(1));
+    await eventually(() => expect(r.requests).toBe(1));
     expect((await svc.http.request('DELETE', `/v1/webhooks/${hook.id}`)).status).toBe(204);
     fail();
     expect((await svc.http.request('DELETE', `/v1/webhooks/${hook.id}`)).status).toBe(404);
@@ -345,7 +345,7 @@ describe('webhooks', () => {
     const other = await receiver(secret);
     await svc.http.post('/v1/webhooks', { url: other.url, events: ['project.AWARD'], secret });
     await projectInProgress(svc.http);
-    await eventually(async () => expect(other.unique()).toHaveLength(1));
+    await eventually(() => expect(other.unique()).toHaveLength(1));
     expect(r.requests).toBe(seen);
   });
 });
@@ -489,10 +489,10 @@ describe('a webhook receiver that is down for a while', () => {
       await svc.http.post(`/v1/milestones/${m.id}/events`, { type: 'RELEASE', actor: p.employer, amount });
       await waitSettled(svc.http, m.id);
     }
-    await eventually(async () => expect(r.requests).toBeGreaterThanOrEqual(2));
+    await eventually(() => expect(r.requests).toBeGreaterThanOrEqual(2));
     expect(r.accepted).toHaveLength(0);
     up = true;
-    await eventually(async () => {
+    await eventually(() => {
       expect(r.unique().map((d) => `${d.body.type}:${d.body.seq}`)).toEqual([
         'milestone.SETTLED:2', // funding → in_progress
         'milestone.RELEASE:3',
@@ -504,7 +504,7 @@ describe('a webhook receiver that is down for a while', () => {
     // REQUEST_RELEASE stays in in_progress: not an entry into the state, so not delivered.
     await svc.http.post(`/v1/milestones/${m.id}/events`, { type: 'REQUEST_RELEASE', actor: p.freelancer });
     await svc.http.post(`/v1/milestones/${m.id}/events`, { type: 'RELEASE', actor: p.employer });
-    await eventually(async () =>
+    await eventually(() =>
       expect(
         r
           .unique()

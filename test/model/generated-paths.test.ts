@@ -84,6 +84,6 @@ function stateIds(def: MachineDefinition): string[] {
     ids.push(node.id);
     for (const child of Object.values(node.states)) visit(child as typeof node);
   };
-  visit(def.machine.root as unknown as { id: string; states: Record<string, unknown> });
+  visit(def.machine.root);
   return ids;
 }

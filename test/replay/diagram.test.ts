@@ -164,7 +164,17 @@ describe('machine diagram', () => {
       initial: 'a',
       states: { a: { on: { GO: 'b' } }, b: { initial: 'c', states: { c: { on: { NEXT: 'd' } }, d: {} } } },
     });
-    const def: MachineDefinition = { name: 'x', version: 1, machine, roles: {}, payloads: {} };
+    const def: MachineDefinition = {
+      name: 'x',
+      version: 1,
+      machine,
+      roles: {},
+      payloads: {},
+      rules: {},
+      effectRules: [],
+      deadlines: {},
+      pendingStates: [],
+    };
     const nested = diagramGraph(machineGraph(def));
     expect(nested.nodes.map((n) => n.id)).toEqual(['#initial', 'a', 'b', 'b#initial', 'b.c', 'b.d']);
     expect((await new ELK().layout(nested.elk)).children?.map((c: ElkNode) => c.id)).toEqual(['#initial', 'a', 'b']);

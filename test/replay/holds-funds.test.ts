@@ -22,7 +22,17 @@ describe('holdsFunds', () => {
         settling: { tags: ['holds_funds'] },
       },
     });
-    const def: MachineDefinition = { name: 'm', version: 9, machine, roles: {}, payloads: {} };
+    const def: MachineDefinition = {
+      name: 'm',
+      version: 9,
+      machine,
+      roles: {},
+      payloads: {},
+      rules: {},
+      effectRules: [],
+      deadlines: {},
+      pendingStates: [],
+    };
     expect(holdsFunds(def, { disputed: 'ruling' })).toBe(true);
     expect(holdsFunds(def, 'settling')).toBe(true);
     // With the tag in use, the fallback list no longer applies.

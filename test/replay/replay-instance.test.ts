@@ -196,6 +196,10 @@ const lamp = (version: number, machine: typeof lampV1 | typeof lampV2): MachineD
   machine,
   roles: {},
   payloads: {},
+  rules: {},
+  effectRules: [],
+  deadlines: {},
+  pendingStates: [],
 });
 const lamps: MachineResolver = (_name, version) => (version === 1 ? lamp(1, lampV1) : lamp(2, lampV2));
 

@@ -1,5 +1,5 @@
 /** Re-runs `check` until it stops throwing or `timeoutMs` passes: waiting on a condition, not a fixed sleep. */
-export async function eventually<T>(check: () => Promise<T>, timeoutMs = 10_000, intervalMs = 25): Promise<T> {
+export async function eventually<T>(check: () => T | Promise<T>, timeoutMs = 10_000, intervalMs = 25): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     try {

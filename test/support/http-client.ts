@@ -1,4 +1,6 @@
-export interface HttpResponse<T = any> {
+import type { Json } from './json.js';
+
+export interface HttpResponse<T = Json> {
   status: number;
   body: T;
   headers: Headers;
@@ -11,7 +13,7 @@ export class HttpClient {
     readonly token: string | null,
   ) {}
 
-  async request<T = any>(
+  async request<T = Json>(
     method: string,
     path: string,
     body?: unknown,
@@ -37,11 +39,11 @@ export class HttpClient {
     return { status: res.status, body: parsed as T, headers: res.headers };
   }
 
-  get<T = any>(path: string, headers?: Record<string, string>) {
+  get<T = Json>(path: string, headers?: Record<string, string>) {
     return this.request<T>('GET', path, undefined, headers);
   }
 
-  post<T = any>(path: string, body?: unknown, headers?: Record<string, string>) {
+  post<T = Json>(path: string, body?: unknown, headers?: Record<string, string>) {
     return this.request<T>('POST', path, body ?? {}, headers);
   }
 }

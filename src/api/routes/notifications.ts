@@ -5,6 +5,16 @@ import type { ApiDeps } from '../deps.js';
 import { runWrite } from '../idempotent.js';
 import { clientId, markReadBody, pageQuery, parseOrThrow } from '../schemas.js';
 
+interface NotificationRow {
+  id: bigint;
+  user_id: string;
+  type: string;
+  instance_id: string;
+  message: string;
+  created_at: Date;
+  read_at: Date | null;
+}
+
 export function notificationRoutes({ db, config }: ApiDeps): Router {
   const router = Router();
   const unreadQuery = z.object({ unread: z.enum(['true', 'false']).optional() });
@@ -13,20 +23,13 @@ export function notificationRoutes({ db, config }: ApiDeps): Router {
     const userId = parseOrThrow(clientId, req.params.id, 'user id');
     const { unread } = parseOrThrow(unreadQuery, { unread: req.query.unread }, 'query');
     const { limit, cursor } = pageQuery(req.query, config.LIST_LIMIT_DEFAULT, config.LIST_LIMIT_MAX);
-    const query = db('notifications')
+    const query = db<NotificationRow>('notifications')
       .where({ user_id: userId })
       .orderBy('id')
       .limit(limit + 1);
     if (unread === 'true') query.whereNull('read_at');
     if (cursor) query.andWhere('id', '>', cursor);
-    const rows: {
-      id: bigint;
-      type: string;
-      instance_id: string;
-      message: string;
-      created_at: Date;
-      read_at: Date | null;
-    }[] = await query;
+    const rows = await query;
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     res.json({

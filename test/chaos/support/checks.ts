@@ -158,7 +158,7 @@ export async function auditAfterChaos(db: Db, load: Load, feeBps: number): Promi
   }
   expect(results.length, 'settlement results in history = settlement commands').toBe(commands.length);
   const contexts = new Map<string, MilestoneContext>(
-    ((await db('instances').where({ machine: 'milestone' }).select('id', 'snapshot')) as InstanceRow[]).map((r) => [
+    (await db<InstanceRow>('instances').where({ machine: 'milestone' }).select('id', 'snapshot')).map((r) => [
       r.id,
       r.snapshot.context as unknown as MilestoneContext,
     ]),

@@ -115,6 +115,7 @@ export class PrivatePostgres {
       const e = error as { stderr?: string; stdout?: string; message: string };
       throw new Error(
         `${name} ${args.join(' ')} failed: ${e.message}\n${e.stdout ?? ''}${e.stderr ?? ''}\n${await this.logTail()}`,
+        { cause: error },
       );
     }
   }

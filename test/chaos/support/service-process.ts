@@ -56,7 +56,7 @@ export class ServiceProcess {
         START_TIMEOUT_MS,
       );
       let seen: string | null = '';
-      child.stdout!.on('data', (chunk: Buffer) => {
+      child.stdout.on('data', (chunk: Buffer) => {
         this.keep(chunk);
         if (seen === null) return;
         seen += chunk.toString();
@@ -66,7 +66,7 @@ export class ServiceProcess {
           resolve();
         }
       });
-      child.stderr!.on('data', (chunk: Buffer) => this.keep(chunk));
+      child.stderr.on('data', (chunk: Buffer) => this.keep(chunk));
       child.once('exit', (code, signal) => {
         clearTimeout(timer);
         if (!this.expectingExit) {
