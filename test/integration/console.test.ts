@@ -63,13 +63,54 @@ describe('support console endpoints', () => {
     }
   });
 
-  it('draws registered machine versions as SVG and refuses unknown ones', async () => {
-    const res = await svc.http.get('/v1/console/diagrams/milestone/1');
+  it('describes registered machine versions for the page to lay out, and serves the layout engine', async () => {
+    const res = await svc.http.get('/v1/console/diagrams/milestone/2');
     expect(res.status).toBe(200);
-    expect(res.body.svg).toMatch(/^<svg /);
-    expect(res.body.states).toEqual(expect.arrayContaining(['draft', 'funding', 'in_progress', 'released']));
+    expect(res.body.states).toEqual(expect.arrayContaining(['draft', 'funding', 'disputed.negotiation', 'released']));
+    expect(res.body.nodes).toContainEqual(
+      expect.objectContaining({ id: 'disputed.negotiation', label: 'Negotiation', parent: 'disputed' }),
+    );
+    expect(res.body.edges).toContainEqual(
+      expect.objectContaining({ from: 'in_progress', to: 'releasing', events: ['RELEASE'], kind: 'event' }),
+    );
+    expect(res.body.elk.layoutOptions['elk.algorithm']).toBe('layered');
+    const engine = await fetch(`${svc.url}${res.body.layoutEngine}`);
+    expect(engine.status).toBe(200);
+    expect(engine.headers.get('content-type')).toMatch(/javascript/);
+    expect(engine.headers.get('cache-control')).toContain('immutable');
     expect((await svc.http.get('/v1/console/diagrams/milestone/999')).body.error.code).toBe('not_found');
     expect((await svc.http.get('/v1/console/diagrams/lamp/1')).status).toBe(400);
+  });
+
+  it('tells the page who its token is, and lists dead deliveries and support actions', async () => {
+    const reader = await svc.clientWith(['read']);
+    expect((await reader.get('/v1/console/me')).body).toEqual({
+      id: expect.any(String),
+      name: 'test',
+      scopes: ['read'],
+    });
+    expect((await reader.get('/v1/console/deliveries?status=dead')).body).toEqual({ items: [], nextCursor: null });
+    for (const bad of ['status=pending', 'status=dead&limit=0', 'status=dead&cursor=abc'])
+      expect((await reader.get(`/v1/console/deliveries?${bad}`)).status, bad).toBe(400);
+    expect((await reader.get('/v1/console/actions?instanceId=nobody')).body).toEqual({ items: [] });
+  });
+
+  it('re-drives a milestone only with the support scope, and records who asked', async () => {
+    const p = await projectInProgress(svc.http);
+    const m = await fundedMilestone(svc.http, p, '25');
+    const reader = await svc.clientWith(['read', 'events:write']);
+    expect((await reader.post(`/v1/milestones/${m.id}/redrive`, {})).status).toBe(403);
+    expect((await svc.http.post('/v1/milestones/nope/redrive', {})).status).toBe(404);
+    const res = await svc.http.post(`/v1/milestones/${m.id}/redrive`, {});
+    expect(res.body).toEqual({ id: m.id, outcome: 'not_settling', outboxId: null });
+    const actions = (await svc.http.get(`/v1/console/actions?instanceId=${m.id}`)).body.items;
+    expect(actions).toEqual([
+      expect.objectContaining({
+        action: 'redrive',
+        outcome: 'not_settling',
+        client: expect.objectContaining({ name: 'test' }),
+      }),
+    ]);
   });
 
   it('needs a token with read or support scope for its data', async () => {
