@@ -180,6 +180,7 @@ describe('support console in a real headless browser', () => {
     await poll(() => queue('dead').locator('tbody tr').count()).toBe(2);
     expect(await queue('failed').locator('tbody tr').textContent()).toContain('$9,900.00');
     await checkLayout('queues');
+    await page.screenshot({ path: `${ARTIFACTS}/docs-1-queues.png` });
     await checkAccessibility('queues');
   });
 
@@ -213,6 +214,8 @@ describe('support console in a real headless browser', () => {
       .locator('#diagram .edge path')
       .evaluateAll((paths) => paths.filter((e) => !e.getAttribute('marker-end')).length);
     expect(arrows).toBe(0);
+    await page.evaluate(() => window.scrollTo(0, 0));
+    await page.screenshot({ path: `${ARTIFACTS}/docs-2-case.png` });
     await page.locator('#diagram').screenshot({ path: `${ARTIFACTS}/console-diagram-current-1366.png` });
     await page.getByRole('button', { name: 'Whole diagram' }).click();
     await page.locator('#diagram').screenshot({ path: `${ARTIFACTS}/console-diagram-whole-1366.png` });
@@ -230,15 +233,18 @@ describe('support console in a real headless browser', () => {
     );
     await dialog.getByLabel(/Reason/).fill('The specification lists the shop; the email does not drop it.');
     await dialog.getByLabel(/Your user id/).fill('staff-ana');
-    await page.screenshot({ path: `${ARTIFACTS}/console-rule-dialog-1366.png` });
+    await page.screenshot({ path: `${ARTIFACTS}/docs-3-rule.png` });
     await checkAccessibility('rule dialog');
-    await dialog.getByRole('button', { name: 'Rule' }).click();
+    await dialog.getByRole('button', { name: 'Rule: $700.00 to the freelancer' }).click();
     await poll(() => page.locator('#state-name').textContent()).toBe('Resolving');
     const rule = page.locator('.timeline tbody tr', { hasText: 'RULE' });
     expect(await rule.innerText()).toMatch(/staff-ana[\s\S]*support/);
     expect(await rule.innerText()).toContain('The specification lists the shop');
     expect(await rule.innerText()).toContain('$700.00');
     expect(await page.locator('#status').textContent()).toContain('Ruling sent');
+    await page
+      .locator('section[aria-labelledby="timeline-heading"]')
+      .screenshot({ path: `${ARTIFACTS}/docs-4-timeline.png` });
   });
 
   it('re-drives a stuck settlement from its queue; the timeline shows the re-drive and the money', async () => {

@@ -110,11 +110,14 @@ export function ruleButton(view, ctx) {
     confirmAction({
       title: `Rule on milestone ${view.id}`,
       build: () => ruleForm(view),
-      confirmLabel: () => 'Rule',
+      confirmLabel: () => `Rule: ${ruleLabel.text || 'enter an amount'}`,
       done: () => ctx.reopen(`Ruling sent for milestone ${view.id}.`),
     });
   return el('button', { type: 'button', class: 'primary', onclick: open }, 'Rule this arbitration…');
 }
+
+// What the confirm button says: the amount to the freelancer, as the form has it now.
+const ruleLabel = { text: '' };
 
 function ruleForm(view) {
   const exponent = currencyExponent(view.currency, view.currencyExponent);
@@ -148,9 +151,19 @@ function ruleForm(view) {
   });
   amount.value = majorUnits('0', exponent);
   const fmt = (m) => money(m, view.currency, view.currencyExponent);
+  const offers = view.dispute?.offers ?? {};
   return {
     body: [
       el('p', {}, 'Amount in dispute: ', fmt(total.toString()), '. The ruling is final: the split is settled at once.'),
+      el(
+        'p',
+        {},
+        'Last offers to the freelancer: employer ',
+        fmt(offers.employer ?? null),
+        ', freelancer ',
+        fmt(offers.freelancer ?? null),
+        '.',
+      ),
       el(
         'p',
         { class: 'field' },
@@ -160,7 +173,10 @@ function ruleForm(view) {
         el(
           'span',
           { id: 'rule-amount-help', class: 'help' },
-          `0 … ${majorUnits(total.toString(), exponent)}; the rest goes back to the employer.`,
+          fmt('0'),
+          ' … ',
+          fmt(total.toString()),
+          '; the rest goes back to the employer.',
         ),
       ),
       el(
@@ -173,6 +189,7 @@ function ruleForm(view) {
     ],
     valid: () => within() && reason.value.trim() !== '' && who.input.value.trim() !== '',
     summarise: () => {
+      ruleLabel.text = within() ? `${fmt(minor()).textContent} to the freelancer` : '';
       if (!within()) return `Enter an amount between 0 and ${majorUnits(total.toString(), exponent)}.`;
       const toFreelancer = BigInt(minor());
       return [

@@ -37,10 +37,7 @@ export function summary(view) {
         'Cancel',
         `requested by the employer${view.cancelReason ? `: ${view.cancelReason}` : ''}`,
       ],
-      view.lastSettlementFailure && [
-        'Last settlement failure',
-        view.lastSettlementFailure.reason ?? String(view.lastSettlementFailure),
-      ],
+      view.lastSettlementFailure && ['Last settlement failure', String(view.lastSettlementFailure).replace(/_/g, ' ')],
       ['Machine', `${view.machine.name} version ${view.machine.version}, step ${view.seq}`],
       ['Created', time(view.createdAt)],
       ['Last change', time(view.updatedAt)],

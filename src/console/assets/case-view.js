@@ -18,12 +18,22 @@ const card = (id, title, ...body) =>
 
 async function milestoneCards(view, history, ctx) {
   const [project, actions] = await Promise.all([projectCard(view), canSupport(ctx) ? caseActions(view, ctx) : []]);
+  // Two stacks, so a short card never leaves a hole beside a long one: the case on the left, what is being
+  // decided (the dispute, and what support can do) on the right.
   return [
-    card('summary', 'Summary', summary(view)),
-    card('dispute', 'Dispute', disputeCard(view, history, ctx)),
-    card('deadlines', 'Pending deadlines', deadlinesCard(view)),
-    card('project', 'Project and its milestones', project),
-    actions.length ? card('support', 'Support actions', ...actions) : null,
+    el(
+      'div',
+      { class: 'stack' },
+      card('summary', 'Summary', summary(view)),
+      card('deadlines', 'Pending deadlines', deadlinesCard(view)),
+      card('project', 'Project and its milestones', project),
+    ),
+    el(
+      'div',
+      { class: 'stack' },
+      card('dispute', 'Dispute', disputeCard(view, history, ctx)),
+      actions.length ? card('support', 'Support actions', ...actions) : null,
+    ),
   ];
 }
 
@@ -41,8 +51,12 @@ export async function renderCase(host, machine, id, ctx, superseded) {
     machine === 'milestone'
       ? await milestoneCards(view, history.items, ctx)
       : [
-          card('summary', 'Summary', projectSummary(view)),
-          card('milestones', 'Milestones of this project', projectMilestones(view, ctx.fail)),
+          el('div', { class: 'stack' }, card('summary', 'Summary', projectSummary(view))),
+          el(
+            'div',
+            { class: 'stack' },
+            card('milestones', 'Milestones of this project', projectMilestones(view, ctx.fail)),
+          ),
         ];
   if (superseded()) return;
   const replayView = replayPanel(caseCtx);

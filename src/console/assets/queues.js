@@ -103,7 +103,7 @@ export const QUEUES = [
       caseLink(m),
       money(m.amount, m.currency, m.currencyExponent),
       m.employerId,
-      m.lastSettlementFailure?.reason ?? m.lastSettlementFailure ?? '—',
+      String(m.lastSettlementFailure ?? '—').replace(/_/g, ' '),
       time(m.updatedAt),
     ],
   },
