@@ -2,7 +2,7 @@
 // shown only to tokens with the support scope (the API refuses others anyway).
 import { actor, post, setActor } from './api.js';
 import { $, el } from './dom.js';
-import { currencyExponent, majorUnits, money, stateLabel } from './format.js';
+import { currencyExponent, majorUnits, money, parseMajor, stateLabel } from './format.js';
 
 export const canSupport = (ctx) => ctx.me?.scopes?.includes('support') ?? false;
 
@@ -77,14 +77,6 @@ function actorField() {
       input,
     ),
   };
-}
-
-/** Decimal text in major units (`700`, `700.5`, `700.50`) → minor units as a decimal string, or null. */
-export function parseMajor(text, exponent) {
-  const match = /^\s*(\d{1,18})(?:[.,](\d*))?\s*$/.exec(text);
-  if (!match || (match[2] ?? '').length > exponent) return null;
-  const minor = `${match[1]}${(match[2] ?? '').padEnd(exponent, '0')}`.replace(/^0+(?=\d)/, '');
-  return minor;
 }
 
 /** DESIGN.md: after a ruling the party whose last offer is closer keeps its fee; on a tie both get theirs back. */

@@ -63,6 +63,14 @@ export function majorUnits(minor, exponent) {
   return `${negative ? '-' : ''}${whole}${fraction}`;
 }
 
+/** Decimal text in major units (`700`, `700.5`, `700.50`) → minor units as a decimal string, or null. */
+export function parseMajor(text, exponent) {
+  const match = /^\s*(\d{1,18})(?:[.,](\d*))?\s*$/.exec(text);
+  if (!match || (match[2] ?? '').length > exponent) return null;
+  const minor = `${match[1]}${(match[2] ?? '').padEnd(exponent, '0')}`.replace(/^0+(?=\d)/, '');
+  return minor;
+}
+
 /** `"125000", "USD"` → `$1,250.00`, with the minor units on hover. */
 export function money(minor, currency, exponentFromView) {
   const span = document.createElement('span');
