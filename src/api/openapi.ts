@@ -208,6 +208,21 @@ export function openApiDocument(config: Config): JsonSchema {
         responses: { 200: reply('Applied', ref('Milestone')) },
       }),
     },
+    '/v1/milestones/{id}/redrive': {
+      post: op('Put the settlement job a settling milestone waits for back on its queue (docs/support.md)', 'support', {
+        parameters: [pathParam('id')],
+        responses: {
+          200: reply('What happened', {
+            type: 'object',
+            properties: {
+              id: { type: 'string' },
+              outcome: { enum: ['enqueued', 'already_queued', 'not_settling', 'no_settlement_row'] },
+              outboxId: { type: ['string', 'null'] },
+            },
+          }),
+        },
+      }),
+    },
     '/v1/milestones/{id}/history': {
       get: op('History of a milestone, with the money each event moved', 'read', {
         parameters: [pathParam('id'), ...pageParams],
