@@ -10,7 +10,12 @@ import { clientId, parseOrThrow } from './schemas.js';
 // Query strings of GET /v1/milestones and GET /v1/projects (API.md "Lists (v1.1)"). Every parameter is checked
 // before any SQL runs: a malformed one is a 400 naming it, never a 500 and never an empty page by accident.
 
-const isoTime = z.iso.datetime({ offset: true }).transform((s) => new Date(s));
+// A `+` of an unencoded offset (`+02:00`) arrives as a space in a query string: read it back as the `+` it was.
+const isoTime = z
+  .string()
+  .transform((s) => s.replace(' ', '+'))
+  .pipe(z.iso.datetime({ offset: true }))
+  .transform((s) => new Date(s));
 const statePath = z.string().regex(/^[a-z_]{1,64}(\.[a-z_]{1,64}){0,3}$/, 'must be a state such as in_progress');
 // Decimal digits only: Number() would also take "0x10", "1e2" and " 5".
 const limitText = z.string().regex(/^[0-9]{1,6}$/, 'must be a whole number');
@@ -59,8 +64,11 @@ function limitOf(text: string | undefined, config: Config): number {
   return limit;
 }
 
+/** `?state=&party=` (API.md writes its lists so): a parameter given empty is a parameter not given. */
+const given = (query: Record<string, unknown>) => Object.fromEntries(Object.entries(query).filter(([, v]) => v !== ''));
+
 export function milestoneListRequest(query: Record<string, unknown>, config: Config): ListRequest {
-  const q = parseOrThrow(milestoneQuery, query, 'query');
+  const q = parseOrThrow(milestoneQuery, given(query), 'query');
   const states: string[] = [];
   if (q.state !== undefined) states.push(checkState('milestone', q.state, 'state'));
   // API.md: disputeStage=awaiting_response is the same as state=disputed.awaiting_response.
@@ -81,7 +89,7 @@ export function milestoneListRequest(query: Record<string, unknown>, config: Con
 }
 
 export function projectListRequest(query: Record<string, unknown>, config: Config): ListRequest {
-  const q = parseOrThrow(projectQuery, query, 'query');
+  const q = parseOrThrow(projectQuery, given(query), 'query');
   return {
     filters: { states: q.state ? [checkState('project', q.state, 'state')] : [], party: q.party },
     limit: limitOf(q.limit, config),
