@@ -307,7 +307,7 @@ export function openApiDocument(config: Config): JsonSchema {
       }),
     },
     '/v1/webhooks/{id}/deliveries/{deliveryId}/retry': {
-      post: op('Re-drive a dead delivery (a pending one is left as it is)', 'admin', {
+      post: op('Re-drive a dead delivery (a pending one is left as it is)', 'admin or support', {
         parameters: [pathParam('id'), pathParam('deliveryId'), idempotencyKey],
         responses: { 200: reply('Pending again', ref('WebhookDelivery')) },
       }),

@@ -99,7 +99,13 @@ describe('auth matrix over every documented route', () => {
       }
     }
     // Routes the service serves but the document does not list yet (the support console's data API).
-    for (const path of ['/v1/console/search?q=x', '/v1/console/diagrams/milestone/2']) {
+    for (const path of [
+      '/v1/console/search?q=x',
+      '/v1/console/diagrams/milestone/2',
+      '/v1/console/me',
+      '/v1/console/deliveries?status=dead',
+      '/v1/console/actions?instanceId=x',
+    ]) {
       rows.push({ method: 'get', path, scopes: ['support', 'read'], fromDocument: false });
     }
     rows = rows.sort((a, b) => `${a.path} ${a.method}`.localeCompare(`${b.path} ${b.method}`));
