@@ -77,11 +77,12 @@ describe('list API: filtered milestones and projects, keyset pages, stats', () =
     expect(ids((await svc.http.get(`/v1/milestones?deadlineBefore=${inTenDays}`)).body)).toEqual([cases.feeDue]);
     const awaiting = await svc.http.get(`/v1/milestones?disputeStage=awaiting_response&deadlineBefore=${inAYear}`);
     expect(ids(awaiting.body)).toEqual([cases.awaiting]);
-    // Pages of one item keep the deadline order across cursors.
-    expect(await allPages(svc.http, `/v1/milestones?deadlineBefore=${inAYear}&limit=1`)).toEqual({
-      ids: [cases.feeDue, cases.awaiting],
-      pages: 2,
-    });
+    // Pages of one item keep the deadline order across cursors, walking all timers or a project's instances.
+    for (const narrowing of ['', `&projectId=${p.projectId}`])
+      expect(await allPages(svc.http, `/v1/milestones?deadlineBefore=${inAYear}&limit=1${narrowing}`)).toEqual({
+        ids: [cases.feeDue, cases.awaiting],
+        pages: 2,
+      });
   });
 
   it('filters by party and project, and by time of the last change', async () => {
