@@ -171,7 +171,7 @@ function certainlyInvalid(schema: JsonSchema | undefined, value: unknown): boole
     const points = [...value].length;
     if (typeof schema.maxLength === 'number' && Math.min(units, points) > schema.maxLength) return true;
     if (typeof schema.minLength === 'number' && Math.max(units, points) < schema.minLength) return true;
-    if (typeof schema.pattern === 'string' && !new RegExp(schema.pattern).test(value)) return true;
+    if (typeof schema.pattern === 'string' && !new RegExp(schema.pattern, 'u').test(value)) return true;
   }
   if (typeof value === 'number') {
     if (typeof schema.minimum === 'number' && value < schema.minimum) return true;
