@@ -122,7 +122,8 @@ export async function startDeployment(databaseName: string): Promise<Deployment>
   await ensureDatabase(databaseUrl);
   const db = createDb(databaseUrl, 2);
   await migrateLatest(db);
-  const { token } = await createClient(db, 'bench', [...SCOPES]);
+  // Client names are unique, and a scratch database may be reused: each run gets its own client.
+  const { token } = await createClient(db, `bench-${randomBytes(4).toString('hex')}`, [...SCOPES]);
   await db.destroy();
   const queuePrefix = `bench-${randomBytes(4).toString('hex')}`;
   const processes: ChildProcess[] = [];

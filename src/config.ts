@@ -111,8 +111,10 @@ const schema = z.object({
     .default(''),
   // Most paths one GET /v1/machines/:name/paths returns (simple paths of a large machine run to thousands).
   PATHS_LIMIT_MAX: z.coerce.number().int().min(1).max(1_000_000).default(10_000),
-  // How long an API process trusts a token it has looked up (0 = ask the database on every request).
-  AUTH_CACHE_MS: z.coerce.number().int().min(0).max(600_000).default(5_000),
+  // How long an API process trusts a token it has looked up (0 = ask the database on every request). A revoked
+  // or rotated token is dropped from every process's cache at once by a signal (src/auth/client-signals.ts);
+  // this is the fallback when that signal is lost, so it stays below API.md's 5 s for revocation.
+  AUTH_CACHE_MS: z.coerce.number().int().min(0).max(600_000).default(3_000),
   SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
   // Replay and verification (issue #5): the longest history one replay reads into memory, and the page sizes
   // bulk verification streams instances and history in, so its memory stays flat in the instance count.
@@ -135,13 +137,16 @@ const schema = z.object({
   WEBHOOK_URL_MAX_CHARS: z.coerce.number().int().min(16).max(8_192).default(2_048),
   WEBHOOK_EVENTS_MAX: z.coerce.number().int().min(1).max(1_000).default(50),
   WEBHOOK_SECRET_MAX_CHARS: z.coerce.number().int().min(16).max(4_096).default(512),
-  // 64 hex characters (32 bytes) to encrypt stored webhook secrets with AES-256-GCM; empty stores them as given.
+  // A short secret can be guessed offline from one signed delivery: 16 characters is the floor (issue 15).
+  WEBHOOK_SECRET_MIN_CHARS: z.coerce.number().int().min(16).max(4_096).default(16),
+  // 64 hex characters (32 bytes) to encrypt stored webhook secrets with AES-256-GCM (docs/security.md). Required
+  // when NODE_ENV=production; elsewhere empty stores them as given, and the service says so in its log.
   WEBHOOK_SECRET_KEY: z
     .union([z.literal(''), z.string().regex(/^[0-9a-fA-F]{64}$/, 'must be 64 hex characters')])
     .default(''),
   // An inbound X-Request-Id longer than this (or with odd characters) is replaced by a generated one.
   REQUEST_ID_MAX_CHARS: z.coerce.number().int().min(8).max(1_000).default(128),
-  // Lifetime of the login cookie that lets a browser open /admin/queues and /docs.
+  // Lifetime of an admin session (POST /admin/login): its server-side row and the browser's cookie.
   OPS_COOKIE_MAX_AGE_S: z.coerce
     .number()
     .int()
@@ -169,6 +174,43 @@ const schema = z.object({
   STATS_CACHE_FACTOR: z.coerce.number().int().min(1).max(10_000).default(50),
   STATS_CACHE_MAX_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   CONSOLE_ACTIONS_MAX: z.coerce.number().int().min(1).max(10_000).default(500),
+
+  // --- Accountability and edge limits (issue 15; docs/security.md) ---
+  // `production` makes unsealed webhook secrets a start-up error instead of a warning.
+  NODE_ENV: z.string().default('development'),
+  // How long an unknown token is remembered as unknown, so a flood of bad tokens costs no database query each
+  // (0 = off). Short: a token issued meanwhile is never one that was tried before, but a signal clears it too.
+  AUTH_NEGATIVE_CACHE_MS: z.coerce.number().int().min(0).max(60_000).default(2_000),
+  AUTH_NEGATIVE_CACHE_MAX_ENTRIES: z.coerce.number().int().min(1).max(10_000_000).default(100_000),
+  // Token lookups that miss the caches share one statement, one at a time, up to this many tokens each.
+  AUTH_LOOKUP_BATCH_MAX: z.coerce.number().int().min(1).max(10_000).default(256),
+  // Failed authentications one client address may make per second before its unauthenticated requests are
+  // answered 429 (API.md "Clients and sessions"); valid tokens from that address still pass. 0 turns it off.
+  AUTH_FAILURES_PER_SEC: z.coerce.number().int().min(0).max(1_000_000).default(100),
+  // A client's last_used_at is written at most this often per API process: never a write per request.
+  CLIENT_LAST_USED_INTERVAL_MS: z.coerce.number().int().min(1_000).max(86_400_000).default(60_000),
+  // Express's "trust proxy" for deployments behind a reverse proxy: '' (off: the socket's own address and
+  // protocol), 'true', a hop count ('1'), or addresses/subnets ('loopback, 10.0.0.0/8'). It decides the client
+  // address the failed-authentication budget is kept per, and whether the admin cookie is marked Secure.
+  TRUST_PROXY: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:/, -]*$/, 'must be true, a hop count, or a list of addresses')
+    .default(''),
+  // Slow clients cannot hold sockets: the request head must arrive within HTTP_HEADERS_TIMEOUT_MS and the
+  // whole request (head and body) within HTTP_REQUEST_TIMEOUT_MS; an idle keep-alive socket closes after
+  // HTTP_KEEP_ALIVE_TIMEOUT_MS; beyond HTTP_MAX_CONNECTIONS open sockets new ones are refused (0 = no cap).
+  HTTP_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(600_000).default(10_000),
+  HTTP_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(5_000),
+  HTTP_MAX_CONNECTIONS: z.coerce.number().int().min(0).max(1_000_000).default(4_096),
+  HTTP_TIMEOUT_CHECK_INTERVAL_MS: z.coerce.number().int().min(100).max(60_000).default(1_000),
+  // The largest single deposit, in minor units (API.md "Money": 422 guard_failed deposit_limit above it). A
+  // sanity bound, not a business rule: 10^12 is ten billion in a two-decimal currency.
+  DEPOSIT_MAX: z
+    .string()
+    .regex(/^[1-9][0-9]{0,18}$/, 'must be a positive integer of minor units')
+    .refine((s) => BigInt(s) <= 2n ** 63n - 1n, 'must fit a bigint (2^63-1)')
+    .default('1000000000000'),
 });
 
 export type Config = z.infer<typeof schema> & { queuePrefix: string; databaseName: string };
@@ -194,6 +236,15 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (2 * cfg.GROUP_COMMIT_IN_FLIGHT >= cfg.DB_POOL_MAX) {
     // Reads and writes in flight each hold a pooled connection; the locking path and every other query need one too.
     throw new ConfigError('Invalid configuration:\n  GROUP_COMMIT_IN_FLIGHT: twice it must stay below DB_POOL_MAX');
+  }
+  if (cfg.WEBHOOK_SECRET_MIN_CHARS > cfg.WEBHOOK_SECRET_MAX_CHARS) {
+    throw new ConfigError(
+      'Invalid configuration:\n  WEBHOOK_SECRET_MIN_CHARS: must not exceed WEBHOOK_SECRET_MAX_CHARS',
+    );
+  }
+  if (cfg.HTTP_HEADERS_TIMEOUT_MS > cfg.HTTP_REQUEST_TIMEOUT_MS) {
+    // Node refuses a server whose head timeout exceeds its request timeout.
+    throw new ConfigError('Invalid configuration:\n  HTTP_HEADERS_TIMEOUT_MS: must not exceed HTTP_REQUEST_TIMEOUT_MS');
   }
   if (cfg.WEBHOOK_BACKOFF_BASE_MS > cfg.WEBHOOK_BACKOFF_MAX_MS) {
     throw new ConfigError('Invalid configuration:\n  WEBHOOK_BACKOFF_BASE_MS: must not exceed WEBHOOK_BACKOFF_MAX_MS');

@@ -1,10 +1,11 @@
-import type { Server } from 'node:http';
+import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { createQueues, producerConnection } from './jobs/queues.js';
 import { WorkerPool } from '../workers/worker-pool.js';
 import { createApp } from './api/app.js';
+import { Authenticator } from './api/auth.js';
 import { ChangeFeed } from './api/change-feed.js';
 import type { Config } from './config.js';
 import { createDb, type Db } from './db/knex.js';
@@ -12,7 +13,9 @@ import { ensureDatabase, migrateLatest } from './db/migrate.js';
 import { UnlockedEvents } from './engine/apply-event-unlocked.js';
 import { instanceRulesFrom } from './engine/instance-rules.js';
 import type { Logger } from './logger.js';
+import { PathsThread } from './paths/paths-thread.js';
 import { SignalBus } from './signals/signal-bus.js';
+import { enforceSecretSealing } from './webhooks/secret-sealing.js';
 import { Metrics } from './metrics/metrics.js';
 import { registerStateGauges } from './metrics/state-gauges.js';
 
@@ -29,11 +32,45 @@ export interface RunningService {
   stop(): Promise<void>;
 }
 
-/** Migrates, then starts the API and/or the workers in this process. */
-export async function startService(config: Config, log: Logger, options: ServiceOptions): Promise<RunningService> {
+/**
+ * Slow or too many clients cannot hold the API's sockets (docs/security.md "Edge limits"): the request head and
+ * the whole request must arrive in time, idle keep-alive sockets close, and sockets past the cap are refused.
+ */
+async function listenLimited(app: RequestListener, config: Config): Promise<Server> {
+  const server = createServer(
+    {
+      headersTimeout: config.HTTP_HEADERS_TIMEOUT_MS,
+      requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
+      keepAliveTimeout: config.HTTP_KEEP_ALIVE_TIMEOUT_MS,
+      // Node checks those timeouts only this often (30 s by default, which would let a slow body overstay).
+      connectionsCheckingInterval: config.HTTP_TIMEOUT_CHECK_INTERVAL_MS,
+    },
+    app,
+  );
+  if (config.HTTP_MAX_CONNECTIONS > 0) server.maxConnections = config.HTTP_MAX_CONNECTIONS;
+  return new Promise<Server>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.PORT, config.HOST, () => resolve(server));
+  });
+}
+
+/** The database, created and migrated if needed; refused (and closed) when webhook secrets would stay unsealed. */
+async function openDatabase(config: Config, log: Logger): Promise<Db> {
   await ensureDatabase(config.DATABASE_URL);
   const db = createDb(config.DATABASE_URL, config.DB_POOL_MAX, log);
-  await migrateLatest(db);
+  try {
+    await migrateLatest(db);
+    await enforceSecretSealing(db, config, log);
+    return db;
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+}
+
+/** Migrates, then starts the API and/or the workers in this process. */
+export async function startService(config: Config, log: Logger, options: ServiceOptions): Promise<RunningService> {
+  const db = await openDatabase(config, log);
   // One metrics registry per service; in `all` mode /metrics also shows what this process's workers did.
   const metrics = new Metrics();
   // Wake-up hints between this process and the others (and within it), after commit.
@@ -50,6 +87,7 @@ export async function startService(config: Config, log: Logger, options: Service
   let url: string | null = null;
   let dashboardRedis: Redis | null = null;
   let dashboardQueues: Queue[] = [];
+  let paths: PathsThread | null = null;
   if (options.api) {
     const changes = new ChangeFeed(signals);
     changes.start();
@@ -67,13 +105,14 @@ export async function startService(config: Config, log: Logger, options: Service
       maxBatch: config.GROUP_COMMIT_MAX_EVENTS,
       maxInFlight: config.GROUP_COMMIT_IN_FLIGHT,
     });
+    const auth = new Authenticator(db, config, log);
+    paths = new PathsThread();
+    await auth.start(signals);
     const app = createApp(
-      { db, config, log, changes, events, signals, redis, rules: instanceRulesFrom(config) },
+      { db, config, log, changes, events, signals, redis, auth, paths, rules: instanceRulesFrom(config) },
       { metrics, queues: dashboardQueues },
     );
-    server = await new Promise<Server>((resolve, reject) => {
-      const s = app.listen(config.PORT, config.HOST, (error?: Error) => (error ? reject(error) : resolve(s)));
-    });
+    server = await listenLimited(app, config);
     const address = server.address() as AddressInfo;
     url = `http://${config.HOST}:${address.port}`;
   }
@@ -84,6 +123,8 @@ export async function startService(config: Config, log: Logger, options: Service
     workers,
     // Shutdown order (STYLE §16): stop taking requests, finish in-flight jobs, close queues, close pools.
     async stop() {
+      // First, so an in-flight path request is answered (503) and the server's close below can finish.
+      await paths?.close();
       if (server) {
         const s = server;
         await new Promise<void>((resolve) => {

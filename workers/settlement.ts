@@ -10,6 +10,7 @@ import { InsufficientFundsError } from '../src/ledger/insufficient-funds-error.j
 import {
   applyTransfers,
   lockAccounts,
+  lockedAfter,
   planTransfers,
   type TransferPlan,
   type TransferRequest,
@@ -132,7 +133,8 @@ export async function settleBatch(
       },
     );
 
-    const locked = await lockAccounts(
+    // Each command is checked against the balances the commands before it leave.
+    let locked = await lockAccounts(
       trx,
       claims.flatMap((c) => c.transfers),
     );
@@ -141,7 +143,9 @@ export async function settleBatch(
       const system = { actor: 'system', settlementId: c.outboxId };
       const options = { origin: 'system' as const, requestId: c.requestId ?? undefined };
       try {
-        plans.push(planTransfers(locked, c.transfers));
+        const plan = planTransfers(locked, c.transfers);
+        plans.push(plan);
+        locked = lockedAfter(locked, plan);
         result.set(c.outboxId, { outcome: 'settled', instanceId: c.milestone.id });
         return { row: c.milestone, machine: 'milestone', event: { type: 'SETTLED', ...system }, options };
       } catch (error) {

@@ -5,12 +5,12 @@ import { eventMetrics } from '../metrics/event-metrics.js';
 import { Metrics } from '../metrics/metrics.js';
 import { registerStuckGauge } from '../metrics/stuck-gauge.js';
 import { requestLog } from '../metrics/request-log.js';
-import { authenticate } from './auth.js';
 import { rateLimit } from './rate-limit.js';
 import type { ApiDeps } from './deps.js';
 import { errorHandler } from './error-handler.js';
 import { rejectUnsafeInput } from './reject-unsafe-input.js';
 import { accountRoutes } from './routes/accounts.js';
+import { clientRoutes } from './routes/clients.js';
 import { consoleApi, consolePage } from './routes/console.js';
 import { healthRoutes } from './routes/health.js';
 import { machineRoutes } from './routes/machines.js';
@@ -22,6 +22,7 @@ import { redriveRoutes } from './routes/redrive.js';
 import { replayRoutes } from './routes/replay.js';
 import { statsRoutes } from './routes/stats.js';
 import { webhookRoutes } from './routes/webhooks.js';
+import { pageSecurityHeaders } from './security-headers.js';
 
 /** Everything under /v1 (API.md): parsed, checked, authenticated and rate limited, then routed. */
 function v1Routes(deps: ApiDeps, ops: OpsDeps): Router {
@@ -29,13 +30,16 @@ function v1Routes(deps: ApiDeps, ops: OpsDeps): Router {
   const v1 = Router();
   // Before the JSON parser, so events refused as malformed JSON are counted too.
   v1.use(eventMetrics(ops.metrics));
+  // Before any body is read: an unauthenticated request costs no parsing, and a flood of them is refused by
+  // the failed-authentication budget (docs/security.md "Edge limits").
+  v1.use(deps.auth.middleware());
+  // Per token, so after authentication; health and ops routes are never limited.
+  v1.use(rateLimit(deps.config));
   // The size limit applies before parsing, so a huge body costs us at most BODY_LIMIT_BYTES of memory.
   v1.use(express.json({ limit: deps.config.BODY_LIMIT_BYTES, strict: true, type: () => true }));
   v1.use(rejectUnsafeInput);
-  v1.use(authenticate(deps.db, deps.config.AUTH_CACHE_MS));
-  // Per token, so after authentication; health and ops routes are never limited.
-  v1.use(rateLimit(deps.config));
   v1.use(replayRoutes(deps));
+  v1.use('/clients', clientRoutes(deps));
   v1.use('/console', consoleApi(deps));
   v1.use(redriveRoutes(deps, settlementQueue));
   v1.use('/projects', projectRoutes(deps));
@@ -48,9 +52,20 @@ function v1Routes(deps: ApiDeps, ops: OpsDeps): Router {
   return v1;
 }
 
+/** TRUST_PROXY as Express takes it: off, on, a hop count, or a list of trusted addresses and subnets. */
+export function trustProxySetting(value: string): boolean | number | string {
+  if (value === '' || value === 'false') return false;
+  if (value === 'true') return true;
+  if (/^[0-9]+$/.test(value)) return Number(value);
+  return value;
+}
+
 export function createApp(deps: ApiDeps, ops: OpsDeps = { metrics: new Metrics(), queues: [] }): Express {
   const app = express();
   app.disable('x-powered-by');
+  // Behind a reverse proxy, the client's address and protocol come from its X-Forwarded-* headers, trusted
+  // only as configured (they decide the failed-authentication budget's key and the admin cookie's Secure flag).
+  app.set('trust proxy', trustProxySetting(deps.config.TRUST_PROXY));
   app.set('query parser', 'simple');
   // No ETag on API answers: nothing here serves conditional GETs, and hashing every body cost CPU on the hot path.
   app.set('etag', false);
@@ -60,6 +75,8 @@ export function createApp(deps: ApiDeps, ops: OpsDeps = { metrics: new Metrics()
   // (routing was 14 % of the API's CPU on the event hot path while every request walked them all).
   app.use('/v1', v1Routes(deps, ops));
   app.use(healthRoutes(deps));
+  // Every HTML page (API.md "Clients and sessions"): a page may replace the policy on its own route.
+  app.use(['/console', '/docs', '/admin'], pageSecurityHeaders());
   // The support console page is static and open (it asks for a token); its data comes from /v1 above.
   app.use(consolePage());
   // The one scrape-time gauge that needs configuration (STUCK_AFTER_MS), registered where config is at hand.

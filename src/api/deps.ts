@@ -4,7 +4,9 @@ import type { Db } from '../db/knex.js';
 import type { UnlockedEvents } from '../engine/apply-event-unlocked.js';
 import type { InstanceRules } from '../engine/instance-rules.js';
 import type { Logger } from '../logger.js';
+import type { PathsThread } from '../paths/paths-thread.js';
 import type { SignalBus } from '../signals/signal-bus.js';
+import type { Authenticator } from './auth.js';
 import type { ChangeFeed } from './change-feed.js';
 
 /** What request handlers need; built once at start and passed down, never imported as globals. */
@@ -21,4 +23,8 @@ export interface ApiDeps {
   signals: SignalBus;
   /** A fail-fast connection used only to report Redis health. */
   redis: Redis;
+  /** Who is calling: bearer tokens (cached, revocation-aware) and the failed-authentication budget. */
+  auth: Authenticator;
+  /** Model-based test paths, generated off the event loop. */
+  paths: PathsThread;
 }

@@ -1,5 +1,14 @@
 import type { NextFunction, Request, Response } from 'express';
-import { ApiError, InvalidRequestError, PayloadTooLargeError, UnavailableError } from '../errors/index.js';
+import {
+  ApiError,
+  GuardFailedError,
+  InvalidRequestError,
+  PayloadTooLargeError,
+  UnavailableError,
+} from '../errors/index.js';
+import { AccountOverflowError } from '../ledger/account-overflow-error.js';
+import { DepositLimitError } from '../ledger/deposit-limit-error.js';
+import { InsufficientFundsError } from '../ledger/insufficient-funds-error.js';
 import type { Logger } from '../logger.js';
 
 // Postgres and driver failures that mean "the database is not reachable right now", not "your request is bad".
@@ -38,10 +47,47 @@ function fromHttpLayer(error: unknown): ApiError | null {
   return null;
 }
 
+/**
+ * The ledger's refusals (src/ledger/*-error.ts): operating outcomes with a named rule (API.md "Errors (v1.1)"),
+ * never a misleading 400. The platform's external account overflowing is the currency being full, not the
+ * caller's account, and the message says so.
+ */
+function fromLedger(error: unknown): ApiError | null {
+  if (error instanceof DepositLimitError) {
+    return new GuardFailedError(
+      'deposit_limit',
+      `A deposit may move at most ${error.max} minor units; this one asks ${error.amount}.`,
+      { max: error.max.toString() },
+    );
+  }
+  if (error instanceof InsufficientFundsError) {
+    return new GuardFailedError(
+      'insufficient_funds',
+      `The balance holds ${error.balance}; ${error.amount} is needed.`,
+      {
+        required: error.amount.toString(),
+        available: error.balance.toString(),
+      },
+    );
+  }
+  if (error instanceof AccountOverflowError) {
+    const whose =
+      error.kind === 'external'
+        ? `the platform's external account for ${error.currency} (it carries every ${error.currency} deposit until money leaves through payouts)`
+        : `${error.kind} account ${error.accountId}`;
+    return new GuardFailedError(
+      'balance_limit',
+      `Moving ${error.amount} would take ${whose} past ${error.limit} minor units, the most the ledger holds.`,
+      { account: error.kind, currency: error.currency, max: error.limit.toString() },
+    );
+  }
+  return null;
+}
+
 /** The one place where errors become API.md responses (STYLE §6, §13). */
 export function errorHandler(log: Logger) {
   return (error: unknown, req: Request, res: Response, _next: NextFunction): void => {
-    let apiError = error instanceof ApiError ? error : fromHttpLayer(error);
+    let apiError = error instanceof ApiError ? error : (fromLedger(error) ?? fromHttpLayer(error));
     if (!apiError && CLIENT_DATA_PG_CODES.has(String((error as { code?: unknown }).code))) {
       apiError = new InvalidRequestError('The request contains text that cannot be stored.');
     }

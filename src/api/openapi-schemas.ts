@@ -26,6 +26,7 @@ export const project = z.looseObject({
   freelancerId: z.string().nullable(),
   title: z.string(),
   currency: z.string(),
+  currencyExponent: z.number().int().describe('digits after the decimal point: 2 for USD, 0 for JPY'),
   seq: z.number().int(),
   machine: machineRef,
   allowedEvents: z.array(z.string()),
@@ -43,6 +44,7 @@ export const milestone = z.looseObject({
   releasedAmount: money,
   remainingAmount: money,
   currency: z.string(),
+  currencyExponent: z.number().int().describe('digits after the decimal point: 2 for USD, 0 for JPY'),
   description: z.string(),
   employerId: z.string(),
   freelancerId: z.string(),
@@ -66,6 +68,10 @@ export const historyPage = z.object({
       to: stateValue,
       at: z.string(),
       machineVersion: z.number().int(),
+      client: z
+        .object({ id: z.string(), name: z.string() })
+        .nullable()
+        .describe('the API client whose request caused the event; null for timers and settlement'),
       transfers: z.array(z.looseObject({ id: z.string(), from: z.string(), to: z.string(), amount: money })),
     }),
   ),
@@ -81,10 +87,17 @@ export const replay = z.looseObject({
 
 export const account = z.object({
   ownerId: z.string(),
-  balances: z.array(z.object({ currency: z.string(), available: money, held: money })),
+  balances: z.array(
+    z.object({ currency: z.string(), currencyExponent: z.number().int(), available: money, held: money }),
+  ),
 });
 
-export const depositReply = z.looseObject({ transferId: z.string(), currency: z.string(), balance: money });
+export const depositReply = z.looseObject({
+  transferId: z.string(),
+  currency: z.string(),
+  currencyExponent: z.number().int(),
+  balance: money,
+});
 
 export const notificationsPage = z.object({
   items: z.array(
@@ -108,4 +121,19 @@ export const stats = z.object({
   projects: z.object({ byState: countsByState }),
   webhookDeliveries: z.object({ dead: z.number().int() }),
   asOf: z.string().describe('when counted; a slow count is shared for a moment (STATS_CACHE_*)'),
+});
+
+export const clientsPage = z.object({
+  items: z.array(
+    z.looseObject({
+      id: z.string(),
+      name: z.string(),
+      scopes: z.array(z.enum(['events:write', 'read', 'support', 'admin'])),
+      createdAt: z.string(),
+      lastUsedAt: z.string().nullable().describe('updated at most once a minute per API process'),
+      expiresAt: z.string().nullable(),
+      revokedAt: z.string().nullable(),
+    }),
+  ),
+  nextCursor: z.string().nullable(),
 });

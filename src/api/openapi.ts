@@ -317,6 +317,40 @@ export function openApiDocument(config: Config): JsonSchema {
         responses: { 200: reply('Counts', ref('Stats')) },
       }),
     },
+    '/v1/clients': {
+      get: op('API clients and their lifecycle (never a token or its hash)', 'admin', {
+        parameters: pageParams,
+        responses: { 200: reply('A page, oldest first', jsonSchema(out.clientsPage, 'output')) },
+      }),
+    },
+    '/admin/login': {
+      post: {
+        summary: 'Open an admin session for the queue dashboard (cookie holds a session id, never the token)',
+        security: [],
+        requestBody: {
+          required: true,
+          content: {
+            'application/x-www-form-urlencoded': {
+              schema: { type: 'object', properties: { token: { type: 'string' } }, required: ['token'] },
+            },
+          },
+        },
+        responses: {
+          303: { description: 'Session opened: Set-Cookie (HttpOnly, SameSite=Strict, Path=/admin), to /admin/queues' },
+          400: reply('No token in the form', ref('Error')),
+          401: reply('Unknown, revoked or expired token', ref('Error')),
+          403: reply('The token lacks the admin scope', ref('Error')),
+          429: reply('Too many failed authentications from this address', ref('Error')),
+        },
+      },
+    },
+    '/admin/logout': {
+      post: {
+        summary: 'End the admin session on the server: the old cookie opens nothing afterwards',
+        security: [],
+        responses: { 303: { description: 'Session ended, cookie cleared, to /admin/login' } },
+      },
+    },
     '/v1/machines': {
       get: op('Registered machines and their versions', 'read', {
         responses: {

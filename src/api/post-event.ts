@@ -2,7 +2,7 @@ import type { Request, Response } from 'express';
 import type { MachineName } from '../../machines/registry.js';
 import { applyEvent } from '../engine/apply-event.js';
 import type { InstanceRow } from '../engine/instance-row.js';
-import { hasSupportScope } from './auth.js';
+import { causeOf, hasSupportScope } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { runWrite } from './idempotent.js';
 import { eventEnvelope, expectedSeqOf, idParam, parseOrThrow } from './schemas.js';
@@ -22,7 +22,7 @@ export function postEvent(
     const options = {
       expectedSeq: expectedSeqOf(req.get('if-match')),
       supportScope: hasSupportScope(req),
-      requestId: String(req.id),
+      ...causeOf(req),
     };
     const reply = await runWrite(
       db,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { positiveMoneyString, text } from '../../machines/payloads.js';
+import { isCurrencyInUse } from '../currencies.js';
 import { InvalidRequestError } from '../errors/index.js';
 import { zodIssues } from '../errors/zod-issues.js';
 
@@ -11,7 +12,11 @@ export const clientId = z
   .min(1)
   .max(200)
   .regex(/^\P{Cc}+$/u, 'must not contain control characters');
-export const currency = z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code in upper case');
+export const currency = z
+  .string()
+  .regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code in upper case')
+  .refine(isCurrencyInUse, 'must be an ISO 4217 currency in current use, e.g. USD, EUR, JPY')
+  .describe('ISO 4217 code of a currency in current use (docs/security.md "Currencies")');
 
 export const createProjectBody = z.strictObject({
   id: clientId.optional(),

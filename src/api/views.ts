@@ -5,6 +5,7 @@ import { pinnedMachine } from '../../machines/registry.js';
 import type { InstanceRow } from '../engine/instance-row.js';
 import { availableEvents } from '../engine/availability.js';
 import { restoreSnapshot } from '../engine/snapshot.js';
+import { currencyExponent } from '../currencies.js';
 import { formatMoney } from '../money.js';
 
 // JSON shapes of API.md. Money leaves as decimal strings; nothing here does arithmetic in `number`.
@@ -31,6 +32,7 @@ export function projectView(row: InstanceRow) {
     freelancerId: c.freelancerId,
     title: c.title,
     currency: c.currency,
+    currencyExponent: currencyExponent(c.currency),
     seq,
     machine,
     allowedEvents: allowed,
@@ -54,6 +56,7 @@ export function milestoneView(row: InstanceRow) {
     remainingAmount: formatMoney(BigInt(c.amount) - BigInt(c.releasedAmount)),
     pendingReleaseAmount: c.pendingRelease,
     currency: c.currency,
+    currencyExponent: currencyExponent(c.currency),
     description: c.description,
     employerId: c.employerId,
     freelancerId: c.freelancerId,

@@ -1,4 +1,5 @@
 import { Command } from 'commander';
+import { ClientAdminError } from '../auth/client-errors.js';
 import { registerClientCommands } from './commands/clients.js';
 import { registerInstanceCommands } from './commands/instances.js';
 import { registerPathsCommand } from './commands/paths.js';
@@ -15,7 +16,8 @@ registerVerifyCommand(program);
 registerHistoryCommand(program);
 registerStuckCommand(program);
 
+// Exit 2 for an operator's mistake the command names (an existing client name, an unknown client), 1 otherwise.
 program.parseAsync().catch((error: unknown) => {
   console.error(error instanceof Error ? error.message : error);
-  process.exit(1);
+  process.exit(error instanceof ClientAdminError ? 2 : 1);
 });

@@ -2,7 +2,7 @@ import type { Knex } from 'knex';
 import type { MachineName } from '../../machines/registry.js';
 import { preparedStatement } from '../db/prepared.js';
 import { NotFoundError } from '../errors/index.js';
-import { prepareEvent, type ApplyOptions, type Applied, type PreparedEvent } from './prepare-event.js';
+import { prepareEvent, type ApplyOptions, type Applied, type EventCause, type PreparedEvent } from './prepare-event.js';
 import type { EngineEvent } from './engine-event.js';
 import { INSTANCE_COLUMNS, type InstanceRow } from './instance-row.js';
 import { rowAfter, writeTransitions, type Written } from './write-transition.js';
@@ -56,21 +56,25 @@ export async function applyBatch(
   };
 
   const primary = items.map((item) => plan(item.row, item.machine, item.event, item.options ?? {}));
+  const causeOf = (options: ApplyOptions = {}): EventCause => ({
+    requestId: options.requestId,
+    clientId: options.clientId,
+  });
   const derived = primary.flatMap((step, i) =>
-    step.prepared.plan.derived.map((d) => ({ d, requestId: items[i]!.options?.requestId })),
+    step.prepared.plan.derived.map((d) => ({ d, cause: causeOf(items[i]!.options) })),
   );
   const unheld = [...new Set(derived.map(({ d }) => d.instanceId))].filter((id) => !held.has(id)).sort();
   if (unheld.length > 0) for (const row of await lockInstancesStatement(trx, [unheld])) held.set(row.id, row);
   // Derived events may derive more; each is planned on the related row as the events before it leave it.
   for (let k = 0; k < derived.length; k++) {
-    const { d, requestId } = derived[k]!;
+    const { d, cause } = derived[k]!;
     if (!held.has(d.instanceId))
       for (const row of await lockInstancesStatement(trx, [[d.instanceId]])) held.set(row.id, row);
     const row = held.get(d.instanceId);
     if (!row || row.machine !== d.machine)
       throw new NotFoundError(`No ${d.machine} with id ${d.instanceId}.`, { id: d.instanceId });
-    const step = plan(row, d.machine, d.event, { origin: 'system', requestId });
-    derived.push(...step.prepared.plan.derived.map((dd) => ({ d: dd, requestId })));
+    const step = plan(row, d.machine, d.event, { origin: 'system', ...cause });
+    derived.push(...step.prepared.plan.derived.map((dd) => ({ d: dd, cause })));
   }
 
   const written = await writeTransitions(

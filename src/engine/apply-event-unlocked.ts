@@ -9,7 +9,7 @@ import type { EngineEvent } from './engine-event.js';
 import { InstanceReader } from './instance-reader.js';
 import { draftRow } from './new-instance.js';
 import type { InstanceRules } from './instance-rules.js';
-import { prepareEvent, type ApplyOptions, type Applied } from './prepare-event.js';
+import { prepareEvent, type ApplyOptions, type Applied, type EventCause } from './prepare-event.js';
 import { rowAfter, writeTransitions, type TransitionWrite, type WriteOutcome } from './write-transition.js';
 
 // Lost compare-and-set races before falling back to the locking path (which queues instead of racing).
@@ -82,7 +82,7 @@ export class UnlockedEvents {
     projectId: string,
     request: CreateMilestoneRequest,
     rules: InstanceRules,
-    requestId?: string,
+    cause: EventCause = {},
   ): Promise<Created> {
     for (let race = 0; race < MAX_RACES; race++) {
       const [project, existing] = await Promise.all([
@@ -91,10 +91,10 @@ export class UnlockedEvents {
       ]);
       if (existing) break;
       const draft = draftRow(planMilestone(project, request, rules));
-      const own = prepareEvent(draft, 'milestone', creatingEvent(request), { requestId });
+      const own = prepareEvent(draft, 'milestone', creatingEvent(request), cause);
       const [derived, ...more] = own.plan.derived;
       if (own.plan.statements.length > 0 || !derived || more.length > 0 || derived.instanceId !== project.id) break;
-      const projectEvent = prepareEvent(project, 'project', derived.event, { origin: 'system', requestId });
+      const projectEvent = prepareEvent(project, 'project', derived.event, { origin: 'system', ...cause });
       if (projectEvent.plan.statements.length > 0 || projectEvent.plan.derived.length > 0) break;
       const creation: TransitionWrite = {
         ...own.write,
@@ -115,7 +115,7 @@ export class UnlockedEvents {
         return { row: rowAfter(draft, creation, milestoneOutcome), created: true };
       // The project moved on (another milestone, a project event): judge again on its new state.
     }
-    return inTransaction(this.db, (trx) => createMilestone(trx, projectId, request, rules, requestId));
+    return inTransaction(this.db, (trx) => createMilestone(trx, projectId, request, rules, cause));
   }
 }
 

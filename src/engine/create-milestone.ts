@@ -6,7 +6,7 @@ import { roleOf, type Parties } from '../../machines/roles.js';
 import { preparedStatement } from '../db/prepared.js';
 import { ConflictError, ForbiddenError, InvalidTransitionError, NotFoundError } from '../errors/index.js';
 import { applyToLocked } from './apply-event.js';
-import type { Applied } from './prepare-event.js';
+import type { Applied, EventCause } from './prepare-event.js';
 import { instanceColumnsOf, lockInstance, type InstanceRow } from './instance-row.js';
 import { initialStep } from './machine-step.js';
 import type { EngineEvent } from './engine-event.js';
@@ -38,7 +38,7 @@ export async function createMilestone(
   projectId: string,
   request: CreateMilestoneRequest,
   rules: InstanceRules,
-  requestId?: string,
+  cause: EventCause = {},
 ): Promise<Created> {
   // Locking the project first serialises creation against project events such as COMPLETE. A client-chosen id
   // that exists is answered before any rule is checked (API.md: the same create again returns the original).
@@ -63,7 +63,7 @@ export async function createMilestone(
     row,
     'milestone',
     creatingEvent(request),
-    { requestId },
+    cause,
     new Map([[project.id, project]]),
   );
   return { row: applied.row, created: true };

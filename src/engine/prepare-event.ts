@@ -24,7 +24,12 @@ export interface ApplyOptions {
   supportScope?: boolean;
   /** The API request (X-Request-Id) or settlement that caused this event, recorded on its outbox rows. */
   requestId?: string;
+  /** The API client whose request caused this event (audit trail), on its history and outbox rows. */
+  clientId?: string;
 }
+
+/** What caused an event, carried to the events it derives (a milestone's event for its project). */
+export type EventCause = Pick<ApplyOptions, 'requestId' | 'clientId'>;
 
 export interface Applied {
   row: InstanceRow;
@@ -105,6 +110,7 @@ function writeOf(row: InstanceRow, next: AnyMachineSnapshot, plan: EffectPlan, e
     },
     outbox: plan.outbox,
     requestId: null,
+    clientId: null,
   };
   return write;
 }
@@ -142,5 +148,5 @@ export function prepareEvent(
   };
   const plan = planEffects(row.id, transitionRecord, next, actions);
   const write = writeOf(row, next, plan, event, role);
-  return { plan, write: { ...write, requestId: options.requestId ?? null } };
+  return { plan, write: { ...write, requestId: options.requestId ?? null, clientId: options.clientId ?? null } };
 }

@@ -27,6 +27,8 @@ export interface TransitionWrite {
   instance: { state: string; snapshot: PersistedSnapshot; employerId: string; freelancerId: string | null };
   outbox: readonly OutboxEntry[];
   requestId: string | null;
+  /** The API client whose request caused the event; null for timers, settlement and the CLI. */
+  clientId: string | null;
   creates?: NewInstance;
   /**
    * For a creation: the position, in the same writeTransitions call, of the update it is written only with (the
@@ -67,7 +69,7 @@ const WRITE_TRANSITIONS_SQL = `
     SELECT * FROM jsonb_to_recordset(?::jsonb) AS t(
       i int, id text, seq int, state text, snapshot jsonb, employer_id text, freelancer_id text,
       type text, actor text, role text, payload jsonb, from_state jsonb, to_state jsonb, machine_version int,
-      request_id text, outbox jsonb, creates jsonb, with_i int)
+      request_id text, client_id text, outbox jsonb, creates jsonb, with_i int)
   ), span AS (
     SELECT DISTINCT ON (id) id, i AS first_i, seq - 1 AS from_seq FROM input ORDER BY id, seq
   ), final AS (
@@ -95,11 +97,11 @@ const WRITE_TRANSITIONS_SQL = `
   ), written AS (
     SELECT input.* FROM input JOIN done USING (id)
   ), history_rows AS (
-    INSERT INTO history (instance_id, seq, type, actor, role, payload, from_state, to_state, machine_version)
-    SELECT id, seq, type, actor, role, payload, from_state, to_state, machine_version FROM written
+    INSERT INTO history (instance_id, seq, type, actor, role, payload, from_state, to_state, machine_version, client_id)
+    SELECT id, seq, type, actor, role, payload, from_state, to_state, machine_version, client_id FROM written
   ), outbox_rows AS (
-    INSERT INTO outbox (instance_id, seq, topic, payload, request_id)
-    SELECT w.id, w.seq, r.topic, r.payload, w.request_id
+    INSERT INTO outbox (instance_id, seq, topic, payload, request_id, client_id)
+    SELECT w.id, w.seq, r.topic, r.payload, w.request_id, w.client_id
     FROM written AS w, ROWS FROM (jsonb_to_recordset(w.outbox) AS (topic text, payload jsonb)) WITH ORDINALITY AS r(topic, payload, k)
     ORDER BY w.i, r.k
   )
@@ -135,6 +137,7 @@ function batchJson(writes: readonly TransitionWrite[]): string {
       to_state: w.history.to,
       machine_version: w.history.machineVersion,
       request_id: w.requestId,
+      client_id: w.clientId,
       outbox: w.outbox,
       creates: w.creates ?? null,
       with_i: w.with ?? null,

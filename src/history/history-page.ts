@@ -12,13 +12,18 @@ interface TransferRow {
   kind: string;
 }
 
-/** History entries with the ledger transfers each one caused, read in two queries for the whole page. */
+/**
+ * History entries with the ledger transfers each one caused, read in two queries for the whole page. Each entry
+ * names the API client whose request caused it (`client`, null for timers and settlement): who did what.
+ */
 export async function historyPage(db: Knex, instanceId: string, afterSeq: number, limit: number) {
-  const rows = await db<HistoryRow>('history')
-    .where({ instance_id: instanceId })
-    .andWhere('seq', '>', afterSeq)
-    .orderBy('seq')
-    .limit(limit + 1);
+  const rows: (HistoryRow & { client_id: string | null; client_name: string | null })[] = await db('history AS h')
+    .leftJoin('api_clients AS c', 'c.id', 'h.client_id')
+    .where({ 'h.instance_id': instanceId })
+    .andWhere('h.seq', '>', afterSeq)
+    .orderBy('h.seq')
+    .limit(limit + 1)
+    .select('h.*', 'c.name AS client_name');
   const page = rows.slice(0, limit);
   const transfers = page.length
     ? await db<TransferRow>('transfers')
@@ -36,6 +41,8 @@ export async function historyPage(db: Knex, instanceId: string, afterSeq: number
     to: h.to_state,
     at: h.at.toISOString(),
     machineVersion: h.machine_version,
+    // A client id whose row is gone (deleted by hand) still names the id: the trail outlives the credential.
+    client: h.client_id === null ? null : { id: h.client_id, name: h.client_name ?? h.client_id },
     transfers: transfers
       .filter((t) => t.seq === h.seq)
       .map((t) => ({

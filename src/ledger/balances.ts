@@ -1,8 +1,11 @@
 import type { Knex } from 'knex';
+import { currencyExponent } from '../currencies.js';
 import { formatMoney } from '../money.js';
 
 export interface Balance {
   currency: string;
+  /** Digits after the decimal point in the currency's notation (API.md "Money (v1.1)"). */
+  currencyExponent: number;
   available: string;
   held: string;
 }
@@ -24,6 +27,7 @@ export async function balancesOf(db: Knex | Knex.Transaction, ownerId: string): 
     );
   return rows.map((r) => ({
     currency: r.currency,
+    currencyExponent: currencyExponent(r.currency),
     available: formatMoney(BigInt(r.available)),
     held: formatMoney(BigInt(r.held)),
   }));

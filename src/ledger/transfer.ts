@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import { preparedStatement } from '../db/prepared.js';
-import { InvalidRequestError } from '../errors/index.js';
 import { MONEY_MAX } from '../money.js';
+import { AccountOverflowError } from './account-overflow-error.js';
 import type { AccountSpec } from './accounts.js';
 import { InsufficientFundsError } from './insufficient-funds-error.js';
 
@@ -21,8 +21,8 @@ export interface TransferRequest {
 export interface TransferPlan {
   /** The requests to move, in order: those whose id already exists were left out (they moved before). */
   transfers: TransferRequest[];
-  /** Every involved account's balance once the plan is applied. */
-  balances: Map<string, bigint>;
+  /** Every locked account's balance once the plan is applied. */
+  balances: ReadonlyMap<string, bigint>;
 }
 
 // Creates the accounts that do not exist yet and locks all of them, in id order so that two opposite transfers
@@ -68,10 +68,10 @@ const applyTransfersStatement = preparedStatement(
 
 /** Accounts locked by this transaction, with their balances as the transfers planned so far leave them. */
 export interface LockedAccounts {
-  kinds: Map<string, string>;
-  balances: Map<string, bigint>;
+  readonly kinds: ReadonlyMap<string, string>;
+  readonly balances: ReadonlyMap<string, bigint>;
   /** Transfer ids among the requested ones that exist already. */
-  existing: Set<string>;
+  readonly existing: ReadonlySet<string>;
 }
 
 /**
@@ -106,11 +106,12 @@ export async function lockAccounts(
 }
 
 /**
- * Checks `requests` against the locked balances, in order, and on success counts them in (so the next call
- * sees the balances they leave): a debit the account cannot cover throws InsufficientFundsError (a typed
- * outcome the caller decides on), one that would take a balance past MONEY_MAX an InvalidRequestError; either
- * way the balances stay as they were. A request whose id exists already is left out, so a retry moves no money
- * twice. Pure: the plan moves money only when applied.
+ * Checks `requests` against the locked balances, in order, and returns them with the balances they leave: a
+ * debit the account cannot cover throws InsufficientFundsError, one that would take a balance past what the
+ * ledger holds an AccountOverflowError (typed outcomes the caller decides on). A request whose id exists
+ * already is left out, so a retry moves no money twice. Pure: `locked` is not changed (a caller planning
+ * several batches in turn plans each on `lockedAfter` of the one before), and the plan moves money only when
+ * applied.
  */
 export function planTransfers(locked: LockedAccounts, requests: readonly TransferRequest[]): TransferPlan {
   const balances = new Map(locked.balances);
@@ -123,14 +124,21 @@ export function planTransfers(locked: LockedAccounts, requests: readonly Transfe
       // (the settlement worker answers SETTLEMENT_FAILED instead of retrying forever).
       throw new InsufficientFundsError(r.debit.id, debitBalance, r.amount);
     }
-    if (creditBalance + r.amount > MONEY_MAX || debitBalance - r.amount < -MONEY_MAX) {
-      // A bigint column would refuse it with a database error; say what is wrong instead.
-      throw new InvalidRequestError(`Transfer ${r.id} would take an account beyond ${MONEY_MAX} minor units.`);
-    }
+    // A bigint column would refuse it with a database error; name the account and the cause instead.
+    if (creditBalance + r.amount > MONEY_MAX) throw overflow(r.credit, creditBalance, r.amount);
+    if (debitBalance - r.amount < -MONEY_MAX) throw overflow(r.debit, debitBalance, r.amount);
     balances.set(r.debit.id, debitBalance - r.amount).set(r.credit.id, creditBalance + r.amount);
   }
-  for (const [id, balance] of balances) locked.balances.set(id, balance);
   return { transfers, balances };
+}
+
+function overflow(account: AccountSpec, balance: bigint, amount: bigint): AccountOverflowError {
+  return new AccountOverflowError(account.id, account.kind, account.currency, balance, amount, MONEY_MAX);
+}
+
+/** The locked accounts as `plan` leaves them: what the next plan of the same transaction is checked against. */
+export function lockedAfter(locked: LockedAccounts, plan: TransferPlan): LockedAccounts {
+  return { ...locked, balances: plan.balances };
 }
 
 /** Writes planned transfers: their rows and the new balances, in one statement of the same transaction. */

@@ -1,11 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
+import type { ApiClient } from '../auth/tokens.js';
 import type { Logger } from '../logger.js';
 
 declare module 'express-serve-static-core' {
   interface Request {
     /** The request id: the caller's X-Request-Id when acceptable, else a new UUID (also sent back). */
     id: string;
+    /** The API client the request authenticated as; set by src/api/auth.ts. */
+    client?: ApiClient;
   }
 }
 
@@ -34,7 +37,8 @@ export function requestLog(log: Logger, maxIdChars: number) {
         const level = !finished || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info';
         if (!log.isLevelEnabled(level)) return;
         const line = {
-          req: { id, method: req.method, url: req.originalUrl },
+          // The API client that made the request (audit trail; docs/audit.md), once authentication named it.
+          req: { id, method: req.method, url: req.originalUrl, client: req.client?.id ?? null },
           res: { statusCode: res.statusCode },
           responseTime: Date.now() - started,
         };

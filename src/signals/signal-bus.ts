@@ -19,12 +19,14 @@ export class SignalBus {
   private subscriber: Redis | null = null;
   private readonly outboxListeners: (() => void)[] = [];
   private readonly instanceListeners: ((id: string) => void)[] = [];
+  private readonly clientListeners: ((id: string) => void)[] = [];
   private outboxPending = false;
   private readonly changedPending = new Set<string>();
   private flushScheduled = false;
   private lastFlushAt = 0;
   private readonly outboxChannel: string;
   private readonly instanceChannel: string;
+  private readonly clientChannel: string;
 
   constructor(
     private readonly config: Config,
@@ -35,6 +37,7 @@ export class SignalBus {
     this.publisher.on('error', (error) => log.debug({ err: error }, 'signal publisher: redis connection error'));
     this.outboxChannel = `${config.queuePrefix}:signal:outbox`;
     this.instanceChannel = `${config.queuePrefix}:signal:instance`;
+    this.clientChannel = clientChannelOf(config);
   }
 
   /** Committed outbox rows are waiting for the relay. */
@@ -56,6 +59,16 @@ export class SignalBus {
 
   onInstanceChanged(listener: (id: string) => void): void {
     this.instanceListeners.push(listener);
+    this.subscribe();
+  }
+
+  /**
+   * An API client was revoked, rotated or created (`cli clients`, src/cli/client-signal.ts sends it): every API
+   * process drops what its token cache holds about it. Not a hint like the others: it is what makes a revoked
+   * token stop within 5 s everywhere (API.md), with the token cache's TTL as the fallback when it is lost.
+   */
+  onClientChanged(listener: (id: string) => void): void {
+    this.clientListeners.push(listener);
     this.subscribe();
   }
 
@@ -94,10 +107,11 @@ export class SignalBus {
       if (channel === this.instanceChannel) {
         for (const id of message.split('\n')) for (const listener of this.instanceListeners) listener(id);
       }
+      if (channel === this.clientChannel) for (const listener of this.clientListeners) listener(message);
     });
     // Redis may be down at start: the subscription then happens on connect, and polling covers the meantime.
     subscriber
-      .subscribe(this.outboxChannel, this.instanceChannel)
+      .subscribe(this.outboxChannel, this.instanceChannel, this.clientChannel)
       .catch((error: unknown) => this.log.warn({ err: error }, 'signal subscription pending; polling meanwhile'));
   }
 
@@ -111,4 +125,9 @@ export class SignalBus {
       }),
     );
   }
+}
+
+/** The channel API-client changes go out on, per deployment (queue prefix). */
+export function clientChannelOf(config: Pick<Config, 'queuePrefix'>): string {
+  return `${config.queuePrefix}:signal:client`;
 }

@@ -26,13 +26,22 @@ export type Settled = 'delivered' | 'retrying' | 'dead' | 'stale';
  * seq order, and a dead one holds the rest back until it is re-driven (README "Webhooks", "Ordering").
  * Claiming spends an attempt up front, so a dispatcher that crashes mid-send cannot retry a delivery forever.
  */
+interface ClaimedRow {
+  id: string;
+  webhook_id: string;
+  body: string;
+  attempt_count: number;
+  url: string;
+  secret: string;
+}
+
 export async function claimDue(db: Knex, limit: number, leaseMs: number): Promise<Claim[]> {
   return inTransaction(db, async (trx) => {
     // A lease that expired with no attempts left belonged to a dispatcher that died on the last attempt.
     await trx.raw(`
       UPDATE webhook_deliveries SET status = 'dead', leased_until = NULL, updated_at = now()
       WHERE status = 'pending' AND attempts_left = 0 AND leased_until < now()`);
-    const { rows } = await trx.raw(
+    const { rows: claimed } = await trx.raw<{ rows: ClaimedRow[] }>(
       `WITH due AS (
          SELECT d.id FROM webhook_deliveries d
          JOIN webhooks w ON w.id = d.webhook_id AND w.deleted_at IS NULL
@@ -53,14 +62,6 @@ export async function claimDue(db: Knex, limit: number, leaseMs: number): Promis
        RETURNING d.id, d.webhook_id, d.body, d.attempt_count, w.url, w.secret`,
       [limit, leaseMs],
     );
-    const claimed = rows as {
-      id: string;
-      webhook_id: string;
-      body: string;
-      attempt_count: number;
-      url: string;
-      secret: string;
-    }[];
     if (claimed.length === 0) return [];
     const ids = claimed.map((c) => c.id);
     // An attempt still in flight on a delivery we could claim lost its dispatcher (the lease ran out).
@@ -92,7 +93,9 @@ export async function settleAttempt(db: Knex, config: Config, claim: Claim, resu
         error: result.ok ? null : result.error.slice(0, 1000),
         outcome: result.ok ? 'delivered' : 'failed',
       });
-    const row = await trx('webhook_deliveries')
+    const row = await trx<{ id: string; status: string; attempt_count: number; attempts_left: number }>(
+      'webhook_deliveries',
+    )
       .where({ id: claim.id })
       .forUpdate()
       .first('status', 'attempt_count', 'attempts_left');
@@ -129,7 +132,7 @@ export async function settleAttempt(db: Knex, config: Config, claim: Claim, resu
  * due only when that one settles, which wakes the dispatcher anyway.
  */
 export async function msUntilNextDue(db: Knex): Promise<number | null> {
-  const { rows } = await db.raw(`
+  const { rows } = await db.raw<{ rows: { ms: number | null }[] }>(`
     SELECT (extract(epoch FROM min(greatest(coalesce(d.leased_until, d.next_attempt_at), d.next_attempt_at)) - now()) * 1000)::float8 AS ms
     FROM webhook_deliveries d
     JOIN webhooks w ON w.id = d.webhook_id AND w.deleted_at IS NULL
@@ -140,6 +143,6 @@ export async function msUntilNextDue(db: Knex): Promise<number | null> {
           AND e.status IN ('pending', 'dead') AND e.seq < d.seq)`);
   // Clamped here, not in SQL: greatest(0, NULL) is 0 in Postgres, which turned "nothing pending" into "due
   // now" and had the dispatcher polling every few milliseconds with no deliveries at all.
-  const ms = (rows as { ms: number | null }[])[0]?.ms;
+  const ms = rows[0]?.ms;
   return ms === null || ms === undefined ? null : Math.max(0, Number(ms));
 }

@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 import type { Config } from '../config.js';
 import { ConflictError, NotFoundError } from '../errors/index.js';
-import { deliveryView, type AttemptRow, type DeliveryRow } from './delivery-view.js';
+import { deliveryView, type AttemptDetail, type AttemptRow, type DeliveryRow } from './delivery-view.js';
 import type { DeliveryView } from './webhook-schemas.js';
 
 export interface DeliveryFilters {
@@ -16,6 +16,7 @@ export async function listDeliveries(
   filters: DeliveryFilters,
   limit: number,
   cursor: string | undefined,
+  detail: AttemptDetail,
 ) {
   const query = db<DeliveryRow>('webhook_deliveries')
     .where({ webhook_id: webhookId })
@@ -26,15 +27,15 @@ export async function listDeliveries(
   if (cursor) query.andWhere('n', '>', cursor);
   const rows = await query;
   const page = rows.slice(0, limit);
-  const attempts: AttemptRow[] = page.length
-    ? await db('webhook_attempts').whereIn(
+  const attempts = page.length
+    ? await db<AttemptRow>('webhook_attempts').whereIn(
         'delivery_id',
         page.map((d) => d.id),
       )
     : [];
   const last = page[page.length - 1];
   return {
-    items: page.map((d) => deliveryView(d, attempts)),
+    items: page.map((d) => deliveryView(d, attempts, detail)),
     nextCursor: rows.length > limit && last ? last.n.toString() : null,
   };
 }
@@ -58,7 +59,7 @@ export async function redriveDelivery(
   if (row.status === 'delivered' || row.status === 'cancelled') {
     throw new ConflictError(`Delivery ${deliveryId} is ${row.status} and cannot be retried.`, { status: row.status });
   }
-  const [updated] =
+  const [updated]: DeliveryRow[] =
     row.status === 'dead'
       ? await trx('webhook_deliveries')
           .where({ id: deliveryId })
@@ -69,8 +70,9 @@ export async function redriveDelivery(
             leased_until: null,
             updated_at: trx.fn.now(),
           })
-          .returning('*')
+          .returning<DeliveryRow[]>('*')
       : [row];
-  const attempts: AttemptRow[] = await trx('webhook_attempts').where({ delivery_id: deliveryId });
-  return deliveryView(updated as DeliveryRow, attempts);
+  const attempts = await trx<AttemptRow>('webhook_attempts').where({ delivery_id: deliveryId });
+  // Re-driving is admin work: the admin sees the full detail.
+  return deliveryView(updated!, attempts, 'full');
 }

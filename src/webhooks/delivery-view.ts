@@ -30,7 +30,46 @@ export interface AttemptRow {
   outcome: DeliveryView['attempts'][number]['outcome'];
 }
 
-export function deliveryView(d: DeliveryRow, attempts: AttemptRow[]): DeliveryView {
+/**
+ * How much of an attempt's outcome a reader sees. `full` (admin clients, who register the URLs): the receiver's
+ * status, the error text and the duration. `summary` (everyone else with read): the status class and a short
+ * reason only. The full text tells a closed port (ECONNREFUSED) from a silent one (timeout) from a live server
+ * (its status), and durations tell them apart too: with URLs on the allow-list that is a port scanner of the
+ * internal network for anyone who can read deliveries (issue 15).
+ */
+export type AttemptDetail = 'full' | 'summary';
+
+type StatusClass = DeliveryView['attempts'][number]['statusClass'];
+
+function statusClassOf(statusCode: number | null): StatusClass {
+  if (statusCode === null || statusCode < 100 || statusCode > 599) return null;
+  return `${Math.floor(statusCode / 100)}xx` as StatusClass;
+}
+
+/** The reason a `summary` reader sees: which side failed, never how the network answered. */
+function shortReason(a: AttemptRow): string | null {
+  if (a.outcome === 'delivered' || a.outcome === 'in_flight') return null;
+  if (a.outcome === 'abandoned') return 'the dispatcher stopped during the attempt';
+  if (a.status_code !== null) return `the receiver answered ${statusClassOf(a.status_code) ?? 'an invalid status'}`;
+  if (a.error?.startsWith('url refused')) return 'the url is not allowed';
+  return 'no response from the receiver';
+}
+
+function attemptView(a: AttemptRow, detail: AttemptDetail): DeliveryView['attempts'][number] {
+  const full = detail === 'full';
+  return {
+    attempt: a.attempt,
+    startedAt: a.started_at.toISOString(),
+    finishedAt: a.finished_at?.toISOString() ?? null,
+    durationMs: full ? a.duration_ms : null,
+    statusCode: full ? a.status_code : null,
+    statusClass: statusClassOf(a.status_code),
+    error: full ? a.error : shortReason(a),
+    outcome: a.outcome,
+  };
+}
+
+export function deliveryView(d: DeliveryRow, attempts: AttemptRow[], detail: AttemptDetail): DeliveryView {
   return {
     id: d.id,
     webhookId: d.webhook_id,
@@ -47,14 +86,6 @@ export function deliveryView(d: DeliveryRow, attempts: AttemptRow[]): DeliveryVi
     attempts: attempts
       .filter((a) => a.delivery_id === d.id)
       .sort((a, b) => a.attempt - b.attempt)
-      .map((a) => ({
-        attempt: a.attempt,
-        startedAt: a.started_at.toISOString(),
-        finishedAt: a.finished_at?.toISOString() ?? null,
-        durationMs: a.duration_ms,
-        statusCode: a.status_code,
-        error: a.error,
-        outcome: a.outcome,
-      })),
+      .map((a) => attemptView(a, detail)),
   };
 }

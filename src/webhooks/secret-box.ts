@@ -13,6 +13,11 @@ export function sealSecret(secret: string, keyHex: string): string {
   return [SEALED, iv.toString('base64'), cipher.getAuthTag().toString('base64'), sealed.toString('base64')].join(':');
 }
 
+/** Whether a stored secret is sealed (encrypted), as opposed to stored as given. */
+export function isSealed(stored: string): boolean {
+  return stored.startsWith(`${SEALED}:`);
+}
+
 /** A sealed secret the key cannot open is an operator mistake (key changed): fail loudly, never sign with junk. */
 export function openSecret(stored: string, keyHex: string): string {
   const [scheme, ...rest] = stored.split(':');

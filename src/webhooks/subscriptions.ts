@@ -52,7 +52,7 @@ export function knownPatterns(): Set<string> {
   for (const name of new Set(registeredMachines().map((d) => d.name))) {
     for (const def of machineVersions(name)) {
       for (const type of Object.keys(def.roles)) known.add(`${name}.${type}`);
-      for (const path of nodePaths(def.machine.root as unknown as StateNodeLike)) known.add(`${name}.state.${path}`);
+      for (const path of nodePaths(def.machine.root)) known.add(`${name}.state.${path}`);
     }
   }
   return known;

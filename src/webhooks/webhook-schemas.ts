@@ -20,10 +20,14 @@ export function createWebhookBody(config: Config) {
       ),
     secret: z
       .string()
-      .min(1)
+      .min(config.WEBHOOK_SECRET_MIN_CHARS, `must be at least ${config.WEBHOOK_SECRET_MIN_CHARS} characters`)
       .max(config.WEBHOOK_SECRET_MAX_CHARS)
-      .refine((s) => s.trim().length > 0, { message: 'must not be blank' })
-      .describe('HMAC-SHA256 key for X-Signature; never returned. Use at least 32 random bytes.'),
+      .refine((s) => s.trim().length >= config.WEBHOOK_SECRET_MIN_CHARS, {
+        message: `must hold at least ${config.WEBHOOK_SECRET_MIN_CHARS} characters that are not blank`,
+      })
+      .describe(
+        `HMAC-SHA256 key for X-Signature, at least ${config.WEBHOOK_SECRET_MIN_CHARS} characters; never returned. Use 32 random bytes.`,
+      ),
   });
 }
 
@@ -39,8 +43,12 @@ export const attemptView = z.object({
   startedAt: z.string(),
   finishedAt: z.string().nullable(),
   durationMs: z.number().int().nullable(),
-  statusCode: z.number().int().nullable(),
-  error: z.string().nullable(),
+  statusCode: z.number().int().nullable().describe("the receiver's status; null for clients without admin"),
+  statusClass: z.enum(['1xx', '2xx', '3xx', '4xx', '5xx']).nullable().describe("the status code's class"),
+  error: z
+    .string()
+    .nullable()
+    .describe('why the attempt failed: the full text for admin clients, a short reason for the others'),
   outcome: z.enum(['in_flight', 'delivered', 'failed', 'abandoned']),
 });
 

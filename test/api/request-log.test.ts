@@ -27,6 +27,10 @@ describe('request log', () => {
     app.use(requestLog(pino({ level }, sink), 64));
     app.get('/healthz', (_req, res) => res.json({ ok: true }));
     app.get('/ok', (req, res) => res.json({ id: req.id }));
+    app.get('/as-client', (req, res) => {
+      req.client = { id: 'cli_audit', name: 'audited', scopes: ['read'], expiresAt: null };
+      res.json({});
+    });
     app.get('/missing', (_req, res) => res.status(404).json({ error: 'no' }));
     app.get('/broken', (_req, res) => res.status(500).json({ error: 'x' }));
     server = await new Promise<Server>((resolve) => {
@@ -56,6 +60,15 @@ describe('request log', () => {
     expect(third).toMatchObject({ level: 50, msg: 'request errored', res: { statusCode: 500 } });
     // A new id for a request that brings none, sent back and logged.
     expect(second!.req.id).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('names the API client the request authenticated as, and null before authentication', async () => {
+    const { base, lines } = await serve('info');
+    await fetch(`${base}/as-client`);
+    await fetch(`${base}/ok`);
+    await expect.poll(() => lines.length).toBe(2);
+    expect(lines[0]!.req.client).toBe('cli_audit');
+    expect(lines[1]!.req.client).toBeNull();
   });
 
   it('never logs probes, never logs headers, and builds nothing below its level', async () => {

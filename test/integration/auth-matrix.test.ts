@@ -69,7 +69,8 @@ describe('auth matrix over every documented route', () => {
   };
 
   beforeAll(async () => {
-    svc = await startTestService({}, {});
+    // The failed-authentication budget has its own test below: this one sends hundreds of refusals on purpose.
+    svc = await startTestService({ AUTH_FAILURES_PER_SEC: '0' }, {});
     anonymous = new HttpClient(svc.url, null);
     stranger = new HttpClient(svc.url, 'esc_never-issued-token');
     for (const scope of SCOPES) only.set(scope, await svc.clientWith([scope]));
@@ -123,9 +124,9 @@ describe('auth matrix over every documented route', () => {
   it('reads every operation and its scopes from the document', () => {
     const documented = rows.filter((r) => r.fromDocument);
     expect(documented.length).toBeGreaterThanOrEqual(25);
-    for (const r of documented.filter((r) => r.path !== '/healthz' && r.path !== '/readyz')) {
-      expect(r.scopes.length, `${r.method} ${r.path} names its scope`).toBeGreaterThan(0);
-    }
+    // Only health and the admin session routes (which take their credential in the form) are open.
+    const open = documented.filter((r) => r.scopes.length === 0).map((r) => `${r.method} ${r.path}`);
+    expect(open.sort()).toEqual(['get /healthz', 'get /readyz', 'post /admin/login', 'post /admin/logout']);
     console.log(`[auth matrix] ${rows.length} operations (${documented.length} from /openapi.json)`);
   });
 
@@ -213,5 +214,62 @@ describe('auth matrix over every documented route', () => {
       }
     }
     expect((await svc.http.get(`/v1/webhooks/${webhookId}`)).status, 'still registered').toBe(200);
+  });
+});
+
+// The failed-authentication budget (API.md "Clients and sessions") on every documented protected route: past it,
+// an unknown token gets 429 rate_limited with Retry-After; a valid token with the route's scope still passes.
+// Hundreds of requests: on a busy shared machine they take longer than the default 30 s.
+describe('failed-authentication budget over every documented route', { timeout: 120_000 }, () => {
+  const BUDGET = 5;
+  let svc: TestService;
+  let rows: Row[] = [];
+  let p: Parties;
+
+  beforeAll(async () => {
+    svc = await startTestService(
+      { AUTH_FAILURES_PER_SEC: String(BUDGET), RATE_LIMIT_PER_SEC: '0' },
+      { workers: false },
+    );
+    p = await projectInProgress(svc.http);
+    const doc = (await svc.http.get<OpenApi>('/openapi.json')).body;
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(ops)) {
+        if (!METHODS.includes(method) || (Array.isArray(op.security) && op.security.length === 0)) continue;
+        rows.push({ method, path, scopes: scopesOf(op), fromDocument: true });
+      }
+    }
+  });
+  afterAll(async () => svc?.stop());
+
+  it('answers 429 with Retry-After to unknown tokens past the budget, and lets valid tokens through', async () => {
+    const url = (path: string) =>
+      path
+        .replace('{id}', p.projectId)
+        .replace('{ownerId}', p.employer)
+        .replace('{deliveryId}', 'whd_unknown')
+        .replace('/v1/machines/{name}', '/v1/machines/milestone');
+    const only = new Map<Scope, HttpClient>();
+    for (const scope of SCOPES) only.set(scope, await svc.clientWith([scope]));
+    for (const row of rows) {
+      const label = `${row.method.toUpperCase()} ${row.path}`;
+      const send = (client: HttpClient) =>
+        row.method === 'get' || row.method === 'delete'
+          ? client.request(row.method.toUpperCase(), url(row.path))
+          : client.request(row.method.toUpperCase(), url(row.path), {});
+      const flood = await Promise.all(
+        Array.from({ length: BUDGET * 2 + 2 }, (_, i) => send(new HttpClient(svc.url, `esc_wrong-${i}`))),
+      );
+      const limited = flood.filter((r) => r.status === 429);
+      expect(limited.length, label).toBeGreaterThan(0);
+      expect(
+        flood.every((r) => r.status === 401 || r.status === 429),
+        label,
+      ).toBe(true);
+      expect(limited[0]!.body.error.code, label).toBe('rate_limited');
+      expect(Number(limited[0]!.headers.get('retry-after')), label).toBeGreaterThanOrEqual(1);
+      const valid = await send(only.get(row.scopes[0]!)!);
+      expect([401, 403, 429], `${label} with a valid token: ${valid.status}`).not.toContain(valid.status);
+    }
   });
 });

@@ -208,6 +208,28 @@ const cases: Case[] = [
     expect: [invalid],
     send: createProject({ employerId: 'e', title: 'Site', currency: 840 }),
   },
+  // API.md "Money (v1.1)": ISO 4217 codes in current use only.
+  ...[
+    ['ABC', 'not an ISO 4217 code'],
+    ['XTS', 'the ISO code reserved for testing'],
+    ['XAU', 'gold, a commodity code'],
+    ['XXX', 'no currency'],
+    ['DEM', 'a historic currency (German mark)'],
+    ['ZWL', 'replaced in 2024'],
+    ['CLF', 'a fund code'],
+    ['XDR', 'a unit of account'],
+  ].flatMap(([code, why]): Case[] => [
+    {
+      name: `project create: currency ${code} (${why})`,
+      expect: [invalid],
+      send: createProject({ employerId: 'e', title: 'Site', currency: code }),
+    },
+    {
+      name: `deposit: currency ${code} (${why})`,
+      expect: [invalid],
+      send: depositTo(() => ({ currency: code, amount: '100' })),
+    },
+  ]),
   {
     name: 'project create: currency missing',
     expect: [invalid],
@@ -379,7 +401,7 @@ const cases: Case[] = [
   },
   {
     name: 'deposit: 2^63-1 onto a non-empty balance would overflow',
-    expect: [invalid, [422, 'guard_failed']],
+    expect: [[422, 'guard_failed']],
     send: depositTo(() => ({ currency: 'USD', amount: MAX })),
   },
 
@@ -912,7 +934,8 @@ describe('bad input: documented 4xx, JSON error, nothing written', () => {
   let baseline: Awaited<ReturnType<typeof dbFacts>>;
 
   beforeAll(async () => {
-    svc = await startTestService();
+    // Deposits up to what the ledger holds, for the bigint edge cases below (DEPOSIT_MAX is lower by default).
+    svc = await startTestService({ DEPOSIT_MAX: MAX });
     const { http } = svc;
     const p = await projectInProgress(http);
     const other = await projectInProgress(http);
@@ -976,28 +999,42 @@ describe('bad input: documented 4xx, JSON error, nothing written', () => {
 
   it('accepts 2^63-1 as a deposit and round-trips it exactly', async () => {
     const owner = uid('whale');
-    const res = await svc.http.request('POST', `/v1/accounts/${owner}/deposits`, { currency: 'XTS', amount: MAX });
+    const res = await svc.http.request('POST', `/v1/accounts/${owner}/deposits`, { currency: 'SEK', amount: MAX });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     expect(res.body.balance).toBe(MAX);
 
     const account = await svc.http.get(`/v1/accounts/${owner}`);
     expect(account.status).toBe(200);
-    expect(account.body).toEqual({ ownerId: owner, balances: [{ currency: 'XTS', available: MAX, held: '0' }] });
+    expect(account.body).toEqual({
+      ownerId: owner,
+      balances: [{ currency: 'SEK', currencyExponent: 2, available: MAX, held: '0' }],
+    });
     // A string, not a JSON number that a client would round to 9223372036854775808.
     expect(typeof account.body.balances[0].available).toBe('string');
 
-    // One more minor unit does not fit: refused with a 4xx, balance untouched.
+    // One more minor unit does not fit: refused naming its cause (the ledger's limit), balance untouched. The
+    // platform's external account for SEK is as full as it gets too, so every owner's next SEK deposit is
+    // refused the same way, saying so rather than blaming the request.
     const before = await dbFacts(svc.db);
-    const more = await svc.http.post(`/v1/accounts/${owner}/deposits`, { currency: 'XTS', amount: '1' });
-    expectDocumentedError(more, [invalid, [422, 'guard_failed']]);
+    const more = await svc.http.post(`/v1/accounts/${owner}/deposits`, { currency: 'SEK', amount: '1' });
+    expectDocumentedError(more, [[422, 'guard_failed']]);
+    expect(more.body.error).toMatchObject({ rule: 'balance_limit', details: { currency: 'SEK', max: MAX } });
+    expect(more.body.error.message).toMatch(/past 9223372036854775807 minor units/);
+    const someoneElse = await svc.http.post(`/v1/accounts/${uid('minnow')}/deposits`, { currency: 'SEK', amount: '1' });
+    expect(someoneElse.body.error).toMatchObject({
+      code: 'guard_failed',
+      rule: 'balance_limit',
+      details: { account: 'external' },
+    });
+    expect(someoneElse.body.error.message).toMatch(/external account for SEK/);
     expect(await dbFacts(svc.db)).toEqual(before);
     expect((await svc.http.get(`/v1/accounts/${owner}`)).body.balances).toEqual([
-      { currency: 'XTS', available: MAX, held: '0' },
+      { currency: 'SEK', currencyExponent: 2, available: MAX, held: '0' },
     ]);
   });
 
   it('funds and releases a 2^63-1 milestone exactly', async () => {
-    const p = await projectInProgress(svc.http, 'XAU');
+    const p = await projectInProgress(svc.http, 'NOK');
     const m = await fundedMilestone(svc.http, p, MAX);
     expect(m).toMatchObject({ amount: MAX, remainingAmount: MAX, releasedAmount: '0' });
     const release = await svc.http.post(`/v1/milestones/${m.id}/events`, { type: 'RELEASE', actor: p.employer });
@@ -1008,10 +1045,10 @@ describe('bad input: documented 4xx, JSON error, nothing written', () => {
       remainingAmount: '0',
     });
     expect((await svc.http.get(`/v1/accounts/${p.freelancer}`)).body.balances).toEqual([
-      { currency: 'XAU', available: MAX, held: '0' },
+      { currency: 'NOK', currencyExponent: 2, available: MAX, held: '0' },
     ]);
     expect((await svc.http.get(`/v1/accounts/${p.employer}`)).body.balances).toEqual([
-      { currency: 'XAU', available: '0', held: '0' },
+      { currency: 'NOK', currencyExponent: 2, available: '0', held: '0' },
     ]);
   });
 });

@@ -8,7 +8,8 @@ const MAX = '9223372036854775807'; // 2^63 - 1, the largest bigint Postgres hold
 describe('money at the bigint edge', () => {
   let svc: TestService;
   beforeAll(async () => {
-    svc = await startTestService();
+    // Deposits up to what the ledger holds (DEPOSIT_MAX is a lower sanity bound by default).
+    svc = await startTestService({ DEPOSIT_MAX: MAX });
   });
   afterEach(async () => assertLedgerInvariants(svc.db));
   afterAll(async () => svc?.stop());
@@ -26,7 +27,7 @@ describe('money at the bigint edge', () => {
     const funded = await waitSettled(svc.http, created.body.id);
     expect(funded).toMatchObject({ state: 'in_progress', remainingAmount: MAX });
     expect((await svc.http.get(`/v1/accounts/${p.employer}`)).body.balances).toEqual([
-      { currency: 'JPY', available: '0', held: MAX },
+      { currency: 'JPY', currencyExponent: 0, available: '0', held: MAX },
     ]);
 
     await svc.http.post(`/v1/milestones/${created.body.id}/events`, {
@@ -43,19 +44,23 @@ describe('money at the bigint edge', () => {
       remainingAmount: '0',
     });
     expect((await svc.http.get(`/v1/accounts/${p.freelancer}`)).body.balances).toEqual([
-      { currency: 'JPY', available: MAX, held: '0' },
+      { currency: 'JPY', currencyExponent: 0, available: MAX, held: '0' },
     ]);
     expect((await svc.http.get(`/v1/projects/${p.projectId}`)).body.milestones.releasedTotal).toBe(MAX);
   });
 
-  it('refuses a deposit that would overflow a balance with 400 and moves nothing', async () => {
+  it('refuses a deposit that would overflow a balance with 422 naming the cause, and moves nothing', async () => {
     const owner = uid('rich');
     await deposit(svc.http, owner, MAX, 'CHF');
     const res = await svc.http.post(`/v1/accounts/${owner}/deposits`, { currency: 'CHF', amount: '1' });
-    expect(res.status).toBe(400);
-    expect(res.body.error.code).toBe('invalid_request');
+    expect(res.status).toBe(422);
+    expect(res.body.error).toMatchObject({
+      code: 'guard_failed',
+      rule: 'balance_limit',
+      details: { currency: 'CHF', max: MAX },
+    });
     expect((await svc.http.get(`/v1/accounts/${owner}`)).body.balances).toEqual([
-      { currency: 'CHF', available: MAX, held: '0' },
+      { currency: 'CHF', currencyExponent: 2, available: MAX, held: '0' },
     ]);
   });
 });

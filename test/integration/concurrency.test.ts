@@ -36,10 +36,10 @@ describe('concurrent events on one milestone', () => {
     const employer = (await svc.http.get(`/v1/accounts/${p.employer}`)).body.balances[0];
     const freelancer = (await svc.http.get(`/v1/accounts/${p.freelancer}`)).body.balances;
     if (wonByRelease) {
-      expect(employer).toEqual({ currency: 'USD', available: '0', held: '0' });
-      expect(freelancer).toEqual([{ currency: 'USD', available: '10000', held: '0' }]);
+      expect(employer).toEqual({ currency: 'USD', currencyExponent: 2, available: '0', held: '0' });
+      expect(freelancer).toEqual([{ currency: 'USD', currencyExponent: 2, available: '10000', held: '0' }]);
     } else {
-      expect(employer).toEqual({ currency: 'USD', available: '10000', held: '0' });
+      expect(employer).toEqual({ currency: 'USD', currencyExponent: 2, available: '10000', held: '0' });
       expect(freelancer).toEqual([]);
     }
     const history = (await svc.http.get(`/v1/milestones/${milestone.id}/history`)).body.items;

@@ -55,8 +55,18 @@ describe('disputes with deadlines far away (parties act first)', () => {
       releasedAmount: '600',
       dispute: { outcome: { amountToFreelancer: '600', amountToEmployer: '400', decidedBy: 'agreement' } },
     });
-    expect(await balancesOf(svc.http, p.freelancer)).toEqual({ currency: 'USD', available: '600', held: '0' });
-    expect(await balancesOf(svc.http, p.employer)).toEqual({ currency: 'USD', available: '400', held: '0' });
+    expect(await balancesOf(svc.http, p.freelancer)).toEqual({
+      currency: 'USD',
+      currencyExponent: 2,
+      available: '600',
+      held: '0',
+    });
+    expect(await balancesOf(svc.http, p.employer)).toEqual({
+      currency: 'USD',
+      currencyExponent: 2,
+      available: '400',
+      held: '0',
+    });
     expect((await svc.http.get(`/v1/projects/${p.projectId}`)).body.milestones).toEqual({
       pending: 0,
       releasedTotal: '600',
@@ -82,7 +92,12 @@ describe('disputes with deadlines far away (parties act first)', () => {
     await send(id, { type: 'RESPOND', actor: p.employer, offer: '100' });
     const paid = await send(id, { type: 'PAY_ARBITRATION_FEE', actor: p.freelancer });
     expect(paid.body.state).toEqual({ disputed: 'arbitration_pending' });
-    expect(await balancesOf(svc.http, p.freelancer)).toEqual({ currency: 'USD', available: '0', held: '50' });
+    expect(await balancesOf(svc.http, p.freelancer)).toEqual({
+      currency: 'USD',
+      currencyExponent: 2,
+      available: '0',
+      held: '50',
+    });
     expect((await send(id, { type: 'PAY_ARBITRATION_FEE', actor: p.freelancer })).body.error.code).toBe('guard_failed');
     await send(id, { type: 'SUBMIT_EVIDENCE', actor: p.employer, text: 'Emails' });
     expect((await send(id, { type: 'PAY_ARBITRATION_FEE', actor: p.employer })).body.state).toEqual({
@@ -108,8 +123,18 @@ describe('disputes with deadlines far away (parties act first)', () => {
       evidence: [{ by: 'freelancer' }, { by: 'employer' }],
       outcome: { decidedBy: 'ruling', feeRefunds: ['freelancer'], feeForfeits: ['employer'] },
     });
-    expect(await balancesOf(svc.http, p.freelancer)).toEqual({ currency: 'USD', available: '750', held: '0' });
-    expect(await balancesOf(svc.http, p.employer)).toEqual({ currency: 'USD', available: '300', held: '0' });
+    expect(await balancesOf(svc.http, p.freelancer)).toEqual({
+      currency: 'USD',
+      currencyExponent: 2,
+      available: '750',
+      held: '0',
+    });
+    expect(await balancesOf(svc.http, p.employer)).toEqual({
+      currency: 'USD',
+      currencyExponent: 2,
+      available: '300',
+      held: '0',
+    });
     const fees = await svc.db('accounts').where({ id: 'fees:USD' }).first('balance');
     expect(fees?.balance).toBeGreaterThanOrEqual(50n);
     const history = (await svc.http.get(`/v1/milestones/${id}/history`)).body.items;
@@ -145,8 +170,18 @@ describe('disputes with deadlines far away (parties act first)', () => {
       state: 'resolved',
       dispute: { outcome: { feeRefunds: ['employer'], feeForfeits: [] } },
     });
-    expect(await balancesOf(svc.http, p.employer)).toEqual({ currency: 'USD', available: '250', held: '0' });
-    expect(await balancesOf(svc.http, p.freelancer)).toEqual({ currency: 'USD', available: '850', held: '0' });
+    expect(await balancesOf(svc.http, p.employer)).toEqual({
+      currency: 'USD',
+      currencyExponent: 2,
+      available: '250',
+      held: '0',
+    });
+    expect(await balancesOf(svc.http, p.freelancer)).toEqual({
+      currency: 'USD',
+      currencyExponent: 2,
+      available: '850',
+      held: '0',
+    });
   });
 
   it('does nothing when a timer fires after its state was left', async () => {
@@ -194,7 +229,12 @@ describe('dispute deadlines through real BullMQ delayed jobs', () => {
       amountToEmployer: '900',
       decidedBy: 'response_timeout',
     });
-    expect(await balancesOf(svc.http, p.employer)).toEqual({ currency: 'USD', available: '900', held: '0' });
+    expect(await balancesOf(svc.http, p.employer)).toEqual({
+      currency: 'USD',
+      currencyExponent: 2,
+      available: '900',
+      held: '0',
+    });
     const timeout = (await svc.http.get(`/v1/milestones/${id}/history`)).body.items.find(
       (h: { type: string }) => h.type === 'RESPONSE_TIMEOUT',
     );
@@ -221,8 +261,18 @@ describe('dispute deadlines through real BullMQ delayed jobs', () => {
       decidedBy: 'fee_timeout',
       feeRefunds: ['freelancer'],
     });
-    expect(await balancesOf(svc.http, p.freelancer)).toEqual({ currency: 'USD', available: '1000', held: '0' });
-    expect(await balancesOf(svc.http, p.employer)).toEqual({ currency: 'USD', available: '100', held: '0' });
+    expect(await balancesOf(svc.http, p.freelancer)).toEqual({
+      currency: 'USD',
+      currencyExponent: 2,
+      available: '1000',
+      held: '0',
+    });
+    expect(await balancesOf(svc.http, p.employer)).toEqual({
+      currency: 'USD',
+      currencyExponent: 2,
+      available: '100',
+      held: '0',
+    });
   });
 
   it('re-arms a due timer whose job was lost with Redis (keys of this deployment deleted)', async () => {

@@ -513,7 +513,7 @@ describe('API.md error codes', () => {
         'idempotency_key_reuse',
       );
       expect(await balances(owner)).toEqual(money);
-      expect(money[owner]).toEqual([{ currency: 'USD', available: '100', held: '0' }]);
+      expect(money[owner]).toEqual([{ currency: 'USD', currencyExponent: 2, available: '100', held: '0' }]);
     });
 
     it('guard_failed: RELEASE more than remains', async () => {

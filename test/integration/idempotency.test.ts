@@ -20,7 +20,7 @@ describe('Idempotency-Key', () => {
     expect(again.status).toBe(201);
     expect(again.body).toEqual(first.body);
     expect((await svc.http.get(`/v1/accounts/${owner}`)).body.balances).toEqual([
-      { currency: 'EUR', available: '500', held: '0' },
+      { currency: 'EUR', currencyExponent: 2, available: '500', held: '0' },
     ]);
   });
 

@@ -154,7 +154,7 @@ describe('project and milestone lifecycles over HTTP', () => {
     await milestoneEvent(m.id, { type: 'CANCEL', actor: p.freelancer });
     expect((await waitSettled(svc.http, m.id)).state).toBe('cancelled');
     expect((await svc.http.get(`/v1/accounts/${p.employer}`)).body.balances).toEqual([
-      { currency: 'USD', available: '90', held: '0' },
+      { currency: 'USD', currencyExponent: 2, available: '90', held: '0' },
     ]);
     await eventually(async () => {
       const inbox = (await svc.http.get(`/v1/users/${p.freelancer}/notifications`)).body.items.map(

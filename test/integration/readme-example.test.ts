@@ -59,7 +59,7 @@ describe('README worked example', () => {
     const funded = await waitSettled(http, milestoneId);
     expect(funded).toMatchObject({ state: 'in_progress', remainingAmount: '50000' });
     expect((await http.get(`/v1/accounts/${employer}`)).body.balances).toEqual([
-      { currency: 'USD', available: '50000', held: '50000' },
+      { currency: 'USD', currencyExponent: 2, available: '50000', held: '50000' },
     ]);
     expect((await http.get(`/v1/projects/${projectId}`)).body.milestones).toEqual({ pending: 1, releasedTotal: '0' });
 
@@ -79,10 +79,10 @@ describe('README worked example', () => {
     expect(cancelled).toMatchObject({ state: 'cancelled', releasedAmount: '25000', allowedEvents: [] });
 
     expect((await http.get(`/v1/accounts/${employer}`)).body.balances).toEqual([
-      { currency: 'USD', available: '75000', held: '0' },
+      { currency: 'USD', currencyExponent: 2, available: '75000', held: '0' },
     ]);
     expect((await http.get(`/v1/accounts/${freelancer}`)).body.balances).toEqual([
-      { currency: 'USD', available: '25000', held: '0' },
+      { currency: 'USD', currencyExponent: 2, available: '25000', held: '0' },
     ]);
     expect((await http.get(`/v1/projects/${projectId}`)).body.milestones).toEqual({
       pending: 0,

@@ -57,10 +57,10 @@ describe('settlement batches', () => {
     expect(await stateOf(b.id)).toBe('funding_failed');
     expect(await stateOf(c.id)).toBe('in_progress');
     expect((await svc.http.get(`/v1/accounts/${rich.employer}`)).body.balances).toEqual([
-      { currency: 'USD', available: '0', held: '500' },
+      { currency: 'USD', currencyExponent: 2, available: '0', held: '500' },
     ]);
     expect((await svc.http.get(`/v1/accounts/${poor.employer}`)).body.balances).toEqual([
-      { currency: 'USD', available: '100', held: '0' },
+      { currency: 'USD', currencyExponent: 2, available: '100', held: '0' },
     ]);
 
     // Delivered again, together or alone: nothing moves twice.
@@ -171,7 +171,7 @@ describe('settlement batches', () => {
       .count({ n: '*' });
     expect(transfers).toEqual([{ n: 3n }]);
     expect((await svc.http.get(`/v1/accounts/${p.employer}`)).body.balances).toEqual([
-      { currency: 'USD', available: '0', held: '100' },
+      { currency: 'USD', currencyExponent: 2, available: '0', held: '100' },
     ]);
   });
 });

@@ -107,7 +107,7 @@ describe('settlement worker', () => {
       allowedEvents: ['FUND', 'ABANDON'],
     });
     expect((await svc.http.get(`/v1/accounts/${p.employer}`)).body.balances).toEqual([
-      { currency: 'USD', available: '100', held: '0' },
+      { currency: 'USD', currencyExponent: 2, available: '100', held: '0' },
     ]);
     await eventually(async () => {
       const inbox = await svc.http.get(`/v1/users/${p.employer}/notifications`);
@@ -120,7 +120,7 @@ describe('settlement worker', () => {
     const funded = await waitSettled(svc.http, created.body.id);
     expect(funded).toMatchObject({ state: 'in_progress', lastSettlementFailure: null });
     expect((await svc.http.get(`/v1/accounts/${p.employer}`)).body.balances).toEqual([
-      { currency: 'USD', available: '0', held: '250' },
+      { currency: 'USD', currencyExponent: 2, available: '0', held: '250' },
     ]);
     expect((await svc.http.get(`/v1/projects/${p.projectId}`)).body.milestones.pending).toBe(1);
   });
@@ -162,7 +162,7 @@ describe('settlement with a platform fee', () => {
     expect((await waitSettled(svc.http, m.id)).state).toBe('released');
     // 1001 × 250 / 10000 = 25.025 → 25
     expect((await svc.http.get(`/v1/accounts/${p.freelancer}`)).body.balances).toEqual([
-      { currency: 'USD', available: '976', held: '0' },
+      { currency: 'USD', currencyExponent: 2, available: '976', held: '0' },
     ]);
     const fees = await svc.db('accounts').where({ id: 'fees:USD' }).first('balance');
     expect(fees?.balance).toBe(25n);

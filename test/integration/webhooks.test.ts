@@ -1,8 +1,13 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { Writable } from 'node:stream';
+import { pino } from 'pino';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { retryDelayMs } from '../../src/webhooks/backoff.js';
 import { openSecret, sealSecret } from '../../src/webhooks/secret-box.js';
+import { enforceSecretSealing } from '../../src/webhooks/secret-sealing.js';
+import { ConfigError, loadConfig } from '../../src/config.js';
+import { startService } from '../../src/service.js';
 import { signatureOf, verifySignature } from '../../src/webhooks/signature.js';
 import { matches } from '../../src/webhooks/subscriptions.js';
 import { UrlPolicy } from '../../src/net/url-policy.js';
@@ -20,6 +25,8 @@ import { fundedMilestone, projectInProgress, uid, waitSettled } from '../support
 import { startTestService, type TestService } from '../support/test-service.js';
 
 const MAX_ATTEMPTS = 4;
+/** A secret long enough to be accepted (at least 16 characters), for tests about something else. */
+const SECRET = 'whsec_test_secret_0123456789';
 
 interface Received {
   deliveryId: string;
@@ -272,12 +279,12 @@ describe('webhooks', () => {
       'not a url',
     ];
     for (const url of refused) {
-      const res = await svc.http.post('/v1/webhooks', { url, events: ['*'], secret: 's3cret-value' });
+      const res = await svc.http.post('/v1/webhooks', { url, events: ['*'], secret: SECRET });
       expect(res.status, url).toBe(400);
       expect(res.body.error.code, url).toBe('invalid_request');
     }
     expect(
-      (await svc.http.post('/v1/webhooks', { url: 'http://127.0.0.1:9/x', events: ['milestone.NOPE'], secret: 'x' }))
+      (await svc.http.post('/v1/webhooks', { url: 'http://127.0.0.1:9/x', events: ['milestone.NOPE'], secret: SECRET }))
         .body.error,
     ).toMatchObject({
       code: 'invalid_request',
@@ -285,23 +292,86 @@ describe('webhooks', () => {
     });
     expect((await svc.http.post('/v1/webhooks', { url: 'http://127.0.0.1:9/x', events: ['*'] })).status).toBe(400);
     expect(
-      (await svc.http.post('/v1/webhooks', { url: 'http://127.0.0.1:9/x', events: ['*'], secret: 'x', extra: 1 }))
+      (await svc.http.post('/v1/webhooks', { url: 'http://127.0.0.1:9/x', events: ['*'], secret: SECRET, extra: 1 }))
         .status,
     ).toBe(400);
     // Loopback by name and by IPv6 literal are allowed by default.
     expect(
-      (await svc.http.post('/v1/webhooks', { url: 'http://localhost:9/x', events: ['*'], secret: 'x' })).status,
+      (await svc.http.post('/v1/webhooks', { url: 'http://localhost:9/x', events: ['*'], secret: SECRET })).status,
     ).toBe(201);
-    expect((await svc.http.post('/v1/webhooks', { url: 'http://[::1]:9/x', events: ['*'], secret: 'x' })).status).toBe(
-      201,
-    );
+    expect(
+      (await svc.http.post('/v1/webhooks', { url: 'http://[::1]:9/x', events: ['*'], secret: SECRET })).status,
+    ).toBe(201);
+  });
+
+  it('refuses secrets shorter than 16 characters (or blank) with 400, and takes 16', async () => {
+    const url = 'http://127.0.0.1:9/short';
+    for (const secret of ['', 'x', 'fifteen-chars-x', ' '.repeat(20), `  ${'a'.repeat(15)}  `]) {
+      const res = await svc.http.post('/v1/webhooks', { url, events: ['*'], secret });
+      expect(res.status, JSON.stringify(secret)).toBe(400);
+      expect(res.body.error.code).toBe('invalid_request');
+      expect(JSON.stringify(res.body.error.issues)).toContain('16');
+    }
+    expect((await svc.http.post('/v1/webhooks', { url, events: ['*'], secret: 'sixteen-chars-xx' })).status).toBe(201);
+  });
+
+  it('shows read clients only the status class and a short reason of a failed attempt, admins all of it', async () => {
+    const r = await receiver(SECRET);
+    r.answer = () => 503;
+    const answering = (await svc.http.post('/v1/webhooks', { url: r.url, events: ['project.AWARD'], secret: SECRET }))
+      .body.id as string;
+    // A port nobody listens on: the connection is refused, which must not show to a reader.
+    const closedPort = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = probe.address() as AddressInfo;
+        probe.close(() => resolve(port));
+      });
+    });
+    const closed = (
+      await svc.http.post('/v1/webhooks', {
+        url: `http://127.0.0.1:${closedPort}/closed`,
+        events: ['project.AWARD'],
+        secret: SECRET,
+      })
+    ).body.id as string;
+    await projectInProgress(svc.http);
+    const reader = await svc.clientWith(['read']);
+    const firstAttempt = async (client: HttpClient, hookId: string) =>
+      eventually(async () => {
+        const list = await client.get(`/v1/webhooks/${hookId}/deliveries`);
+        expect(list.status).toBe(200);
+        const attempt = list.body.items[0]?.attempts.find((a: { outcome: string }) => a.outcome === 'failed');
+        expect(attempt).toBeDefined();
+        return attempt;
+      });
+    expect(await firstAttempt(svc.http, answering)).toMatchObject({
+      statusCode: 503,
+      statusClass: '5xx',
+      error: 'receiver answered 503',
+      durationMs: expect.any(Number),
+    });
+    expect(await firstAttempt(reader, answering)).toMatchObject({
+      statusCode: null,
+      statusClass: '5xx',
+      error: 'the receiver answered 5xx',
+      durationMs: null,
+    });
+    expect((await firstAttempt(svc.http, closed)).error).toMatch(/ECONNREFUSED/);
+    const seenByReader = await firstAttempt(reader, closed);
+    expect(seenByReader).toMatchObject({
+      statusCode: null,
+      statusClass: null,
+      error: 'no response from the receiver',
+      durationMs: null,
+    });
+    expect(JSON.stringify((await reader.get(`/v1/webhooks/${closed}/deliveries`)).body)).not.toMatch(/ECONN|refused/i);
   });
 
   it('needs the admin scope to manage webhooks; read may list them', async () => {
     const reader = await svc.clientWith(['read']);
     const writer = await svc.clientWith(['events:write']);
     expect(
-      (await reader.post('/v1/webhooks', { url: 'http://127.0.0.1:9/x', events: ['*'], secret: 'x' })).status,
+      (await reader.post('/v1/webhooks', { url: 'http://127.0.0.1:9/x', events: ['*'], secret: SECRET })).status,
     ).toBe(403);
     expect((await reader.get('/v1/webhooks')).status).toBe(200);
     expect((await writer.get('/v1/webhooks')).status).toBe(403);
@@ -309,13 +379,18 @@ describe('webhooks', () => {
   });
 
   it('answers a repeat create with the same id and body with the original, and another body with 409', async () => {
-    const body = { id: uid('wh'), url: 'http://127.0.0.1:9/x', events: ['milestone.FUND', '*'], secret: 'same-secret' };
+    const body = {
+      id: uid('wh'),
+      url: 'http://127.0.0.1:9/x',
+      events: ['milestone.FUND', '*'],
+      secret: 'same-secret-0123456789',
+    };
     const first = await svc.http.post('/v1/webhooks', body);
     expect(first.status).toBe(201);
     const repeat = await svc.http.post('/v1/webhooks', body);
     expect(repeat.status).toBe(200);
     expect(repeat.body).toEqual(first.body);
-    expect((await svc.http.post('/v1/webhooks', { ...body, secret: 'other-secret' })).status).toBe(409);
+    expect((await svc.http.post('/v1/webhooks', { ...body, secret: 'other-secret-0123456789' })).status).toBe(409);
     expect((await svc.http.get(`/v1/webhooks/${body.id}`)).body).toEqual(first.body);
   });
 
@@ -361,7 +436,7 @@ describe('webhook fan-out in the outbox relay', () => {
   it("creates each event's deliveries once, in seq order, even when a batch is fanned out twice", async () => {
     // Nothing pending yet: the dispatcher must sleep its full poll interval, not spin (it once read "due now").
     expect(await msUntilNextDue(svc.db)).toBeNull();
-    await svc.http.post('/v1/webhooks', { url: 'http://127.0.0.1:9/x', events: ['*'], secret: 'x' });
+    await svc.http.post('/v1/webhooks', { url: 'http://127.0.0.1:9/x', events: ['*'], secret: SECRET });
     const p = await projectInProgress(svc.http);
     const rows: TransitionOutboxRow[] = await svc
       .db('outbox')
@@ -385,7 +460,7 @@ describe('webhook fan-out in the outbox relay', () => {
 
   it('does notifications and fan-out in its batch and queues only settlements', async () => {
     const hook = (
-      await svc.http.post('/v1/webhooks', { url: 'http://127.0.0.1:9/y', events: ['milestone.CREATE'], secret: 'x' })
+      await svc.http.post('/v1/webhooks', { url: 'http://127.0.0.1:9/y', events: ['milestone.CREATE'], secret: SECRET })
     ).body as { id: string };
     const p = await projectInProgress(svc.http);
     const created = (
@@ -513,6 +588,59 @@ describe('a webhook receiver that is down for a while', () => {
       ).toEqual([8, 9]),
     );
     expect(r.unique().at(-1)?.body).toMatchObject({ type: 'milestone.SETTLED', to: 'released' });
+  });
+});
+
+describe('webhook secrets sealed at rest', () => {
+  let svc: TestService;
+  beforeAll(async () => {
+    svc = await startTestService({}, { workers: false });
+  });
+  afterAll(async () => svc?.stop());
+
+  const logged = () => {
+    const lines: { level: number; msg: string }[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString().split('\n').filter(Boolean)) lines.push(JSON.parse(line));
+        done();
+      },
+    });
+    return { lines, log: pino({ level: 'info' }, sink) };
+  };
+
+  it('refuses to start in production without WEBHOOK_SECRET_KEY, naming the setting', async () => {
+    const config = loadConfig({ ...process.env, DATABASE_URL: svc.config.DATABASE_URL, NODE_ENV: 'production' });
+    await expect(enforceSecretSealing(svc.db, config, createLogger('silent'))).rejects.toThrow(
+      /WEBHOOK_SECRET_KEY: required when NODE_ENV=production/,
+    );
+    await expect(
+      startService({ ...config, PORT: 0 }, createLogger('silent'), { api: true, workers: false }),
+    ).rejects.toBeInstanceOf(ConfigError);
+  });
+
+  it('says in the log that secrets are stored unsealed when there is no key outside production', async () => {
+    const { lines, log } = logged();
+    await enforceSecretSealing(svc.db, { ...svc.config, WEBHOOK_SECRET_KEY: '' }, log);
+    await expect.poll(() => lines.length).toBe(1);
+    expect(lines[0]).toMatchObject({ level: 40, msg: expect.stringMatching(/webhook secrets are stored UNSEALED/) });
+  });
+
+  it('seals secrets stored before the key was set, keeping them usable', async () => {
+    const created = await svc.http.post('/v1/webhooks', { url: 'http://127.0.0.1:9/x', events: ['*'], secret: SECRET });
+    expect(created.status).toBe(201);
+    const stored = async () =>
+      (await svc.db('webhooks').where({ id: created.body.id }).first('secret')).secret as string;
+    expect(await stored()).toBe(`plain:${SECRET}`);
+    const key = 'ab'.repeat(32);
+    await enforceSecretSealing(svc.db, { ...svc.config, WEBHOOK_SECRET_KEY: key }, createLogger('silent'));
+    const sealed = await stored();
+    expect(sealed).toMatch(/^aes256gcm:/);
+    expect(sealed).not.toContain(SECRET);
+    expect(openSecret(sealed, key)).toBe(SECRET);
+    // Idempotent: a second start leaves sealed secrets as they are.
+    await enforceSecretSealing(svc.db, { ...svc.config, WEBHOOK_SECRET_KEY: key }, createLogger('silent'));
+    expect(await stored()).toBe(sealed);
   });
 });
 

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { InvalidRequestError } from '../../src/errors/index.js';
+import { AccountOverflowError } from '../../src/ledger/account-overflow-error.js';
 import { availableAccount, escrowAccount, externalAccount } from '../../src/ledger/accounts.js';
 import { InsufficientFundsError } from '../../src/ledger/insufficient-funds-error.js';
-import { planTransfers, type LockedAccounts } from '../../src/ledger/transfer.js';
+import { lockedAfter, planTransfers, type LockedAccounts } from '../../src/ledger/transfer.js';
 import { MONEY_MAX } from '../../src/money.js';
 
 // planTransfers (src/ledger/transfer.ts) checks transfers against balances the transaction has locked, without
@@ -23,9 +23,11 @@ function locked(balances: Record<string, bigint>, existing: string[] = []): Lock
 const fund = (id: string, amount: bigint) => ({ id, debit: alice, credit: escrow, amount, kind: 'fund' });
 
 describe('planning transfers', () => {
-  it('counts each plan in, so the next one sees what is left', () => {
-    const accounts = locked({ [alice.id]: 100n, [escrow.id]: 0n });
-    expect(planTransfers(accounts, [fund('t1', 60n)]).balances.get(alice.id)).toBe(40n);
+  it('plans each batch on the balances the one before leaves (lockedAfter)', () => {
+    const start = locked({ [alice.id]: 100n, [escrow.id]: 0n });
+    const first = planTransfers(start, [fund('t1', 60n)]);
+    expect(first.balances.get(alice.id)).toBe(40n);
+    const accounts = lockedAfter(start, first);
     expect(() => planTransfers(accounts, [fund('t2', 50n)])).toThrow(InsufficientFundsError);
     expect(planTransfers(accounts, [fund('t3', 40n)]).balances).toEqual(
       new Map([
@@ -33,6 +35,15 @@ describe('planning transfers', () => {
         [escrow.id, 100n],
       ]),
     );
+  });
+
+  it('never changes the locked accounts it plans on (pure)', () => {
+    const accounts = locked({ [alice.id]: 100n, [escrow.id]: 0n });
+    const plan = planTransfers(accounts, [fund('t1', 60n)]);
+    expect(plan.balances.get(alice.id)).toBe(40n);
+    expect(accounts.balances.get(alice.id)).toBe(100n);
+    expect(accounts.balances.get(escrow.id)).toBe(0n);
+    expect(planTransfers(accounts, [fund('t2', 100n)]).balances.get(alice.id)).toBe(0n);
   });
 
   it('leaves the balances as they were when any transfer of a plan is refused', () => {
@@ -66,10 +77,21 @@ describe('planning transfers', () => {
     expect(plan.balances.get(alice.id)).toBe(90n);
   });
 
-  it('refuses a credit that would take a balance past what bigint holds', () => {
+  it('refuses a credit that would take a balance past what bigint holds, naming the account', () => {
     const accounts = locked({ [world.id]: 0n, [alice.id]: MONEY_MAX });
     expect(() =>
       planTransfers(accounts, [{ id: 'dep', debit: world, credit: alice, amount: 1n, kind: 'deposit' }]),
-    ).toThrow(InvalidRequestError);
+    ).toThrow(AccountOverflowError);
+  });
+
+  it('refuses a deposit that would take the external account below what bigint holds, naming it', () => {
+    const accounts = locked({ [world.id]: -MONEY_MAX, [alice.id]: 0n });
+    try {
+      planTransfers(accounts, [{ id: 'dep', debit: world, credit: alice, amount: 1n, kind: 'deposit' }]);
+      expect.unreachable();
+    } catch (error) {
+      expect(error).toBeInstanceOf(AccountOverflowError);
+      expect(error).toMatchObject({ accountId: world.id, kind: 'external', currency: 'USD', balance: -MONEY_MAX });
+    }
   });
 });

@@ -28,7 +28,7 @@ describe('verify progress without a terminal', () => {
 });
 
 describe('history timeline table', () => {
-  it('prints one aligned row per event with actor, role, states and money', () => {
+  it('prints one aligned row per event with actor, role, API client, states and money', () => {
     const text = timelineTable([
       {
         seq: 1,
@@ -37,6 +37,7 @@ describe('history timeline table', () => {
         role: 'employer',
         type: 'CREATE',
         payload: { amount: '500', description: 'Logo' },
+        client: { id: 'cli_1', name: 'marketplace-backend' },
         from: 'draft',
         to: 'funding',
         transfers: [],
@@ -48,17 +49,22 @@ describe('history timeline table', () => {
         role: 'system',
         type: 'SETTLED',
         payload: {},
+        client: null,
         from: 'funding',
         to: 'in_progress',
         transfers: [{ kind: 'fund', amount: '500', from: 'a', to: 'b' }],
       },
     ]);
     const lines = text.split('\n');
-    expect(lines[0]).toMatch(/^seq\s+time\s+actor\s+event\s+from → to\s+money moved$/);
+    expect(lines[0]).toMatch(/^seq\s+time\s+actor\s+client\s+event\s+from → to\s+money moved$/);
     expect(lines[2]).toContain('alice (employer)');
+    expect(lines[2]).toContain('marketplace-backend');
     expect(lines[2]).toContain('CREATE {"amount":"500","description":"Logo"}');
     expect(lines[2]).toContain('draft → funding');
-    expect(lines[3]).toMatch(/2026-01-02 03:04:06Z\s+system \(system\)\s+SETTLED\s+funding → in_progress\s+fund 500$/);
+    // No API client raised SETTLED (settlement did): "—".
+    expect(lines[3]).toMatch(
+      /2026-01-02 03:04:06Z\s+system \(system\)\s+—\s+SETTLED\s+funding → in_progress\s+fund 500$/,
+    );
     // Columns line up: every row's "from → to" starts at the same offset.
     expect(lines[2]?.indexOf('draft →')).toBe(lines[3]?.indexOf('funding →'));
   });

@@ -57,8 +57,12 @@ export async function startTestService(
   });
   const service = await startService(config, createLogger(config.LOG_LEVEL), { api, workers });
   const baseUrl = service.url ?? 'http://127.0.0.1:0';
+  // Client names are unique: each gets its own.
   const clientWith = async (scopes: Scope[]) =>
-    new HttpClient(baseUrl, (await createClient(service.db, 'test', scopes)).token);
+    new HttpClient(
+      baseUrl,
+      (await createClient(service.db, `test-${scopes.join('+')}-${randomBytes(4).toString('hex')}`, scopes)).token,
+    );
   const http = await clientWith([...SCOPES]);
   return {
     url: baseUrl,

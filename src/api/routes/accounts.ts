@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { requireScope } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
+import { currencyExponent } from '../../currencies.js';
 import { balancesOf } from '../../ledger/balances.js';
 import { deposit } from '../../ledger/deposit.js';
 import { formatMoney, parseMoney } from '../../money.js';
@@ -9,6 +10,7 @@ import { clientId, depositBody, parseOrThrow } from '../schemas.js';
 
 export function accountRoutes({ db, config }: ApiDeps): Router {
   const router = Router();
+  const depositMax = BigInt(config.DEPOSIT_MAX);
 
   router.post('/:ownerId/deposits', requireScope('admin'), async (req, res) => {
     const ownerId = parseOrThrow(clientId, req.params.ownerId, 'owner id');
@@ -16,10 +18,15 @@ export function accountRoutes({ db, config }: ApiDeps): Router {
     const amount = parseMoney(body.amount);
     if (amount === null) throw new Error('schema accepted an amount parseMoney refuses');
     const reply = await runWrite(db, config, req, async (trx) => {
-      const result = await deposit(trx, ownerId, body.currency, amount);
+      const result = await deposit(trx, ownerId, body.currency, amount, depositMax);
       return {
         status: 201,
-        body: { transferId: result.transferId, currency: body.currency, balance: formatMoney(result.balance) },
+        body: {
+          transferId: result.transferId,
+          currency: body.currency,
+          currencyExponent: currencyExponent(body.currency),
+          balance: formatMoney(result.balance),
+        },
       };
     });
     res.status(reply.status).json(reply.body);

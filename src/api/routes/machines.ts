@@ -3,7 +3,6 @@ import { z } from 'zod';
 import { machineVersions, pinnedMachine, registeredMachines } from '../../../machines/registry.js';
 import { NotFoundError } from '../../errors/index.js';
 import { definitionJson } from '../../paths/definition-json.js';
-import { generatePaths } from '../../paths/generate.js';
 import { requireScope } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { parseOrThrow } from '../schemas.js';
@@ -20,7 +19,7 @@ function machineFor(name: string, version: number | undefined) {
   return pinnedMachine(def.name, def.version);
 }
 
-export function machineRoutes({ config }: ApiDeps): Router {
+export function machineRoutes({ config, paths }: ApiDeps): Router {
   const router = Router();
   const versionQuery = z.object({ version: z.coerce.number().int().min(1).max(1_000_000).optional() });
   const pathsQuery = versionQuery.extend({
@@ -43,15 +42,17 @@ export function machineRoutes({ config }: ApiDeps): Router {
     res.json(definitionJson(machineFor(String(req.params.name), version)));
   });
 
-  // Path lists can be large (simple paths grow fast); `limit` caps them and `truncated` says when it did.
-  router.get('/:name/paths', requireScope('read'), (req, res) => {
+  // Path lists can be large (simple paths grow fast); `limit` caps them and `truncated` says when it did. They
+  // are generated and serialised on a worker thread (src/paths/paths-thread.ts): seconds of CPU for the large
+  // ones, which on this thread would hold up every other request, health checks included.
+  router.get('/:name/paths', requireScope('read'), async (req, res) => {
     const q = parseOrThrow(
       pathsQuery,
       { version: req.query.version, strategy: req.query.strategy, limit: req.query.limit },
       'query',
     );
-    const generated = generatePaths(machineFor(String(req.params.name), q.version), q.strategy, q.limit);
-    res.json(generated);
+    const def = machineFor(String(req.params.name), q.version);
+    res.type('json').send(await paths.generate(def.name, def.version, q.strategy, q.limit));
   });
 
   return router;

@@ -2,12 +2,15 @@ import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { ExpressAdapter } from '@bull-board/express';
 import type { Queue } from 'bullmq';
-import express, { Router, type NextFunction, type Request, type Response } from 'express';
-import { clientByToken, type ApiClient, type Scope } from '../../auth/tokens.js';
-import { ForbiddenError, UnauthenticatedError } from '../../errors/index.js';
+import express, { Router, type Express, type NextFunction, type Request, type Response } from 'express';
+import { adminSessionClient, endAdminSession, startAdminSession } from '../../auth/admin-sessions.js';
+import type { ApiClient, Scope } from '../../auth/tokens.js';
+import { ForbiddenError, InvalidRequestError } from '../../errors/index.js';
 import type { Metrics } from '../../metrics/metrics.js';
+import { bearerToken, type Authenticator } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { openApiDocument } from '../openapi.js';
+import { pageSecurityHeaders } from '../security-headers.js';
 import { DOCS_PAGE } from './ops-docs-page.js';
 
 export interface OpsDeps {
@@ -16,9 +19,13 @@ export interface OpsDeps {
   queues: readonly Queue[];
 }
 
-const ADMIN_COOKIE = 'escrow_admin';
+const SESSION_COOKIE = 'escrow_admin_session';
 const DASHBOARD_PATH = '/admin/queues';
 const LOGIN_PATH = '/admin/login';
+// The login form carries one token field; nothing bigger is a login.
+const LOGIN_BODY_LIMIT_BYTES = 4 * 1024;
+// The docs page renders with an inline script and inline styles of its own (ops-docs-page.ts).
+const DOCS_CSP = { scriptSrc: ["'self'", "'unsafe-inline'"] };
 
 function cookie(req: Request, name: string): string | undefined {
   for (const part of (req.get('cookie') ?? '').split(';')) {
@@ -28,28 +35,36 @@ function cookie(req: Request, name: string): string | undefined {
   return undefined;
 }
 
-function bearer(req: Request): string | undefined {
-  return /^Bearer ([A-Za-z0-9_\-.~+/]{1,512}=*)$/.exec(req.get('authorization') ?? '')?.[1];
+function requireScopeOf(client: ApiClient, scope: Scope): ApiClient {
+  if (!client.scopes.includes(scope))
+    throw new ForbiddenError(`This token lacks the ${scope} scope.`, { requiredScope: scope });
+  return client;
 }
 
 /**
- * Token check for the operations endpoints, which live outside /v1. The bearer header always works; under
- * /admin a browser may instead present the HttpOnly cookie set by the login form, because the dashboard's
- * own page and XHRs cannot carry a bearer header. A browser without credentials is sent to the login form.
+ * Authentication for the operations endpoints, which live outside /v1: a bearer token always works; under
+ * /admin a browser may instead present the session cookie set by the login form (the dashboard's page and XHRs
+ * cannot carry a bearer header). The cookie is a session id, not a token, so it opens nothing outside /admin.
+ * A browser without credentials is sent to the login form; every other failure counts toward its address's
+ * failed-authentication budget like one on /v1.
  */
-function requireToken(db: ApiDeps['db'], scope: Scope, options: { cookie: boolean }) {
+function requireClient(db: ApiDeps['db'], auth: Authenticator, scope: Scope, options: { session: boolean }) {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
-    const token = bearer(req) ?? (options.cookie ? cookie(req, ADMIN_COOKIE) : undefined);
-    if (!token) {
-      if (options.cookie && req.method === 'GET' && req.accepts(['json', 'html']) === 'html')
-        return res.redirect(303, LOGIN_PATH);
-      throw new UnauthenticatedError('A bearer token is required.');
+    const sessionId = options.session ? cookie(req, SESSION_COOKIE) : undefined;
+    if (bearerToken(req) === undefined && sessionId !== undefined) {
+      const client = await adminSessionClient(db, sessionId);
+      if (!client) return auth.refuse(req, res, 'This admin session has ended; log in again.');
+      req.client = requireScopeOf(client, scope);
+      return next();
     }
-    const client: ApiClient | null = await clientByToken(db, token);
-    if (!client) throw new UnauthenticatedError('Unknown token.');
-    if (!client.scopes.includes(scope))
-      throw new ForbiddenError(`This token lacks the ${scope} scope.`, { requiredScope: scope });
-    req.client = client;
+    if (
+      bearerToken(req) === undefined &&
+      options.session &&
+      req.method === 'GET' &&
+      req.accepts(['json', 'html']) === 'html'
+    )
+      return res.redirect(303, LOGIN_PATH);
+    req.client = requireScopeOf(await auth.clientOf(req, res), scope);
     next();
   };
 }
@@ -61,43 +76,26 @@ const LOGIN_PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8"><
 <input name="token" type="password" autocomplete="off" style="width:100%;font:inherit"></label></p>
 <p><button type="submit">Open the dashboard</button></p></form></body></html>`;
 
-/**
- * `/metrics` (scope read: monitoring systems get a read-only token), `/openapi.json` (read), `/docs` (a static
- * page that asks for a token), and the BullMQ dashboard at `/admin/queues` (admin). Mounted before the JSON
- * body parser: the login form posts url-encoded, and the dashboard parses its own bodies.
- */
-export function opsRoutes({ db, config }: ApiDeps, { metrics, queues }: OpsDeps): Router {
+/** `POST /admin/login` and `POST /admin/logout`: server-side admin sessions (docs/security.md). */
+function sessionRoutes({ db, config, auth }: ApiDeps): Router {
   const router = Router();
-  const document = openApiDocument(config);
-
-  router.get('/metrics', requireToken(db, 'read', { cookie: false }), async (_req, res) => {
-    res.set('Content-Type', metrics.registry.contentType).send(await metrics.registry.metrics());
-  });
-
-  router.get('/openapi.json', requireToken(db, 'read', { cookie: false }), (_req, res) => {
-    res.json(document);
-  });
-
-  router.get('/docs', (_req, res) => {
-    res
-      .set('Content-Security-Policy', "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'")
-      .type('html')
-      .send(DOCS_PAGE);
-  });
-
   router.get(LOGIN_PATH, (_req, res) => {
     res.type('html').send(LOGIN_PAGE);
   });
 
-  // Exchanges an admin token for an HttpOnly, SameSite=Strict cookie scoped to /admin: scripts cannot read it
-  // and other sites cannot make the browser send it (no CSRF on the dashboard's retry/clean buttons).
-  router.post(LOGIN_PATH, express.urlencoded({ extended: false, limit: config.BODY_LIMIT_BYTES }), async (req, res) => {
-    const token = typeof req.body?.token === 'string' ? req.body.token.trim() : '';
-    const client = token ? await clientByToken(db, token) : null;
-    if (!client) throw new UnauthenticatedError('Unknown token.');
-    if (!client.scopes.includes('admin'))
-      throw new ForbiddenError('This token lacks the admin scope.', { requiredScope: 'admin' });
-    res.cookie(ADMIN_COOKIE, token, {
+  // Exchanges an admin token for a session: the cookie holds a random session id (never the token), HttpOnly
+  // and SameSite=Strict, scoped to /admin: scripts cannot read it, other sites cannot make the browser send it
+  // (no CSRF on the dashboard's buttons), and it is Secure when the request came over https (TRUST_PROXY).
+  const form = express.urlencoded({ extended: false, limit: LOGIN_BODY_LIMIT_BYTES, parameterLimit: 10 });
+  router.post(LOGIN_PATH, form, async (req, res) => {
+    const body = req.body as Record<string, unknown> | undefined;
+    const token = typeof body?.token === 'string' ? body.token.trim() : '';
+    if (!token) throw new InvalidRequestError('The login form needs a token.', { field: 'token' });
+    const client = await auth.clientOfToken(token);
+    if (!client) return auth.refuse(req, res, 'Unknown token.');
+    requireScopeOf(client, 'admin');
+    const sessionId = await startAdminSession(db, client.id, config.OPS_COOKIE_MAX_AGE_S);
+    res.cookie(SESSION_COOKIE, sessionId, {
       httpOnly: true,
       sameSite: 'strict',
       secure: req.secure,
@@ -107,15 +105,47 @@ export function opsRoutes({ db, config }: ApiDeps, { metrics, queues }: OpsDeps)
     res.redirect(303, DASHBOARD_PATH);
   });
 
-  router.post('/admin/logout', (_req, res) => {
-    res.clearCookie(ADMIN_COOKIE, { path: '/admin' });
+  // Ends the session on the server, so the old cookie opens nothing even if a copy of it survives.
+  router.post('/admin/logout', async (req, res) => {
+    const sessionId = cookie(req, SESSION_COOKIE);
+    if (sessionId !== undefined) await endAdminSession(db, sessionId);
+    res.clearCookie(SESSION_COOKIE, { path: '/admin', httpOnly: true, sameSite: 'strict', secure: req.secure });
     res.redirect(303, LOGIN_PATH);
   });
+  return router;
+}
+
+/**
+ * `/metrics` (scope read: monitoring systems get a read-only token), `/openapi.json` (read), `/docs` (a static
+ * page that asks for a token), admin sessions, and the BullMQ dashboard at `/admin/queues` (admin). Outside
+ * /v1, so without its JSON parser: the login form posts url-encoded, and the dashboard parses its own bodies.
+ */
+export function opsRoutes(deps: ApiDeps, { metrics, queues }: OpsDeps): Router {
+  const { db, config, auth } = deps;
+  const router = Router();
+  const document = openApiDocument(config);
+
+  router.get('/metrics', requireClient(db, auth, 'read', { session: false }), async (_req, res) => {
+    res.set('Content-Type', metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
+
+  router.get('/openapi.json', requireClient(db, auth, 'read', { session: false }), (_req, res) => {
+    res.json(document);
+  });
+
+  router.get('/docs', pageSecurityHeaders(DOCS_CSP), (_req, res) => {
+    res.type('html').send(DOCS_PAGE);
+  });
+
+  router.use(sessionRoutes(deps));
 
   const board = new ExpressAdapter();
   board.setBasePath(DASHBOARD_PATH);
   createBullBoard({ queues: queues.map((q) => new BullMQAdapter(q)), serverAdapter: board });
-  router.use(DASHBOARD_PATH, requireToken(db, 'admin', { cookie: true }), board.getRouter() as Router);
+  // The dashboard is an Express app of its own, which would announce itself again (X-Powered-By).
+  const dashboard = board.getRouter() as Express;
+  dashboard.disable('x-powered-by');
+  router.use(DASHBOARD_PATH, requireClient(db, auth, 'admin', { session: true }), dashboard);
 
   return router;
 }

@@ -1,5 +1,5 @@
 import { Router } from 'express';
-import { requireScope } from '../auth.js';
+import { causeOf, requireScope } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { postEvent } from '../post-event.js';
 import { createMilestone } from '../../engine/create-milestone.js';
@@ -53,8 +53,8 @@ export function projectRoutes(deps: ApiDeps): Router {
       db,
       config,
       req,
-      async (trx) => createdReply(await createMilestone(trx, idParam(req), body, rules, req.id)),
-      async () => createdReply(await events.create(idParam(req), body, rules, req.id)),
+      async (trx) => createdReply(await createMilestone(trx, idParam(req), body, rules, causeOf(req))),
+      async () => createdReply(await events.create(idParam(req), body, rules, causeOf(req))),
     );
     signals.outboxWritten();
     res.status(reply.status).json(reply.body);

@@ -80,9 +80,11 @@ export function webhookRoutes({ db, config }: ApiDeps): Router {
     );
     const { limit, cursor } = pageQuery(req.query, config.LIST_LIMIT_DEFAULT, config.LIST_LIMIT_MAX);
     // Deliveries of a deleted webhook stay readable: they are its audit trail.
-    const exists = await db('webhooks').where({ id }).first('id');
+    const exists = await db<WebhookRow>('webhooks').where({ id }).first('id');
     if (!exists) await findWebhook(db, id);
-    res.json(await listDeliveries(db, id, filters, limit, cursor));
+    // Only admin clients (who register the URLs) see how each attempt failed in full (delivery-view.ts).
+    const detail = req.client?.scopes.includes('admin') ? 'full' : 'summary';
+    res.json(await listDeliveries(db, id, filters, limit, cursor, detail));
   });
 
   // Support staff retry dead deliveries from the console too: it sends an already decided document again to an

@@ -56,7 +56,7 @@ export class ChaosWorld {
     // Silent: the checks' own pool loses its connections when the test stops Postgres, which is the point.
     this.db = createDb(this.databaseUrl, 4, createLogger('silent'));
     await migrateLatest(this.db);
-    const { token } = await createClient(this.db, 'chaos', [...SCOPES]);
+    const { token } = await createClient(this.db, `chaos-${Date.now()}`, [...SCOPES]);
     // A pinned port: after a kill the API comes back where the clients expect it, as behind a load balancer.
     const port = await freePort();
     const common = {
