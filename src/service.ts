@@ -107,7 +107,7 @@ export async function startService(config: Config, log: Logger, options: Service
     });
     const auth = new Authenticator(db, config, log);
     paths = new PathsThread();
-    await auth.start(signals);
+    auth.start(signals);
     const app = createApp(
       { db, config, log, changes, events, signals, redis, auth, paths, rules: instanceRulesFrom(config) },
       { metrics, queues: dashboardQueues },

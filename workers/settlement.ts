@@ -1,4 +1,5 @@
 import { UnrecoverableError } from 'bullmq';
+import type { Knex } from 'knex';
 import type { MilestoneContext } from '../machines/milestone.v1.js';
 import type { Config } from '../src/config.js';
 import type { Db } from '../src/db/knex.js';
@@ -11,6 +12,7 @@ import {
   applyTransfers,
   lockAccounts,
   lockedAfter,
+  type LockedAccounts,
   planTransfers,
   type TransferPlan,
   type TransferRequest,
@@ -86,79 +88,19 @@ export async function settleBatch(
   outboxIds: readonly string[],
 ): Promise<SettlementResult[]> {
   const results = await inTransaction(db, async (trx) => {
-    const result = new Map<string, SettlementResult>();
     const claimed = await claimStatement(trx, [outboxIds]);
-    const unclaimed = outboxIds.filter((id) => !claimed.some((c) => c.outbox_id === id));
-    if (unclaimed.length > 0) {
-      const rows = new Map((await outboxRowsStatement(trx, [unclaimed])).map((r) => [r.id, r]));
-      for (const id of unclaimed) {
-        const row = rows.get(id);
-        if (row === undefined) log.warn({ outboxId: id }, 'settlement job for a missing outbox row; dropping it');
-        else if (row.topic !== 'settlement')
-          throw new UnrecoverableError(`outbox ${id} is a ${row.topic}, not a settlement`);
-        // Done by an earlier delivery whose end may have gone unreported: its readers are woken again.
-        result.set(
-          id,
-          row === undefined
-            ? { outcome: 'missing', instanceId: null }
-            : { outcome: 'already_done', instanceId: row.instance_id },
-        );
-      }
-    }
+    const result = await resultsOfUnclaimed(trx, log, outboxIds, claimed);
     // Locked in milestone order (the claim), checked and written in the order the commands were issued.
     claimed.sort((a, b) => (BigInt(a.outbox_id) < BigInt(b.outbox_id) ? -1 : 1));
-
-    const claims: Claim[] = claimed.map(
-      ({ outbox_id: outboxId, command_seq: commandSeq, command, request_id: requestId, ...milestone }) => {
-        // The machine accepts nothing but SETTLED/SETTLEMENT_FAILED while settling, so the instance must still be
-        // at the seq that asked for this settlement; anything else is corrupt state, not a retryable error.
-        if (milestone.seq !== commandSeq) {
-          throw new UnrecoverableError(
-            `milestone ${milestone.id} is at seq ${milestone.seq}, settlement ${outboxId} was for ${commandSeq}`,
-          );
-        }
-        const legs = settlementLegs(
-          command,
-          milestone.snapshot.context as unknown as MilestoneContext,
-          config.PLATFORM_FEE_BPS,
-        );
-        // The transfers reference the history entry SETTLED is about to write.
-        const transfers = legs.map((leg, i) => ({
-          id: `stl-${outboxId}-${i}`,
-          ...leg,
-          instanceId: milestone.id,
-          seq: milestone.seq + 1,
-        }));
-        return { outboxId, milestone, command, requestId, transfers };
-      },
+    const claims = claimed.map((row) => claimOf(row, config));
+    const { items, plans } = planClaims(
+      await lockAccounts(
+        trx,
+        claims.flatMap((c) => c.transfers),
+      ),
+      claims,
+      result,
     );
-
-    // Each command is checked against the balances the commands before it leave.
-    let locked = await lockAccounts(
-      trx,
-      claims.flatMap((c) => c.transfers),
-    );
-    const plans: TransferPlan[] = [];
-    const items: BatchItem[] = claims.map((c) => {
-      const system = { actor: 'system', settlementId: c.outboxId };
-      const options = { origin: 'system' as const, requestId: c.requestId ?? undefined };
-      try {
-        const plan = planTransfers(locked, c.transfers);
-        plans.push(plan);
-        locked = lockedAfter(locked, plan);
-        result.set(c.outboxId, { outcome: 'settled', instanceId: c.milestone.id });
-        return { row: c.milestone, machine: 'milestone', event: { type: 'SETTLED', ...system }, options };
-      } catch (error) {
-        if (!(error instanceof InsufficientFundsError)) throw error;
-        result.set(c.outboxId, { outcome: 'failed', instanceId: c.milestone.id });
-        return {
-          row: c.milestone,
-          machine: 'milestone',
-          event: { type: 'SETTLEMENT_FAILED', reason: 'insufficient_funds', ...system },
-          options,
-        };
-      }
-    });
     const applied = await applyBatch(trx, items);
     applied.forEach((a, i) => {
       if (a.seq !== claims[i]!.milestone.seq + 1)
@@ -166,20 +108,92 @@ export async function settleBatch(
     });
     await applyTransfers(trx, plans);
     for (const c of claims) {
-      log.info(
-        {
-          outboxId: c.outboxId,
-          requestId: c.requestId,
-          milestoneId: c.milestone.id,
-          kind: c.command.kind,
-          outcome: result.get(c.outboxId)?.outcome,
-        },
-        'settlement applied',
-      );
+      const { outboxId, requestId, milestone, command } = c;
+      const outcome = result.get(outboxId)?.outcome;
+      log.info({ outboxId, requestId, milestoneId: milestone.id, kind: command.kind, outcome }, 'settlement applied');
     }
     return result;
   });
   return outboxIds.map((id) => results.get(id)!);
+}
+
+/**
+ * The outcome of each command the claim did not take: missing, or done by an earlier delivery whose end may have
+ * gone unreported (its readers are woken again). A row that is not a settlement is corrupt input, not a retry.
+ */
+async function resultsOfUnclaimed(
+  trx: Knex.Transaction,
+  log: Logger,
+  outboxIds: readonly string[],
+  claimed: readonly ClaimedRow[],
+): Promise<Map<string, SettlementResult>> {
+  const result = new Map<string, SettlementResult>();
+  const unclaimed = outboxIds.filter((id) => !claimed.some((c) => c.outbox_id === id));
+  if (unclaimed.length === 0) return result;
+  const rows = new Map((await outboxRowsStatement(trx, [unclaimed])).map((r) => [r.id, r]));
+  for (const id of unclaimed) {
+    const row = rows.get(id);
+    if (row === undefined) log.warn({ outboxId: id }, 'settlement job for a missing outbox row; dropping it');
+    else if (row.topic !== 'settlement')
+      throw new UnrecoverableError(`outbox ${id} is a ${row.topic}, not a settlement`);
+    result.set(
+      id,
+      row === undefined
+        ? { outcome: 'missing', instanceId: null }
+        : { outcome: 'already_done', instanceId: row.instance_id },
+    );
+  }
+  return result;
+}
+
+/** A claimed command with the transfers it asks for; they reference the history entry SETTLED is about to write. */
+function claimOf(row: ClaimedRow, config: Config): Claim {
+  const { outbox_id: outboxId, command_seq: commandSeq, command, request_id: requestId, ...milestone } = row;
+  // The machine accepts nothing but SETTLED/SETTLEMENT_FAILED while settling, so the instance must still be at
+  // the seq that asked for this settlement; anything else is corrupt state, not a retryable error.
+  if (milestone.seq !== commandSeq) {
+    throw new UnrecoverableError(
+      `milestone ${milestone.id} is at seq ${milestone.seq}, settlement ${outboxId} was for ${commandSeq}`,
+    );
+  }
+  const context = milestone.snapshot.context as unknown as MilestoneContext;
+  const legs = settlementLegs(command, context, config.PLATFORM_FEE_BPS);
+  const transfers = legs.map((leg, i) => ({
+    id: `stl-${outboxId}-${i}`,
+    ...leg,
+    instanceId: milestone.id,
+    seq: milestone.seq + 1,
+  }));
+  return { outboxId, milestone, command, requestId, transfers };
+}
+
+/**
+ * Each command checked against the balances the commands before it leave: SETTLED with its transfers, or
+ * SETTLEMENT_FAILED when the employer's balance cannot cover it (nothing moves for that one).
+ */
+function planClaims(
+  locked: LockedAccounts,
+  claims: readonly Claim[],
+  result: Map<string, SettlementResult>,
+): { items: BatchItem[]; plans: TransferPlan[] } {
+  const plans: TransferPlan[] = [];
+  const items = claims.map((c): BatchItem => {
+    const system = { actor: 'system', settlementId: c.outboxId };
+    const options = { origin: 'system' as const, requestId: c.requestId ?? undefined };
+    try {
+      const plan = planTransfers(locked, c.transfers);
+      plans.push(plan);
+      locked = lockedAfter(locked, plan);
+      result.set(c.outboxId, { outcome: 'settled', instanceId: c.milestone.id });
+      return { row: c.milestone, machine: 'milestone', event: { type: 'SETTLED', ...system }, options };
+    } catch (error) {
+      if (!(error instanceof InsufficientFundsError)) throw error;
+      result.set(c.outboxId, { outcome: 'failed', instanceId: c.milestone.id });
+      const event = { type: 'SETTLEMENT_FAILED', reason: 'insufficient_funds', ...system };
+      return { row: c.milestone, machine: 'milestone', event, options };
+    }
+  });
+  return { items, plans };
 }
 
 /** One settlement command in a transaction of its own (settleBatch of one). */

@@ -47,7 +47,7 @@ export class Authenticator {
   }
 
   /** Listens for revoked and rotated clients (src/signals/signal-bus.ts). */
-  async start(signals: SignalBus): Promise<void> {
+  start(signals: SignalBus): void {
     signals.onClientChanged((clientId) => this.cache.forget(clientId));
   }
 

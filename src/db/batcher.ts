@@ -87,7 +87,11 @@ export class Batcher<In, Out> {
     } catch (error) {
       if (batch.length > 1 && this.isolates(error)) {
         // One after the other, in this batch's slot: alone, they must not take more connections than it did.
-        for (const p of batch) await this.run([p.item]).then(([result]) => p.resolve(result!), p.reject);
+        for (const p of batch)
+          await this.run([p.item]).then(
+            ([result]) => p.resolve(result!),
+            (error: unknown) => p.reject(error),
+          );
       } else {
         for (const p of batch) p.reject(error);
       }

@@ -23,6 +23,18 @@ export function isStaleStatement(error: unknown): boolean {
 
 type Connection = pg.Client & { __knex__disposed?: unknown };
 
+/** What this module uses of knex's client (typed `any` by knex): its pool size and raw connection hand-out. */
+export interface PoolClient {
+  pool?: { max?: number };
+  acquireConnection(): Promise<unknown>;
+  releaseConnection(connection: unknown): Promise<void>;
+}
+
+/** How many pooled connections may hold a stale prepared statement at once: the pool's size. */
+export function poolSize(db: Knex): number {
+  return Number((db.client as PoolClient).pool?.max ?? 10);
+}
+
 /** Each name stands for one text on every connection; two texts under one name would run the wrong statement. */
 const texts = new Map<string, string>();
 
@@ -42,9 +54,10 @@ export async function queryPrepared<Row>(db: Knex, name: string, text: string, v
   if (known === undefined) texts.set(name, text);
   else if (known !== text) throw new Error(`prepared statement ${name} used with two texts`);
   const inTransaction = (db as Knex.Transaction).isTransaction === true;
-  const tries = inTransaction ? 1 : Number(db.client.pool?.max ?? 10) + 1;
+  const tries = inTransaction ? 1 : poolSize(db) + 1;
+  const client = db.client as PoolClient;
   for (let attempt = 1; ; attempt++) {
-    const connection = (await db.client.acquireConnection()) as Connection;
+    const connection = (await client.acquireConnection()) as Connection;
     try {
       const result = await connection.query<Row & pg.QueryResultRow>({ name, text, values });
       return result.rows;
@@ -53,7 +66,7 @@ export async function queryPrepared<Row>(db: Knex, name: string, text: string, v
       connection.__knex__disposed = error;
       if (attempt >= tries) throw error;
     } finally {
-      await db.client.releaseConnection(connection);
+      await client.releaseConnection(connection);
     }
   }
 }

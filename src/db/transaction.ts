@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import type { Db } from './knex.js';
-import { isStaleStatement } from './prepared.js';
+import { isStaleStatement, poolSize } from './prepared.js';
 
 // Postgres asks the client to retry these: serialization failure and deadlock (graphile-worker keeps the
 // same table). Anything else propagates, so the transaction ends the way the code says (STYLE §12).
@@ -13,7 +13,7 @@ const MAX_ATTEMPTS = 5;
  * another, as often as the pool has connections that may be stale.
  */
 export async function inTransaction<T>(db: Db, work: (trx: Knex.Transaction) => Promise<T>): Promise<T> {
-  const staleAttempts = Number(db.client.pool?.max ?? 10) + 1;
+  const staleAttempts = poolSize(db) + 1;
   for (let attempt = 1; ; attempt++) {
     try {
       return await db.transaction(work);

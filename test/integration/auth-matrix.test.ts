@@ -223,7 +223,7 @@ describe('auth matrix over every documented route', () => {
 describe('failed-authentication budget over every documented route', { timeout: 120_000 }, () => {
   const BUDGET = 5;
   let svc: TestService;
-  let rows: Row[] = [];
+  const rows: Row[] = [];
   let p: Parties;
 
   beforeAll(async () => {

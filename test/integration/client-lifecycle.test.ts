@@ -207,7 +207,7 @@ describe('audit trail: who did what', () => {
     const p = await projectInProgress(svc.http);
     const m = await fundedMilestone(svc.http, p, '500');
     const history = (await svc.http.get(`/v1/milestones/${m.id}/history`)).body.items;
-    const clientId = (await svc.db('api_clients').orderBy('n', 'desc').first('id', 'name')) as { id: string };
+    const clientId = await svc.db('api_clients').orderBy('n', 'desc').first<{ id: string }>('id');
     expect(history.map((h: { type: string; client: unknown }) => [h.type, h.client])).toEqual([
       ['CREATE', { id: clientId.id, name: expect.any(String) }],
       ['SETTLED', null],

@@ -285,10 +285,10 @@ describe('history, replay and verification over the real service', () => {
     const history = await cli(['history', id]);
     const lines = history.stdout.split('\n');
     expect(lines[0]).toBe(`milestone ${id} — "released", seq 6, milestone@${await versionOf(id)}`);
-    expect(lines[2]).toMatch(/^seq\s+time\s+actor\s+event\s+from → to\s+money moved$/);
+    expect(lines[2]).toMatch(/^seq\s+time\s+actor\s+client\s+event\s+from → to\s+money moved$/);
     expect(lines.filter((l) => /^\d+\s/.test(l))).toHaveLength(6);
     expect(history.stdout).toMatch(
-      /2\s+\S+ \S+\s+system \(system\)\s+SETTLED \{"settlementId":"\d+"\}\s+funding → in_progress\s+fund 100/,
+      /2\s+\S+ \S+\s+system \(system\)\s+—\s+SETTLED \{"settlementId":"\d+"\}\s+funding → in_progress\s+fund 100/,
     );
   }, 60_000);
 });

@@ -82,9 +82,9 @@ describe('graceful shutdown', () => {
     const http = new HttpClient(await waitForUrl(child, output), token);
     const exited = new Promise<number | null>((resolve) => child!.once('exit', (code) => resolve(code)));
 
-    expect((await http.post('/v1/webhooks', { url: hookUrl, events: ['*'], secret: 'shutdown-secret' })).status).toBe(
-      201,
-    );
+    expect(
+      (await http.post('/v1/webhooks', { url: hookUrl, events: ['*'], secret: 'shutdown-secret-0123' })).status,
+    ).toBe(201);
     const parties = await Promise.all(Array.from({ length: LOAD_CONCURRENCY }, () => projectInProgress(http)));
     for (const p of parties) await deposit(http, p.employer, '1000000');
 
