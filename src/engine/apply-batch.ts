@@ -5,7 +5,8 @@ import { NotFoundError } from '../errors/index.js';
 import { prepareEvent, type ApplyOptions, type Applied, type EventCause, type PreparedEvent } from './prepare-event.js';
 import type { EngineEvent } from './engine-event.js';
 import { INSTANCE_COLUMNS, type InstanceRow } from './instance-row.js';
-import { rowAfter, writeTransitions, type Written } from './write-transition.js';
+import { rowAfter, type Written } from './transition-write.js';
+import { writeUpdates } from './write-updates.js';
 
 /** An event for an instance row the transaction holds locked, read under that lock. */
 export interface BatchItem {
@@ -77,7 +78,7 @@ export async function applyBatch(
     derived.push(...step.prepared.plan.derived.map((dd) => ({ d: dd, cause })));
   }
 
-  const written = await writeTransitions(
+  const written = await writeUpdates(
     trx,
     steps.map((s) => s.prepared.write),
   );

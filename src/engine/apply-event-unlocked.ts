@@ -10,13 +10,13 @@ import { InstanceReader } from './instance-reader.js';
 import { draftRow } from './new-instance.js';
 import type { InstanceRules } from './instance-rules.js';
 import { prepareEvent, type ApplyOptions, type Applied, type EventCause } from './prepare-event.js';
-import { rowAfter, writeTransitions, type TransitionWrite, type WriteOutcome } from './write-transition.js';
+import { compareAndSetDependency, mayCompareAndSet } from './fast-path.js';
+import { rowAfter, type TransitionWrite, type WriteOutcome } from './transition-write.js';
+import { writeCreations, type Creation, type CreationOutcome } from './write-creations.js';
+import { writeUpdates } from './write-updates.js';
 
 // Lost compare-and-set races before falling back to the locking path (which queues instead of racing).
 const MAX_RACES = 3;
-
-/** Writes that succeed or fail together (a new milestone and the event it derives for its project). */
-type WriteGroup = readonly TransitionWrite[];
 
 const UNIQUE_VIOLATION = '23505';
 
@@ -34,22 +34,33 @@ const UNIQUE_VIOLATION = '23505';
  * locking path, which waits for that lock without holding up anyone else.
  *
  * Events whose effects need more statements (timers, fee holds) or touch other instances (derived project
- * events) go through applyEvent in one transaction, as does an event that keeps losing races. Creating a
- * milestone is the one derived case done here: the new row and its project's event are one write group.
+ * events) go through applyEvent in one transaction (fast-path.ts decides), as does an event that keeps losing
+ * races. Creating a milestone is the one derived case done here: the new row and its project's event go in one
+ * statement of their own (write-creations.ts), batched apart from the updates.
  */
 export class UnlockedEvents {
   private readonly reader: InstanceReader;
-  private readonly writer: Batcher<WriteGroup, WriteOutcome[]>;
+  private readonly updates: Batcher<TransitionWrite, WriteOutcome>;
+  private readonly creations: Batcher<Creation, CreationOutcome>;
 
   constructor(
     private readonly db: Knex,
     limits: BatcherLimits,
   ) {
     this.reader = new InstanceReader(db, limits);
-    this.writer = new Batcher(
-      (groups) => writeGroups(db, groups),
+    // Two events for one instance never share a statement (the second would always lose); it waits for the next.
+    this.updates = new Batcher(
+      (writes) => writeUpdates(db, writes),
       limits,
-      (batch, group) => !group.some((w) => batch.some((other) => other.some((o) => o.instanceId === w.instanceId))),
+      (batch, write) => !batch.some((other) => other.instanceId === write.instanceId),
+    );
+    this.creations = new Batcher(
+      (creations) => writeCreations(db, creations),
+      limits,
+      (batch, c) =>
+        !batch.some(
+          (o) => o.dependsOn.instanceId === c.dependsOn.instanceId || o.write.instanceId === c.write.instanceId,
+        ),
     );
   }
 
@@ -63,20 +74,21 @@ export class UnlockedEvents {
       const row = await this.reader.read(instanceId, machine);
       // Refusals (404, 409, 403, 422) throw from here, judged on the state that was read, exactly as they would
       // be under the lock: a later change of state would only have made the same check run on newer data.
-      const { write, plan } = prepareEvent(row, machine, event, options);
-      if (plan.statements.length > 0 || plan.derived.length > 0) break;
-      const [outcome] = await this.writer.submit([write]);
+      const prepared = prepareEvent(row, machine, event, options);
+      if (!mayCompareAndSet(prepared)) break;
+      const outcome = await this.updates.submit(prepared.write);
       if (outcome === 'busy') break;
-      if (outcome !== 'moved') return { row: rowAfter(row, write, outcome!), seq: write.seq };
+      if (outcome !== 'moved') return { row: rowAfter(row, prepared.write, outcome), seq: prepared.write.seq };
       // Another event was applied in between: judge again on the new state (with If-Match, that is a 409).
     }
     return inTransaction(this.db, (trx) => applyEvent(trx, machine, instanceId, event, options));
   }
 
   /**
-   * Creates a milestone (POST /v1/projects/:id/milestones) as one write group: the new row with its creating
-   * event, and the event it derives for the project, compare-and-set on the project's seq. A client-chosen id
-   * that exists, or is taken meanwhile, and anything that needs more statements, go to the locking path.
+   * Creates a milestone (POST /v1/projects/:id/milestones) with its project's event in one statement,
+   * compare-and-set on the project's seq, judged again when the project moved on. A client-chosen id that exists,
+   * or is taken meanwhile, a project another transaction holds, and anything that needs more statements go to the
+   * locking path.
    */
   async create(
     projectId: string,
@@ -85,52 +97,42 @@ export class UnlockedEvents {
     cause: EventCause = {},
   ): Promise<Created> {
     for (let race = 0; race < MAX_RACES; race++) {
-      const [project, existing] = await Promise.all([
-        this.reader.read(projectId, 'project'),
-        request.id === undefined ? null : this.reader.find(request.id),
-      ]);
-      if (existing) break;
-      const draft = draftRow(planMilestone(project, request, rules));
-      const own = prepareEvent(draft, 'milestone', creatingEvent(request), cause);
-      const [derived, ...more] = own.plan.derived;
-      if (own.plan.statements.length > 0 || !derived || more.length > 0 || derived.instanceId !== project.id) break;
-      const projectEvent = prepareEvent(project, 'project', derived.event, { origin: 'system', ...cause });
-      if (projectEvent.plan.statements.length > 0 || projectEvent.plan.derived.length > 0) break;
-      const creation: TransitionWrite = {
-        ...own.write,
-        creates: { machine: draft.machine, version: draft.version, input: draft.input, projectId },
-        with: 0,
-      };
-      let outcomes: WriteOutcome[];
-      try {
-        outcomes = await this.writer.submit([projectEvent.write, creation]);
-      } catch (error) {
-        // The id was taken between the read and the write: the locking path answers as for any repeat.
-        if ((error as { code?: unknown }).code === UNIQUE_VIOLATION) break;
-        throw error;
-      }
-      const [projectOutcome, milestoneOutcome] = outcomes;
-      if (projectOutcome === 'busy') break;
-      if (typeof milestoneOutcome === 'object')
-        return { row: rowAfter(draft, creation, milestoneOutcome), created: true };
-      // The project moved on (another milestone, a project event): judge again on its new state.
+      const attempt = await this.tryCreate(projectId, request, rules, cause);
+      if (attempt === 'locking') break;
+      if (attempt !== 'moved') return attempt;
     }
     return inTransaction(this.db, (trx) => createMilestone(trx, projectId, request, rules, cause));
   }
-}
 
-/** Write groups as one statement: positions within a group become positions within the whole batch. */
-async function writeGroups(db: Knex, groups: readonly WriteGroup[]): Promise<WriteOutcome[][]> {
-  const flat: TransitionWrite[] = [];
-  for (const group of groups) {
-    const offset = flat.length;
-    flat.push(...group.map((w) => (w.with === undefined ? w : { ...w, with: w.with + offset })));
+  /** One compare-and-set attempt: created, `moved` (the project changed: judge again) or `locking`. */
+  private async tryCreate(
+    projectId: string,
+    request: CreateMilestoneRequest,
+    rules: InstanceRules,
+    cause: EventCause,
+  ): Promise<Created | 'moved' | 'locking'> {
+    const [project, existing] = await Promise.all([
+      this.reader.read(projectId, 'project'),
+      request.id === undefined ? null : this.reader.find(request.id),
+    ]);
+    // A repeat (or a conflicting create) is answered by the locking path, from what is there.
+    if (existing) return 'locking';
+    const draft = draftRow(planMilestone(project, request, rules));
+    const own = prepareEvent(draft, 'milestone', creatingEvent(request), cause);
+    const derived = compareAndSetDependency(own, project.id);
+    if (derived === null) return 'locking';
+    const projectEvent = prepareEvent(project, 'project', derived.event, { origin: 'system', ...cause });
+    if (!mayCompareAndSet(projectEvent)) return 'locking';
+    const creates = { machine: draft.machine, version: draft.version, input: draft.input, projectId };
+    let outcome: CreationOutcome;
+    try {
+      outcome = await this.creations.submit({ write: own.write, creates, dependsOn: projectEvent.write });
+    } catch (error) {
+      // The id was taken between the read and the write: the locking path answers as for any repeat.
+      if ((error as { code?: unknown }).code === UNIQUE_VIOLATION) return 'locking';
+      throw error;
+    }
+    if (outcome.created) return { row: rowAfter(draft, own.write, outcome.created), created: true };
+    return outcome.dependency === 'busy' ? 'locking' : 'moved';
   }
-  const written = await writeTransitions(db, flat);
-  let at = 0;
-  return groups.map((group) => {
-    const slice = written.slice(at, at + group.length);
-    at += group.length;
-    return slice;
-  });
 }

@@ -35,7 +35,7 @@ interface ActionLike {
   params: unknown;
 }
 
-/** An outbox row of the event, written in the event's own statement (see write-transition.ts). */
+/** An outbox row of the event, written in the event's own statement (see write-statement-parts.ts). */
 export interface OutboxEntry {
   topic: OutboxTopic;
   payload: Record<string, unknown>;

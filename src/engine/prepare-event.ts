@@ -10,7 +10,7 @@ import { topLevelState, type InstanceRow } from './instance-row.js';
 import { step } from './machine-step.js';
 import { notHandled, refusalOf } from './refusal.js';
 import { handledEvents, persistSnapshot, restoreSnapshot } from './snapshot.js';
-import type { TransitionWrite } from './write-transition.js';
+import type { TransitionWrite } from './transition-write.js';
 
 export interface ApplyOptions {
   /** The caller's `If-Match`: refuse unless the instance is still at this seq. */
@@ -37,7 +37,7 @@ export interface Applied {
   seq: number;
 }
 
-/** An event checked and run through its machine, ready to be written (see write-transition.ts). */
+/** An event checked and run through its machine, ready to be written (see write-updates.ts). */
 export interface PreparedEvent {
   write: TransitionWrite;
   plan: EffectPlan;

@@ -6,7 +6,8 @@ import { draftRow } from '../../src/engine/new-instance.js';
 import { findInstance } from '../../src/engine/instance-row.js';
 import { instanceRulesFrom } from '../../src/engine/instance-rules.js';
 import { prepareEvent } from '../../src/engine/prepare-event.js';
-import { writeTransitions } from '../../src/engine/write-transition.js';
+import { writeCreations } from '../../src/engine/write-creations.js';
+import { writeUpdates } from '../../src/engine/write-updates.js';
 import { assertLedgerInvariants } from '../support/ledger-invariants.js';
 import { fundedMilestone, projectInProgress, uid, type Parties } from '../support/scenario.js';
 import { startTestService, type TestService } from '../support/test-service.js';
@@ -107,7 +108,7 @@ describe('group commit of events', () => {
     await expect.poll(() => release !== undefined).toBe(true);
     // The statement itself reports the held row as busy, writing nothing of it.
     const { write } = prepareEvent(stale, 'milestone', request(), {});
-    expect(await writeTransitions(svc.db, [write])).toEqual(['busy']);
+    expect(await writeUpdates(svc.db, [write])).toEqual(['busy']);
     // Through the hot path: the free milestone's event completes while the other row is held…
     const waiting = events.apply('milestone', held.id, request());
     const freed = await events.apply('milestone', free.id, request());
@@ -139,19 +140,19 @@ describe('group commit of events', () => {
         })
       ).status,
     ).toBe(201);
-    const creation = {
-      ...own.write,
-      creates: { machine: draft.machine, version: draft.version, input: draft.input, projectId: q.projectId },
-      with: 0,
-    };
-    expect(await writeTransitions(svc.db, [projectEvent.write, creation])).toEqual(['moved', 'moved']);
+    const creates = { machine: draft.machine, version: draft.version, input: draft.input, projectId: q.projectId };
+    const creation = { write: own.write, creates, dependsOn: projectEvent.write };
+    expect(await writeCreations(svc.db, [creation])).toEqual([{ dependency: 'moved', created: null }]);
     expect(await svc.db('instances').where({ id: body.id }).first()).toBeUndefined();
     expect(await svc.db('history').where({ instance_id: body.id })).toEqual([]);
     // Against the project as it is now, both go in.
     const current = await findInstance(svc.db, q.projectId, 'project');
     const again = prepareEvent(current, 'project', own.plan.derived[0]!.event, { origin: 'system' });
-    const written = await writeTransitions(svc.db, [again.write, creation]);
-    expect(written.every((w) => typeof w === 'object')).toBe(true);
+    const [written] = await writeCreations(svc.db, [{ ...creation, dependsOn: again.write }]);
+    expect(written).toEqual({
+      dependency: { n: expect.any(BigInt), createdAt: expect.any(Date), updatedAt: expect.any(Date) },
+      created: { n: expect.any(BigInt), createdAt: expect.any(Date), updatedAt: expect.any(Date) },
+    });
     expect(await historyOf(body.id)).toEqual(['CREATE']);
     expect((await findInstance(svc.db, q.projectId, 'project')).seq).toBe(current.seq + 1);
   });

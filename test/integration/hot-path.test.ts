@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as relayInlineTopics from '../../migrations/20261127400000_relay_inline_topics.js';
 import { prepareEvent } from '../../src/engine/prepare-event.js';
 import { findInstance } from '../../src/engine/instance-row.js';
-import { writeTransitions } from '../../src/engine/write-transition.js';
+import { writeUpdates } from '../../src/engine/write-updates.js';
 import { eventually } from '../support/eventually.js';
 import { assertLedgerInvariants } from '../support/ledger-invariants.js';
 import { fundedMilestone, projectInProgress } from '../support/scenario.js';
@@ -34,7 +34,7 @@ describe('events applied without a lock', () => {
       (await svc.http.post(`/v1/milestones/${m.id}/events`, { type: 'REQUEST_RELEASE', actor: p.freelancer })).status,
     ).toBe(200);
     const before = await counts(m.id);
-    expect(await writeTransitions(svc.db, [write])).toEqual(['moved']);
+    expect(await writeUpdates(svc.db, [write])).toEqual(['moved']);
     expect(await counts(m.id)).toEqual(before);
     const row = await findInstance(svc.db, m.id, 'milestone');
     expect(row.seq).toBe(stale.seq + 1);
