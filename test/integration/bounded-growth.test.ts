@@ -150,3 +150,63 @@ describe('bounded growth (milestone@3)', () => {
     });
   });
 });
+
+// The figures in docs/security.md "Bounded growth": a maximal dispute under the default caps (50 pieces, 256 KiB)
+// on version 3, against the same evidence on version 2, which kept every text in the snapshot and every reply.
+// `BOUNDED_V2_PIECES=332` repeats issue 15's own case (332 pieces of 10 kB) on version 2 instead.
+describe('size of a maximal dispute, version 3 against version 2', () => {
+  const services: TestService[] = [];
+  afterAll(async () => Promise.all(services.map((s) => s.stop())));
+
+  /** Evidence that reaches both default caps: 25 pieces of 10,000 bytes, then 25 of 485 (262,125 bytes). */
+  const maximal = () => [...Array.from({ length: 25 }, () => 10_000), ...Array.from({ length: 25 }, () => 485)];
+
+  async function measure(version: 2 | 3, sizes: number[]) {
+    const svc = await startTestService({ NEW_INSTANCE_VERSIONS: `milestone:${version}` });
+    services.push(svc);
+    const p = await projectInProgress(svc.http);
+    for (let i = 0; i < 9; i++) await fundedMilestone(svc.http, p, '10');
+    const { id } = await fundedMilestone(svc.http, p, '1000');
+    const send = (body: object) => svc.http.post(`/v1/milestones/${id}/events`, body);
+    expect((await send({ type: 'OPEN_DISPUTE', actor: p.employer, reason: 'Late', offer: '100' })).status).toBe(200);
+    let reply = '';
+    for (const [i, bytes] of sizes.entries()) {
+      const res = await send({
+        type: 'SUBMIT_EVIDENCE',
+        actor: i % 2 ? p.employer : p.freelancer,
+        text: 'e'.repeat(bytes),
+      });
+      expect(res.status, JSON.stringify(res.body).slice(0, 300)).toBe(200);
+      reply = JSON.stringify(res.body);
+    }
+    const next = await send({ type: 'SUBMIT_EVIDENCE', actor: p.employer, text: 'one more' });
+    const row = await svc.db('instances').where({ id }).first(svc.db.raw('octet_length(snapshot::text) AS bytes'));
+    const single = JSON.stringify((await svc.http.get(`/v1/milestones/${id}`)).body);
+    const list = JSON.stringify((await svc.http.get(`/v1/milestones?projectId=${p.projectId}`)).body);
+    const figures = {
+      version,
+      pieces: sizes.length,
+      evidenceBytes: sizes.reduce((a, b) => a + b, 0),
+      snapshotBytes: Number(row.bytes),
+      eventReplyBytes: reply.length,
+      singleViewBytes: single.length,
+      listPageBytes: list.length,
+      nextPiece: next.status === 422 ? next.body.error.rule : next.status,
+    };
+    console.log(`[bounded] ${JSON.stringify(figures)}`);
+    return figures;
+  }
+
+  it('keeps the snapshot and every reply small on version 3, whatever the evidence', async () => {
+    const v3 = await measure(3, maximal());
+    expect(v3.nextPiece).toBe('evidence_count_limit');
+    expect(v3.snapshotBytes).toBeLessThan(8 * 1024);
+    for (const bytes of [v3.eventReplyBytes, v3.singleViewBytes]) expect(bytes).toBeLessThan(16 * 1024);
+    expect(v3.listPageBytes).toBeLessThan(64 * 1024);
+    const v2Pieces = Number(process.env.BOUNDED_V2_PIECES ?? 0);
+    const v2 = await measure(2, v2Pieces > 0 ? Array.from({ length: v2Pieces }, () => 10_000) : maximal());
+    // Version 2 stores every text in the snapshot (the views no longer show it, whatever the version).
+    expect(v2.snapshotBytes).toBeGreaterThan(v2.evidenceBytes);
+    expect(v2.singleViewBytes).toBeLessThan(v2.snapshotBytes);
+  }, 600_000);
+});
