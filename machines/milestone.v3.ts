@@ -1,7 +1,13 @@
 import { and, cancel, raise, setup } from 'xstate';
 import type { MachineDefinition } from './definition.js';
 import type { MilestoneContextV2, MilestoneEventV2, MilestoneInputV2 } from './milestone.v2.js';
-import { milestonePayloadsV2, milestoneRulesOfV2, milestoneStatesV2, milestoneV2, notifyOther } from './milestone.v2.js';
+import {
+  milestonePayloadsV2,
+  milestoneRulesOfV2,
+  milestoneStatesV2,
+  milestoneV2,
+  notifyOther,
+} from './milestone.v2.js';
 import { initialMilestoneContext, milestoneUpdatesV1 } from './milestone.v1.rules.js';
 import {
   disputeDelays,

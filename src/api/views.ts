@@ -69,7 +69,7 @@ export function milestoneView(row: InstanceRow) {
     /** Deadlines and fee this milestone records (version 2 on); null for version 1. */
     rules: (c as Partial<MilestoneContextV2>).disputeRules ?? null,
     /** Growth caps this milestone records and what it has used (version 3 on); null before. */
-    limits: limitsView(c as Partial<MilestoneContextV3>),
+    limits: limitsView(c),
     seq,
     machine,
     allowedEvents: allowed,

@@ -13,7 +13,12 @@ const MODEL_DISPUTE_RULES = {
  * Caps high enough that no generated path reaches them: counts are not part of the abstract state (abstraction.ts),
  * so a path never repeats a cycle, and the caps themselves are covered by the machine's unit tests.
  */
-const MODEL_LIMITS = { evidencePerDispute: 1000, evidenceBytesPerDispute: 1_000_000, cancelRequests: 1000, disputes: 1000 };
+const MODEL_LIMITS = {
+  evidencePerDispute: 1000,
+  evidenceBytesPerDispute: 1_000_000,
+  cancelRequests: 1000,
+  disputes: 1000,
+};
 const MODEL_PROJECT_RULES = { feedbackWindowMs: 1000, cancelRequestMs: 1000 };
 
 /** The input a generated path starts from, with placeholder parties (see placeholders.ts). */

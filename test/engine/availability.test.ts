@@ -137,7 +137,7 @@ describe('the issue #14 examples', () => {
 describe('milestone@3 at its caps (issue 15)', () => {
   it('lists exactly what the machine accepts once a cap is reached, and drops the capped event', () => {
     const limits = { evidencePerDispute: 2, evidenceBytesPerDispute: 10, cancelRequests: 1, disputes: 1 };
-    const start = initialTransition(milestoneV3.machine, { ...(modelInput(milestoneV3) as object), limits })[0];
+    const start = initialTransition(milestoneV3.machine, { ...modelInput(milestoneV3), limits })[0];
     const step = (s: AnyMachineSnapshot, ev: never) => transition(milestoneV3.machine, s, ev)[0];
     const funded = [e('CREATE', 'employer', { amount: '100', description: 'd' }), system('SETTLED')].reduce(
       step,
