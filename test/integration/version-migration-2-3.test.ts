@@ -18,7 +18,7 @@ const CAPS = { EVIDENCE_MAX_PER_DISPUTE: '3', CANCEL_REQUESTS_MAX_PER_MILESTONE:
 describe('milestone v2 → v3 migration', () => {
   let svc: TestService;
   let p: Parties;
-  const ids: Record<string, string> = {};
+  const ids = { disputed: '', toggled: '', quiet: '', funding: '' };
   const send = (id: string, body: object) => svc.http.post(`/v1/milestones/${id}/events`, body);
   const ok = async (id: string, body: object) => expect((await send(id, body)).status).toBe(200);
 

@@ -14,6 +14,7 @@ import {
   type MilestoneLimits,
 } from '../../machines/milestone.v3.js';
 import { availableEvents } from '../../src/engine/availability.js';
+import { restoreSnapshot } from '../../src/engine/snapshot.js';
 import { candidates, hasEffect, judge } from '../../src/engine/guard-tree.js';
 import { allTransitions } from '../../src/paths/transitions.js';
 
@@ -214,8 +215,9 @@ describe('milestone 2 → 3 context migration', () => {
   it('turns evidence texts into sizes, keeps every piece, and records the limits and the counts given', () => {
     const before = v2InNegotiation();
     const counts = { cancelRequests: 4, disputes: 1 };
-    const context = migrate(before.context as unknown as Record<string, unknown>, { limits: LIMITS, counts });
-    const after = milestoneMachineV3.resolveState({ value: before.value, context: context as Snapshot['context'] });
+    const context = migrate({ ...before.context }, { limits: LIMITS, counts });
+    // As the migration command and replay restore it: the stored value with the migrated context.
+    const after = restoreSnapshot(milestoneV3, { value: before.value, context, status: 'active' }) as Snapshot;
     expect(after.value).toEqual({ disputed: 'negotiation' });
     expect(after.context).toMatchObject({ limits: LIMITS, counts, amount: '100', disputeRules: RULES });
     expect(after.context.dispute?.evidence).toEqual([
@@ -234,6 +236,6 @@ describe('milestone 2 → 3 context migration', () => {
   });
 
   it('needs the limits and the counts', () => {
-    expect(() => migrate(v2InNegotiation().context as unknown as Record<string, unknown>, {})).toThrow(/limits/);
+    expect(() => migrate({ ...v2InNegotiation().context }, {})).toThrow(/limits/);
   });
 });
