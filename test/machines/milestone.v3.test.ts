@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { initialTransition, transition, type AnyMachineSnapshot, type SnapshotFrom } from 'xstate';
+import {
+  initialTransition,
+  transition,
+  type AnyMachineSnapshot,
+  type AnyStateMachine,
+  type SnapshotFrom,
+} from 'xstate';
 import { contextMigration } from '../../machines/migrations.js';
 import {
   milestoneMachineV2,
@@ -86,6 +92,29 @@ const allowed = (s: Snapshot) =>
 describe('milestone v3: version 2 with caps', () => {
   it('has exactly version 2 states and transitions', () => {
     expect(allTransitions(milestoneMachineV3).sort()).toEqual(allTransitions(milestoneMachineV2).sort());
+  });
+
+  it('has version 2 effects on the transitions it caps (notices, timers), beside its counting', () => {
+    /** Each event's effects (notices, settlement, timers: context updates are not among them), as the engine gets them. */
+    const effects = (machine: AnyStateMachine, input: object, events: MilestoneEventV2[]) => {
+      let snapshot: AnyMachineSnapshot = initialTransition(machine, input)[0];
+      return events.map((event) => {
+        const [next, actions] = transition(machine, snapshot, event);
+        snapshot = next;
+        return actions.map((a) => ({ type: a.type, params: a.params }));
+      });
+    };
+    const events = [
+      ev('CREATE', 'employer', { amount: '100', description: 'Logo' }),
+      ev('SETTLED', 'system'),
+      ev('REQUEST_CANCEL', 'employer', { reason: 'Scope' }),
+      ev('REJECT_CANCEL', 'freelancer'),
+      ev('OPEN_DISPUTE', 'freelancer', { reason: 'Unpaid', offer: '90' }),
+      evidence('freelancer', 'Invoice'),
+      ev('RESPOND', 'employer', { offer: '10' }),
+      evidence('employer', 'Chat log'),
+    ];
+    expect(effects(milestoneMachineV3, inputWith(), events)).toEqual(effects(milestoneMachineV2, inputV2, events));
   });
 
   it('records the limits of its input, and counts nothing yet', () => {
