@@ -1,4 +1,6 @@
-import type { DisputeRules } from './milestone.v2.js';
+import type { Dispute, DisputeRules } from './milestone.v2.js';
+import type { MilestoneCounts, MilestoneLimits } from './milestone.v3.js';
+import { evidenceBytes } from './milestone.v3.rules.js';
 import type { ProjectRules } from './project.v2.js';
 
 // Pure context migrations between machine versions. The audited migration command applies them and records
@@ -7,6 +9,16 @@ import type { ProjectRules } from './project.v2.js';
 export interface MigrationParams {
   disputeRules?: DisputeRules;
   rules?: ProjectRules;
+  /** milestone 2->3: the caps the instance records from now on. */
+  limits?: MilestoneLimits;
+  /** milestone 2->3: the cancel requests and disputes its history holds, so the caps count its whole life. */
+  counts?: MilestoneCounts;
+}
+
+/** Version 2 kept each piece of evidence's text in the snapshot; version 3 keeps its size (the history has it). */
+function evidenceAsSizes(dispute: Dispute | null): Dispute | null {
+  if (dispute === null) return null;
+  return { ...dispute, evidence: dispute.evidence.map((e) => ({ by: e.by, bytes: evidenceBytes(e) })) };
 }
 
 type ContextMigration = (context: Record<string, unknown>, params: MigrationParams) => Record<string, unknown>;
@@ -16,6 +28,14 @@ const migrations: Readonly<Record<string, ContextMigration>> = {
   'milestone@1->2': (context, params) => {
     if (!params.disputeRules) throw new Error('milestone 1->2 needs disputeRules');
     return { ...context, disputeRules: params.disputeRules, dispute: null };
+  },
+  // Version 3 bounds growth: the instance records the caps in force when it moved and what its history already
+  // counted. An open dispute keeps all its evidence, as sizes; if it holds more than the caps allow, it keeps it
+  // and takes no more (the rules compare with <, so nothing already recorded is ever undone).
+  'milestone@2->3': (context, params) => {
+    if (!params.limits || !params.counts) throw new Error('milestone 2->3 needs limits and counts');
+    const dispute = (context.dispute ?? null) as Dispute | null;
+    return { ...context, dispute: evidenceAsSizes(dispute), limits: params.limits, counts: params.counts };
   },
   // Version 2 adds the feedback window and the freelancer's cancel request.
   'project@1->2': (context, params) => {

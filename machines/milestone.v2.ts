@@ -52,12 +52,28 @@ export interface DisputeOutcome {
   feeForfeits: PartyRole[];
 }
 
+/** A piece of evidence as version 2 records it: its text, in the snapshot. */
+export interface EvidenceText {
+  by: PartyRole;
+  text: string;
+}
+
+/**
+ * A piece of evidence as version 3 records it: who sent it and its size in UTF-8 bytes. The text stays in the
+ * SUBMIT_EVIDENCE history entry only, so the snapshot (rewritten on every event, read by every list) stays small.
+ */
+export interface EvidenceSize {
+  by: PartyRole;
+  bytes: number;
+}
+
 export interface Dispute {
   filedBy: PartyRole;
   reason: string;
   /** Each side's latest proposal of the amount to the freelancer. */
   offers: Record<PartyRole, string | null>;
-  evidence: { by: PartyRole; text: string }[];
+  /** Version 2 appends EvidenceText, version 3 EvidenceSize (a migration 2→3 turns the one into the other). */
+  evidence: (EvidenceText | EvidenceSize)[];
   /** Parties that paid the arbitration fee, in order. */
   feesPaid: PartyRole[];
   outcome: DisputeOutcome | null;
@@ -127,7 +143,8 @@ const family = setup({
   delays: disputeDelays,
 });
 
-const notifyOther = (type: string) =>
+/** Notifies the party that did not send the event (reused by later versions). */
+export const notifyOther = (type: string) =>
   ({
     type: 'notify',
     params: ({ context, event }: { context: MilestoneContextV2; event: MilestoneEventFieldsV2 }) => ({

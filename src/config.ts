@@ -81,6 +81,24 @@ const schema = z.object({
     .min(1)
     .max(MAX_DURATION_MS)
     .default(28 * DAY_MS),
+  // Bounded growth (issue 15; docs/security.md "Bounded growth"). Caps new milestones (machine version 3) record
+  // in their context at creation, like the dispute deadlines: changing them never rewrites a running milestone,
+  // and replay judges each instance by the caps it recorded. Each capped event is one history row and one
+  // notice, so without caps one party could grow a milestone's history, its notices and (before version 3, which
+  // keeps evidence text out of the snapshot) every reply about it, without limit.
+  // Pieces of evidence one dispute takes: far more than a real case needs (a statement, files, replies).
+  EVIDENCE_MAX_PER_DISPUTE: z.coerce.number().int().min(1).max(10_000).default(50),
+  // Total UTF-8 bytes of evidence text one dispute takes: 256 KiB, about 25 maximal (10,000-character) pieces.
+  EVIDENCE_MAX_BYTES_PER_DISPUTE: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100 * 1024 * 1024)
+    .default(256 * 1024),
+  // REQUEST_CANCEL per milestone over its life: a request the freelancer rejects can be renewed, a few times.
+  CANCEL_REQUESTS_MAX_PER_MILESTONE: z.coerce.number().int().min(1).max(10_000).default(10),
+  // Disputes opened per milestone over its life (each withdrawn one may be reopened, a few times).
+  DISPUTES_MAX_PER_MILESTONE: z.coerce.number().int().min(1).max(10_000).default(5),
   // Arbitration fee each party pays, in minor units: the default, and per-currency overrides "USD:500,JPY:700".
   ARBITRATION_FEE_DEFAULT: z
     .string()

@@ -49,7 +49,21 @@ export const milestone = z.looseObject({
   employerId: z.string(),
   freelancerId: z.string(),
   flags: z.object({ releaseRequested: z.boolean(), cancelRequested: z.boolean() }),
-  dispute: z.record(z.string(), z.unknown()).nullable(),
+  dispute: z
+    .record(z.string(), z.unknown())
+    .nullable()
+    .describe('evidence as [{by, bytes}] with evidenceCount and evidenceBytes; the text is in the history'),
+  limits: z
+    .object({
+      evidencePerDispute: z.number().int(),
+      evidenceBytesPerDispute: z.number().int(),
+      cancelRequests: z.number().int(),
+      disputes: z.number().int(),
+      used: z.object({ cancelRequests: z.number().int(), disputes: z.number().int() }),
+    })
+    .nullable()
+    .optional()
+    .describe('growth caps the milestone recorded (machine version 3 on) and what it has used; null before'),
   seq: z.number().int(),
   machine: machineRef,
   allowedEvents: z.array(z.string()),

@@ -1,5 +1,7 @@
 import type { MilestoneContext } from '../../machines/milestone.v1.js';
 import type { MilestoneContextV2 } from '../../machines/milestone.v2.js';
+import type { MilestoneContextV3 } from '../../machines/milestone.v3.js';
+import { evidenceBytes } from '../../machines/milestone.v3.rules.js';
 import type { ProjectContext } from '../../machines/project.v1.js';
 import { pinnedMachine } from '../../machines/registry.js';
 import type { InstanceRow } from '../engine/instance-row.js';
@@ -66,6 +68,8 @@ export function milestoneView(row: InstanceRow) {
     dispute: disputeView(row),
     /** Deadlines and fee this milestone records (version 2 on); null for version 1. */
     rules: (c as Partial<MilestoneContextV2>).disputeRules ?? null,
+    /** Growth caps this milestone records and what it has used (version 3 on); null before. */
+    limits: limitsView(c),
     seq,
     machine,
     allowedEvents: allowed,
@@ -75,7 +79,16 @@ export function milestoneView(row: InstanceRow) {
   };
 }
 
-/** The dispute as support and the parties see it: the stage (sub-state) beside what the machine recorded. */
+/**
+ * The dispute as support and the parties see it: the stage (sub-state) beside what the machine recorded.
+ *
+ * Evidence appears as who sent each piece and its size, never its text, in every milestone view: single,
+ * lists, and the reply to each event. The text is in the SUBMIT_EVIDENCE history entry
+ * (GET /v1/milestones/:id/history, with its time and client); a view is returned on every event and a list
+ * page holds up to LIST_LIMIT_MAX of them, so carrying every piece's text made each reply grow with the
+ * dispute (3 MB after 332 pieces of 10 kB, issue 15). Version 2 snapshots still hold the text; it is dropped
+ * here the same way, so the views do not depend on the version.
+ */
 function disputeView(row: InstanceRow) {
   const dispute = (row.snapshot.context as Partial<MilestoneContextV2>).dispute ?? null;
   if (!dispute) return null;
@@ -84,5 +97,17 @@ function disputeView(row: InstanceRow) {
     typeof value === 'object' && value !== null && 'disputed' in value
       ? (value as { disputed: string }).disputed
       : null;
-  return { stage, ...dispute };
+  const evidence = dispute.evidence.map((e) => ({ by: e.by, bytes: evidenceBytes(e) }));
+  return {
+    stage,
+    ...dispute,
+    evidence,
+    evidenceCount: evidence.length,
+    evidenceBytes: evidence.reduce((sum, e) => sum + e.bytes, 0),
+  };
+}
+
+function limitsView(c: Partial<MilestoneContextV3>) {
+  if (!c.limits || !c.counts) return null;
+  return { ...c.limits, used: c.counts };
 }

@@ -14,7 +14,7 @@ import type { HistoryRow } from './history-row.js';
 import { draftRow, insertInstance, type NewInstanceSpec } from './new-instance.js';
 import { newId } from '../ids.js';
 import type { Created } from './create-project.js';
-import { inputWithRules, type InstanceRules } from './instance-rules.js';
+import { milestoneRulesFor, type InstanceRules } from './instance-rules.js';
 import { allowedEvents } from './availability.js';
 import { handledEvents, persistSnapshot, restoreSnapshot } from './snapshot.js';
 
@@ -119,7 +119,7 @@ export function planMilestone(
     freelancerId: parties.freelancerId,
     currency,
   };
-  const input = inputWithRules(def.version, base, { disputeRules: rules.disputeRulesFor(currency) });
+  const input = { ...base, ...milestoneRulesFor(def.version, rules.disputeRulesFor(currency), rules.milestoneLimits) };
   const persisted = persistSnapshot(initialStep(def.machine, input)[0]);
   return { id, def, input, persisted, projectId };
 }

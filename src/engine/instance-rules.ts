@@ -1,4 +1,5 @@
 import type { DisputeRules } from '../../machines/milestone.v2.js';
+import type { MilestoneLimits } from '../../machines/milestone.v3.js';
 import type { ProjectRules } from '../../machines/project.v2.js';
 import type { MachineName } from '../../machines/registry.js';
 import type { Config } from '../config.js';
@@ -10,6 +11,8 @@ import type { Config } from '../config.js';
 export interface InstanceRules {
   project: ProjectRules;
   disputeRulesFor(currency: string): DisputeRules;
+  /** Growth caps a milestone records from version 3 on (docs/security.md "Bounded growth"). */
+  milestoneLimits: MilestoneLimits;
   /** Pinned version for new instances, if configuration stages a rollout. */
   newInstanceVersion(machine: MachineName): number | undefined;
 }
@@ -36,6 +39,12 @@ export function instanceRulesFrom(config: Config): InstanceRules {
       arbitrationFeeMs: config.ARBITRATION_FEE_WINDOW_MS,
       arbitrationFee: fees.get(currency) ?? config.ARBITRATION_FEE_DEFAULT,
     }),
+    milestoneLimits: {
+      evidencePerDispute: config.EVIDENCE_MAX_PER_DISPUTE,
+      evidenceBytesPerDispute: config.EVIDENCE_MAX_BYTES_PER_DISPUTE,
+      cancelRequests: config.CANCEL_REQUESTS_MAX_PER_MILESTONE,
+      disputes: config.DISPUTES_MAX_PER_MILESTONE,
+    },
     newInstanceVersion: (machine) => versions.get(machine),
   };
 }
@@ -43,4 +52,17 @@ export function instanceRulesFrom(config: Config): InstanceRules {
 /** Version 1 machines predate recorded rules; from version 2 on, the input carries them. */
 export function inputWithRules<T extends object>(version: number, base: T, rules: object): T {
   return version >= 2 ? { ...base, ...rules } : base;
+}
+
+/**
+ * The rules a new milestone of `version` records: none for version 1, the dispute rules from version 2, and the
+ * growth caps from version 3 (an older version's context never gains a field its machine does not know).
+ */
+export function milestoneRulesFor(
+  version: number,
+  disputeRules: DisputeRules,
+  limits: MilestoneLimits,
+): { disputeRules?: DisputeRules; limits?: MilestoneLimits } {
+  if (version >= 3) return { disputeRules, limits };
+  return version === 2 ? { disputeRules } : {};
 }

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { contextMigration, type MigrationParams } from '../../machines/migrations.js';
+import type { MilestoneCounts } from '../../machines/milestone.v3.js';
 import { pinnedMachine, type MachineName } from '../../machines/registry.js';
 import { inTransaction } from '../db/transaction.js';
 import { lockInstance, topLevelState, type InstanceRow } from './instance-row.js';
@@ -59,7 +60,7 @@ export async function migrateInstances(
           return;
         }
         let migrated;
-        const params = paramsFor(request.machine, row, rules);
+        const params = await paramsFor(trx, request, row, rules);
         try {
           migrated = target.machine.resolveState({ value, context: migrate(row.snapshot.context, params) });
         } catch (error) {
@@ -78,10 +79,30 @@ export async function migrateInstances(
   }
 }
 
-function paramsFor(machine: MachineName, row: InstanceRow, rules: InstanceRules): MigrationParams {
-  return machine === 'milestone'
-    ? { disputeRules: rules.disputeRulesFor(String(row.snapshot.context.currency)) }
-    : { rules: rules.project };
+/** What a step records in its MIGRATE entry: the rules the target version adds, as configured now. */
+async function paramsFor(
+  trx: Knex.Transaction,
+  request: MigrationRequest,
+  row: InstanceRow,
+  rules: InstanceRules,
+): Promise<MigrationParams> {
+  if (request.machine === 'project') return { rules: rules.project };
+  if (request.to === 3) return { limits: rules.milestoneLimits, counts: await countedCycles(trx, row.id) };
+  return { disputeRules: rules.disputeRulesFor(String(row.snapshot.context.currency)) };
+}
+
+/**
+ * The capped cycles an instance's history already holds (milestone 2->3): its REQUEST_CANCEL and OPEN_DISPUTE
+ * entries. Counted here, under the instance's lock, and recorded in the MIGRATE entry, so replay needs no query.
+ */
+async function countedCycles(trx: Knex.Transaction, instanceId: string): Promise<MilestoneCounts> {
+  const rows: { type: string; n: string | number }[] = await trx('history')
+    .where({ instance_id: instanceId })
+    .whereIn('type', ['REQUEST_CANCEL', 'OPEN_DISPUTE'])
+    .groupBy('type')
+    .select('type', trx.raw('count(*) AS n'));
+  const count = (type: string) => Number(rows.find((r) => r.type === type)?.n ?? 0);
+  return { cancelRequests: count('REQUEST_CANCEL'), disputes: count('OPEN_DISPUTE') };
 }
 
 async function writeMigration(

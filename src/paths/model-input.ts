@@ -1,5 +1,5 @@
 import type { MachineDefinition } from '../../machines/definition.js';
-import { inputWithRules } from '../engine/instance-rules.js';
+import { inputWithRules, milestoneRulesFor } from '../engine/instance-rules.js';
 import { EMPLOYER, FREELANCER, PLACEHOLDER_MILESTONE, PLACEHOLDER_PROJECT } from './placeholders.js';
 
 /** Durations only order events in the model; fire times are irrelevant to which paths exist. */
@@ -8,6 +8,16 @@ const MODEL_DISPUTE_RULES = {
   employerResponseMs: 1000,
   arbitrationFeeMs: 1000,
   arbitrationFee: '50',
+};
+/**
+ * Caps high enough that no generated path reaches them: counts are not part of the abstract state (abstraction.ts),
+ * so a path never repeats a cycle, and the caps themselves are covered by the machine's unit tests.
+ */
+const MODEL_LIMITS = {
+  evidencePerDispute: 1000,
+  evidenceBytesPerDispute: 1_000_000,
+  cancelRequests: 1000,
+  disputes: 1000,
 };
 const MODEL_PROJECT_RULES = { feedbackWindowMs: 1000, cancelRequestMs: 1000 };
 
@@ -21,7 +31,7 @@ export function modelInput(def: MachineDefinition): object {
       freelancerId: FREELANCER,
       currency: 'USD',
     };
-    return inputWithRules(def.version, base, { disputeRules: MODEL_DISPUTE_RULES });
+    return { ...base, ...milestoneRulesFor(def.version, MODEL_DISPUTE_RULES, MODEL_LIMITS) };
   }
   const base = { id: PLACEHOLDER_PROJECT, employerId: EMPLOYER, title: 'Generated project', currency: 'USD' };
   return inputWithRules(def.version, base, { rules: MODEL_PROJECT_RULES });

@@ -3,6 +3,7 @@ import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
 import type { MachineDefinition } from '../../machines/definition.js';
 import { milestoneV1 } from '../../machines/milestone.v1.js';
 import { milestoneV2 } from '../../machines/milestone.v2.js';
+import { milestoneV3 } from '../../machines/milestone.v3.js';
 import { projectV1 } from '../../machines/project.v1.js';
 import { projectV2 } from '../../machines/project.v2.js';
 import { registeredMachines } from '../../machines/registry.js';
@@ -73,7 +74,7 @@ const drive = (def: MachineDefinition, ...events: never[]) =>
 
 describe('the issue #14 examples', () => {
   it('a funded milestone offers no REJECT_CANCEL while no cancel request is open', () => {
-    for (const def of [milestoneV1, milestoneV2]) {
+    for (const def of [milestoneV1, milestoneV2, milestoneV3]) {
       const funded = drive(def, e('CREATE', 'employer', { amount: '100', description: 'd' }), system('SETTLED'));
       expect(funded.value).toBe('in_progress');
       expect(allowedEvents(def, funded, 'm', 'assumed')).not.toContain('REJECT_CANCEL');
@@ -104,6 +105,7 @@ describe('the issue #14 examples', () => {
     for (const [def, projectDef] of [
       [milestoneV1, projectV1],
       [milestoneV2, projectV2],
+      [milestoneV3, projectV2],
     ] as const) {
       const requested = drive(def, e('REQUEST', 'freelancer', { amount: '100', description: 'd' }));
       const inProgress = drive(
@@ -129,5 +131,43 @@ describe('the issue #14 examples', () => {
     const available = availableEvents(milestoneV2, disputed, 'm', 'assumed');
     expect(available).toContainEqual({ type: 'WITHDRAW_DISPUTE', roles: ['employer'] });
     expect(available).toContainEqual({ type: 'RESPOND', roles: ['freelancer'] });
+  });
+});
+
+describe('milestone@3 at its caps (issue 15)', () => {
+  it('lists exactly what the machine accepts once a cap is reached, and drops the capped event', () => {
+    const limits = { evidencePerDispute: 2, evidenceBytesPerDispute: 10, cancelRequests: 1, disputes: 1 };
+    const start = initialTransition(milestoneV3.machine, { ...modelInput(milestoneV3), limits })[0];
+    const step = (s: AnyMachineSnapshot, ev: never) => transition(milestoneV3.machine, s, ev)[0];
+    const funded = [e('CREATE', 'employer', { amount: '100', description: 'd' }), system('SETTLED')].reduce(
+      step,
+      start,
+    );
+    const employer = (funded.context as { employerId: string }).employerId;
+    const freelancer = (funded.context as { freelancerId: string }).freelancerId;
+    const cancelCapped = [e('REQUEST_CANCEL', employer, { reason: 'r' }), e('REJECT_CANCEL', freelancer)].reduce(
+      step,
+      funded,
+    );
+    const disputed = step(cancelCapped, e('OPEN_DISPUTE', employer, { reason: 'r', offer: '10' }));
+    const bytesFull = step(disputed, e('SUBMIT_EVIDENCE', freelancer, { text: 'x'.repeat(10) }));
+    const countFull = [
+      e('SUBMIT_EVIDENCE', freelancer, { text: 'a' }),
+      e('SUBMIT_EVIDENCE', employer, { text: 'b' }),
+    ].reduce(step, disputed);
+    const disputeCapped = step(countFull, e('WITHDRAW_DISPUTE', employer));
+    const cases: [AnyMachineSnapshot, string][] = [
+      [cancelCapped, 'REQUEST_CANCEL'],
+      [bytesFull, 'SUBMIT_EVIDENCE'],
+      [countFull, 'SUBMIT_EVIDENCE'],
+      [disputeCapped, 'OPEN_DISPUTE'],
+    ];
+    for (const [snapshot, capped] of cases) {
+      const label = `${capped} in ${JSON.stringify(snapshot.value)}`;
+      expect(availableEvents(milestoneV3, snapshot, 'm', 'assumed'), label).toEqual(oracle(milestoneV3, snapshot));
+      expect(allowedEvents(milestoneV3, snapshot, 'm', 'assumed'), label).not.toContain(capped);
+    }
+    expect(allowedEvents(milestoneV3, disputed, 'm', 'assumed')).toContain('SUBMIT_EVIDENCE');
+    expect(allowedEvents(milestoneV3, funded, 'm', 'assumed')).toContain('REQUEST_CANCEL');
   });
 });

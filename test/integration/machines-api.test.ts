@@ -14,7 +14,7 @@ describe('machines over HTTP', () => {
     const res = await svc.http.get('/v1/machines');
     expect(res.body).toEqual([
       { name: 'project', versions: [1, 2], current: 2 },
-      { name: 'milestone', versions: [1, 2], current: 2 },
+      { name: 'milestone', versions: [1, 2, 3], current: 3 },
     ]);
   });
 
@@ -22,7 +22,7 @@ describe('machines over HTTP', () => {
     const v1 = (await svc.http.get('/v1/machines/milestone?version=1')).body;
     expect(v1).toMatchObject({ name: 'milestone', version: 1, root: { id: 'milestone', initial: 'draft' } });
     expect(v1.root.states.map((s: { key: string }) => s.key)).not.toContain('disputed');
-    const v2 = (await svc.http.get('/v1/machines/milestone')).body;
+    const v2 = (await svc.http.get('/v1/machines/milestone?version=2')).body;
     expect(v2.version).toBe(2);
     expect(
       v2.root.states.find((s: { key: string }) => s.key === 'disputed').states.map((s: { key: string }) => s.key),
@@ -48,6 +48,15 @@ describe('machines over HTTP', () => {
       clientEvent: false,
       payload: null,
     });
+    // The latest, version 3: version 2's transitions, four of them capped (bounded growth, issue 15).
+    const v3 = (await svc.http.get('/v1/machines/milestone')).body;
+    expect(v3.version).toBe(3);
+    expect(v3.transitions).toHaveLength(v2.transitions.length);
+    expect(
+      v3.transitions.find(
+        (t: { source: string; event: string }) => t.source === 'milestone.in_progress' && t.event === 'REQUEST_CANCEL',
+      ).guard,
+    ).toBe('and(actorMaySend, cancelNotRequested, cancelRequestsWithinLimit)');
   });
 
   it('generates deterministic paths by strategy and version, capped by limit', async () => {

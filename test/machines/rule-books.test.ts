@@ -40,6 +40,17 @@ function timerEvents(def: MachineDefinition): string[] {
 const REQUIRED: Record<string, string[]> = {
   'milestone@1': ['release_within_remaining', 'no_open_cancel_request'],
   'milestone@2': ['release_within_remaining', 'no_open_cancel_request', 'offer_within_remaining', 'insufficient_funds'],
+  'milestone@3': [
+    'release_within_remaining',
+    'no_open_cancel_request',
+    'offer_within_remaining',
+    'insufficient_funds',
+    // Issue 15 "bounded growth" (docs/security.md).
+    'evidence_count_limit',
+    'evidence_bytes_limit',
+    'cancel_request_limit',
+    'dispute_limit',
+  ],
   'project@1': ['nothing_pending'],
   'project@2': ['nothing_pending', 'no_open_cancel_request'],
 };

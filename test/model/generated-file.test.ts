@@ -3,7 +3,7 @@ import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { pinnedMachine } from '../../machines/registry.js';
+import { currentMachine } from '../../machines/registry.js';
 import { generatePaths } from '../../src/paths/generate.js';
 import { vitestFile } from '../../src/paths/vitest-file.js';
 import { uid } from '../support/scenario.js';
@@ -32,9 +32,10 @@ describe('generated vitest file against a deployment', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
-  for (const name of ['milestone', 'project'] as const) {
-    it(`passes for every transition-covering path of ${name}@2, timers included`, async () => {
-      const def = pinnedMachine(name, 2);
+  // The version the deployment starts new instances on: the file is generated for it.
+  for (const def of [currentMachine('milestone'), currentMachine('project')]) {
+    const { name } = def;
+    it(`passes for every transition-covering path of ${name}@${def.version}, timers included`, async () => {
       const generated = generatePaths(def, 'transitions');
       await writeFile(path.join(dir, `${name}.test.mjs`), vitestFile(def, generated));
       const runnable = generated.paths.filter((p) => p.events.length > 0 && !p.modelOnly).length;
