@@ -13,6 +13,8 @@ export interface MigrationParams {
   limits?: MilestoneLimits;
   /** milestone 2->3: the cancel requests and disputes its history holds, so the caps count its whole life. */
   counts?: MilestoneCounts;
+  /** milestone 2->3: the platform fee rate it is charged from now on (version 2 charged the configured rate). */
+  platformFeeBps?: number;
 }
 
 /** Version 2 kept each piece of evidence's text in the snapshot; version 3 keeps its size (the history has it). */
@@ -33,9 +35,11 @@ const migrations: Readonly<Record<string, ContextMigration>> = {
   // counted. An open dispute keeps all its evidence, as sizes; if it holds more than the caps allow, it keeps it
   // and takes no more (the rules compare with <, so nothing already recorded is ever undone).
   'milestone@2->3': (context, params) => {
-    if (!params.limits || !params.counts) throw new Error('milestone 2->3 needs limits and counts');
+    const { limits, counts, platformFeeBps } = params;
+    if (!limits || !counts || platformFeeBps === undefined)
+      throw new Error('milestone 2->3 needs limits, counts and platformFeeBps');
     const dispute = (context.dispute ?? null) as Dispute | null;
-    return { ...context, dispute: evidenceAsSizes(dispute), limits: params.limits, counts: params.counts };
+    return { ...context, dispute: evidenceAsSizes(dispute), limits, counts, platformFeeBps };
   },
   // Version 2 adds the feedback window and the freelancer's cancel request.
   'project@1->2': (context, params) => {

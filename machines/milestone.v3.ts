@@ -27,6 +27,7 @@ import { assignAll } from './updates.js';
 //   snapshot records each piece's size, not its text (the history entry keeps the text);
 // - REQUEST_CANCEL: at most `cancelRequests` over the milestone's life (the REJECT_CANCEL cycle is bounded);
 // - OPEN_DISPUTE: at most `disputes` over the milestone's life (the WITHDRAW_DISPUTE cycle is bounded).
+// The context also records the platform fee rate at creation (settlement reads it; no transition does).
 // Version 2's states, rules, updates and effects are reused, not copied; only those four transitions differ.
 
 /** Growth caps an instance records at creation (configuration: docs/security.md "Bounded growth"). */
@@ -49,11 +50,17 @@ export interface MilestoneCounts {
 
 export interface MilestoneInputV3 extends MilestoneInputV2 {
   limits: MilestoneLimits;
+  /**
+   * The platform fee rate, in basis points, in force when the milestone was created: settlement charges this one,
+   * so changing PLATFORM_FEE_BPS never changes the fee of a live milestone (the machine itself never reads it).
+   */
+  platformFeeBps: number;
 }
 
 export interface MilestoneContextV3 extends MilestoneContextV2 {
   limits: MilestoneLimits;
   counts: MilestoneCounts;
+  platformFeeBps: number;
 }
 
 /** Every rule version 3 checks: version 2's and its caps. */
@@ -157,6 +164,7 @@ export const milestoneMachineV3 = setup({
     dispute: null,
     limits: input.limits,
     counts: noCounts(),
+    platformFeeBps: input.platformFeeBps,
   }),
   states: milestoneStatesV3,
 });

@@ -171,10 +171,13 @@ const schema = z.object({
     .min(60)
     .max(7 * 86_400)
     .default(8 * 3_600),
-  // Per-token request budget on /v1 (README "Rate limiting"): RATE_LIMIT_PER_SEC sustained, up to
-  // RATE_LIMIT_BURST at once; 0 turns it off. Generous by default: it stops a runaway client, not normal load.
-  RATE_LIMIT_PER_SEC: z.coerce.number().int().min(0).max(1_000_000).default(1_000),
-  RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(10_000_000).default(2_000),
+  // Per-token request budget on /v1: RATE_LIMIT_PER_SEC sustained, up to RATE_LIMIT_BURST at once; 0 turns it
+  // off. It stops a runaway client, never normal load: one internal service may drive the whole service, so the
+  // default sits well above what one API process can serve (about 2,000 events/s on a 2-core machine; the old
+  // 1,000/s default throttled a single client below capacity). Size it per deployment: a client's share of the
+  // capacity `npm run bench` measures, times the API processes, with headroom.
+  RATE_LIMIT_PER_SEC: z.coerce.number().int().min(0).max(1_000_000).default(10_000),
+  RATE_LIMIT_BURST: z.coerce.number().int().min(1).max(10_000_000).default(20_000),
   // A milestone in a settlement-in-flight state (tag `settling`) for longer than this is reported as stuck
   // (readyz detail, escrow_instances_stuck, `cli stuck`); at most STUCK_LIST_MAX of them are listed by id.
   STUCK_AFTER_MS: z.coerce

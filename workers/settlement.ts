@@ -156,8 +156,9 @@ function claimOf(row: ClaimedRow, config: Config): Claim {
       `milestone ${milestone.id} is at seq ${milestone.seq}, settlement ${outboxId} was for ${commandSeq}`,
     );
   }
-  const context = milestone.snapshot.context as unknown as MilestoneContext;
-  const legs = settlementLegs(command, context, config.PLATFORM_FEE_BPS);
+  const context = milestone.snapshot.context as unknown as MilestoneContext & { platformFeeBps?: number };
+  // From milestone@3 on the rate recorded at creation; older versions recorded none and pay the configured one.
+  const legs = settlementLegs(command, context, context.platformFeeBps ?? config.PLATFORM_FEE_BPS);
   const transfers = legs.map((leg, i) => ({
     id: `stl-${outboxId}-${i}`,
     ...leg,

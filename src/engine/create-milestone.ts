@@ -119,7 +119,12 @@ export function planMilestone(
     freelancerId: parties.freelancerId,
     currency,
   };
-  const input = { ...base, ...milestoneRulesFor(def.version, rules.disputeRulesFor(currency), rules.milestoneLimits) };
+  const recorded = {
+    disputeRules: rules.disputeRulesFor(currency),
+    limits: rules.milestoneLimits,
+    platformFeeBps: rules.platformFeeBps,
+  };
+  const input = { ...base, ...milestoneRulesFor(def.version, recorded) };
   const persisted = persistSnapshot(initialStep(def.machine, input)[0]);
   return { id, def, input, persisted, projectId };
 }

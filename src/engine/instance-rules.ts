@@ -13,6 +13,8 @@ export interface InstanceRules {
   disputeRulesFor(currency: string): DisputeRules;
   /** Growth caps a milestone records from version 3 on (docs/security.md "Bounded growth"). */
   milestoneLimits: MilestoneLimits;
+  /** The platform fee rate a milestone records from version 3 on (settlement charges the recorded rate). */
+  platformFeeBps: number;
   /** Pinned version for new instances, if configuration stages a rollout. */
   newInstanceVersion(machine: MachineName): number | undefined;
 }
@@ -45,6 +47,7 @@ export function instanceRulesFrom(config: Config): InstanceRules {
       cancelRequests: config.CANCEL_REQUESTS_MAX_PER_MILESTONE,
       disputes: config.DISPUTES_MAX_PER_MILESTONE,
     },
+    platformFeeBps: config.PLATFORM_FEE_BPS,
     newInstanceVersion: (machine) => versions.get(machine),
   };
 }
@@ -54,15 +57,19 @@ export function inputWithRules<T extends object>(version: number, base: T, rules
   return version >= 2 ? { ...base, ...rules } : base;
 }
 
+/** Everything a milestone may record at creation, as configured now. */
+export interface MilestoneRecorded {
+  disputeRules: DisputeRules;
+  limits: MilestoneLimits;
+  platformFeeBps: number;
+}
+
 /**
  * The rules a new milestone of `version` records: none for version 1, the dispute rules from version 2, and the
- * growth caps from version 3 (an older version's context never gains a field its machine does not know).
+ * growth caps and fee rate from version 3 (an older version's context never gains a field its machine does not
+ * know).
  */
-export function milestoneRulesFor(
-  version: number,
-  disputeRules: DisputeRules,
-  limits: MilestoneLimits,
-): { disputeRules?: DisputeRules; limits?: MilestoneLimits } {
-  if (version >= 3) return { disputeRules, limits };
-  return version === 2 ? { disputeRules } : {};
+export function milestoneRulesFor(version: number, recorded: MilestoneRecorded): Partial<MilestoneRecorded> {
+  if (version >= 3) return recorded;
+  return version === 2 ? { disputeRules: recorded.disputeRules } : {};
 }

@@ -87,7 +87,10 @@ async function paramsFor(
   rules: InstanceRules,
 ): Promise<MigrationParams> {
   if (request.machine === 'project') return { rules: rules.project };
-  if (request.to === 3) return { limits: rules.milestoneLimits, counts: await countedCycles(trx, row.id) };
+  if (request.to === 3) {
+    const { milestoneLimits: limits, platformFeeBps } = rules;
+    return { limits, counts: await countedCycles(trx, row.id), platformFeeBps };
+  }
   return { disputeRules: rules.disputeRulesFor(String(row.snapshot.context.currency)) };
 }
 

@@ -31,7 +31,8 @@ export function modelInput(def: MachineDefinition): object {
       freelancerId: FREELANCER,
       currency: 'USD',
     };
-    return { ...base, ...milestoneRulesFor(def.version, MODEL_DISPUTE_RULES, MODEL_LIMITS) };
+    const recorded = { disputeRules: MODEL_DISPUTE_RULES, limits: MODEL_LIMITS, platformFeeBps: 0 };
+    return { ...base, ...milestoneRulesFor(def.version, recorded) };
   }
   const base = { id: PLACEHOLDER_PROJECT, employerId: EMPLOYER, title: 'Generated project', currency: 'USD' };
   return inputWithRules(def.version, base, { rules: MODEL_PROJECT_RULES });

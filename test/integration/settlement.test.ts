@@ -172,6 +172,32 @@ describe('settlement with a platform fee', () => {
       'platform_fee:25',
     ]);
   });
+
+  it('charges the fee rate a milestone recorded at creation, whatever the workers are configured with now', async () => {
+    // An API still charging 2.5 % with no workers, and on the same database an API and the only workers set to
+    // 10 %: a milestone created through the first keeps 2.5 %, one created through the second gets 10 %.
+    const old = await startTestService({ PLATFORM_FEE_BPS: '250' }, { workers: false });
+    const now = await startTestService({ PLATFORM_FEE_BPS: '1000' }, { database: old.databaseName });
+    try {
+      const p = await projectInProgress(old.http);
+      const before = await fundedMilestone(old.http, p, '1000');
+      const after = await fundedMilestone(now.http, p, '1000');
+      const recorded = async (id: string) =>
+        (await old.db('instances').where({ id }).first()).snapshot.context.platformFeeBps;
+      expect([await recorded(before.id), await recorded(after.id)]).toEqual([250, 1000]);
+      for (const m of [before, after]) {
+        await now.http.post(`/v1/milestones/${m.id}/events`, { type: 'RELEASE', actor: p.employer });
+        expect((await waitSettled(now.http, m.id)).state).toBe('released');
+      }
+      const feeOf = async (id: string) =>
+        (await old.db('transfers').where({ instance_id: id, kind: 'platform_fee' }).first('amount'))?.amount;
+      expect([await feeOf(before.id), await feeOf(after.id)]).toEqual([25n, 100n]);
+      await assertLedgerInvariants(old.db);
+    } finally {
+      await now.stop();
+      await old.stop();
+    }
+  });
 });
 
 describe('a re-created database on a shared Redis', () => {

@@ -10,7 +10,12 @@ import { startTestService, type TestService } from '../support/test-service.js';
 const run = promisify(execFile);
 
 /** Low caps, for the service and for the CLI process that migrates (both read them from the environment). */
-const CAPS = { EVIDENCE_MAX_PER_DISPUTE: '3', CANCEL_REQUESTS_MAX_PER_MILESTONE: '2', DISPUTES_MAX_PER_MILESTONE: '3' };
+const CAPS = {
+  EVIDENCE_MAX_PER_DISPUTE: '3',
+  CANCEL_REQUESTS_MAX_PER_MILESTONE: '2',
+  DISPUTES_MAX_PER_MILESTONE: '3',
+  PLATFORM_FEE_BPS: '300',
+};
 
 // The audited migration milestone@2 → milestone@3 (bounded growth, issue 15) on live instances: a dispute with
 // more evidence than the new cap keeps it but takes no more; cancel requests and disputes its history already
@@ -74,6 +79,7 @@ describe('milestone v2 → v3 migration', () => {
       params: {
         limits: { evidencePerDispute: 3, evidenceBytesPerDispute: 262144, cancelRequests: 2, disputes: 3 },
         counts: { cancelRequests: 3, disputes: 0 },
+        platformFeeBps: 300,
       },
     });
   });

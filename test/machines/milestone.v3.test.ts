@@ -52,7 +52,7 @@ const inputV2: MilestoneInputV2 = {
   currency: 'USD',
   disputeRules: RULES,
 };
-const inputWith = (limits: MilestoneLimits = LIMITS): MilestoneInputV3 => ({ ...inputV2, limits });
+const inputWith = (limits: MilestoneLimits = LIMITS): MilestoneInputV3 => ({ ...inputV2, limits, platformFeeBps: 250 });
 
 function ev(type: MilestoneEventV2['type'], by: Party | 'system', payload: object = {}): MilestoneEventV2 {
   const actor = by === 'system' ? { actor: 'system', system: true as const } : { actor: ACTOR[by] };
@@ -244,11 +244,18 @@ describe('milestone 2 → 3 context migration', () => {
   it('turns evidence texts into sizes, keeps every piece, and records the limits and the counts given', () => {
     const before = v2InNegotiation();
     const counts = { cancelRequests: 4, disputes: 1 };
-    const context = migrate({ ...before.context }, { limits: LIMITS, counts });
+    const context = migrate({ ...before.context }, { limits: LIMITS, counts, platformFeeBps: 250 });
     // As the migration command and replay restore it: the stored value with the migrated context.
     const after = restoreSnapshot(milestoneV3, { value: before.value, context, status: 'active' }) as Snapshot;
     expect(after.value).toEqual({ disputed: 'negotiation' });
-    expect(after.context).toMatchObject({ limits: LIMITS, counts, amount: '100', disputeRules: RULES });
+    expect(after.context).toMatchObject({
+      limits: LIMITS,
+      counts,
+      platformFeeBps: 250,
+      amount: '100',
+      disputeRules: RULES,
+    });
+    expect(() => migrate({ ...before.context }, { limits: LIMITS, counts })).toThrow(/platformFeeBps/);
     expect(after.context.dispute?.evidence).toEqual([
       { by: 'freelancer', bytes: 3 },
       { by: 'freelancer', bytes: 3 },
