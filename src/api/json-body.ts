@@ -26,7 +26,8 @@ export function mediaTypeProblem(header: string | undefined): string | null {
   if (type.toLowerCase() !== 'application/json') {
     return `A request body must be sent as application/json, not ${JSON.stringify(type.slice(0, 100))}.`;
   }
-  for (const parameter of parameters) {
+  // An empty parameter (`application/json;`) is a stray separator some clients send: nothing to misread.
+  for (const parameter of parameters.filter((part) => part !== '')) {
     const match = PARAMETER.exec(parameter);
     if (!match) return `The Content-Type parameter ${JSON.stringify(parameter.slice(0, 100))} is malformed.`;
     if (match[1]!.toLowerCase() !== 'charset') continue;

@@ -21,6 +21,7 @@ describe('mediaTypeProblem', () => {
     'application/json; charset=utf-8',
     'APPLICATION/JSON;CHARSET="UTF-8"',
     'application/json; v=1',
+    'application/json;',
   ])('accepts %s', (type) => expect(mediaTypeProblem(type)).toBeNull());
   it.each([
     undefined,
