@@ -8,6 +8,7 @@ import * as instancesFillfactor from './20261201000000_instances_fillfactor.js';
 import * as documentColumnsNoStatistics from './20261201100000_document_columns_no_statistics.js';
 import * as listQueues from './20261204300000_list_queues.js';
 import * as clientLifecycleAudit from './20261204500000_client_lifecycle_audit.js';
+import * as idempotencyKeyExpiry from './20261204700000_idempotency_key_expiry.js';
 
 // Migrations are imported statically rather than discovered on disk, so they load the same way under
 // tsx, vitest and any bundler. Append new migrations here in order; never edit or reorder landed ones.
@@ -21,6 +22,7 @@ const migrations: ReadonlyArray<[name: string, migration: Knex.Migration]> = [
   ['20261201100000_document_columns_no_statistics', documentColumnsNoStatistics],
   ['20261204300000_list_queues', listQueues],
   ['20261204500000_client_lifecycle_audit', clientLifecycleAudit],
+  ['20261204700000_idempotency_key_expiry', idempotencyKeyExpiry],
 ];
 
 export const migrationSource: Knex.MigrationSource<[string, Knex.Migration]> = {

@@ -7,6 +7,17 @@ const DAY_MS = 24 * 60 * 60 * 1000;
 // setTimeout-style delays above 2^31-1 ms overflow; BullMQ delays are fine, but keep durations sane (≤ 5 years).
 const MAX_DURATION_MS = 5 * 365 * DAY_MS;
 
+const DURATION_UNIT_MS: Record<string, number> = { ms: 1, s: 1_000, m: 60_000, h: 3_600_000, d: DAY_MS };
+// A duration whose variable name carries no unit: milliseconds, or a number with a unit (ms, s, m, h, d).
+const duration = z
+  .string()
+  .regex(/^[0-9]{1,13}(ms|s|m|h|d)?$/, 'must be milliseconds or a number with a unit: 500ms, 90s, 30m, 24h, 7d')
+  .transform((s) => {
+    const [, amount = '', unit = 'ms'] = /^([0-9]+)([a-z]*)$/.exec(s) ?? [];
+    return Number(amount) * DURATION_UNIT_MS[unit || 'ms']!;
+  })
+  .pipe(z.number().int().min(100, 'must be at least 100 ms').max(MAX_DURATION_MS, 'must be at most 5 years'));
+
 const schema = z.object({
   DATABASE_URL: z.string().url().default('postgres://root@127.0.0.1:5432/escrow'),
   REDIS_URL: z.string().url().default('redis://127.0.0.1:6379'),
@@ -30,6 +41,14 @@ const schema = z.object({
     .max(10 * 1024 * 1024)
     .default(64 * 1024),
   IDEMPOTENCY_KEY_MAX_CHARS: z.coerce.number().int().min(1).max(1000).default(200),
+  // How long an Idempotency-Key is remembered, in milliseconds or with a unit ("24h", "30m", "90s", "500ms").
+  // A client's retries of one request arrive within minutes; a day covers a retry queue drained after an outage,
+  // and past it the key is forgotten (the same key then runs its request anew) so the table does not grow without
+  // bound: workers delete expired keys every IDEMPOTENCY_EXPIRY_INTERVAL_MS, at most
+  // IDEMPOTENCY_EXPIRY_BATCH_SIZE rows per statement, so no sweep holds long locks or one big transaction.
+  IDEMPOTENCY_KEY_TTL: duration.default(DAY_MS),
+  IDEMPOTENCY_EXPIRY_INTERVAL_MS: z.coerce.number().int().min(10).max(86_400_000).default(60_000),
+  IDEMPOTENCY_EXPIRY_BATCH_SIZE: z.coerce.number().int().min(1).max(100_000).default(1_000),
   LIST_LIMIT_DEFAULT: z.coerce.number().int().min(1).max(1000).default(50),
   LIST_LIMIT_MAX: z.coerce.number().int().min(1).max(1000).default(200),
   WAIT_TIMEOUT_DEFAULT_MS: z.coerce.number().int().min(0).max(600_000).default(5_000),

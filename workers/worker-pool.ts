@@ -10,6 +10,7 @@ import { OutboxRelay } from './outbox-relay.js';
 import { Batcher } from '../src/db/batcher.js';
 import { settleBatch, type SettlementResult } from './settlement.js';
 import { DeadlineReminders } from './deadline-reminders.js';
+import { IdempotencyExpiry } from './idempotency-expiry.js';
 import { PlannerStatistics } from './planner-statistics.js';
 import { Sweeper } from './sweeper.js';
 import { fireTimer } from './timers.js';
@@ -38,6 +39,7 @@ export class WorkerPool {
   private sweeper: Sweeper | null = null;
   private statistics: PlannerStatistics | null = null;
   private reminders: DeadlineReminders | null = null;
+  private idempotencyExpiry: IdempotencyExpiry | null = null;
   private dispatcher: WebhookDispatcher | null = null;
 
   constructor(
@@ -115,7 +117,7 @@ export class WorkerPool {
     );
   }
 
-  /** The relay, sweeper, planner statistics, deadline reminders and the webhook dispatcher. */
+  /** The relay, sweeper, planner statistics, deadline reminders, idempotency key expiry and the webhook dispatcher. */
   private async startBackground(producer: Redis): Promise<void> {
     // Webhooks: the relay fans each applied event out into delivery rows; the dispatcher sends them.
     const dispatcher = new WebhookDispatcher(this.db, this.config, this.log, this.metrics);
@@ -134,6 +136,8 @@ export class WorkerPool {
     await this.statistics.start();
     this.reminders = new DeadlineReminders(this.db, this.config, this.log, () => this.relay?.wake());
     this.reminders.start();
+    this.idempotencyExpiry = new IdempotencyExpiry(this.db, this.config, this.log);
+    this.idempotencyExpiry.start();
     dispatcher.start();
   }
 
@@ -142,6 +146,7 @@ export class WorkerPool {
     await this.sweeper?.stop();
     await this.statistics?.stop();
     await this.reminders?.stop();
+    await this.idempotencyExpiry?.stop();
     await this.relay?.stop();
     await Promise.all(this.workers.map((w) => w.close()));
     // After the relay: no new deliveries appear; attempts in flight finish and are recorded.

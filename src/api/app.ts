@@ -8,6 +8,7 @@ import { requestLog } from '../metrics/request-log.js';
 import { rateLimit } from './rate-limit.js';
 import type { ApiDeps } from './deps.js';
 import { errorHandler } from './error-handler.js';
+import { jsonBodyParser, requireJsonBody } from './json-body.js';
 import { rejectUnsafeInput } from './reject-unsafe-input.js';
 import { accountRoutes } from './routes/accounts.js';
 import { clientRoutes } from './routes/clients.js';
@@ -35,8 +36,10 @@ function v1Routes(deps: ApiDeps, ops: OpsDeps): Router {
   v1.use(deps.auth.middleware());
   // Per token, so after authentication; health and ops routes are never limited.
   v1.use(rateLimit(deps.config));
+  // A body not declared as JSON in UTF-8 is refused (415) before it is read; nothing has changed by then.
+  v1.use(requireJsonBody);
   // The size limit applies before parsing, so a huge body costs us at most BODY_LIMIT_BYTES of memory.
-  v1.use(express.json({ limit: deps.config.BODY_LIMIT_BYTES, strict: true, type: () => true }));
+  v1.use(jsonBodyParser(deps.config.BODY_LIMIT_BYTES));
   v1.use(rejectUnsafeInput);
   v1.use(replayRoutes(deps));
   v1.use('/clients', clientRoutes(deps));

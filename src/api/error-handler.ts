@@ -5,6 +5,7 @@ import {
   InvalidRequestError,
   PayloadTooLargeError,
   UnavailableError,
+  UnsupportedMediaTypeError,
 } from '../errors/index.js';
 import { AccountOverflowError } from '../ledger/account-overflow-error.js';
 import { DepositLimitError } from '../ledger/deposit-limit-error.js';
@@ -40,6 +41,8 @@ function fromHttpLayer(error: unknown): ApiError | null {
   if (e.type === 'entity.too.large' || e.status === 413)
     return new PayloadTooLargeError('The request body is larger than allowed.');
   if (e.type === 'entity.parse.failed') return new InvalidRequestError('The request body is not valid JSON.');
+  // Reached only by an empty body (requireJsonBody refuses a body in any charset but UTF-8 before it is read).
+  if (e.type === 'charset.unsupported') return new UnsupportedMediaTypeError('A request body must be UTF-8.');
   if (error instanceof URIError) return new InvalidRequestError('The request path is not valid percent-encoding.');
   if (e.expose === true && typeof e.status === 'number' && e.status >= 400 && e.status < 500) {
     return new InvalidRequestError(`The request could not be read (${(error as Error).message}).`);

@@ -5,6 +5,7 @@ import { InvalidRequestError } from '../errors/index.js';
 import type { ListFilters } from '../lists/instance-list.js';
 import { decodeCursor, type ListKey } from '../lists/list-cursor.js';
 import { knownStatePaths } from '../lists/state-filter.js';
+import { limitParam, opaqueCursorParam } from './page-params.js';
 import { clientId, parseOrThrow } from './schemas.js';
 
 // Query strings of GET /v1/milestones and GET /v1/projects (API.md "Lists (v1.1)"). Every parameter is checked
@@ -17,8 +18,6 @@ const isoTime = z
   .pipe(z.iso.datetime({ offset: true }))
   .transform((s) => new Date(s));
 const statePath = z.string().regex(/^[a-z_]{1,64}(\.[a-z_]{1,64}){0,3}$/, 'must be a state such as in_progress');
-// Decimal digits only: Number() would also take "0x10", "1e2" and " 5".
-const limitText = z.string().regex(/^[0-9]{1,6}$/, 'must be a whole number');
 
 const milestoneQuery = z.object({
   projectId: clientId.optional(),
@@ -31,11 +30,10 @@ const milestoneQuery = z.object({
   deadlineBefore: isoTime.optional(),
   stuck: z.enum(['true', 'false']).optional(),
   updatedSince: isoTime.optional(),
-  limit: limitText.optional(),
-  cursor: z.string().optional(),
 });
 
-const projectQuery = milestoneQuery.pick({ state: true, party: true, limit: true, cursor: true });
+// `limit` and `cursor` are read by src/api/page-params.ts, as on every list route.
+const projectQuery = milestoneQuery.pick({ state: true, party: true });
 
 export interface ListRequest {
   filters: ListFilters;
@@ -53,15 +51,12 @@ function checkState(machine: MachineName, path: string, parameter: string): stri
   return path;
 }
 
-function limitOf(text: string | undefined, config: Config): number {
-  if (text === undefined) return config.LIST_LIMIT_DEFAULT;
-  const limit = Number(text);
-  if (limit < 1 || limit > config.LIST_LIMIT_MAX) {
-    throw new InvalidRequestError(`limit must be 1 … ${config.LIST_LIMIT_MAX}.`, {
-      issues: [{ path: 'limit', message: `must be 1 … ${config.LIST_LIMIT_MAX}` }],
-    });
-  }
-  return limit;
+function page(query: Record<string, unknown>, config: Config, order: ListKey['order']) {
+  const cursor = opaqueCursorParam(query);
+  return {
+    limit: limitParam(query, config.LIST_LIMIT_DEFAULT, config.LIST_LIMIT_MAX),
+    after: cursor === undefined ? null : decodeCursor(cursor, order),
+  };
 }
 
 /** `?state=&party=` (API.md writes its lists so): a parameter given empty is a parameter not given. */
@@ -83,8 +78,7 @@ export function milestoneListRequest(query: Record<string, unknown>, config: Con
       stuckAfterMs: q.stuck === 'true' ? config.STUCK_AFTER_MS : undefined,
       updatedSince: q.updatedSince,
     },
-    limit: limitOf(q.limit, config),
-    after: q.cursor === undefined ? null : decodeCursor(q.cursor, order),
+    ...page(query, config, order),
   };
 }
 
@@ -92,7 +86,6 @@ export function projectListRequest(query: Record<string, unknown>, config: Confi
   const q = parseOrThrow(projectQuery, given(query), 'query');
   return {
     filters: { states: q.state ? [checkState('project', q.state, 'state')] : [], party: q.party },
-    limit: limitOf(q.limit, config),
-    after: q.cursor === undefined ? null : decodeCursor(q.cursor, 'n'),
+    ...page(query, config, 'n'),
   };
 }

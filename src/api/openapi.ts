@@ -41,6 +41,17 @@ const json = (schema: JsonSchema) => ({ content: { 'application/json': { schema 
 const reply = (description: string, schema?: JsonSchema) =>
   schema ? { description, ...json(schema) } : { description };
 const errors = { default: reply('Error (API.md "Errors")', ref('Error')) };
+const badListParams = reply('invalid_request: a malformed limit or cursor (or another bad parameter)', ref('Error'));
+const notJson = reply(
+  'unsupported_media_type: a body not sent as Content-Type: application/json in UTF-8; nothing changed',
+  ref('Error'),
+);
+const replayedHeader = {
+  'Idempotent-Replayed': {
+    description: 'true when this is the stored reply to an earlier request with the same Idempotency-Key and body',
+    schema: { const: 'true' },
+  },
+};
 const pathParam = (name: string) => ({ name, in: 'path', required: true, schema: { type: 'string' } });
 const queryParam = (name: string, schema: JsonSchema, description?: string) => ({
   name,
@@ -49,10 +60,17 @@ const queryParam = (name: string, schema: JsonSchema, description?: string) => (
   schema,
   ...(description && { description }),
 });
-const pageParams = [
-  queryParam('limit', { type: 'integer', minimum: 1 }),
-  queryParam('cursor', { type: 'string' }, 'nextCursor of the previous page'),
-];
+const limitParam = (max: number) =>
+  queryParam(
+    'limit',
+    { type: 'integer', minimum: 1, maximum: max },
+    `a whole number 1 … ${max} in decimal digits (no sign, hex or exponent); anything else is a 400`,
+  );
+const cursorParam = queryParam(
+  'cursor',
+  { type: 'string' },
+  'the nextCursor of the previous page of the same list; anything else is a 400',
+);
 const listPage = (item: string) => ({
   type: 'object',
   properties: { items: { type: 'array', items: ref(item) }, nextCursor: { type: ['string', 'null'] } },
@@ -71,12 +89,28 @@ const ifMatch = {
   description: 'expected seq, e.g. "3"',
 };
 
+/**
+ * An operation, with what every operation of its kind answers: a body-taking one 415 for a body not sent as JSON,
+ * one taking an Idempotency-Key the Idempotent-Replayed header on its success replies, a list 400 for a
+ * malformed limit or cursor (API.md "Conventions (v1.1)").
+ */
 function op(summary: string, scopes: string, extra: Operation): Operation {
+  const parameters = (extra.parameters ?? []) as { name: string }[];
+  const responses = { ...(extra.responses as Record<string, Record<string, unknown>>) };
+  if (parameters.some((p) => p.name === idempotencyKey.name)) {
+    for (const [status, response] of Object.entries(responses))
+      if (status.startsWith('2')) responses[status] = { ...response, headers: replayedHeader };
+  }
   return {
     summary,
     description: `Scope: ${scopes}.`,
     ...extra,
-    responses: { ...(extra.responses as object), ...errors },
+    responses: {
+      ...responses,
+      ...(parameters.some((p) => p.name === 'limit' || p.name === 'cursor') && { 400: badListParams }),
+      ...(extra.requestBody !== undefined && { 415: notJson }),
+      ...errors,
+    },
   };
 }
 
@@ -100,6 +134,7 @@ export function openApiDocument(config: Config): JsonSchema {
     schemas[`${name[0]!.toUpperCase()}${name.slice(1)}Event`] = eventBodies(name);
   }
   const body = (schema: z.ZodType) => ({ required: true, ...json(jsonSchema(schema, 'input')) });
+  const pageParams = [limitParam(config.LIST_LIMIT_MAX), cursorParam];
 
   const paths: Record<string, Record<string, Operation>> = {
     '/healthz': { get: { summary: 'Liveness', security: [], responses: { 200: reply('The process runs') } } },
@@ -152,7 +187,7 @@ export function openApiDocument(config: Config): JsonSchema {
     '/v1/projects/{id}/history': {
       get: op('History of a project', 'read', {
         parameters: [pathParam('id'), ...pageParams],
-        responses: { 200: reply('History', ref('HistoryPage')) },
+        responses: { 200: reply('History (limit defaults to its maximum)', ref('HistoryPage')) },
       }),
     },
     '/v1/projects/{id}/replay': {
@@ -226,7 +261,7 @@ export function openApiDocument(config: Config): JsonSchema {
     '/v1/milestones/{id}/history': {
       get: op('History of a milestone, with the money each event moved', 'read', {
         parameters: [pathParam('id'), ...pageParams],
-        responses: { 200: reply('History', ref('HistoryPage')) },
+        responses: { 200: reply('History (limit defaults to its maximum)', ref('HistoryPage')) },
       }),
     },
     '/v1/milestones/{id}/replay': {
@@ -384,7 +419,7 @@ export function openApiDocument(config: Config): JsonSchema {
           pathParam('name'),
           queryParam('version', { type: 'integer', minimum: 1 }),
           queryParam('strategy', { enum: ['shortest', 'simple', 'transitions'] }),
-          queryParam('limit', { type: 'integer', minimum: 1 }),
+          limitParam(config.PATHS_LIMIT_MAX),
         ],
         responses: {
           200: reply('Paths', {

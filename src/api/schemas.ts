@@ -61,16 +61,8 @@ export function expectedSeqOf(header: string | undefined): number | undefined {
   return Number(match[1]);
 }
 
-export function pageQuery(query: Record<string, unknown>, defaultLimit: number, maxLimit: number) {
-  const schema = z.object({
-    limit: z.coerce.number().int().min(1).max(maxLimit).default(defaultLimit),
-    cursor: z
-      .string()
-      .regex(/^[0-9]{1,18}$/, 'must be a cursor returned by a previous page')
-      .optional(),
-  });
-  return parseOrThrow(schema, { limit: query.limit, cursor: query.cursor }, 'query');
-}
+// Every list route reads `limit` and `cursor` the same way (src/api/page-params.ts).
+export { pageQuery } from './page-params.js';
 
 /** The `:id` route parameter (Express 5 types it loosely). */
 export function idParam(req: { params: Record<string, unknown> }): string {

@@ -10,4 +10,5 @@ export { NotFoundError } from './not-found-error.js';
 export { PayloadTooLargeError } from './payload-too-large-error.js';
 export { UnauthenticatedError } from './unauthenticated-error.js';
 export { UnavailableError } from './unavailable-error.js';
+export { UnsupportedMediaTypeError } from './unsupported-media-type-error.js';
 export { VersionConflictError } from './version-conflict-error.js';

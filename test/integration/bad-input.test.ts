@@ -786,7 +786,7 @@ const cases: Case[] = [
   },
   {
     name: 'unsupported charset',
-    expect: [invalid, [415, 'invalid_request']],
+    expect: [[415, 'unsupported_media_type']],
     send: createProject('{}', { 'content-type': 'application/json; charset=latin9' }),
   },
   {

@@ -6,11 +6,11 @@ import { machineVersions } from '../../../machines/registry.js';
 import { machineDiagram } from '../../console/machine-diagram.js';
 import { searchInstances } from '../../console/search.js';
 import { listSupportActions } from '../../console/support-actions.js';
-import { InvalidRequestError, NotFoundError } from '../../errors/index.js';
+import { NotFoundError } from '../../errors/index.js';
 import { listDeadDeliveries } from '../../lists/dead-deliveries.js';
 import { authedClient } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
-import { clientId, parseOrThrow } from '../schemas.js';
+import { clientId, pageQuery, parseOrThrow } from '../schemas.js';
 import { requireAnyScope } from './replay.js';
 
 const ASSETS_DIR = fileURLToPath(new URL('../../console/assets/', import.meta.url));
@@ -51,14 +51,6 @@ const actionsQuery = z.object({ instanceId: clientId });
 const deliveriesQuery = z.object({
   status: z.literal('dead'),
   instanceId: clientId.optional(),
-  limit: z
-    .string()
-    .regex(/^[0-9]{1,6}$/, 'must be a whole number')
-    .optional(),
-  cursor: z
-    .string()
-    .regex(/^[1-9][0-9]{0,17}$/, 'must be the nextCursor of a previous page')
-    .optional(),
 });
 const diagramParams = z.object({
   name: z.enum(['milestone', 'project']),
@@ -92,11 +84,9 @@ export function consoleApi({ db, config }: ApiDeps): Router {
     res.json({ ...machineDiagram(def), layoutEngine: `/console/vendor/elk-${ELK_VERSION}.js` });
   });
   router.get('/deliveries', async (req, res) => {
-    const q = parseOrThrow(deliveriesQuery, req.query, 'query');
-    const limit = q.limit === undefined ? config.LIST_LIMIT_DEFAULT : Number(q.limit);
-    if (limit < 1 || limit > config.LIST_LIMIT_MAX)
-      throw new InvalidRequestError(`limit must be 1 … ${config.LIST_LIMIT_MAX}.`, { issues: [{ path: 'limit' }] });
-    const page = await listDeadDeliveries(db, limit, q.cursor ?? null, q.instanceId ?? null);
+    const q = parseOrThrow(deliveriesQuery, { status: req.query.status, instanceId: req.query.instanceId }, 'query');
+    const { limit, cursor } = pageQuery(req.query, config.LIST_LIMIT_DEFAULT, config.LIST_LIMIT_MAX);
+    const page = await listDeadDeliveries(db, limit, cursor ?? null, q.instanceId ?? null);
     res.json({ items: page.items, nextCursor: page.next });
   });
   router.get('/actions', async (req, res) => {

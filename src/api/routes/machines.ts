@@ -5,6 +5,7 @@ import { NotFoundError } from '../../errors/index.js';
 import { definitionJson } from '../../paths/definition-json.js';
 import { requireScope } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
+import { limitParam } from '../page-params.js';
 import { parseOrThrow } from '../schemas.js';
 
 /** The machine a request names, at the version it asks for or the latest. */
@@ -24,7 +25,6 @@ export function machineRoutes({ config, paths }: ApiDeps): Router {
   const versionQuery = z.object({ version: z.coerce.number().int().min(1).max(1_000_000).optional() });
   const pathsQuery = versionQuery.extend({
     strategy: z.enum(['shortest', 'simple', 'transitions']).default('shortest'),
-    limit: z.coerce.number().int().min(1).max(config.PATHS_LIMIT_MAX).default(config.PATHS_LIMIT_MAX),
   });
 
   router.get('/', requireScope('read'), (_req, res) => {
@@ -46,13 +46,11 @@ export function machineRoutes({ config, paths }: ApiDeps): Router {
   // are generated and serialised on a worker thread (src/paths/paths-thread.ts): seconds of CPU for the large
   // ones, which on this thread would hold up every other request, health checks included.
   router.get('/:name/paths', requireScope('read'), async (req, res) => {
-    const q = parseOrThrow(
-      pathsQuery,
-      { version: req.query.version, strategy: req.query.strategy, limit: req.query.limit },
-      'query',
-    );
+    const q = parseOrThrow(pathsQuery, { version: req.query.version, strategy: req.query.strategy }, 'query');
+    // Read as every list's limit is (no hex, no exponent): src/api/page-params.ts.
+    const limit = limitParam(req.query, config.PATHS_LIMIT_MAX, config.PATHS_LIMIT_MAX);
     const def = machineFor(String(req.params.name), q.version);
-    res.type('json').send(await paths.generate(def.name, def.version, q.strategy, q.limit));
+    res.type('json').send(await paths.generate(def.name, def.version, q.strategy, limit));
   });
 
   return router;

@@ -43,7 +43,7 @@ export function milestoneRoutes(deps: ApiDeps): Router {
 
   router.get('/:id/history', requireScope('read'), async (req, res) => {
     await findInstance(db, idParam(req), 'milestone');
-    const { limit, cursor } = pageQuery(req.query, config.LIST_LIMIT_MAX, config.LIST_LIMIT_MAX);
+    const { limit, cursor } = pageQuery(req.query, config.LIST_LIMIT_MAX, config.LIST_LIMIT_MAX, 'seq');
     res.json(await historyPage(db, idParam(req), cursor === undefined ? 0 : Number(cursor), limit));
   });
 
