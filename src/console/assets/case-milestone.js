@@ -93,7 +93,13 @@ export function disputeCard(view, history, ctx) {
   const d = view.dispute;
   if (!d) return el('p', { class: 'muted', id: 'dispute' }, 'No dispute on this milestone.');
   const fmt = (v) => money(v, view.currency, view.currencyExponent);
-  const evidenceTimes = history.filter((h) => h.type === 'SUBMIT_EVIDENCE').map((h) => h.at);
+  // The current dispute's evidence is the last SUBMIT_EVIDENCE entries of the history (an earlier, withdrawn
+  // dispute has its own before them). From version 3 the snapshot keeps each piece's size only: its text is read
+  // from the history entry that submitted it.
+  const pieces = d.evidence ?? [];
+  const submitted = pieces.length ? history.filter((h) => h.type === 'SUBMIT_EVIDENCE').slice(-pieces.length) : [];
+  const evidenceTimes = submitted.map((h) => h.at);
+  const evidenceText = (e, i) => e.text ?? submitted[i]?.payload?.text ?? `(${e.bytes} bytes, text not loaded)`;
   const o = d.outcome;
   const stage = typeof view.state === 'object' ? stateLabel(view.state) : `Closed (${stateLabel(view.state)})`;
   return el(
@@ -125,7 +131,7 @@ export function disputeCard(view, history, ctx) {
                 evidenceTimes[i] ? time(evidenceTimes[i]) : null,
                 ': ',
               ),
-              e.text,
+              evidenceText(e, i),
             ),
           ),
         )
