@@ -116,8 +116,8 @@ function sessionRoutes({ db, config, auth }: ApiDeps): Router {
 }
 
 /**
- * `/metrics` (scope read: monitoring systems get a read-only token), `/openapi.json` (read), `/docs` (a static
- * page that asks for a token), admin sessions, and the BullMQ dashboard at `/admin/queues` (admin). Outside
+ * `/metrics` (scope read: monitoring systems get a read-only token), `/openapi.json` and `/docs` (public: the
+ * reference describes the API and holds no data), admin sessions, and the BullMQ dashboard at `/admin/queues` (admin). Outside
  * /v1, so without its JSON parser: the login form posts url-encoded, and the dashboard parses its own bodies.
  */
 export function opsRoutes(deps: ApiDeps, { metrics, queues }: OpsDeps): Router {
@@ -129,7 +129,8 @@ export function opsRoutes(deps: ApiDeps, { metrics, queues }: OpsDeps): Router {
     res.set('Content-Type', metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 
-  router.get('/openapi.json', requireClient(db, auth, 'read', { session: false }), (_req, res) => {
+  // Public (API.md asks for a reference readable without a token): it describes the API and holds no data.
+  router.get('/openapi.json', (_req, res) => {
     res.json(document);
   });
 
