@@ -510,17 +510,37 @@ const pathsReply: JsonSchema = {
   },
 };
 
+/** The same paths, each operation filed under a tag: the reference page groups operations by it. */
+function tagged(tag: string, paths: Paths): Paths {
+  return Object.fromEntries(
+    Object.entries(paths).map(([path, ops]) => [
+      path,
+      Object.fromEntries(Object.entries(ops).map(([method, operation]) => [method, { tags: [tag], ...operation }])),
+    ]),
+  );
+}
+
+/** The tags in the order the reference shows them, each with a line of what its operations are for. */
+export const TAGS = [
+  { name: 'Projects', description: 'A client hires a freelancer; milestones are created under a project.' },
+  { name: 'Milestones', description: 'Escrowed payments: fund, release, cancel, dispute.' },
+  { name: 'Money and inbox', description: 'Deposits, balances and in-app notifications.' },
+  { name: 'Webhooks', description: 'Subscriptions, and deliveries with every attempt.' },
+  { name: 'Machines', description: 'The state machines as data, and paths generated from them.' },
+  { name: 'Operations', description: 'Health, readiness, metrics, statistics, clients and admin sessions.' },
+];
+
 /** Every documented route, by path. */
 export function openApiPaths(config: Config): Paths {
   return {
-    ...operationsPaths(),
-    ...projectPaths(config),
-    ...projectChildPaths(config),
-    ...milestonePaths(config),
-    ...moneyAndInboxPaths(config),
-    ...webhookPaths(config),
-    ...deliveryPaths(config),
-    ...adminPaths(config),
-    ...machinePaths(config),
+    ...tagged('Operations', operationsPaths()),
+    ...tagged('Projects', projectPaths(config)),
+    ...tagged('Projects', projectChildPaths(config)),
+    ...tagged('Milestones', milestonePaths(config)),
+    ...tagged('Money and inbox', moneyAndInboxPaths(config)),
+    ...tagged('Webhooks', webhookPaths(config)),
+    ...tagged('Webhooks', deliveryPaths(config)),
+    ...tagged('Operations', adminPaths(config)),
+    ...tagged('Machines', machinePaths(config)),
   };
 }

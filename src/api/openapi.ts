@@ -3,7 +3,7 @@ import { machineVersions, registeredMachines } from '../../machines/registry.js'
 import type { Config } from '../config.js';
 import { attemptView, deliveryBody, deliveryView, webhookView } from '../webhooks/webhook-schemas.js';
 import { jsonSchema, type JsonSchema } from './openapi-build.js';
-import { openApiPaths } from './openapi-paths.js';
+import { openApiPaths, TAGS } from './openapi-paths.js';
 import * as out from './openapi-schemas.js';
 import { clientId } from './schemas.js';
 
@@ -60,6 +60,7 @@ export function openApiDocument(config: Config): JsonSchema {
     info: { title: 'Escrow workflow engine', version: '1.1', description: DESCRIPTION },
     components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } }, schemas: componentSchemas() },
     security: [{ bearer: [] }],
+    tags: TAGS,
     paths: openApiPaths(config),
   };
 }

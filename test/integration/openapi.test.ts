@@ -1,3 +1,4 @@
+import { createRequire } from 'node:module';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { machineVersions } from '../../machines/registry.js';
@@ -161,13 +162,26 @@ describe('OpenAPI document and docs page', () => {
     expect(out.milestone.safeParse({ ...ex.milestoneExample, amount: 50000 }).success).toBe(false);
   });
 
-  it('serves a self-contained docs page that renders the document', async () => {
+  it('serves the reference page from its own copy of swagger-ui-dist, under a CSP without inline scripts', async () => {
     const res = await fetch(`${svc.url}/docs`);
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toContain('text/html');
+    const csp = res.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("script-src 'self';");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(res.headers.get('x-content-type-options')).toBe('nosniff');
     const html = await res.text();
-    expect(html).toContain("fetch('/openapi.json'");
-    // No CDN: the closed network could not load it, and the page must not leak tokens to third parties.
-    expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href="http/);
+    // No CDN: a closed network could not load it, and a third-party script would see the tokens typed in.
+    const sources = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]);
+    expect(sources.every((s) => s!.startsWith('/docs/'))).toBe(true);
+    expect(html).not.toMatch(/<script>/);
+    const version = (createRequire(import.meta.url)('swagger-ui-dist/package.json') as { version: string }).version;
+    const bundle = await fetch(`${svc.url}/docs/vendor/swagger-ui-bundle.js`);
+    expect(bundle.status).toBe(200);
+    expect(await bundle.text()).toContain(version);
+    expect((await fetch(`${svc.url}/docs/docs.js`)).status).toBe(200);
+    // Only the files the page loads: not the package's demo page, which points at a remote document.
+    expect((await fetch(`${svc.url}/docs/vendor/index.html`)).status).toBe(404);
+    expect((await fetch(`${svc.url}/docs/vendor/swagger-initializer.js`)).status).toBe(404);
   });
 });

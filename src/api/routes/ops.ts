@@ -10,8 +10,7 @@ import type { Metrics } from '../../metrics/metrics.js';
 import { bearerToken, type Authenticator } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { openApiDocument } from '../openapi.js';
-import { pageSecurityHeaders } from '../security-headers.js';
-import { DOCS_PAGE } from './ops-docs-page.js';
+import { docsPage } from './docs-page.js';
 
 export interface OpsDeps {
   metrics: Metrics;
@@ -24,8 +23,6 @@ const DASHBOARD_PATH = '/admin/queues';
 const LOGIN_PATH = '/admin/login';
 // The login form carries one token field; nothing bigger is a login.
 const LOGIN_BODY_LIMIT_BYTES = 4 * 1024;
-// The docs page renders with an inline script and inline styles of its own (ops-docs-page.ts).
-const DOCS_CSP = { scriptSrc: ["'self'", "'unsafe-inline'"] };
 
 function cookie(req: Request, name: string): string | undefined {
   for (const part of (req.get('cookie') ?? '').split(';')) {
@@ -134,9 +131,7 @@ export function opsRoutes(deps: ApiDeps, { metrics, queues }: OpsDeps): Router {
     res.json(document);
   });
 
-  router.get('/docs', pageSecurityHeaders(DOCS_CSP), (_req, res) => {
-    res.type('html').send(DOCS_PAGE);
-  });
+  router.use(docsPage());
 
   router.use(sessionRoutes(deps));
 
