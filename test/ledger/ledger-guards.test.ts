@@ -64,8 +64,9 @@ describe('the database guards the ledger', () => {
   it('refuses a transfer between accounts of different currencies', async () => {
     await deposit(svc.http, p.employer, '500', 'EUR');
     const error = await refusal(
-      `INSERT INTO transfers (id, debit_account_id, credit_account_id, amount, currency, kind)
-       VALUES ('forged-1', ?, ?, 100, 'USD', 'forged')`,
+      `INSERT INTO transfers (id, debit_account_id, credit_account_id, amount, currency, kind,
+                              debit_balance_after, credit_balance_after)
+       VALUES ('forged-1', ?, ?, 100, 'USD', 'forged', 0, 0)`,
       [`available:EUR:${p.employer}`, `available:USD:${p.freelancer}`],
     );
     expect(error.code).toBe(FOREIGN_KEY_VIOLATION);
@@ -74,8 +75,9 @@ describe('the database guards the ledger', () => {
 
   it('refuses a transfer whose currency is neither account’s', async () => {
     const error = await refusal(
-      `INSERT INTO transfers (id, debit_account_id, credit_account_id, amount, currency, kind)
-       VALUES ('forged-2', ?, ?, 100, 'EUR', 'forged')`,
+      `INSERT INTO transfers (id, debit_account_id, credit_account_id, amount, currency, kind,
+                              debit_balance_after, credit_balance_after)
+       VALUES ('forged-2', ?, ?, 100, 'EUR', 'forged', 0, 0)`,
       [`available:USD:${p.employer}`, `available:USD:${p.freelancer}`],
     );
     expect(error.code).toBe(FOREIGN_KEY_VIOLATION);

@@ -1,19 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { registeredMachines } from '../../machines/registry.js';
-import { messageTemplates, renderRulesDoc, ruleCounts } from '../../scripts/rules-doc.js';
+import { messageTemplates, ruleCounts } from '../../scripts/docs/rule-table.js';
 
 const DOC = new URL('../../docs/rules.md', import.meta.url);
 
+// Freshness of the generated block is test/docs/docs.test.ts's (every generated block of the docs).
 describe('docs/rules.md', () => {
-  it('is what scripts/generate-rules-doc.ts makes of the rule books today (run `npm run docs:rules`)', () => {
-    expect(readFileSync(DOC, 'utf8')).toBe(renderRulesDoc());
-  });
-
   it('lists every rule id of every machine version, with its count', () => {
     const doc = readFileSync(DOC, 'utf8');
     for (const def of registeredMachines()) {
-      const section = doc.split(`## ${def.name}@${def.version}\n`)[1]!.split('\n## ')[0]!;
+      const section = doc.split(`### ${def.name}@${def.version}\n`)[1]!.split('\n### ')[0]!;
       const { guards, ruleIds } = ruleCounts(def);
       expect(section).toContain(`${guards} guards, ${ruleIds} rule ids.`);
       for (const rule of Object.values(def.rules)) expect(section).toContain(`| \`${rule.id}\` | ${rule.kind} |`);
