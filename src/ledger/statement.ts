@@ -80,7 +80,7 @@ export async function statementPage(
       openingBalance: opening,
       closingBalance: closing,
       entries: page.map(entryOf),
-      next: rows.length > limit && last ? { order: 'posted', at: last.at_key, n: last.n } : null,
+      next: rows.length > limit && last ? { order: 'posted', at: last.at_key, n: last.n.toString() } : null,
     };
   });
 }
