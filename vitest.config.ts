@@ -2,11 +2,12 @@ import { configDefaults, defineConfig } from 'vitest/config';
 
 // Tests that need neither Postgres, Redis, the HTTP service nor the workers: machines and pure modules
 // (`npm run test:unit`, seconds). Everything else under test/ is an integration test and gets a migrated template
-// database from the global setup.
+// database from the global setup. A unit file that reaches for the database fails loudly (no template database),
+// so a misfiled test cannot pass unseen. test/ledger holds both kinds: only the pure planner is a unit test.
 const UNIT = [
   'test/machines/**/*.test.ts',
   'test/replay/**/*.test.ts',
-  'test/ledger/**/*.test.ts',
+  'test/ledger/plan-transfers.test.ts',
   'test/engine/**/*.test.ts',
   'test/db/**/*.test.ts',
   'test/api/**/*.test.ts',
