@@ -17,7 +17,7 @@ export const CHECK = {
   feeHoldMatchesDispute: 'fee_hold_matches_dispute',
 } as const;
 
-/** DESIGN.md "Ledger": per currency, all balances (external included) sum to zero. */
+/** Double entry: per currency, all balances (external included) sum to zero. */
 export function sumZeroDifferences(totals: readonly KindTotal[]): Difference[] {
   const sums = new Map<string, bigint>();
   for (const t of totals) sums.set(t.currency, (sums.get(t.currency) ?? 0n) + t.balance);
@@ -76,7 +76,7 @@ export function feeHeldByDispute(value: StateValue, context: Record<string, unkn
   return !resolved && dispute?.feesPaid?.includes(payer) ? money(rules?.arbitrationFee) : 0n;
 }
 
-/** DESIGN.md "Ledger": a milestone's escrow balance equals what its state holds; so does each fee hold. */
+/** A milestone's escrow balance equals what its state holds (funded − released − returned); so does each fee hold. */
 export function holdingDifferences(def: MachineDefinition, m: MilestoneHolding): Difference[] {
   const found: Difference[] = [];
   const escrow = escrowHeldByState(def, m.value, m.context);

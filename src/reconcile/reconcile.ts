@@ -72,7 +72,7 @@ function currencyReport(
 }
 
 /**
- * Reconciles the ledger (API.md "Money (v1.1)", DESIGN.md "Ledger"): per currency, the day's deposits, payouts
+ * Reconciles the ledger (docs/money.md "Reconciliation"): per currency, the day's deposits, payouts
  * paid, fees earned and adjustments, the balances by kind, and every check's differences. All reads come from
  * one REPEATABLE READ, READ ONLY snapshot, so work committing meanwhile can never pass for a difference.
  */
