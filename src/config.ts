@@ -619,6 +619,22 @@ const schema = z.object({
     .describe(
       'Rows a CSV statement reads from its database cursor at a time: what one download holds in memory at once.',
     ),
+  RECONCILE_BATCH_SIZE: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100_000)
+    .default(1_000)
+    .describe('Milestones a reconciliation compares with their escrow and fee holds per read (cli reconcile, metric).'),
+  RECONCILE_METRIC_TTL_MS: z.coerce
+    .number()
+    .int()
+    .min(1_000)
+    .max(MAX_DURATION_MS)
+    .default(5 * 60_000)
+    .describe(
+      'How old the reconciliation behind escrow_reconcile_differences may be before a scrape starts a new one (ms): a reconciliation reads every transfer, so it runs at most this often per API process.',
+    ),
 
   // --- Accountability and edge limits (issue 15; docs/security.md) ---
   // `production` makes unsealed webhook secrets a start-up error instead of a warning.

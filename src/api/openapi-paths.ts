@@ -276,6 +276,39 @@ const redriveReply: JsonSchema = {
 };
 const redriveExample = { id: 'design', outcome: 'enqueued', outboxId: '812' };
 
+function statementPaths(config: Config): Paths {
+  return {
+    '/v1/accounts/{ownerId}/statement': {
+      get: op({
+        summary: 'Statement of an owner’s available balance over a time range',
+        scopes: 'read',
+        notes: [
+          'Entries in the order they were posted, each with its signed amount and the balance it left, between the',
+          'balance before `from` and the balance before `to`. `?format=csv` or `Accept: text/csv` answers the same',
+          'columns as CSV, the whole range (or the first `limit` entries when a limit is given), streamed.',
+        ].join(' '),
+        params: [
+          pathParam('ownerId', 'alice'),
+          queryParam('currency', { type: 'string' }, 'ISO 4217; may be left out when the owner holds one currency'),
+          queryParam('from', { type: 'string' }, 'ISO-8601 time or YYYY-MM-DD (midnight UTC), inclusive'),
+          queryParam('to', { type: 'string' }, 'ISO-8601 time or YYYY-MM-DD (midnight UTC), exclusive'),
+          queryParam('format', { enum: ['json', 'csv'] }, 'default: by Accept, JSON unless it asks for text/csv'),
+        ],
+        notFound: false,
+        paged: { max: config.LIST_LIMIT_MAX },
+        replies: {
+          200: {
+            description: 'A page of the statement (or the CSV)',
+            schema: ref('Statement'),
+            example: ex.statementExample,
+            alternative: { contentType: 'text/csv', schema: { type: 'string' }, example: ex.statementCsvExample },
+          },
+        },
+      }),
+    },
+  };
+}
+
 function moneyAndInboxPaths(config: Config): Paths {
   return {
     '/v1/accounts/{ownerId}/deposits': {
@@ -538,6 +571,7 @@ export function openApiPaths(config: Config): Paths {
     ...tagged('Projects', projectChildPaths(config)),
     ...tagged('Milestones', milestonePaths(config)),
     ...tagged('Money and inbox', moneyAndInboxPaths(config)),
+    ...tagged('Money and inbox', statementPaths(config)),
     ...tagged('Webhooks', webhookPaths(config)),
     ...tagged('Webhooks', deliveryPaths(config)),
     ...tagged('Operations', adminPaths(config)),

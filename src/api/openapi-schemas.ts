@@ -132,6 +132,33 @@ export const account = z.object({
   ),
 });
 
+const signedMoney = z
+  .string()
+  .regex(/^(0|-?[1-9][0-9]*)$/)
+  .describe('decimal string of minor units, negative when money left the account');
+
+export const statement = z.object({
+  ownerId: z.string(),
+  currency: z.string(),
+  currencyExponent: z.number().int(),
+  from: z.string().nullable().describe('as asked (inclusive); null: from the first entry'),
+  to: z.string().nullable().describe('as asked (exclusive); null: up to the latest entry'),
+  openingBalance: money.describe('the available balance just before `from`'),
+  closingBalance: money.describe('the available balance just before `to` (now when open)'),
+  entries: z.array(
+    z.object({
+      transferId: z.string(),
+      at: z.string(),
+      kind: z.string().describe('deposit, fund, release, refund, arbitration_fee, arbitration_fee_refund, …'),
+      amount: signedMoney,
+      balanceAfter: money,
+      instanceId: z.string().nullable().describe('the instance whose event moved the money; null for a deposit'),
+      seq: z.number().int().nullable().describe('that event’s history seq'),
+    }),
+  ),
+  nextCursor: z.string().nullable(),
+});
+
 export const depositReply = z.looseObject({
   transferId: z.string(),
   currency: z.string(),

@@ -32,6 +32,7 @@ function componentSchemas(): Record<string, JsonSchema> {
     Replay: jsonSchema(out.replay, 'output'),
     Stats: jsonSchema(out.stats, 'output'),
     Account: jsonSchema(out.account, 'output'),
+    Statement: jsonSchema(out.statement, 'output'),
     NotificationsPage: jsonSchema(out.notificationsPage, 'output'),
     Webhook: jsonSchema(webhookView, 'output'),
     WebhookDelivery: jsonSchema(deliveryView, 'output'),
