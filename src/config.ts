@@ -215,6 +215,17 @@ const schema = z.object({
   STATS_CACHE_MAX_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   CONSOLE_ACTIONS_MAX: z.coerce.number().int().min(1).max(10_000).default(500),
 
+  // --- Statements and reconciliation (issue 17; docs/money.md) ---
+  STATEMENT_CSV_BATCH_ROWS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(10_000)
+    .default(1_000)
+    .describe(
+      'Rows a CSV statement reads from its database cursor at a time: what one download holds in memory at once.',
+    ),
+
   // --- Accountability and edge limits (issue 15; docs/security.md) ---
   // `production` makes unsealed webhook secrets a start-up error instead of a warning.
   NODE_ENV: z.string().default('development'),

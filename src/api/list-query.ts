@@ -12,7 +12,7 @@ import { clientId, parseOrThrow } from './schemas.js';
 // before any SQL runs: a malformed one is a 400 naming it, never a 500 and never an empty page by accident.
 
 // A `+` of an unencoded offset (`+02:00`) arrives as a space in a query string: read it back as the `+` it was.
-const isoTime = z
+export const isoTime = z
   .string()
   .transform((s) => s.replace(' ', '+'))
   .pipe(z.iso.datetime({ offset: true }))

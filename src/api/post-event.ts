@@ -1,7 +1,7 @@
 import type { Request, Response } from 'express';
 import type { MachineName } from '../../machines/registry.js';
 import { applyEvent } from '../engine/apply-event.js';
-import type { InstanceRow } from '../engine/instance-row.js';
+import { withViewFacts, type ViewRow } from '../engine/view-row.js';
 import { causeOf, hasSupportScope } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { runWrite } from './idempotent.js';
@@ -14,7 +14,7 @@ import { eventEnvelope, expectedSeqOf, idParam, parseOrThrow } from './schemas.j
 export function postEvent(
   { db, config, events, signals }: ApiDeps,
   machine: MachineName,
-  view: (row: InstanceRow) => unknown,
+  view: (row: ViewRow) => unknown,
 ) {
   return async (req: Request, res: Response): Promise<void> => {
     const { type, actor, ...payload } = parseOrThrow(eventEnvelope, req.body, 'event');
@@ -28,7 +28,10 @@ export function postEvent(
       db,
       config,
       req,
-      async (trx) => ({ status: 200, body: view((await applyEvent(trx, machine, idParam(req), event, options)).row) }),
+      async (trx) => {
+        const { row } = await applyEvent(trx, machine, idParam(req), event, options);
+        return { status: 200, body: view(await withViewFacts(trx, row)) };
+      },
       async () => ({ status: 200, body: view((await events.apply(machine, idParam(req), event, options)).row) }),
     );
     signals.outboxWritten();

@@ -17,8 +17,8 @@ export interface CreateProjectRequest {
   currency: string;
 }
 
-export interface Created {
-  row: InstanceRow;
+export interface Created<R extends InstanceRow = InstanceRow> {
+  row: R;
   /** False when the same create was already done: API.md answers 200 with the original. */
   created: boolean;
 }

@@ -31,8 +31,8 @@ export interface ApplyOptions {
 /** What caused an event, carried to the events it derives (a milestone's event for its project). */
 export type EventCause = Pick<ApplyOptions, 'requestId' | 'clientId'>;
 
-export interface Applied {
-  row: InstanceRow;
+export interface Applied<R extends InstanceRow = InstanceRow> {
+  row: R;
   /** The seq of the history entry this event wrote. */
   seq: number;
 }

@@ -2,6 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { verifyInstances, type Mismatch } from '../../src/replay/verify-instances.js';
 import { cli } from '../support/cli.js';
 import { assertLedgerInvariants } from '../support/ledger-invariants.js';
+import { rewriteLedger } from '../support/ledger-rewrite.js';
 import { fundedMilestone, projectInProgress, waitSettled } from '../support/scenario.js';
 import { startTestService, type TestService } from '../support/test-service.js';
 
@@ -183,10 +184,11 @@ describe('history, replay and verification over the real service', () => {
 
   it('reports a history row whose recorded after-state was altered', async () => {
     const { id } = await releasedMilestone();
-    await svc
-      .db('history')
-      .where({ instance_id: id, seq: 4 })
-      .update({ to_state: JSON.stringify('cancelled') });
+    await rewriteLedger(svc.db, 'alter a recorded state', (trx) =>
+      trx('history')
+        .where({ instance_id: id, seq: 4 })
+        .update({ to_state: JSON.stringify('cancelled') }),
+    );
     const res = (await svc.http.get(`/v1/milestones/${id}/replay`)).body;
     expect(res.matchesStored).toBe(true);
     expect(res.firstDivergence).toMatchObject({
@@ -195,10 +197,11 @@ describe('history, replay and verification over the real service', () => {
       expected: 'cancelled',
       actual: 'in_progress',
     });
-    await svc
-      .db('history')
-      .where({ instance_id: id, seq: 4 })
-      .update({ to_state: JSON.stringify('in_progress') });
+    await rewriteLedger(svc.db, 'restore the recorded state', (trx) =>
+      trx('history')
+        .where({ instance_id: id, seq: 4 })
+        .update({ to_state: JSON.stringify('in_progress') }),
+    );
   });
 
   it('verifies every instance in small batches and checks escrow against the ledger', async () => {
