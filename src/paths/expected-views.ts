@@ -1,6 +1,7 @@
 import { initialTransition, transition, type AnyMachineSnapshot, type StateValue } from 'xstate';
 import type { MachineDefinition } from '../../machines/definition.js';
 import { allowedEvents } from '../engine/availability.js';
+import { holdsFunds } from '../replay/holds-funds.js';
 import type { PathEvent } from './event-cases.js';
 import { modelInput } from './model-input.js';
 import { PLACEHOLDER_MILESTONE, PLACEHOLDER_PROJECT } from './placeholders.js';
@@ -25,14 +26,20 @@ interface ProjectMoney {
   releasedTotal: string;
 }
 
-/** The money fields of a milestone or project view (src/api/views.ts), from the model's context. */
+/**
+ * The money fields of a milestone or project view (src/api/views.ts), from the model: a closed milestone has
+ * nothing remaining, and its escrow account holds amount − released exactly in the states tagged holds_funds
+ * (the invariant `cli verify` checks against the ledger).
+ */
 function moneyOf(def: MachineDefinition, snapshot: AnyMachineSnapshot): Record<string, unknown> {
   if (def.name === 'milestone') {
     const c = snapshot.context as MilestoneMoney;
+    const unreleased = (BigInt(c.amount) - BigInt(c.releasedAmount)).toString();
     return {
       amount: c.amount,
       releasedAmount: c.releasedAmount,
-      remainingAmount: (BigInt(c.amount) - BigInt(c.releasedAmount)).toString(),
+      remainingAmount: snapshot.status === 'done' ? '0' : unreleased,
+      heldAmount: holdsFunds(def, stateValueOf(snapshot)) ? unreleased : '0',
       pendingReleaseAmount: c.pendingRelease,
     };
   }

@@ -156,7 +156,7 @@ export const RUN_PATHS = `const observed = (live) => ({
   allowedEvents: live.allowedEvents,
   money:
     MACHINE.name === 'milestone'
-      ? { amount: live.amount, releasedAmount: live.releasedAmount, remainingAmount: live.remainingAmount, pendingReleaseAmount: live.pendingReleaseAmount }
+      ? { amount: live.amount, releasedAmount: live.releasedAmount, remainingAmount: live.remainingAmount, heldAmount: live.heldAmount, pendingReleaseAmount: live.pendingReleaseAmount }
       : { milestones: live.milestones },
 });
 
