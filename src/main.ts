@@ -1,5 +1,6 @@
 import { loadConfig, ConfigError } from './config.js';
 import { createLogger } from './logger.js';
+import { nextSteps } from './next-steps.js';
 import { startService, type ServiceOptions } from './service.js';
 
 // Entry point: `tsx src/main.ts [all|api|workers]`. One process runs both by default; split them to scale out.
@@ -22,6 +23,7 @@ async function main(): Promise<void> {
   );
   if (service.url) console.log(`escrow API listening on ${service.url}`);
   if (selected.workers) console.log(`escrow workers running (queue prefix ${config.queuePrefix})`);
+  if (service.url) console.log(nextSteps(service.url));
 
   let stopping = false;
   const shutdown = (signal: string) => {

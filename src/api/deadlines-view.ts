@@ -3,7 +3,7 @@ import type { PartyRole } from '../../machines/roles.js';
 import type { ArmedDeadline } from '../engine/view-row.js';
 
 /**
- * Who must act before the armed timer `name` fires to avoid what it raises (API.md "Views (v1.1)"), as the
+ * Who must act before the armed timer `name` fires to avoid what it raises (docs/api.md "Views (v1.1)"), as the
  * instance's pinned version says from its context: the respondent of a dispute, the party who has not paid the
  * arbitration fee, the employer of a cancel request. Null when nobody can stop it (a window that simply closes),
  * and for a timer the version does not know.

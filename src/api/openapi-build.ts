@@ -135,7 +135,7 @@ function errorCodes(spec: OpSpec): ErrorCode[] {
   return [...codes];
 }
 
-/** One response per status, with one named example per code it can carry (API.md's error body). */
+/** One response per status, with one named example per code it can carry (docs/api.md's error body). */
 function errorResponses(codes: ErrorCode[]): Record<string, unknown> {
   const byStatus = new Map<number, ErrorCode[]>();
   for (const code of codes) {

@@ -8,7 +8,7 @@ import { runWrite } from './idempotent.js';
 import { eventEnvelope, expectedSeqOf, idParam, parseOrThrow } from './schemas.js';
 
 /**
- * `POST /v1/{projects,milestones}/:id/events` (API.md): applies one event and answers with the instance's view.
+ * `POST /v1/{projects,milestones}/:id/events` (docs/api.md): applies one event and answers with the instance's view.
  * With an Idempotency-Key it runs in the key's transaction; without one, as a compare-and-set when it can.
  */
 export function postEvent(

@@ -19,7 +19,7 @@ export interface CreateProjectRequest {
 
 export interface Created<R extends InstanceRow = InstanceRow> {
   row: R;
-  /** False when the same create was already done: API.md answers 200 with the original. */
+  /** False when the same create was already done: docs/api.md answers 200 with the original. */
   created: boolean;
 }
 

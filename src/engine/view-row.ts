@@ -10,7 +10,7 @@ export interface ArmedDeadline {
 }
 
 /**
- * What a view shows beside the snapshot (API.md "Views (v1.1)"), read from the ledger and the timers in the
+ * What a view shows beside the snapshot (docs/api.md "Views (v1.1)"), read from the ledger and the timers in the
  * instance's own statement, so a list page is one statement however many items it holds.
  */
 export interface ViewFacts {

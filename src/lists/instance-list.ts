@@ -6,7 +6,7 @@ import { settlingStates } from '../stuck/settling-states.js';
 import type { ListKey } from './list-cursor.js';
 import { stateMatch } from './state-filter.js';
 
-/** Filters of GET /v1/milestones and GET /v1/projects (API.md "Lists (v1.1)"), already validated. */
+/** Filters of GET /v1/milestones and GET /v1/projects (docs/api.md "Lists (v1.1)"), already validated. */
 export interface ListFilters {
   projectId?: string;
   /** State paths the instance must be in (each a top-level state or a full path); all must hold. */

@@ -190,7 +190,7 @@ describe('auth matrix over every documented route', () => {
   });
 
   // Webhooks are platform-wide admin data (one marketplace, one set of subscribers): every admin client
-  // manages all of them, `read` may list them (API.md: read = all GETs), and no other token sees them. The
+  // manages all of them, `read` may list them (docs/api.md: read = all GETs), and no other token sees them. The
   // secret is never returned to anyone.
   it('webhooks: another admin sees them, tokens without admin or read do not, nobody sees the secret', async () => {
     const adminB = await svc.clientWith(['admin']);
@@ -225,7 +225,7 @@ describe('auth matrix over every documented route', () => {
   });
 });
 
-// The failed-authentication budget (API.md "Clients and sessions") on every documented protected route: past it,
+// The failed-authentication budget (docs/api.md "Clients and sessions") on every documented protected route: past it,
 // an unknown token gets 429 rate_limited with Retry-After; a valid token with the route's scope still passes.
 // Hundreds of requests: on a busy shared machine they take longer than the default 30 s.
 describe('failed-authentication budget over every documented route', { timeout: 120_000 }, () => {

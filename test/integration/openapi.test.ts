@@ -15,7 +15,7 @@ describe('OpenAPI document and docs page', () => {
   });
   afterAll(async () => svc?.stop());
 
-  it('documents every route of API.md, generated from the schemas the API validates with', async () => {
+  it('documents every route of docs/api.md, generated from the schemas the API validates with', async () => {
     // Public: the reference describes the API and holds no data.
     const res = await new HttpClient(svc.url, null).get('/openapi.json');
     expect(res.status).toBe(200);

@@ -4,7 +4,7 @@ import { assertLedgerInvariants } from '../support/ledger-invariants.js';
 import { fundedMilestone, projectInProgress, waitSettled, type Parties } from '../support/scenario.js';
 import { startTestService, type TestService } from '../support/test-service.js';
 
-// API.md "Views (v1.1)": remainingAmount is "0" once a milestone is closed, and heldAmount is what its escrow
+// docs/api.md "Views (v1.1)": remainingAmount is "0" once a milestone is closed, and heldAmount is what its escrow
 // account holds, read from the ledger, on the single view, the reply to an event and every list item.
 describe('milestone amounts that mean what they say', () => {
   let svc: TestService;

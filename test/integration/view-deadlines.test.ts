@@ -6,7 +6,7 @@ import { startTestService, type TestService } from '../support/test-service.js';
 type Deadline = { name: string; dueAt: string; party: string | null };
 const DAY = 86_400_000;
 
-// API.md "Views (v1.1)": every armed durable timer of a milestone or project, in its views, with who must act.
+// docs/api.md "Views (v1.1)": every armed durable timer of a milestone or project, in its views, with who must act.
 describe('deadlines in every view', () => {
   let svc: TestService;
   let p: Parties;

@@ -4,7 +4,7 @@ import { assertLedgerInvariants } from '../support/ledger-invariants.js';
 import { deposit, projectInProgress, waitSettled, type Parties } from '../support/scenario.js';
 import { startTestService, type TestService } from '../support/test-service.js';
 
-// Issue 17 item 2 (API.md "Money (v1.1)", Statement): an owner's available balance over a time range, with the
+// Issue 17 item 2 (docs/api.md "Money (v1.1)", Statement): an owner's available balance over a time range, with the
 // opening and closing balance, each entry's signed amount, running balance, kind and the instance and history
 // seq that caused it; keyset pages; the same columns as CSV.
 

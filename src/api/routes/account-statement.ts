@@ -11,7 +11,7 @@ import { isoTime } from '../list-query.js';
 import { limitParam, opaqueCursorParam } from '../page-params.js';
 import { clientId, currency, parseOrThrow } from '../schemas.js';
 
-// GET /v1/accounts/:ownerId/statement?currency=&from=&to=&limit=&cursor= (API.md "Money (v1.1)"): the owner's
+// GET /v1/accounts/:ownerId/statement?currency=&from=&to=&limit=&cursor= (docs/api.md "Money (v1.1)"): the owner's
 // available balance in one currency over [from, to), as a JSON page or, with ?format=csv or Accept: text/csv,
 // the whole range as CSV streamed from a database cursor.
 

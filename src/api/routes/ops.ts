@@ -126,7 +126,7 @@ export function opsRoutes(deps: ApiDeps, { metrics, queues }: OpsDeps): Router {
     res.set('Content-Type', metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 
-  // Public (API.md asks for a reference readable without a token): it describes the API and holds no data.
+  // Public (docs/api.md asks for a reference readable without a token): it describes the API and holds no data.
   router.get('/openapi.json', (_req, res) => {
     res.json(document);
   });
