@@ -627,9 +627,8 @@ const schema = z.object({
     .default('development')
     .describe('production makes unsealed webhook secrets a start-up error instead of a warning'),
   ALLOW_TIME_TRAVEL: z
-    .enum(['0', '1', 'false', 'true'])
-    .default('0')
-    .transform((v) => v === '1' || v === 'true')
+    .stringbool()
+    .default(false)
     .describe(
       "Test deployments only: POST /v1/admin/instances/:id/fire-timers (admin) fires an instance's armed timers now, as the timers worker would, so generated timer paths finish in seconds. Refused with NODE_ENV=production.",
     ),
