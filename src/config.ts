@@ -642,6 +642,12 @@ const schema = z.object({
     .string()
     .default('development')
     .describe('production makes unsealed webhook secrets a start-up error instead of a warning'),
+  ALLOW_TIME_TRAVEL: z
+    .stringbool()
+    .default(false)
+    .describe(
+      "Test deployments only: POST /v1/admin/instances/:id/fire-timers (admin) fires an instance's armed timers now, as the timers worker would, so generated timer paths finish in seconds. Refused with NODE_ENV=production.",
+    ),
   // How long an unknown token is remembered as unknown, so a flood of bad tokens costs no database query each
   // (0 = off). Short: a token issued meanwhile is never one that was tried before, but a signal clears it too.
   AUTH_NEGATIVE_CACHE_MS: z.coerce
@@ -777,6 +783,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (cfg.WEBHOOK_BACKOFF_BASE_MS > cfg.WEBHOOK_BACKOFF_MAX_MS) {
     throw new ConfigError('Invalid configuration:\n  WEBHOOK_BACKOFF_BASE_MS: must not exceed WEBHOOK_BACKOFF_MAX_MS');
+  }
+  if (cfg.ALLOW_TIME_TRAVEL && cfg.NODE_ENV === 'production') {
+    // Firing deadlines early on demand is for test deployments; a production one must never offer it.
+    throw new ConfigError('Invalid configuration:\n  ALLOW_TIME_TRAVEL: must be off when NODE_ENV=production');
   }
   try {
     new UrlPolicy(cfg.WEBHOOK_ALLOWED_HOSTS);

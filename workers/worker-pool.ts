@@ -13,7 +13,7 @@ import { DeadlineReminders } from './deadline-reminders.js';
 import { IdempotencyExpiry } from './idempotency-expiry.js';
 import { PlannerStatistics } from './planner-statistics.js';
 import { Sweeper } from './sweeper.js';
-import { fireTimer } from './timers.js';
+import { fireTimer } from '../src/engine/fire-timer.js';
 import { WebhookDispatcher } from './webhook-dispatcher.js';
 
 /** What the relay and the sweeper put in a job: the row it stands for, and the request that caused it. */

@@ -513,12 +513,56 @@ function machinePaths(config: Config): Paths {
             { type: 'integer', minimum: 1, maximum: config.PATHS_LIMIT_MAX },
             'at most this many paths',
           ),
+          queryParam(
+            'format',
+            { enum: ['json', 'vitest'] },
+            'vitest: the self-contained test file of these paths (text/javascript), to run against this deployment',
+          ),
         ],
         replies: { 200: { description: 'Paths', schema: pathsReply, example: ex.pathsExample } },
       }),
     },
+    '/v1/admin/instances/{id}/fire-timers': {
+      post: op({
+        summary: "Time travel (test deployments): fire an instance's armed timers now, as the timers worker would",
+        scopes: 'admin',
+        notes:
+          'Only with ALLOW_TIME_TRAVEL on (a production deployment refuses to start with it); off, it answers 404 with `details.timeTravel: "off"`. Each timer fires in its own transaction through the timers worker\'s code, and its history entry names the calling client. `event` fires only the timers that raise it. A repeat fires nothing more.',
+        params: [pathParam('id', 'design')],
+        body: { schema: fireTimersBody, example: { event: 'RESPONSE_TIMEOUT' } },
+        replies: { 200: { description: 'The timers fired', schema: fireTimersReply, example: fireTimersExample } },
+      }),
+    },
   };
 }
+
+const fireTimersBody: JsonSchema = {
+  type: 'object',
+  properties: { event: { type: 'string', pattern: '^[A-Z][A-Z_]{0,63}$' } },
+  additionalProperties: false,
+};
+
+const fireTimersReply: JsonSchema = {
+  type: 'object',
+  properties: {
+    instanceId: { type: 'string' },
+    timers: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          timerId: { type: 'string' },
+          event: { type: 'string' },
+          outcome: { enum: ['fired', 'ignored', 'not_armed', 'missing', 'early'] },
+        },
+      },
+    },
+  },
+};
+const fireTimersExample = {
+  instanceId: 'design',
+  timers: [{ timerId: '4711', event: 'RESPONSE_TIMEOUT', outcome: 'fired' }],
+};
 
 const machinesList: JsonSchema = {
   type: 'array',
