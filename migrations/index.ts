@@ -9,6 +9,7 @@ import * as documentColumnsNoStatistics from './20261201100000_document_columns_
 import * as listQueues from './20261204300000_list_queues.js';
 import * as clientLifecycleAudit from './20261204500000_client_lifecycle_audit.js';
 import * as idempotencyKeyExpiry from './20261204700000_idempotency_key_expiry.js';
+import * as payoutsAdjustments from './20261209000000_payouts_adjustments.js';
 
 // Migrations are imported statically rather than discovered on disk, so they load the same way under
 // tsx, vitest and any bundler. Append new migrations here in order; never edit or reorder landed ones.
@@ -23,6 +24,7 @@ const migrations: ReadonlyArray<[name: string, migration: Knex.Migration]> = [
   ['20261204300000_list_queues', listQueues],
   ['20261204500000_client_lifecycle_audit', clientLifecycleAudit],
   ['20261204700000_idempotency_key_expiry', idempotencyKeyExpiry],
+  ['20261209000000_payouts_adjustments', payoutsAdjustments],
 ];
 
 export const migrationSource: Knex.MigrationSource<[string, Knex.Migration]> = {
