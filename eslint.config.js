@@ -45,9 +45,9 @@ export default tseslint.config(
     },
   },
   {
-    // The console's browser scripts run in the page (ES modules) or in its layout worker (a classic script),
+    // The console's browser scripts (ES modules, and its layout worker: a classic script) and the API reference's,
     // without type information from the project.
-    files: ['src/console/assets/**/*.js'],
+    files: ['src/console/assets/**/*.js', 'src/api/docs-assets/**/*.js'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {
       ...tseslint.configs.disableTypeChecked.languageOptions,

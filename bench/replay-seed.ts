@@ -51,6 +51,13 @@ export async function seedMilestones(db: Knex, count: number): Promise<{ events:
     a.balance += delta;
     balances.set(spec.id, a);
   };
+  // Each transfer records both accounts' balances after it (the statement's running balance), in seeding order.
+  const after = new Map<string, bigint>();
+  const balanceAfter = (id: string, delta: bigint): bigint => {
+    const balance = (after.get(id) ?? 0n) + delta;
+    after.set(id, balance);
+    return balance;
+  };
   let events = 0;
   let transferNo = 0;
   for (let start = 0; start < count; start += SEED_BATCH) {
@@ -108,6 +115,8 @@ export async function seedMilestones(db: Knex, count: number): Promise<{ events:
           instance_id: seq === null ? null : ids.id,
           seq,
           created_at: now,
+          debit_balance_after: balanceAfter(debit.id, -amount),
+          credit_balance_after: balanceAfter(credit.id, amount),
         });
       };
       for (const t of r.transfers) {

@@ -3,7 +3,7 @@ import { actorMaySendRule, type EventRoles, type PartyRole, type SentEvent } fro
 import { ruleBook } from './rules.js';
 import type { Update } from './updates.js';
 
-// The milestone's version 1 rules, context updates and effects (DESIGN.md "Milestone"), typed with version 1's
+// The milestone's version 1 rules, context updates and effects (docs/concepts.md "Milestone"), typed with version 1's
 // context and the event fields they read, so every later version reuses them as they are.
 
 export const milestoneRoles: EventRoles = {
@@ -44,7 +44,7 @@ export function initialMilestoneContext(input: MilestoneInput): MilestoneContext
 
 export const milestoneRulesV1 = ruleBook<MilestoneContext, MilestoneEventFields>()({
   actorMaySend: actorMaySendRule(milestoneRoles),
-  // DESIGN.md: RELEASE amount "must be 1..remaining"; absent means all that remains.
+  // docs/concepts.md: RELEASE amount "must be 1..remaining"; absent means all that remains.
   releaseWithinRemaining: {
     id: 'release_within_remaining',
     kind: 'payload',
@@ -68,7 +68,7 @@ export const milestoneRulesV1 = ruleBook<MilestoneContext, MilestoneEventFields>
       `The release being settled (${context.pendingRelease ?? 'none'}) is not all of the ${remainingOf(context)} that remains.`,
     details: ({ context }) => ({ pendingRelease: context.pendingRelease, remaining: String(remainingOf(context)) }),
   },
-  // DESIGN.md: the freelancer's REQUEST_RELEASE "sets a flag"; once set, asking again changes nothing.
+  // docs/concepts.md: the freelancer's REQUEST_RELEASE "sets a flag"; once set, asking again changes nothing.
   releaseNotRequested: {
     id: 'release_already_requested',
     kind: 'state',
@@ -76,7 +76,7 @@ export const milestoneRulesV1 = ruleBook<MilestoneContext, MilestoneEventFields>
     message: ({ event }) => `${event.type} is refused: the freelancer has already requested the release.`,
     details: () => ({ releaseRequested: true }),
   },
-  // DESIGN.md: "employer REQUEST_CANCEL {reason} (flag …); freelancer REJECT_CANCEL clears it".
+  // docs/concepts.md: "employer REQUEST_CANCEL {reason} (flag …); freelancer REJECT_CANCEL clears it".
   cancelNotRequested: {
     id: 'cancel_already_requested',
     kind: 'state',

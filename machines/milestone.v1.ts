@@ -17,7 +17,7 @@ import { assignAll } from './updates.js';
 
 export { milestoneRoles } from './milestone.v1.rules.js';
 
-// Milestone machine, version 1 (DESIGN.md "Milestone"): request / create, funding, release in full or in
+// Milestone machine, version 1 (docs/concepts.md "Milestone"): request / create, funding, release in full or in
 // part, release and cancel requests, freelancer cancel. Disputes arrive in version 2. Money in context and
 // events is a decimal string of minor units because snapshots are JSON; arithmetic is done in bigint.
 

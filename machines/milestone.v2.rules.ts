@@ -5,7 +5,7 @@ import { actorMaySendRule, otherParty, partyOf, type EventRoles, type PartyRole 
 import { ruleBook } from './rules.js';
 import type { Update } from './updates.js';
 
-// The rules, context updates and effects version 2 adds for disputes (DESIGN.md "disputed"), typed with
+// The rules, context updates and effects version 2 adds for disputes (docs/concepts.md "disputed"), typed with
 // version 2's context and the event fields they read, so later versions reuse them as they are.
 
 export const milestoneRolesV2: EventRoles = {
@@ -114,7 +114,7 @@ function outcome(
 }
 
 /**
- * After a ruling the winner's fee is refunded and the loser's kept (DESIGN.md). The winner is the party whose
+ * After a ruling the winner's fee is refunded and the loser's kept (docs/concepts.md). The winner is the party whose
  * last offer is closer to the ruled amount; on a tie neither lost, so both fees are refunded.
  */
 function rulingFees(d: Dispute, ruled: bigint): { refunds: PartyRole[]; forfeits: PartyRole[] } {
@@ -162,19 +162,19 @@ const disputeUpdates = {
 } satisfies Record<string, UpdateV2>;
 
 const settlementUpdates = {
-  // Settling before arbitration refunds every fee paid (DESIGN.md).
+  // Settling before arbitration refunds every fee paid (docs/concepts.md).
   settleByAgreement: ({ context, event }) => {
     const d = currentDispute(context);
     const accepted = d.offers[otherParty(partyOf(context, event))];
     if (accepted === null) return {};
     return { dispute: { ...d, outcome: outcome(context, accepted, 'agreement', [...d.feesPaid], []) } };
   },
-  // DESIGN.md: on the respondent's timeout "the filer's offer is applied".
+  // docs/concepts.md: on the respondent's timeout "the filer's offer is applied".
   settleByResponseTimeout: ({ context }) => {
     const d = currentDispute(context);
     return { dispute: { ...d, outcome: outcome(context, d.offers[d.filedBy] ?? '0', 'response_timeout', [], []) } };
   },
-  // DESIGN.md: if the other party does not pay the fee in time "the payer wins": the payer's offer applies and
+  // docs/concepts.md: if the other party does not pay the fee in time "the payer wins": the payer's offer applies and
   // its fee comes back.
   settleByFeeTimeout: ({ context }) => {
     const d = currentDispute(context);
@@ -228,7 +228,7 @@ export const disputeTimers = {
   },
 } as const;
 
-/** Who must act before each dispute timer fires (API.md Views: `deadlines[].party`). */
+/** Who must act before each dispute timer fires (docs/api.md Views: `deadlines[].party`). */
 export const disputeDeadlines: Readonly<Record<string, Deadline<MilestoneContextV2>>> = {
   // The respondent answers, or the dispute closes in the filer's favour.
   RESPONSE_TIMEOUT: { party: (c) => otherParty(currentDispute(c).filedBy) },

@@ -23,7 +23,7 @@ import { assignAll } from './updates.js';
 
 export { milestoneRolesV2 } from './milestone.v2.rules.js';
 
-// Milestone machine, version 2: version 1 plus the Dispute Resolution Service (DESIGN.md "disputed").
+// Milestone machine, version 2: version 1 plus the Dispute Resolution Service (docs/concepts.md "disputed").
 // Every state and rule of version 1 is kept as it is (its states, rules and updates are reused, not copied),
 // so a v1 instance migrated to v2 behaves the same until a dispute is opened.
 //
@@ -172,7 +172,7 @@ const acceptOffer = {
   target: '#milestone.resolving',
   actions: 'settleByAgreement',
 } as const;
-// DESIGN.md: evidence may be submitted in stages 1–3, not once arbitration has started.
+// docs/concepts.md: evidence may be submitted in stages 1–3, not once arbitration has started.
 const evidence = { SUBMIT_EVIDENCE: { guard: 'actorMaySend', actions: 'recordEvidence' } } as const;
 
 const disputed = family.createStateConfig({

@@ -3,7 +3,7 @@ import { actorMaySendRule, partyOf, type EventRoles, type PartyRole, type SentEv
 import { ruleBook } from './rules.js';
 import type { Update } from './updates.js';
 
-// The project's version 1 rules, context updates and effects (DESIGN.md "Project"), typed with version 1's
+// The project's version 1 rules, context updates and effects (docs/concepts.md "Project"), typed with version 1's
 // context and the event fields they read, so every later version reuses them as they are.
 
 export const projectRoles: EventRoles = {
@@ -47,7 +47,7 @@ export const projectRulesV1 = ruleBook<ProjectContext, ProjectEventFields>()({
       `${event.type} to ${event.freelancerId ?? 'nobody'}: the employer cannot be the freelancer.`,
     details: ({ event }) => ({ freelancerId: event.freelancerId ?? null }),
   },
-  // DESIGN.md: CANCEL_PROJECT "only while no milestone is pending"; COMPLETE "requires no pending milestones".
+  // docs/concepts.md: CANCEL_PROJECT "only while no milestone is pending"; COMPLETE "requires no pending milestones".
   // The pending milestones' ids and states are the database's to list (lookup), not the machine's.
   noPendingMilestones: {
     id: 'nothing_pending',
@@ -57,7 +57,7 @@ export const projectRulesV1 = ruleBook<ProjectContext, ProjectEventFields>()({
     message: ({ context, event }) => `${event.type} needs every milestone closed; ${pendingCount(context)} pending.`,
     details: ({ context }) => ({ pendingCount: context.pendingMilestones }),
   },
-  // DESIGN.md: CANCEL_PROJECT only while "nothing was ever released".
+  // docs/concepts.md: CANCEL_PROJECT only while "nothing was ever released".
   nothingReleased: {
     id: 'nothing_released',
     kind: 'state',
@@ -75,7 +75,7 @@ export const projectRulesV1 = ruleBook<ProjectContext, ProjectEventFields>()({
     message: ({ event }) => `${event.type} for a project with no pending milestone.`,
     details: ({ context }) => ({ pendingCount: context.pendingMilestones }),
   },
-  // DESIGN.md: once anything was released the project ends as completed or incomplete (before that, cancel it);
+  // docs/concepts.md: once anything was released the project ends as completed or incomplete (before that, cancel it);
   // feedback only "if at least one milestone was released".
   anythingReleased: {
     id: 'something_released',
@@ -84,7 +84,7 @@ export const projectRulesV1 = ruleBook<ProjectContext, ProjectEventFields>()({
     message: ({ event }) => `${event.type} needs at least one released milestone; nothing was released.`,
     details: ({ context }) => ({ releasedTotal: context.releasedTotal }),
   },
-  // DESIGN.md: each party leaves feedback once.
+  // docs/concepts.md: each party leaves feedback once.
   feedbackNotYetLeft: {
     id: 'feedback_already_left',
     kind: 'state',

@@ -16,7 +16,7 @@ import { assignAll } from './updates.js';
 
 export { projectRoles } from './project.v1.rules.js';
 
-// Project lifecycle, version 1 (DESIGN.md "Project"). The milestone counters are fed by derived events
+// Project lifecycle, version 1 (docs/concepts.md "Project"). The milestone counters are fed by derived events
 // (MILESTONE_*) that the engine delivers in the same transaction as the milestone event that caused them.
 
 export interface ProjectInput {

@@ -56,7 +56,7 @@ export const projectTimersV2 = {
   },
 } as const;
 
-/** Who must act before each timer fires (API.md Views: `deadlines[].party`). */
+/** Who must act before each timer fires (docs/api.md Views: `deadlines[].party`). */
 export const projectDeadlinesV2: Readonly<Record<string, Deadline<ProjectContextV2>>> = {
   // The employer accepts or rejects the freelancer's request, or it is decided for them.
   CANCEL_REQUEST_TIMEOUT: { party: () => 'employer' },

@@ -30,7 +30,7 @@ import { assignAll } from './updates.js';
 
 export { projectRolesV2 } from './project.v2.rules.js';
 
-// Project lifecycle, version 2: version 1 plus two durable deadlines (DESIGN.md "Project"):
+// Project lifecycle, version 2: version 1 plus two durable deadlines (docs/concepts.md "Project"):
 // - the feedback window: LEAVE_FEEDBACK is possible for a configurable time after completion, then `closed`;
 // - a freelancer's request to cancel the project, which the employer may accept or reject; ignored, it is
 //   auto-accepted after a configurable time, but only when no milestone is pending (and, as for any project

@@ -6,7 +6,7 @@ import { payoutV1 } from './payout.v1.js';
 import { projectV1 } from './project.v1.js';
 import { projectV2 } from './project.v2.js';
 
-// Every version ever released stays here: an instance keeps the rules it started with (DESIGN.md "versioned").
+// Every version ever released stays here: an instance keeps the rules it started with (docs/concepts.md "versioned").
 const all: readonly MachineDefinition[] = [projectV1, projectV2, milestoneV1, milestoneV2, milestoneV3, payoutV1];
 
 export type MachineName = 'project' | 'milestone' | 'payout' | 'adjustment';

@@ -1,7 +1,7 @@
 import { roleList, type Rule } from './rules.js';
 
 // Roles are never claimed by a caller: they are derived from the parties the instance carries in its
-// context (DESIGN.md: "the engine derives the role … a caller cannot claim a role").
+// context (docs/concepts.md: "the engine derives the role … a caller cannot claim a role").
 export type Role = 'employer' | 'freelancer' | 'owner' | 'support' | 'system';
 
 /** The two parties of a project and its milestones. */

@@ -1,4 +1,4 @@
-// Guards as named rules (STYLE §2, API.md "Errors (v1.1)"). A rule is the guard's predicate plus what a refusal
+// Guards as named rules (STYLE §2, docs/api.md "Errors (v1.1)"). A rule is the guard's predicate plus what a refusal
 // tells the caller: a stable snake_case id, a message stating the values it compared, and those values as
 // details. Machine versions register rules, not bare predicates, so the engine can say which rule refused an
 // event and can judge, for availability, which rules to evaluate without a payload.
@@ -9,7 +9,7 @@ export interface GuardArgs<C, E> {
 }
 
 /**
- * How availability treats the rule (API.md "Views (v1.1)"):
+ * How availability treats the rule (docs/api.md "Views (v1.1)"):
  * - `role`: who sends the event. The engine checks roles before any rule and answers 403, never 422.
  * - `state`: reads the context and the sender's role, never the payload; evaluated for availability.
  * - `payload`: reads the payload; availability assumes some valid payload passes and never guesses one.

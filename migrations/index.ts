@@ -9,6 +9,9 @@ import * as documentColumnsNoStatistics from './20261201100000_document_columns_
 import * as listQueues from './20261204300000_list_queues.js';
 import * as clientLifecycleAudit from './20261204500000_client_lifecycle_audit.js';
 import * as idempotencyKeyExpiry from './20261204700000_idempotency_key_expiry.js';
+import * as escrowByMilestone from './20261205100000_escrow_by_milestone.js';
+import * as ledgerGuards from './20261208000000_ledger_guards.js';
+import * as statementRunningBalances from './20261208100000_statement_running_balances.js';
 import * as payoutsAdjustments from './20261209000000_payouts_adjustments.js';
 
 // Migrations are imported statically rather than discovered on disk, so they load the same way under
@@ -24,6 +27,9 @@ const migrations: ReadonlyArray<[name: string, migration: Knex.Migration]> = [
   ['20261204300000_list_queues', listQueues],
   ['20261204500000_client_lifecycle_audit', clientLifecycleAudit],
   ['20261204700000_idempotency_key_expiry', idempotencyKeyExpiry],
+  ['20261205100000_escrow_by_milestone', escrowByMilestone],
+  ['20261208000000_ledger_guards', ledgerGuards],
+  ['20261208100000_statement_running_balances', statementRunningBalances],
   ['20261209000000_payouts_adjustments', payoutsAdjustments],
 ];
 

@@ -1,4 +1,4 @@
-// Currencies (API.md "Money (v1.1)"): ISO 4217 codes in current use, each with its minor-unit exponent, taken
+// Currencies (docs/api.md "Money (v1.1)"): ISO 4217 codes in current use, each with its minor-unit exponent, taken
 // from the ICU data that Node's Intl carries, so no table is typed by hand and a Node upgrade brings ISO's
 // changes. Intl.supportedValuesOf('currency') lists the codes ICU knows as current tender; two kinds of entry
 // in it are not money anyone deposits, and are left out (docs/security.md "Currencies"):
@@ -29,7 +29,7 @@ function inUseCurrencies(): ReadonlyMap<string, number> {
 
 const IN_USE = inUseCurrencies();
 
-/** Whether `code` is an ISO 4217 currency in current use (upper case, as API.md writes it). */
+/** Whether `code` is an ISO 4217 currency in current use (upper case, as docs/api.md writes it). */
 export function isCurrencyInUse(code: string): boolean {
   return IN_USE.has(code);
 }

@@ -4,7 +4,7 @@ import type { Logger } from '../src/logger.js';
 import { runEvery, type Repeating } from './run-every.js';
 
 /**
- * Forgets Idempotency-Keys older than IDEMPOTENCY_KEY_TTL (API.md "Conventions (v1.1)"): every
+ * Forgets Idempotency-Keys older than IDEMPOTENCY_KEY_TTL (docs/api.md "Conventions (v1.1)"): every
  * IDEMPOTENCY_EXPIRY_INTERVAL_MS, deletes them oldest first, IDEMPOTENCY_EXPIRY_BATCH_SIZE rows per statement,
  * each statement its own short transaction, until none is left. Safe with several worker processes and alongside
  * the API: rows another deleter holds are skipped (SKIP LOCKED), a row already gone is simply not found, and the

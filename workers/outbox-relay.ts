@@ -64,7 +64,7 @@ const NO_JOBS: Jobs = { settlements: [], payouts: [], timers: [] };
  * polling fallback for lost ones (Redis away, a writer that sends none). Per batch, in one transaction:
  * - notification and transition rows are done right here, set-based: one INSERT of in-app notifications and one
  *   of webhook deliveries for the whole batch, stamped processed with the batch. A job per row cost more
- *   round trips than the event that caused it (README "Benchmarks");
+ *   round trips than the event that caused it (bench/README.md);
  * - settlement and payout rows are stamped relayed, and become BullMQ jobs once that has committed (enqueue;
  *   money moves in the settlement and payout workers, whose processed_at checks make a second delivery a no-op);
  * - newly armed timers become delayed jobs (timer-relay.ts).

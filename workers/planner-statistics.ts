@@ -15,7 +15,7 @@ export const STATISTICS_LOCK_KEY = 7_305_002;
  * where it is on. Without statistics the planner sizes a table by its pages at planning time, so the generic
  * plan of a prepared statement made on an empty table (a sequential scan, cheapest there) stays in use as the
  * table grows: an event's write scanning every instance, a settlement claim every outbox row (seen: settlements
- * falling behind within a minute, README "Benchmarks"). ANALYZE also invalidates those cached plans, so each is
+ * falling behind within a minute, bench/README.md). ANALYZE also invalidates those cached plans, so each is
  * made again for the table as it now is. A table is analyzed once it changed past autovacuum's own threshold.
  */
 export class PlannerStatistics {

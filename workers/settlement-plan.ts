@@ -23,7 +23,7 @@ export interface Leg {
 const platformFee = (amount: bigint, feeBps: number): bigint => (amount * BigInt(feeBps)) / 10_000n;
 
 /**
- * The ledger legs of one settlement command (DESIGN.md "Ledger"): fund = available(employer) → escrow;
+ * The ledger legs of one settlement command (docs/concepts.md "Ledger"): fund = available(employer) → escrow;
  * release = escrow → available(freelancer) minus the platform fee, which goes to fees; cancel = escrow →
  * available(employer); a dispute split = both, plus each paid arbitration fee refunded to its payer or kept
  * by the platform. Zero-amount legs are left out: a transfer always moves something.

@@ -51,7 +51,7 @@ function fromHttpLayer(error: unknown): ApiError | null {
 }
 
 /**
- * The ledger's refusals (src/ledger/*-error.ts): operating outcomes with a named rule (API.md "Errors (v1.1)"),
+ * The ledger's refusals (src/ledger/*-error.ts): operating outcomes with a named rule (docs/api.md "Errors (v1.1)"),
  * never a misleading 400. The platform's external account overflowing is the currency being full, not the
  * caller's account, and the message says so.
  */
@@ -87,7 +87,7 @@ function fromLedger(error: unknown): ApiError | null {
   return null;
 }
 
-/** The one place where errors become API.md responses (STYLE §6, §13). */
+/** The one place where errors become docs/api.md responses (STYLE §6, §13). */
 export function errorHandler(log: Logger) {
   return (error: unknown, req: Request, res: Response, _next: NextFunction): void => {
     let apiError = error instanceof ApiError ? error : (fromLedger(error) ?? fromHttpLayer(error));
@@ -103,7 +103,7 @@ export function errorHandler(log: Logger) {
       res.status(500).json({ error: { code: 'internal', message: 'Internal error.' } });
       return;
     }
-    // API.md writes both "…details" (spread beside code) and "details.role"; answer both readings.
+    // docs/api.md writes both "…details" (spread beside code) and "details.role"; answer both readings.
     const { details, fields } = apiError;
     res
       .status(apiError.status)

@@ -13,7 +13,7 @@ export interface Reply {
   body: unknown;
 }
 
-/** The header a replayed reply carries (API.md "Conventions (v1.1)"); the first reply never does. */
+/** The header a replayed reply carries (docs/api.md "Conventions (v1.1)"); the first reply never does. */
 export const REPLAYED_HEADER = 'Idempotent-Replayed';
 
 interface KeyRow {
@@ -39,7 +39,7 @@ function requestHashes(req: Request): { current: string; legacy: string } {
 /**
  * Runs a write in one transaction and, when the request carries an Idempotency-Key, records its reply in
  * that same transaction: the same key and body later get the original reply (with `Idempotent-Replayed: true`),
- * a different body gets 422 (API.md "Idempotency"). Refusals are not recorded; nothing changed, so a retry simply
+ * a different body gets 422 (docs/api.md "Idempotency"). Refusals are not recorded; nothing changed, so a retry simply
  * runs again. A key is kept for IDEMPOTENCY_KEY_TTL: one older than that is forgotten here even if the expiry
  * worker (workers/idempotency-expiry.ts) has not deleted it yet, so the same key then runs the request anew.
  */

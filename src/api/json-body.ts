@@ -3,7 +3,7 @@ import type { IncomingMessage } from 'node:http';
 import express, { type NextFunction, type Request, type RequestHandler, type Response } from 'express';
 import { InvalidRequestError, UnsupportedMediaTypeError } from '../errors/index.js';
 
-// API.md "Conventions (v1.1)": a request body is JSON in UTF-8, said so by its Content-Type, or it is refused with
+// docs/api.md "Conventions (v1.1)": a request body is JSON in UTF-8, said so by its Content-Type, or it is refused with
 // 415 before it is read; bytes that are not UTF-8 are a 400, never silently replaced by U+FFFD.
 
 // `name=token` or `name="quoted string"` (RFC 9110 §5.6.6), the only shapes a media type parameter may take.
@@ -32,7 +32,7 @@ export function mediaTypeProblem(header: string | undefined): string | null {
     if (!match) return `The Content-Type parameter ${JSON.stringify(parameter.slice(0, 100))} is malformed.`;
     if (match[1]!.toLowerCase() !== 'charset') continue;
     const charset = match[2]!.replace(/^"|"$/g, '').toLowerCase();
-    // The JSON parser would also decode UTF-16 and UTF-32; API.md accepts UTF-8 alone.
+    // The JSON parser would also decode UTF-16 and UTF-32; docs/api.md accepts UTF-8 alone.
     if (charset !== 'utf-8') {
       return `A request body must be UTF-8; charset ${JSON.stringify(charset.slice(0, 100))} is not accepted.`;
     }

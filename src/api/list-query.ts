@@ -8,11 +8,11 @@ import { knownStatePaths } from '../lists/state-filter.js';
 import { limitParam, opaqueCursorParam } from './page-params.js';
 import { clientId, parseOrThrow } from './schemas.js';
 
-// Query strings of GET /v1/milestones and GET /v1/projects (API.md "Lists (v1.1)"). Every parameter is checked
+// Query strings of GET /v1/milestones and GET /v1/projects (docs/api.md "Lists (v1.1)"). Every parameter is checked
 // before any SQL runs: a malformed one is a 400 naming it, never a 500 and never an empty page by accident.
 
 // A `+` of an unencoded offset (`+02:00`) arrives as a space in a query string: read it back as the `+` it was.
-const isoTime = z
+export const isoTime = z
   .string()
   .transform((s) => s.replace(' ', '+'))
   .pipe(z.iso.datetime({ offset: true }))
@@ -59,14 +59,14 @@ function page(query: Record<string, unknown>, config: Config, order: ListKey['or
   };
 }
 
-/** `?state=&party=` (API.md writes its lists so): a parameter given empty is a parameter not given. */
+/** `?state=&party=` (docs/api.md writes its lists so): a parameter given empty is a parameter not given. */
 const given = (query: Record<string, unknown>) => Object.fromEntries(Object.entries(query).filter(([, v]) => v !== ''));
 
 export function milestoneListRequest(query: Record<string, unknown>, config: Config): ListRequest {
   const q = parseOrThrow(milestoneQuery, given(query), 'query');
   const states: string[] = [];
   if (q.state !== undefined) states.push(checkState('milestone', q.state, 'state'));
-  // API.md: disputeStage=awaiting_response is the same as state=disputed.awaiting_response.
+  // docs/api.md: disputeStage=awaiting_response is the same as state=disputed.awaiting_response.
   if (q.disputeStage !== undefined) states.push(checkState('milestone', `disputed.${q.disputeStage}`, 'disputeStage'));
   const order = q.deadlineBefore === undefined ? 'n' : 'deadline';
   return {

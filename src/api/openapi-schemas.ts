@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-// Response shapes of API.md for /openapi.json. Request bodies are documented from the very schemas the routes
+// Response shapes of docs/api.md for /openapi.json. Request bodies are documented from the very schemas the routes
 // validate with (schemas.ts, machines' payloads, webhook-schemas.ts); responses are built by views.ts, which
 // has no schema of its own, so their documented shape lives here, beside nothing else.
 

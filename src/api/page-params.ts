@@ -1,6 +1,6 @@
 import { InvalidRequestError } from '../errors/index.js';
 
-// `limit` and `cursor` of every list route, read one way (API.md "Conventions (v1.1)"): a malformed value is a
+// `limit` and `cursor` of every list route, read one way (docs/api.md "Conventions (v1.1)"): a malformed value is a
 // 400 invalid_request naming the parameter, checked before any SQL runs, so a value the database cannot hold
 // (`?cursor=2147483648` against an integer column) never becomes a 500. A parameter given empty (`?limit=`) is
 // one not given, as the list routes have always read their filters.

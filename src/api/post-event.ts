@@ -1,20 +1,20 @@
 import type { Request, Response } from 'express';
 import type { MachineName } from '../../machines/registry.js';
 import { applyEvent } from '../engine/apply-event.js';
-import type { InstanceRow } from '../engine/instance-row.js';
+import { withViewFacts, type ViewRow } from '../engine/view-row.js';
 import { causeOf, hasSupportScope } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { runWrite } from './idempotent.js';
 import { eventEnvelope, expectedSeqOf, idParam, parseOrThrow } from './schemas.js';
 
 /**
- * `POST /v1/{projects,milestones}/:id/events` (API.md): applies one event and answers with the instance's view.
+ * `POST /v1/{projects,milestones}/:id/events` (docs/api.md): applies one event and answers with the instance's view.
  * With an Idempotency-Key it runs in the key's transaction; without one, as a compare-and-set when it can.
  */
 export function postEvent(
   { db, config, events, signals }: ApiDeps,
   machine: MachineName,
-  view: (row: InstanceRow) => unknown,
+  view: (row: ViewRow) => unknown,
 ) {
   return async (req: Request, res: Response): Promise<void> => {
     const { type, actor, ...payload } = parseOrThrow(eventEnvelope, req.body, 'event');
@@ -28,7 +28,10 @@ export function postEvent(
       db,
       config,
       req,
-      async (trx) => ({ status: 200, body: view((await applyEvent(trx, machine, idParam(req), event, options)).row) }),
+      async (trx) => {
+        const { row } = await applyEvent(trx, machine, idParam(req), event, options);
+        return { status: 200, body: view(await withViewFacts(trx, row)) };
+      },
       async () => ({ status: 200, body: view((await events.apply(machine, idParam(req), event, options)).row) }),
     );
     signals.outboxWritten();

@@ -4,7 +4,7 @@ import { isCurrencyInUse } from '../currencies.js';
 import { InvalidRequestError } from '../errors/index.js';
 import { zodIssues } from '../errors/zod-issues.js';
 
-// Request shapes of API.md. Unknown fields are refused where the body is fully known (strict objects); event
+// Request shapes of docs/api.md. Unknown fields are refused where the body is fully known (strict objects); event
 // bodies are checked here for their envelope and by the pinned machine version for their payload.
 
 export const clientId = z

@@ -4,7 +4,7 @@ import helmet from 'helmet';
 export type CspDirectives = Record<string, Iterable<string> | null>;
 
 // What every HTML page gets unless it asks for more: its own origin only, no plugins, no framing by anyone
-// (clickjacking: API.md asks for frame-ancestors 'none'), inline styles allowed (the queue dashboard's markup
+// (clickjacking: docs/api.md asks for frame-ancestors 'none'), inline styles allowed (the queue dashboard's markup
 // uses them), inline scripts not. No upgrade-insecure-requests: a deployment reached over plain http on a
 // private network would have its own page's requests rewritten to an https that does not answer.
 const BASE_DIRECTIVES: CspDirectives = {

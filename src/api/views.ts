@@ -4,29 +4,34 @@ import type { MilestoneContextV3 } from '../../machines/milestone.v3.js';
 import { evidenceBytes } from '../../machines/milestone.v3.rules.js';
 import type { ProjectContext } from '../../machines/project.v1.js';
 import { pinnedMachine } from '../../machines/registry.js';
-import type { InstanceRow } from '../engine/instance-row.js';
 import { availableEvents } from '../engine/availability.js';
+import type { ViewRow } from '../engine/view-row.js';
+import { deadlinesView } from './deadlines-view.js';
 import { restoreSnapshot } from '../engine/snapshot.js';
 import { currencyExponent } from '../currencies.js';
 import { formatMoney } from '../money.js';
 
 // JSON shapes of API.md. Money leaves as decimal strings; nothing here does arithmetic in `number`.
 
-function common(row: InstanceRow) {
+function common(row: ViewRow) {
   const def = pinnedMachine(row.machine, row.version);
-  const available = availableEvents(def, restoreSnapshot(def, row.snapshot), row.id, 'assumed');
+  const snapshot = restoreSnapshot(def, row.snapshot);
+  const available = availableEvents(def, snapshot, row.id, 'assumed');
   return {
     state: row.snapshot.value,
+    /** In a final state: nothing can happen to it any more (released, cancelled, resolved, closed, …). */
+    closed: snapshot.status === 'done',
     seq: row.seq,
     machine: { name: row.machine, version: row.version },
     allowedEvents: available.map((e) => e.type),
     availableEvents: available,
+    deadlines: deadlinesView(def, row.deadlines, row.snapshot.context),
   };
 }
 
-export function projectView(row: InstanceRow) {
+export function projectView(row: ViewRow) {
   const c = row.snapshot.context as unknown as ProjectContext;
-  const { state, seq, machine, allowedEvents: allowed, availableEvents: available } = common(row);
+  const { state, seq, machine, allowedEvents: allowed, availableEvents: available, deadlines } = common(row);
   return {
     id: row.id,
     state,
@@ -41,21 +46,26 @@ export function projectView(row: InstanceRow) {
     availableEvents: available,
     milestones: { pending: c.pendingMilestones, releasedTotal: c.releasedTotal },
     feedback: c.feedback,
+    deadlines,
     createdAt: row.created_at.toISOString(),
     updatedAt: row.updated_at.toISOString(),
   };
 }
 
-export function milestoneView(row: InstanceRow) {
+export function milestoneView(row: ViewRow) {
   const c = row.snapshot.context as unknown as MilestoneContext;
-  const { state, seq, machine, allowedEvents: allowed, availableEvents: available } = common(row);
+  const { state, closed, seq, machine, allowedEvents: allowed, availableEvents: available, deadlines } = common(row);
   return {
     id: row.id,
     projectId: c.projectId,
     state,
     amount: c.amount,
     releasedAmount: c.releasedAmount,
-    remainingAmount: formatMoney(BigInt(c.amount) - BigInt(c.releasedAmount)),
+    // Once closed nothing more can be released or refunded: what was not released went back to the employer (or
+    // was never funded), so "remaining" would read as money still held (issue 14).
+    remainingAmount: closed ? '0' : formatMoney(BigInt(c.amount) - BigInt(c.releasedAmount)),
+    /** What the escrow account holds now, from the ledger: "0" before funding and once settled. */
+    heldAmount: row.held_amount ?? '0',
     pendingReleaseAmount: c.pendingRelease,
     currency: c.currency,
     currencyExponent: currencyExponent(c.currency),
@@ -70,6 +80,7 @@ export function milestoneView(row: InstanceRow) {
     rules: (c as Partial<MilestoneContextV2>).disputeRules ?? null,
     /** Growth caps this milestone records and what it has used (version 3 on); null before. */
     limits: limitsView(c),
+    deadlines,
     seq,
     machine,
     allowedEvents: allowed,
@@ -89,7 +100,7 @@ export function milestoneView(row: InstanceRow) {
  * dispute (3 MB after 332 pieces of 10 kB, issue 15). Version 2 snapshots still hold the text; it is dropped
  * here the same way, so the views do not depend on the version.
  */
-function disputeView(row: InstanceRow) {
+function disputeView(row: ViewRow) {
   const dispute = (row.snapshot.context as Partial<MilestoneContextV2>).dispute ?? null;
   if (!dispute) return null;
   const value = row.snapshot.value;

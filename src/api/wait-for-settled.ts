@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { pinnedMachine } from '../../machines/registry.js';
-import { findInstance, type InstanceRow } from '../engine/instance-row.js';
+import type { InstanceRow } from '../engine/instance-row.js';
+import { findViewRow, type ViewRow } from '../engine/view-row.js';
 import { restoreSnapshot } from '../engine/snapshot.js';
 import type { ChangeFeed } from './change-feed.js';
 
@@ -19,10 +20,10 @@ export async function waitForSettled(
   id: string,
   timeoutMs: number,
   recheckMs: number,
-): Promise<InstanceRow> {
+): Promise<ViewRow> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const row = await findInstance(db, id, 'milestone');
+    const row = await findViewRow(db, id, 'milestone');
     const left = deadline - Date.now();
     if (!isSettling(row) || left <= 0) return row;
     await changes.nextChange(id, Math.min(left, recheckMs));

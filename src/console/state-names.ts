@@ -1,4 +1,4 @@
-// How people read states (API.md "Support console (v1.1)"): words, not identifiers. The console page has the
+// How people read states (docs/api.md "Support console (v1.1)"): words, not identifiers. The console page has the
 // same two rules in console.js (a browser module cannot import this file); both are tested.
 
 /** `awaiting_response` → `Awaiting response`. */

@@ -41,7 +41,7 @@ const texts = new Map<string, string>();
 /**
  * Runs a named prepared statement: Postgres parses and plans it once per connection instead of once per call.
  * Parsing and planning were 40 % of Postgres's CPU under the benchmark's load, where knex's statements (all
- * unnamed) and large CTEs are planned anew every time (README "Benchmarks"); knex has no named statements, so
+ * unnamed) and large CTEs are planned anew every time (bench/README.md); knex has no named statements, so
  * this goes to node-postgres directly, on a pooled connection or on the transaction's own.
  *
  * A connection that failed is marked by knex's own error listener and destroyed on release. One whose prepared

@@ -33,7 +33,7 @@ interface Step {
 }
 
 /**
- * Applies events to instances inside the caller's transaction (DESIGN.md "Engine", steps 3 to 6) in as few
+ * Applies events to instances inside the caller's transaction (docs/concepts.md "Engine", steps 3 to 6) in as few
  * statements as the events allow: every event is checked and run through its machine first, each on its
  * instance as the events before it leave it (any refusal throws and rolls everything back); then one statement
  * writes them all; then the effects that need statements of their own (timers, fee holds), in event order,

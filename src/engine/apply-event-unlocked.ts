@@ -14,6 +14,7 @@ import { compareAndSetDependency, mayCompareAndSet } from './fast-path.js';
 import { rowAfter, type TransitionWrite, type WriteOutcome } from './transition-write.js';
 import { writeCreations, type Creation, type CreationOutcome } from './write-creations.js';
 import { writeUpdates } from './write-updates.js';
+import { NEW_INSTANCE_FACTS, withViewFacts, type ViewRow } from './view-row.js';
 
 // Lost compare-and-set races before falling back to the locking path (which queues instead of racing).
 const MAX_RACES = 3;
@@ -64,12 +65,13 @@ export class UnlockedEvents {
     );
   }
 
+  /** Applies the event; the row comes with its view's facts as the event left them (view-row.ts). */
   async apply(
     machine: MachineName,
     instanceId: string,
     event: EngineEvent,
     options: ApplyOptions = {},
-  ): Promise<Applied> {
+  ): Promise<Applied<ViewRow>> {
     for (let race = 0; race < MAX_RACES; race++) {
       const row = await this.reader.read(instanceId, machine);
       // Refusals (404, 409, 403, 422) throw from here, judged on the state that was read, exactly as they would
@@ -81,7 +83,10 @@ export class UnlockedEvents {
       if (outcome !== 'moved') return { row: rowAfter(row, prepared.write, outcome), seq: prepared.write.seq };
       // Another event was applied in between: judge again on the new state (with If-Match, that is a 409).
     }
-    return inTransaction(this.db, (trx) => applyEvent(trx, machine, instanceId, event, options));
+    return inTransaction(this.db, async (trx) => {
+      const applied = await applyEvent(trx, machine, instanceId, event, options);
+      return { ...applied, row: await withViewFacts(trx, applied.row) };
+    });
   }
 
   /**
@@ -95,13 +100,16 @@ export class UnlockedEvents {
     request: CreateMilestoneRequest,
     rules: InstanceRules,
     cause: EventCause = {},
-  ): Promise<Created> {
+  ): Promise<Created<ViewRow>> {
     for (let race = 0; race < MAX_RACES; race++) {
       const attempt = await this.tryCreate(projectId, request, rules, cause);
       if (attempt === 'locking') break;
       if (attempt !== 'moved') return attempt;
     }
-    return inTransaction(this.db, (trx) => createMilestone(trx, projectId, request, rules, cause));
+    return inTransaction(this.db, async (trx) => {
+      const { row, created } = await createMilestone(trx, projectId, request, rules, cause);
+      return { row: await withViewFacts(trx, row), created };
+    });
   }
 
   /** One compare-and-set attempt: created, `moved` (the project changed: judge again) or `locking`. */
@@ -110,7 +118,7 @@ export class UnlockedEvents {
     request: CreateMilestoneRequest,
     rules: InstanceRules,
     cause: EventCause,
-  ): Promise<Created | 'moved' | 'locking'> {
+  ): Promise<Created<ViewRow> | 'moved' | 'locking'> {
     const [project, existing] = await Promise.all([
       this.reader.read(projectId, 'project'),
       request.id === undefined ? null : this.reader.find(request.id),
@@ -132,7 +140,9 @@ export class UnlockedEvents {
       if ((error as { code?: unknown }).code === UNIQUE_VIOLATION) return 'locking';
       throw error;
     }
-    if (outcome.created) return { row: rowAfter(draft, own.write, outcome.created), created: true };
+    if (outcome.created) {
+      return { row: { ...rowAfter(draft, own.write, outcome.created), ...NEW_INSTANCE_FACTS }, created: true };
+    }
     return outcome.dependency === 'busy' ? 'locking' : 'moved';
   }
 }

@@ -6,7 +6,7 @@ import { lockInstance, type InstanceRow } from './instance-row.js';
 import type { ApplyOptions, Applied } from './prepare-event.js';
 
 /**
- * Applies one event to one instance inside the caller's transaction (DESIGN.md "Engine"): lock, check,
+ * Applies one event to one instance inside the caller's transaction (docs/concepts.md "Engine"): lock, check,
  * transition() the pinned machine version, write snapshot + history + outbox, then deliver derived events
  * to related instances in the same transaction. Any refusal throws and so rolls everything back.
  */

@@ -5,7 +5,7 @@ import { DERIVING_ACTION, derivedEvent, type DerivedEvent } from './effects.js';
 import { candidates, hasEffect, judge, type TransitionLike } from './guard-tree.js';
 import { handledEvents } from './snapshot.js';
 
-// Honest availability (API.md "Views (v1.1)"): an event is listed only if some party (or support) could send it
+// Honest availability (docs/api.md "Views (v1.1)"): an event is listed only if some party (or support) could send it
 // now and the machine would accept it with at least one valid payload. One implementation for the views, the
 // console's data and the path generator, for every registered machine version: it reads the version's roles
 // table, its transitions and its rule book, nothing machine-specific.
@@ -104,7 +104,7 @@ export function availableEvents(
   return available;
 }
 
-/** The types of availableEvents: API.md's `allowedEvents`. */
+/** The types of availableEvents: docs/api.md's `allowedEvents`. */
 export function allowedEvents(
   def: MachineDefinition,
   snapshot: AnyMachineSnapshot,

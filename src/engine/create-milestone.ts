@@ -41,7 +41,7 @@ export async function createMilestone(
   cause: EventCause = {},
 ): Promise<Created> {
   // Locking the project first serialises creation against project events such as COMPLETE. A client-chosen id
-  // that exists is answered before any rule is checked (API.md: the same create again returns the original).
+  // that exists is answered before any rule is checked (docs/api.md: the same create again returns the original).
   const { project, idTaken } = await lockProject(trx, projectId, request.id);
   if (request.id !== undefined && idTaken) {
     const existing = await trx<InstanceRow>('instances').where({ id: request.id }).first();

@@ -17,9 +17,9 @@ export interface CreateProjectRequest {
   currency: string;
 }
 
-export interface Created {
-  row: InstanceRow;
-  /** False when the same create was already done: API.md answers 200 with the original. */
+export interface Created<R extends InstanceRow = InstanceRow> {
+  row: R;
+  /** False when the same create was already done: docs/api.md answers 200 with the original. */
   created: boolean;
 }
 

@@ -17,7 +17,7 @@ type MilestoneParties = Parameters<typeof holdArbitrationFee>[1];
  */
 export type OutboxTopic = 'settlement' | 'notification' | 'transition' | 'payout';
 
-/** What subscribers learn of each applied event (API.md webhook delivery body, less its delivery id). */
+/** What subscribers learn of each applied event (docs/api.md webhook delivery body, less its delivery id). */
 export interface TransitionRecord {
   machine: string;
   seq: number;
@@ -56,7 +56,7 @@ export interface EffectPlan {
   statements: ((trx: Knex.Transaction, seq: number) => Promise<void>)[];
 }
 
-/** The named action by which a machine asks for an event on its parent project (DESIGN.md "Engine", step 6). */
+/** The named action by which a machine asks for an event on its parent project (docs/concepts.md "Engine", step 6). */
 export const DERIVING_ACTION = 'informProject';
 
 /** The event an `informProject` action with these resolved params delivers to the instance's project. */

@@ -8,7 +8,7 @@ import {
 
 // xstate's transition() and initialTransition() build a fresh inert actor for every call, and an actor's
 // constructor computes the machine's initial snapshot: on the hot path that was most of the cost of a step
-// (README "Benchmarks"). Our machines are pure (no invoked or spawned actors, no delays run here), so one inert
+// (bench/README.md). Our machines are pure (no invoked or spawned actors, no delays run here), so one inert
 // scope per machine serves every call: the same ActorLogic.transition / getInitialSnapshot that xstate's helpers
 // call, with the executable actions collected instead of run. Calls are synchronous, so they cannot overlap.
 /** The scope a machine's own transition() takes (xstate types it per machine; ours are AnyStateMachine). */

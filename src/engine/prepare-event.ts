@@ -31,8 +31,8 @@ export interface ApplyOptions {
 /** What caused an event, carried to the events it derives (a milestone's event for its project). */
 export type EventCause = Pick<ApplyOptions, 'requestId' | 'clientId'>;
 
-export interface Applied {
-  row: InstanceRow;
+export interface Applied<R extends InstanceRow = InstanceRow> {
+  row: R;
   /** The seq of the history entry this event wrote. */
   seq: number;
 }
@@ -73,7 +73,7 @@ function machineEventOf(
   return options.supportScope ? { ...event, support: true as const } : event;
 }
 
-/** Who sends the event, or 403: a role is derived from the parties, never claimed (DESIGN.md). */
+/** Who sends the event, or 403: a role is derived from the parties, never claimed (docs/concepts.md). */
 function roleFor(def: MachineDefinition, snapshot: AnyMachineSnapshot, event: EngineEvent & { system?: true }): Role {
   const role = roleOf(snapshot.context as Parties, event);
   const allowedRoles = def.roles[event.type] ?? [];

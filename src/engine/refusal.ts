@@ -5,7 +5,7 @@ import { allowedEvents } from './availability.js';
 import { candidates, hasEffect, judge } from './guard-tree.js';
 import { topLevelState, type InstanceRow } from './instance-row.js';
 
-// Why an instance refuses an event, as the API error that says so (API.md "Errors" and "Errors (v1.1)").
+// Why an instance refuses an event, as the API error that says so (docs/api.md "Errors" and "Errors (v1.1)").
 
 /** 409 invalid_transition: the state does not handle the event at all. Lists what may be sent instead. */
 export function notHandled(def: MachineDefinition, snapshot: AnyMachineSnapshot, row: InstanceRow, type: string) {

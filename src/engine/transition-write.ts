@@ -49,8 +49,11 @@ export function outcomeOf(row: OutcomeRow): WriteOutcome {
   return { n: row.n!, createdAt: row.created_at!, updatedAt: row.updated_at! };
 }
 
-/** The instance row as the write left it, built from the row the event was checked against. */
-export function rowAfter(before: InstanceRow, w: TransitionWrite, written: Written): InstanceRow {
+/**
+ * The instance row as the write left it, built from the row the event was checked against; whatever else that row
+ * carried (a view's facts) is kept.
+ */
+export function rowAfter<R extends InstanceRow>(before: R, w: TransitionWrite, written: Written): R {
   return {
     ...before,
     n: written.n,

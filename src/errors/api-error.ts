@@ -1,5 +1,5 @@
 /**
- * An expected, client-caused outcome: carries the API.md status and code. The API's error mapper is the
+ * An expected, client-caused outcome: carries the docs/api.md status and code. The API's error mapper is the
  * only place that turns it into a response (STYLE §6, §13).
  */
 export class ApiError extends Error {

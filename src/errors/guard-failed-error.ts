@@ -11,7 +11,7 @@ export interface RefusalContext {
 }
 
 /**
- * 422 `guard_failed` (API.md "Errors (v1.1)"): the event is known in this state but a rule refuses it. Always
+ * 422 `guard_failed` (docs/api.md "Errors (v1.1)"): the event is known in this state but a rule refuses it. Always
  * names the rule (a stable snake_case id listed in docs/rules.md) and the values it compared.
  */
 export class GuardFailedError extends ApiError {

@@ -22,7 +22,7 @@ export function workerConnection(config: Config): Redis {
 
 /**
  * Producers fail fast while Redis is away instead of queueing commands in memory: the outbox keeps the work
- * and the relay tries again, so nothing acknowledged is lost (DESIGN.md "Redis down").
+ * and the relay tries again, so nothing acknowledged is lost (docs/concepts.md "Redis down").
  */
 export function producerConnection(config: Config): Redis {
   return new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false });

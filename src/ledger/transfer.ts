@@ -23,10 +23,16 @@ export interface TransferRequest {
  */
 const MAY_GO_NEGATIVE: ReadonlySet<string> = new Set(['external', 'adjustments']);
 
+/** A request checked against the locked balances, with what it leaves on each account (the statement's column). */
+export interface PlannedTransfer extends TransferRequest {
+  debitBalanceAfter: bigint;
+  creditBalanceAfter: bigint;
+}
+
 /** Transfers checked against locked balances (planTransfers), ready to be applied in the same transaction. */
 export interface TransferPlan {
   /** The requests to move, in order: those whose id already exists were left out (they moved before). */
-  transfers: TransferRequest[];
+  transfers: PlannedTransfer[];
   /** Every locked account's balance once the plan is applied. */
   balances: ReadonlyMap<string, bigint>;
 }
@@ -58,14 +64,20 @@ const lockAccountsStatement = preparedStatement<{
 // The transfer rows and every account's net change, in one statement; the balance CHECK in the schema stays the
 // last word (it would refuse a negative balance that the check in planTransfers somehow missed). The account ids
 // come a second time as an array: the planner takes a JSON parameter for 100 rows and would rather scan the
-// whole table than look that many up, where "id = ANY" tells it how few there are.
+// whole table than look that many up, where "id = ANY" tells it how few there are. Rows are inserted in plan
+// order (ORDER BY i, their place in the plan), so their `n` and created_at (clock_timestamp()) follow the running balances
+// they record (migrations/20261208100000_statement_running_balances.ts).
 const applyTransfersStatement = preparedStatement(
   'apply_transfers',
   `
   WITH moved AS (
-    INSERT INTO transfers (id, debit_account_id, credit_account_id, amount, currency, kind, instance_id, seq)
-    SELECT id, debit, credit, amount, currency, kind, instance_id, seq
-    FROM jsonb_to_recordset(?::jsonb) AS t(id text, debit text, credit text, amount bigint, currency text, kind text, instance_id text, seq int)
+    INSERT INTO transfers (id, debit_account_id, credit_account_id, amount, currency, kind, instance_id, seq,
+                           debit_balance_after, credit_balance_after)
+    SELECT id, debit, credit, amount, currency, kind, instance_id, seq, debit_after, credit_after
+    FROM jsonb_to_recordset(?::jsonb)
+      AS t(i int, id text, debit text, credit text, amount bigint, currency text, kind text, instance_id text,
+           seq int, debit_after bigint, credit_after bigint)
+    ORDER BY i
   )
   UPDATE accounts SET balance = accounts.balance + d.delta
   FROM jsonb_to_recordset(?::jsonb) AS d(id text, delta bigint)
@@ -121,8 +133,8 @@ export async function lockAccounts(
  */
 export function planTransfers(locked: LockedAccounts, requests: readonly TransferRequest[]): TransferPlan {
   const balances = new Map(locked.balances);
-  const transfers = requests.filter((r) => !locked.existing.has(r.id));
-  for (const r of transfers) {
+  const transfers: PlannedTransfer[] = [];
+  for (const r of requests.filter((request) => !locked.existing.has(request.id))) {
     const debitBalance = balances.get(r.debit.id)!;
     const creditBalance = balances.get(r.credit.id)!;
     if (!MAY_GO_NEGATIVE.has(locked.kinds.get(r.debit.id) ?? '') && debitBalance < r.amount) {
@@ -133,7 +145,9 @@ export function planTransfers(locked: LockedAccounts, requests: readonly Transfe
     // A bigint column would refuse it with a database error; name the account and the cause instead.
     if (creditBalance + r.amount > MONEY_MAX) throw overflow(r.credit, creditBalance, r.amount);
     if (debitBalance - r.amount < -MONEY_MAX) throw overflow(r.debit, debitBalance, r.amount);
-    balances.set(r.debit.id, debitBalance - r.amount).set(r.credit.id, creditBalance + r.amount);
+    const after = { debitBalanceAfter: debitBalance - r.amount, creditBalanceAfter: creditBalance + r.amount };
+    balances.set(r.debit.id, after.debitBalanceAfter).set(r.credit.id, after.creditBalanceAfter);
+    transfers.push({ ...r, ...after });
   }
   return { transfers, balances };
 }
@@ -158,7 +172,8 @@ export async function applyTransfers(trx: Knex.Transaction, plans: readonly Tran
       .set(r.credit.id, (deltas.get(r.credit.id) ?? 0n) + r.amount);
   }
   // Money crosses into SQL as decimal strings inside the JSON (STYLE §11), cast to bigint there.
-  const transfers = moves.map((r) => ({
+  const transfers = moves.map((r, i) => ({
+    i,
     id: r.id,
     debit: r.debit.id,
     credit: r.credit.id,
@@ -167,6 +182,8 @@ export async function applyTransfers(trx: Knex.Transaction, plans: readonly Tran
     kind: r.kind,
     instance_id: r.instanceId ?? null,
     seq: r.seq ?? null,
+    debit_after: r.debitBalanceAfter.toString(),
+    credit_after: r.creditBalanceAfter.toString(),
   }));
   const changes = [...deltas]
     .filter(([, delta]) => delta !== 0n)

@@ -1,11 +1,12 @@
 import type { Knex } from 'knex';
 import type { MachineName } from '../../machines/registry.js';
-import { instanceColumnsOf, type InstanceRow } from '../engine/instance-row.js';
+import { instanceColumnsOf } from '../engine/instance-row.js';
+import { viewFacts, type ViewRow } from '../engine/view-row.js';
 import { settlingStates } from '../stuck/settling-states.js';
 import type { ListKey } from './list-cursor.js';
 import { stateMatch } from './state-filter.js';
 
-/** Filters of GET /v1/milestones and GET /v1/projects (API.md "Lists (v1.1)"), already validated. */
+/** Filters of GET /v1/milestones and GET /v1/projects (docs/api.md "Lists (v1.1)"), already validated. */
 export interface ListFilters {
   projectId?: string;
   /** State paths the instance must be in (each a top-level state or a full path); all must hold. */
@@ -18,7 +19,7 @@ export interface ListFilters {
   updatedSince?: Date;
 }
 
-export interface ListedRow extends InstanceRow {
+export interface ListedRow extends ViewRow {
   /** The soonest armed deadline (deadline order only), UTC with microseconds: the cursor key. */
   due_at?: string;
 }
@@ -71,6 +72,9 @@ export function listQuery(
       : narrowed
         ? soonestDeadlineOf(db, filters.deadlineBefore)
         : deadlineOrder(db, filters.deadlineBefore);
+  // Each item's escrow balance and armed timers in the same statement: a page costs one round trip, not one per item.
+  const facts = viewFacts('i');
+  query.joinRaw(facts.joins).select(db.raw(facts.columns));
   query.where('i.machine', machine).limit(limit + 1);
   applyFilters(db, query, machine, filters);
   if (after?.order === 'n') query.andWhere('i.n', '>', after.n);

@@ -15,17 +15,24 @@ export interface DeadlineKey {
   at: string;
   n: string;
 }
-export type ListKey = NumberKey | DeadlineKey;
+/** Ledger order, an account statement's: the posting time of the last entry (microseconds) and its transfer number. */
+export interface PostedKey {
+  order: 'posted';
+  at: string;
+  n: string;
+}
+export type ListKey = NumberKey | DeadlineKey | PostedKey;
 
 const instanceNumber = z.string().regex(/^[1-9][0-9]{0,17}$/);
 const utcMicros = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/);
 const keySchema = z.union([
   z.tuple([z.literal('n'), instanceNumber]),
   z.tuple([z.literal('deadline'), utcMicros, instanceNumber]),
+  z.tuple([z.literal('posted'), utcMicros, instanceNumber]),
 ]);
 
 export function encodeCursor(key: ListKey): string {
-  const parts = key.order === 'n' ? ['n', key.n] : ['deadline', key.at, key.n];
+  const parts = key.order === 'n' ? ['n', key.n] : [key.order, key.at, key.n];
   return Buffer.from(JSON.stringify(parts)).toString('base64url');
 }
 
@@ -46,7 +53,7 @@ export function decodeCursor(cursor: string, order: ListKey['order']): ListKey {
   const key = keySchema.safeParse(parsed);
   if (!key.success || key.data[0] !== order) return refuse();
   const decoded: ListKey =
-    key.data[0] === 'n' ? { order: 'n', n: key.data[1] } : { order: 'deadline', at: key.data[1], n: key.data[2] };
+    key.data[0] === 'n' ? { order: 'n', n: key.data[1] } : { order: key.data[0], at: key.data[1], n: key.data[2] };
   // Base64 has several spellings of one byte string: only the one we hand out is accepted.
   if (encodeCursor(decoded) !== cursor) return refuse();
   return decoded;

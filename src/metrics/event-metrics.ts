@@ -3,7 +3,7 @@ import { registeredMachines } from '../../machines/registry.js';
 import type { Metrics } from './metrics.js';
 
 // Routes that apply an event to a machine, and which machine. Milestone creation (CREATE / REQUEST) is the
-// milestone's first event. Measured at the API because the engine has no metrics hook (README "Operations").
+// milestone's first event. Measured at the API because the engine has no metrics hook (docs/operations.md "Metrics").
 // Paths as seen under /v1, where this is mounted.
 const EVENT_ROUTES: readonly [RegExp, string][] = [
   [/^\/projects\/[^/]+\/events$/, 'project'],
@@ -12,7 +12,7 @@ const EVENT_ROUTES: readonly [RegExp, string][] = [
 ];
 
 /**
- * Counts each event POST by machine, type and result (`applied`, or the API.md error code), and times the
+ * Counts each event POST by machine, type and result (`applied`, or the docs/api.md error code), and times the
  * applied ones. The `type` label is limited to event types some registered machine knows, so a client cannot
  * grow the number of series by inventing types.
  */

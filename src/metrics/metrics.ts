@@ -8,7 +8,7 @@ import { collectDefaultMetrics, Counter, Histogram, Registry } from 'prom-client
 export class Metrics {
   readonly registry = new Registry();
 
-  /** Events by machine, type and result: `applied` or the API.md error code that refused it. */
+  /** Events by machine, type and result: `applied` or the docs/api.md error code that refused it. */
   readonly events = new Counter({
     name: 'escrow_events_total',
     help: 'Events posted to machines, by machine, event type and result (applied or the error code).',

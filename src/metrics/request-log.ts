@@ -21,7 +21,7 @@ const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
  * `req.id`. Headers are not logged: they carry bearer tokens and cookies. The line has pino-http's shape
  * (`req`, `res`, `responseTime`, "request completed" / "request errored" / "request aborted"); pino-http itself
  * built two child loggers per request whatever the level, which cost the event hot path 8 % of the API's CPU
- * (README "Benchmarks"). Here a line is only built when its level is enabled.
+ * (bench/README.md). Here a line is only built when its level is enabled.
  */
 export function requestLog(log: Logger, maxIdChars: number) {
   const acceptable = new RegExp(`^[A-Za-z0-9._:-]{1,${maxIdChars}}$`);

@@ -24,7 +24,7 @@ interface StateJson {
 function guardName(guard: unknown): string | null {
   if (guard === undefined || guard === null) return null;
   if (typeof guard === 'string') return guard;
-  if (typeof guard === 'object' && 'type' in guard) return String((guard as { type: unknown }).type);
+  if (typeof guard === 'object' && 'type' in guard) return String(guard.type);
   if (typeof guard === 'function') {
     const g = guard as { check?: unknown; guards?: unknown[]; name?: string };
     if (Array.isArray(g.guards))
@@ -59,7 +59,7 @@ export function definitionJson(def: MachineDefinition) {
       states: Object.values(node.states).map(toJson),
     };
   };
-  const root = toJson(def.machine.root as unknown as NodeLike);
+  const root = toJson(def.machine.root);
   const events = Object.entries(def.roles).map(([type, roles]) => {
     const payload = def.payloads[type];
     return {

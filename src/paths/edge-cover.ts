@@ -3,7 +3,7 @@ import { getAdjacencyMap } from 'xstate/graph';
 import type { MachineDefinition } from '../../machines/definition.js';
 import type { PathEvent } from './event-cases.js';
 import type { GeneratedPath } from './generate.js';
-import { takenTransitions } from './transitions.js';
+import { stateValueOf, takenTransitions } from './transitions.js';
 
 interface Vertex {
   state: AnyMachineSnapshot;
@@ -45,7 +45,7 @@ export function edgeCoverPaths(
       const taken = takenTransitions(def.machine, vertex.state, t.event).filter((k) => !covered.has(k));
       if (taken.length === 0) continue;
       for (const k of taken) covered.add(k);
-      paths.push({ target: t.state.value, events: [...events, t.event] });
+      paths.push({ target: stateValueOf(t.state), events: [...events, t.event] });
     }
   }
   return paths;

@@ -6,6 +6,7 @@ import { edgeCoverPaths } from './edge-cover.js';
 import { candidateEvents, type PathEvent } from './event-cases.js';
 import { modelInput } from './model-input.js';
 import { modelOnlyReason } from './model-only.js';
+import { stateValueOf } from './transitions.js';
 
 /**
  * shortest: one shortest path to every reachable (abstract) state; simple: every path that visits no abstract
@@ -68,7 +69,7 @@ function computePaths(def: MachineDefinition, strategy: Strategy): GeneratedPath
   } else {
     const found = (strategy === 'shortest' ? getShortestPaths : getSimplePaths)(def.machine, options as never);
     paths = found.map((p) => ({
-      target: (p.state as AnyMachineSnapshot).value,
+      target: stateValueOf(p.state),
       // The first step is XState's own initialisation, not an event anyone sends.
       events: p.steps.map((s) => s.event as PathEvent).filter((e) => e.type !== 'xstate.init'),
     }));

@@ -1,4 +1,4 @@
-import type { AnyMachineSnapshot, AnyStateMachine } from 'xstate';
+import type { AnyMachineSnapshot, AnyStateMachine, StateValue } from 'xstate';
 
 interface NodeLike {
   id: string;
@@ -33,7 +33,7 @@ export function allTransitions(machine: AnyStateMachine): string[] {
     }
     for (const child of Object.values(node.states)) visit(child);
   };
-  visit(machine.root as unknown as NodeLike);
+  visit(machine.root);
   return [...new Set(keys)].sort();
 }
 
@@ -43,7 +43,7 @@ export function takenTransitions(
   snapshot: AnyMachineSnapshot,
   event: { type: string },
 ): string[] {
-  const taken = machine.getTransitionData(snapshot as never, event as never) as unknown as TransitionLike[];
+  const taken: TransitionLike[] = machine.getTransitionData(snapshot, event);
   return taken.map((t) =>
     transitionKey(
       t.source.id,
@@ -56,4 +56,9 @@ export function takenTransitions(
 /** The state node ids a snapshot is in (leaf and ancestors), for state coverage. */
 export function activeStateIds(snapshot: AnyMachineSnapshot): string[] {
   return (snapshot as unknown as { _nodes: { id: string }[] })._nodes.map((n) => n.id);
+}
+
+/** A snapshot's state value: AnyMachineSnapshot types it `any`, every machine here has a plain StateValue. */
+export function stateValueOf(snapshot: AnyMachineSnapshot): StateValue {
+  return snapshot.value as StateValue;
 }

@@ -47,7 +47,7 @@ export async function escrowFacts(db: Knex, rows: readonly InstanceRow[]): Promi
 }
 
 /**
- * DESIGN.md's escrow invariants for one milestone, as readable problems: its balance equals funded − released
+ * docs/concepts.md's escrow invariants for one milestone, as readable problems: its balance equals funded − released
  * − returned per transfers, and equals amount − releasedAmount while its state holds the money (else zero).
  */
 export function escrowProblems(def: MachineDefinition, row: InstanceRow, facts: EscrowFacts | undefined): string[] {

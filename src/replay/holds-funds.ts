@@ -6,7 +6,7 @@ export const HOLDS_FUNDS_TAG = 'holds_funds';
 
 /**
  * Until the machines carry the tag: the milestone@1 states in which the escrow holds amount − released
- * (DESIGN.md "Milestone"; the same list as test/support/ledger-invariants.ts). Extend here, or better tag the
+ * (docs/concepts.md "Milestone"; the same list as test/support/ledger-invariants.ts). Extend here, or better tag the
  * states, when a version adds holding states (disputes).
  */
 export const HOLDING_STATES_WITHOUT_TAG: readonly string[] = ['in_progress', 'releasing', 'cancelling'];

@@ -1,7 +1,7 @@
 import type { ReplayResult, ReplaySource } from './replay-instance.js';
 
 /**
- * API.md's replay body: `{steps, final: {state, context}, matchesStored, firstDivergence}`, plus the instance,
+ * docs/api.md's replay body: `{steps, final: {state, context}, matchesStored, firstDivergence}`, plus the instance,
  * machine and seq it is about. `steps` and `final` stop at `to`; the verdict always covers the whole history,
  * so a support agent scrubbing back in time keeps seeing whether the instance as a whole is sound.
  */

@@ -10,7 +10,7 @@ import type { Logger } from '../logger.js';
  *
  * This replaced LISTEN/NOTIFY: a transaction that NOTIFYs takes one database-wide lock from its commit until it
  * ends, so every event's commit (with its WAL flush) queued behind the last, and each NOTIFY woke every
- * listening backend (README "Benchmarks"). At most one message per channel goes out every SIGNAL_COALESCE_MS:
+ * listening backend (bench/README.md). At most one message per channel goes out every SIGNAL_COALESCE_MS:
  * the first hint at once, those raised within the interval together at its end. Under load the relay is
  * draining anyway, so a message per event would cost the sender, Redis and the relay's process for nothing.
  */
@@ -65,7 +65,7 @@ export class SignalBus {
   /**
    * An API client was revoked, rotated or created (`cli clients`, src/cli/client-signal.ts sends it): every API
    * process drops what its token cache holds about it. Not a hint like the others: it is what makes a revoked
-   * token stop within 5 s everywhere (API.md), with the token cache's TTL as the fallback when it is lost.
+   * token stop within 5 s everywhere (docs/api.md), with the token cache's TTL as the fallback when it is lost.
    */
   onClientChanged(listener: (id: string) => void): void {
     this.clientListeners.push(listener);

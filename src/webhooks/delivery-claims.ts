@@ -23,7 +23,7 @@ export type Settled = 'delivered' | 'retrying' | 'dead' | 'stale';
  * Claims due deliveries for sending, in one short transaction, so the HTTP calls run outside it. A delivery is
  * due when it is pending, its time has come, nobody holds a live lease on it, and no earlier delivery of the
  * same (webhook, instance) is still pending or dead: that is what keeps each receiver's view of an instance in
- * seq order, and a dead one holds the rest back until it is re-driven (README "Webhooks", "Ordering").
+ * seq order, and a dead one holds the rest back until it is re-driven (docs/webhooks.md "Ordering").
  * Claiming spends an attempt up front, so a dispatcher that crashes mid-send cannot retry a delivery forever.
  */
 interface ClaimedRow {

@@ -1,7 +1,7 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /**
- * API.md: `X-Signature: sha256=<hex HMAC-SHA256(secret, "<X-Timestamp>.<raw body>")>`. The timestamp is inside
+ * docs/api.md: `X-Signature: sha256=<hex HMAC-SHA256(secret, "<X-Timestamp>.<raw body>")>`. The timestamp is inside
  * the signed text so a receiver can refuse replays of an old, captured delivery.
  */
 export function signatureOf(secret: string, timestampS: number, rawBody: string): string {

@@ -2,7 +2,7 @@ import type { StateValue } from 'xstate';
 import { machineVersions, registeredMachines } from '../../machines/registry.js';
 
 /**
- * Subscription patterns (API.md): `*` (everything), `<machine>.<EVENT_TYPE>` (that event was applied) and
+ * Subscription patterns (docs/api.md): `*` (everything), `<machine>.<EVENT_TYPE>` (that event was applied) and
  * `<machine>.state.<state>` (the instance entered that state; nested states as `disputed.negotiation`).
  * "Entered" means the state is in the event's `to` and was not in its `from`, so a self-transition such as
  * REQUEST_RELEASE (in_progress → in_progress) does not fire `milestone.state.in_progress` again.

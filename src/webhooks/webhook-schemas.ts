@@ -73,7 +73,7 @@ export const deliveryListQuery = z.object({
   instanceId: z.string().min(1).max(200).optional(),
 });
 
-/** What a receiver gets (API.md "Delivery"), documented for /openapi.json. */
+/** What a receiver gets (docs/api.md "Delivery"), documented for /openapi.json. */
 export const deliveryBody = z.object({
   id: z.string().describe('delivery id, also in X-Delivery-Id; the same on every attempt: dedupe on it'),
   type: z.string().describe('"<machine>.<EVENT_TYPE>", e.g. "milestone.RELEASE"'),

@@ -31,7 +31,7 @@ export function webhookView(row: WebhookRow): WebhookView {
 /**
  * Registers a subscription after checking its URL against the allow-list (no SSRF) and every pattern against
  * the registered machines (a typo would otherwise subscribe to nothing, silently). With a client-chosen id,
- * a repeat with the same body answers the original (API.md "Ids"); another body is a conflict.
+ * a repeat with the same body answers the original (docs/api.md "Ids"); another body is a conflict.
  */
 export async function createWebhook(
   trx: Knex.Transaction,

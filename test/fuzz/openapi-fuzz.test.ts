@@ -19,7 +19,7 @@ type OpenApi = {
   components: { schemas: Record<string, JsonSchema> };
 };
 
-/** API.md's error table (plus README's documented extensions history_too_long and rate_limited). */
+/** docs/api.md's error table (plus README's documented extensions history_too_long and rate_limited). */
 const DOCUMENTED: Record<number, readonly string[]> = {
   400: ['invalid_request'],
   401: ['unauthenticated'],
@@ -27,7 +27,7 @@ const DOCUMENTED: Record<number, readonly string[]> = {
   404: ['not_found'],
   409: ['invalid_transition', 'version_conflict', 'conflict'],
   413: ['payload_too_large'],
-  // API.md "Conventions (v1.1)": a body not sent as JSON in UTF-8 (the UTF-16 charset case below).
+  // docs/api.md "Conventions (v1.1)": a body not sent as JSON in UTF-8 (the UTF-16 charset case below).
   415: ['unsupported_media_type'],
   422: ['idempotency_key_reuse', 'guard_failed', 'history_too_long'],
   429: ['rate_limited'],
@@ -606,7 +606,7 @@ describe('hostile input fuzz over every route of /openapi.json', { timeout: 180_
 
 // Hostile credentials at every documented protected route, past the failed-authentication budget: only 401 or
 // 429 rate_limited (with Retry-After) come back, the admin session cookie never works as a token, nothing is
-// written, and a valid token still gets in (issue 15, API.md "Clients and sessions").
+// written, and a valid token still gets in (issue 15, docs/api.md "Clients and sessions").
 describe('hostile credentials over every route of /openapi.json', { timeout: 120_000 }, () => {
   const BUDGET = 50;
   let svc: TestService;

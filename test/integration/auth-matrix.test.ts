@@ -124,9 +124,16 @@ describe('auth matrix over every documented route', () => {
   it('reads every operation and its scopes from the document', () => {
     const documented = rows.filter((r) => r.fromDocument);
     expect(documented.length).toBeGreaterThanOrEqual(25);
-    // Only health and the admin session routes (which take their credential in the form) are open.
+    // Only health, the API reference (it holds no data) and the admin session routes (which take their
+    // credential in the form) are open.
     const open = documented.filter((r) => r.scopes.length === 0).map((r) => `${r.method} ${r.path}`);
-    expect(open.sort()).toEqual(['get /healthz', 'get /readyz', 'post /admin/login', 'post /admin/logout']);
+    expect(open.sort()).toEqual([
+      'get /healthz',
+      'get /openapi.json',
+      'get /readyz',
+      'post /admin/login',
+      'post /admin/logout',
+    ]);
     console.log(`[auth matrix] ${rows.length} operations (${documented.length} from /openapi.json)`);
   });
 
@@ -182,7 +189,7 @@ describe('auth matrix over every documented route', () => {
   });
 
   // Webhooks are platform-wide admin data (one marketplace, one set of subscribers): every admin client
-  // manages all of them, `read` may list them (API.md: read = all GETs), and no other token sees them. The
+  // manages all of them, `read` may list them (docs/api.md: read = all GETs), and no other token sees them. The
   // secret is never returned to anyone.
   it('webhooks: another admin sees them, tokens without admin or read do not, nobody sees the secret', async () => {
     const adminB = await svc.clientWith(['admin']);
@@ -217,7 +224,7 @@ describe('auth matrix over every documented route', () => {
   });
 });
 
-// The failed-authentication budget (API.md "Clients and sessions") on every documented protected route: past it,
+// The failed-authentication budget (docs/api.md "Clients and sessions") on every documented protected route: past it,
 // an unknown token gets 429 rate_limited with Retry-After; a valid token with the route's scope still passes.
 // Hundreds of requests: on a busy shared machine they take longer than the default 30 s.
 describe('failed-authentication budget over every documented route', { timeout: 120_000 }, () => {

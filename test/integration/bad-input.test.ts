@@ -5,7 +5,7 @@ import { assertLedgerInvariants } from '../support/ledger-invariants.js';
 import { deposit, fundedMilestone, projectInProgress, uid, waitSettled, type Parties } from '../support/scenario.js';
 import { startTestService, type TestService } from '../support/test-service.js';
 
-// DESIGN.md: "Bad input gets a clear JSON error (see API.md) and changes nothing. Never a 500 for a client
+// docs/concepts.md: "Bad input gets a clear JSON error (see docs/api.md) and changes nothing. Never a 500 for a client
 // mistake." A table of hostile and sloppy requests; every one must get a documented 4xx with a JSON error
 // body and leave the database exactly as it was.
 
@@ -32,7 +32,7 @@ type Expected = readonly [status: number, code: string];
 
 interface Case {
   name: string;
-  /** Acceptable outcomes; the first is the one API.md's table points at. */
+  /** Acceptable outcomes; the first is the one docs/api.md's table points at. */
   expect: readonly Expected[];
   send: (f: Fixture) => Promise<HttpResponse>;
 }
@@ -208,7 +208,7 @@ const cases: Case[] = [
     expect: [invalid],
     send: createProject({ employerId: 'e', title: 'Site', currency: 840 }),
   },
-  // API.md "Money (v1.1)": ISO 4217 codes in current use only.
+  // docs/api.md "Money (v1.1)": ISO 4217 codes in current use only.
   ...[
     ['ABC', 'not an ISO 4217 code'],
     ['XTS', 'the ISO code reserved for testing'],
@@ -428,7 +428,7 @@ const cases: Case[] = [
     send: projectEvent((f) => ({ type, actor: f.p.employer, milestoneId: f.milestoneId, amount: '1' })),
   })),
 
-  // --- system-only events are known to the machine, but no client role may send them (README "Rules")
+  // --- system-only events are known to the machine, but no client role may send them (docs/concepts.md "Rules worth knowing")
   ...['SETTLED', 'SETTLEMENT_FAILED'].map((type) => ({
     name: `milestone event: system-only ${type}`,
     expect: [forbidden],

@@ -1,8 +1,7 @@
-import { execFile } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, hashToken } from '../../src/auth/tokens.js';
 import { ServiceProcess } from '../chaos/support/service-process.js';
+import { cli as runCli, type CliResult } from '../support/cli.js';
 import { eventually } from '../support/eventually.js';
 import { HttpClient } from '../support/http-client.js';
 import { fundedMilestone, projectInProgress, uid } from '../support/scenario.js';
@@ -11,33 +10,16 @@ import { startTestService, type TestService } from '../support/test-service.js';
 // Issue 15 item 1: API clients have a lifecycle (cli clients create|list|revoke|rotate, GET /v1/clients), and a
 // revoked, rotated-away or expired token answers 401 on every API process within 5 s.
 
-const REPO_ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const REVOCATION_MAX_MS = 5_000;
 
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-// Each CLI run starts a Node process (seconds on a busy machine).
 describe('API client lifecycle', { timeout: 90_000 }, () => {
   let svc: TestService;
   let env: Record<string, string>;
   let second: ServiceProcess;
   let secondUrl = '';
 
-  /** `npm run cli -- …` as an operator runs it, against the test's database and queue prefix. */
-  const cli = (...args: string[]): Promise<CliResult> =>
-    new Promise((resolve) => {
-      execFile(
-        process.execPath,
-        ['--import', 'tsx', 'src/cli/index.ts', ...args],
-        { cwd: REPO_ROOT, env: { ...process.env, ...env }, timeout: 60_000 },
-        (error, stdout, stderr) =>
-          resolve({ code: error ? ((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-      );
-    });
+  /** `npm run cli -- …` as an operator runs it (in this process), against the test's database and queue prefix. */
+  const cli = (...args: string[]): Promise<CliResult> => runCli(args, env);
   const cliJson = async (...args: string[]) => {
     const res = await cli(...args, '--json');
     expect(res.code, res.stderr).toBe(0);

@@ -6,7 +6,7 @@ import { HttpClient } from '../support/http-client.js';
 import { startTestService, type TestService } from '../support/test-service.js';
 
 // Issue 15 item 4: authentication before bodies are parsed, a per-address budget for failed authentications
-// (API.md: 429 rate_limited with Retry-After), server timeouts and a connection cap.
+// (docs/api.md: 429 rate_limited with Retry-After), server timeouts and a connection cap.
 
 const FAILURES_PER_SEC = 20;
 

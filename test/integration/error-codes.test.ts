@@ -4,7 +4,7 @@ import { assertLedgerInvariants } from '../support/ledger-invariants.js';
 import { deposit, fundedMilestone, projectInProgress, uid, type Parties } from '../support/scenario.js';
 import { startTestService, type TestService } from '../support/test-service.js';
 
-// Every error code of API.md's table, provoked through HTTP at least once: status, code, a human message,
+// Every error code of docs/api.md's table, provoked through HTTP at least once: status, code, a human message,
 // and proof that the refused request changed nothing (seq, state, history, balances).
 // 503 `unavailable` needs Postgres stopped and is covered elsewhere.
 
@@ -21,12 +21,12 @@ function expectError(res: HttpResponse, status: number, code: string): ErrorBody
   return body.error;
 }
 
-/** A detail may be spread beside `code` or nested under `details`; API.md writes both. */
+/** A detail may be spread beside `code` or nested under `details`; docs/api.md writes both. */
 function detail(error: ErrorBody['error'], name: string): unknown {
   return name in error ? error[name] : error.details?.[name];
 }
 
-describe('API.md error codes', () => {
+describe('docs/api.md error codes', () => {
   let svc: TestService;
   let http: HttpClient;
 

@@ -104,7 +104,7 @@ describe('list API: filtered milestones and projects, keyset pages, stats', () =
       ids: all,
       pages: 2,
     });
-    // Parameters given empty, as API.md spells the route, are parameters not given.
+    // Parameters given empty, as docs/api.md spells the route, are parameters not given.
     expect(ids((await svc.http.get('/v1/milestones?projectId=&state=&party=&limit=&cursor=')).body)).toHaveLength(5);
     const first = (await svc.http.get(`/v1/milestones?projectId=${p.projectId}&limit=2`)).body;
     expect(first.nextCursor).toMatch(/^[A-Za-z0-9_-]+$/);

@@ -80,6 +80,6 @@ describe('machines over HTTP', () => {
     expect((await svc.http.get('/v1/machines/nope/paths')).status).toBe(404);
     expect((await svc.http.get('/v1/machines/milestone?version=9')).status).toBe(404);
     // The first simple-path request computes all 7,882 simple paths of milestone@2 (about 30 s of CPU on a
-    // loaded 2-core machine) before the limit applies; later ones are memoised. See README "Known limits".
+    // loaded 2-core machine) before the limit applies; later ones are memoised. See docs/testing.md "Model-based tests".
   }, 120_000);
 });

@@ -1,12 +1,10 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { verifyInstances, type Mismatch } from '../../src/replay/verify-instances.js';
+import { cli } from '../support/cli.js';
 import { assertLedgerInvariants } from '../support/ledger-invariants.js';
+import { rewriteLedger } from '../support/ledger-rewrite.js';
 import { fundedMilestone, projectInProgress, waitSettled } from '../support/scenario.js';
 import { startTestService, type TestService } from '../support/test-service.js';
-
-const run = promisify(execFile);
 
 describe('history, replay and verification over the real service', () => {
   let svc: TestService;
@@ -186,10 +184,11 @@ describe('history, replay and verification over the real service', () => {
 
   it('reports a history row whose recorded after-state was altered', async () => {
     const { id } = await releasedMilestone();
-    await svc
-      .db('history')
-      .where({ instance_id: id, seq: 4 })
-      .update({ to_state: JSON.stringify('cancelled') });
+    await rewriteLedger(svc.db, 'alter a recorded state', (trx) =>
+      trx('history')
+        .where({ instance_id: id, seq: 4 })
+        .update({ to_state: JSON.stringify('cancelled') }),
+    );
     const res = (await svc.http.get(`/v1/milestones/${id}/replay`)).body;
     expect(res.matchesStored).toBe(true);
     expect(res.firstDivergence).toMatchObject({
@@ -198,10 +197,11 @@ describe('history, replay and verification over the real service', () => {
       expected: 'cancelled',
       actual: 'in_progress',
     });
-    await svc
-      .db('history')
-      .where({ instance_id: id, seq: 4 })
-      .update({ to_state: JSON.stringify('in_progress') });
+    await rewriteLedger(svc.db, 'restore the recorded state', (trx) =>
+      trx('history')
+        .where({ instance_id: id, seq: 4 })
+        .update({ to_state: JSON.stringify('in_progress') }),
+    );
   });
 
   it('verifies every instance in small batches and checks escrow against the ledger', async () => {
@@ -255,22 +255,20 @@ describe('history, replay and verification over the real service', () => {
     expect(id).toBeTruthy();
   });
 
-  it('runs `cli verify` and `cli history` as processes: exit status, plain progress lines, table', async () => {
+  it('runs `cli verify` and `cli history`: exit status, plain progress lines, table', async () => {
     const { id } = await releasedMilestone();
-    const env = { ...process.env, DATABASE_URL: svc.config.DATABASE_URL, LOG_LEVEL: 'silent' };
-    const cli = (args: string[]) => run('npx', ['tsx', 'src/cli/index.ts', ...args], { env, cwd: process.cwd() });
-    const ok = await cli(['verify', '--machine', 'milestone']);
+    const env = { DATABASE_URL: svc.config.DATABASE_URL, LOG_LEVEL: 'silent' };
+    const run = (args: string[]) => cli(args, env);
+    const ok = await run(['verify', '--machine', 'milestone']);
+    expect(ok.code).toBe(0);
     expect(ok.stdout).toMatch(/^verified \d+ instances, \d+ events in [\d.]+s \(\d+ events\/s\): all match\n$/);
     expect(ok.stderr).toMatch(/^verify: \d+\/\d+ instances \(100%\)/m);
 
     await svc.db.raw(`UPDATE instances SET snapshot = jsonb_set(snapshot, '{context,amount}', '"101"') WHERE id = ?`, [
       id,
     ]);
-    const failed = await cli(['verify', '--since', '2000-01-01']).then(
-      () => expect.fail('verify must exit non-zero on a mismatch'),
-      (error: { code: number; stdout: string }) => error,
-    );
-    expect(failed.code).toBe(1);
+    const failed = await run(['verify', '--since', '2000-01-01']);
+    expect(failed.code, 'verify must exit non-zero on a mismatch').toBe(1);
     expect(failed.stdout).toContain(`MISMATCH milestone ${id} (v${await versionOf(id)}, seq 6)`);
     expect(failed.stdout).toContain('context.amount');
     expect(failed.stdout).toMatch(/1 mismatch\n$/);
@@ -278,11 +276,12 @@ describe('history, replay and verification over the real service', () => {
       id,
     ]);
 
-    const future = await cli(['verify', '--since', '2999-01-01', '--json']);
+    const future = await run(['verify', '--since', '2999-01-01', '--json']);
     expect(JSON.parse(future.stdout)).toMatchObject({ instances: 0, mismatches: 0, ok: true });
-    await expect(cli(['verify', '--since', 'not-a-date'])).rejects.toMatchObject({ code: 1 });
+    expect(await run(['verify', '--since', 'not-a-date'])).toMatchObject({ code: 1, stdout: '' });
 
-    const history = await cli(['history', id]);
+    const history = await run(['history', id]);
+    expect(history.code).toBe(0);
     const lines = history.stdout.split('\n');
     expect(lines[0]).toBe(`milestone ${id} — "released", seq 6, milestone@${await versionOf(id)}`);
     expect(lines[2]).toMatch(/^seq\s+time\s+actor\s+client\s+event\s+from → to\s+money moved$/);

@@ -10,7 +10,7 @@ import { assertLedgerInvariants } from '../support/ledger-invariants.js';
 import { deposit, fundedMilestone, projectInProgress, uid, type Parties } from '../support/scenario.js';
 import { startTestService, type TestService } from '../support/test-service.js';
 
-// Issue 14 item 5 (API.md "Conventions (v1.1)"): a body is JSON in UTF-8 or it is refused (415 / 400) with
+// Issue 14 item 5 (docs/api.md "Conventions (v1.1)"): a body is JSON in UTF-8 or it is refused (415 / 400) with
 // nothing changed; Idempotency-Keys compare canonical JSON, mark replays and expire after IDEMPOTENCY_KEY_TTL;
 // a malformed limit or cursor is a 400 on every list route of the OpenAPI document, never a 500.
 

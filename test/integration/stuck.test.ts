@@ -1,6 +1,5 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { cli as runCli } from '../support/cli.js';
 import { databaseUrl } from '../support/databases.js';
 import { assertLedgerInvariants } from '../support/ledger-invariants.js';
 import { deposit, projectInProgress, uid, waitSettled, type Parties } from '../support/scenario.js';
@@ -10,7 +9,6 @@ import { startTestService, type TestService } from '../support/test-service.js';
 // Redis flushed, workers down past their retries) is reported by readyz, the escrow_instances_stuck gauge and
 // `cli stuck`, and support can re-drive it with `cli stuck redrive`, safely, as often as they like.
 
-const run = promisify(execFile);
 const STUCK_AFTER_MS = 60_000;
 
 describe('stuck settlements: detect and re-drive', () => {
@@ -18,24 +16,14 @@ describe('stuck settlements: detect and re-drive', () => {
   let workers: TestService | null = null;
   let p: Parties;
 
-  const cli = async (args: string[]): Promise<{ stdout: string; code: number }> => {
-    const env = {
-      ...process.env,
+  const cli = (args: string[]) =>
+    runCli(args, {
       DATABASE_URL: databaseUrl(api.databaseName),
       REDIS_URL: api.config.REDIS_URL,
       QUEUE_PREFIX: api.config.queuePrefix,
       STUCK_AFTER_MS: String(STUCK_AFTER_MS),
       LOG_LEVEL: 'silent',
-    };
-    try {
-      const { stdout } = await run('npx', ['tsx', 'src/cli/index.ts', ...args], { env, cwd: process.cwd() });
-      return { stdout, code: 0 };
-    } catch (error) {
-      const e = error as { stdout?: string; code?: number; stderr?: string };
-      if (typeof e.code !== 'number') throw error;
-      return { stdout: e.stdout ?? '', code: e.code };
-    }
-  };
+    });
 
   /** A CREATE whose funding job is "lost": settling, marked relayed (so no relay sends it), 10 minutes old. */
   const lostFunding = async (amount: string): Promise<string> => {

@@ -1,13 +1,10 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { instanceRulesFrom } from '../../src/engine/instance-rules.js';
 import { migrateInstances } from '../../src/engine/migrate-instances.js';
+import { cli } from '../support/cli.js';
 import { assertLedgerInvariants } from '../support/ledger-invariants.js';
 import { deposit, fundedMilestone, projectInProgress, type Parties } from '../support/scenario.js';
 import { startTestService, type TestService } from '../support/test-service.js';
-
-const run = promisify(execFile);
 
 /** Low caps, for the service and for the CLI process that migrates (both read them from the environment). */
 const CAPS = {
@@ -60,11 +57,10 @@ describe('milestone v2 → v3 migration', () => {
   afterAll(async () => svc?.stop());
 
   it('moves every settled v2 milestone through the CLI, recording the caps and the counted cycles', async () => {
-    const env = { ...process.env, DATABASE_URL: svc.config.DATABASE_URL, LOG_LEVEL: 'silent', ...CAPS };
-    const cli = ['tsx', 'src/cli/index.ts', 'instances', 'migrate', '--machine', 'milestone', '--from', '2'];
-    const args = [...cli, '--to', '3', '--actor', 'ops:alice', '--json'];
-    const result = await run('npx', args, { env }).catch((error: { code: number; stdout: string }) => error);
-    expect('code' in result ? result.code : 0).toBe(2); // the refusal makes the exit code non-zero
+    const env = { DATABASE_URL: svc.config.DATABASE_URL, LOG_LEVEL: 'silent', ...CAPS };
+    const args = ['instances', 'migrate', '--machine', 'milestone', '--from', '2', '--to', '3'];
+    const result = await cli([...args, '--actor', 'ops:alice', '--json'], env);
+    expect(result.code, result.stderr).toBe(2); // the refusal makes the exit code non-zero
     const report = JSON.parse(result.stdout);
     expect(report.migrated.map((m: { id: string }) => m.id).sort()).toEqual(
       [ids.disputed, ids.toggled, ids.quiet].sort(),
@@ -109,11 +105,8 @@ describe('milestone v2 → v3 migration', () => {
     const replay = (await svc.http.get(`/v1/milestones/${ids.disputed}/replay`)).body;
     expect(replay.matchesStored).toBe(true);
     expect(replay.steps.at(-2)).toMatchObject({ event: { type: 'MIGRATE' }, machineVersion: 3 });
-    const env = { ...process.env, DATABASE_URL: svc.config.DATABASE_URL, LOG_LEVEL: 'silent' };
-    const verified = await run('npx', ['tsx', 'src/cli/index.ts', 'verify', '--json'], { env }).catch(
-      (error: { code: number; stdout: string }) => error,
-    );
-    expect('code' in verified ? verified.code : 0, verified.stdout).toBe(0);
+    const verified = await cli(['verify', '--json'], { DATABASE_URL: svc.config.DATABASE_URL, LOG_LEVEL: 'silent' });
+    expect(verified.code, verified.stdout).toBe(0);
     await assertLedgerInvariants(svc.db);
   });
 });

@@ -1,13 +1,10 @@
-import { execFile } from 'node:child_process';
-import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { instanceRulesFrom } from '../../src/engine/instance-rules.js';
 import { migrateInstances } from '../../src/engine/migrate-instances.js';
+import { cli } from '../support/cli.js';
 import { assertLedgerInvariants } from '../support/ledger-invariants.js';
 import { deposit, fundedMilestone, projectInProgress, waitSettled } from '../support/scenario.js';
 import { startTestService, type TestService } from '../support/test-service.js';
-
-const run = promisify(execFile);
 
 describe('milestone v1 → v2 migration', () => {
   let svc: TestService;
@@ -82,10 +79,8 @@ describe('milestone v1 → v2 migration', () => {
   });
 
   it('moves the mappable ones with a MIGRATE history entry each, through the CLI', async () => {
-    const env = { ...process.env, DATABASE_URL: svc.config.DATABASE_URL, LOG_LEVEL: 'silent' };
-    const cli = [
-      'tsx',
-      'src/cli/index.ts',
+    const env = { DATABASE_URL: svc.config.DATABASE_URL, LOG_LEVEL: 'silent' };
+    const args = [
       'instances',
       'migrate',
       '--machine',
@@ -98,8 +93,8 @@ describe('milestone v1 → v2 migration', () => {
       'ops:alice',
       '--json',
     ];
-    const result = await run('npx', cli, { env }).catch((error: { code: number; stdout: string }) => error);
-    expect('code' in result ? result.code : 0).toBe(2); // refusals make the exit code non-zero
+    const result = await cli(args, env);
+    expect(result.code, result.stderr).toBe(2); // refusals make the exit code non-zero
     const report = JSON.parse(result.stdout);
     expect(report.migrated).toHaveLength(8);
     expect(report.refused.map((r: { id: string }) => r.id)).toEqual([ids.funding]);

@@ -3,7 +3,7 @@ import { type SnapshotFrom } from 'xstate';
 import { milestoneMachineV1, type MilestoneEvent, type MilestoneInput } from '../../machines/milestone.v1.js';
 import { machineTestKit, type ActorFields, type Handler as HandlerRow } from './support/machine-test-kit.js';
 
-// Pure unit tests for the milestone machine, version 1 (DESIGN.md "Milestone"). Every allowed and every
+// Pure unit tests for the milestone machine, version 1 (docs/concepts.md "Milestone"). Every allowed and every
 // refused transition, every guard both ways. Snapshots are only ever reached by driving real events from
 // initialTransition, never built by hand, so a fixture cannot describe a state the machine cannot reach.
 
@@ -45,7 +45,7 @@ const actorFields: Record<Sender, ActorFields> = {
   impostor: { actor: 'system' },
 };
 
-/** The one role DESIGN.md lets send each event. */
+/** The one role docs/concepts.md lets send each event. */
 const SENDERS_OF: Record<EventType, readonly [Sender]> = {
   CREATE: ['employer'],
   REQUEST: ['freelancer'],

@@ -19,7 +19,7 @@ import {
   type Handler as HandlerRow,
 } from './support/machine-test-kit.js';
 
-// Pure unit tests for the milestone machine, version 2 (DESIGN.md "Milestone", stages of "disputed"): version 1's
+// Pure unit tests for the milestone machine, version 2 (docs/concepts.md "Milestone", stages of "disputed"): version 1's
 // rules unchanged, plus the Dispute Resolution Service. Every allowed and every refused transition per role,
 // every guard both ways. Snapshots are reached by driving real events from initialTransition; the one
 // exception (a guard branch no event sequence can reach) says so where it builds its snapshot.
@@ -87,7 +87,7 @@ const actorFields: Record<Sender, ActorFields> = {
   impostor: { actor: 'system' },
 };
 
-/** The roles DESIGN.md lets send each event (a stage may narrow it further: respondent, filer, non-payer). */
+/** The roles docs/concepts.md lets send each event (a stage may narrow it further: respondent, filer, non-payer). */
 const SENDERS_OF: Record<EventType, readonly Sender[]> = {
   CREATE: ['employer'],
   REQUEST: ['freelancer'],
@@ -631,7 +631,7 @@ describe('milestone v2: OPEN_DISPUTE', () => {
     });
   }
 
-  // DESIGN.md: a settled dispute "splits the held amount"; a negative offer would pay the employer more than is
+  // docs/concepts.md: a settled dispute "splits the held amount"; a negative offer would pay the employer more than is
   // held. The payload schema refuses it at the HTTP edge; the machine's own guard must too (as RELEASE of 0 is).
   it('refuses OPEN_DISPUTE with a negative offer even if a payload check were bypassed', () => {
     expectRefused(inProgress(), ev('OPEN_DISPUTE', 'employer', { offer: '-1' }));
@@ -1237,7 +1237,7 @@ describe('milestone v2: resolving and resolved', () => {
     }
   });
 
-  // DESIGN.md: "`releasing` / `cancelling` / `resolving` — settlement in flight; the machine accepts nothing from
+  // docs/concepts.md: "`releasing` / `cancelling` / `resolving` — settlement in flight; the machine accepts nothing from
   // users until SETTLED (or SETTLEMENT_FAILED, which must land somewhere recoverable and visible)". The settlement
   // worker sends SETTLEMENT_FAILED when the ledger refuses a transfer, whatever the command's kind.
   it('accepts SETTLEMENT_FAILED in resolving and keeps the failure visible in a non-final state', () => {

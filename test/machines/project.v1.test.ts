@@ -3,7 +3,7 @@ import { type SnapshotFrom } from 'xstate';
 import { projectMachineV1, type ProjectEvent, type ProjectInput } from '../../machines/project.v1.js';
 import { machineTestKit, type ActorFields, type Handler as HandlerRow } from './support/machine-test-kit.js';
 
-// Pure unit tests for the project machine, version 1 (DESIGN.md "Project"). Every allowed and every refused
+// Pure unit tests for the project machine, version 1 (docs/concepts.md "Project"). Every allowed and every refused
 // transition, every guard both ways. Snapshots are only ever reached by driving real events from
 // initialTransition, never built by hand.
 
@@ -28,7 +28,7 @@ const actorFields: Record<Sender, ActorFields> = {
   impostor: { actor: 'system' },
 };
 
-/** The roles DESIGN.md lets send each event. */
+/** The roles docs/concepts.md lets send each event. */
 const SENDERS_OF: Record<EventType, readonly Sender[]> = {
   AWARD: ['employer'],
   ACCEPT_AWARD: ['freelancer'],

@@ -17,7 +17,7 @@ import {
   type Handler as HandlerRow,
 } from './support/machine-test-kit.js';
 
-// Pure unit tests for the project machine, version 2 (DESIGN.md "Project"): version 1's rules unchanged, plus the
+// Pure unit tests for the project machine, version 2 (docs/concepts.md "Project"): version 1's rules unchanged, plus the
 // feedback window (a durable timer after completion, then `closed`) and the freelancer's request to cancel the
 // project (employer accepts or rejects; ignored, it is auto-accepted only when nothing is pending or released,
 // otherwise it lapses). Every allowed and every refused transition per role, every guard both ways. Snapshots
@@ -59,7 +59,7 @@ const actorFields: Record<Sender, ActorFields> = {
   impostor: { actor: 'system' },
 };
 
-/** The roles DESIGN.md (and version 2's rules) let send each event. */
+/** The roles docs/concepts.md (and version 2's rules) let send each event. */
 const SENDERS_OF: Record<EventType, readonly Sender[]> = {
   AWARD: ['employer'],
   ACCEPT_AWARD: ['freelancer'],
@@ -575,7 +575,7 @@ describe('project v2: CANCEL_REQUEST_TIMEOUT', () => {
   }
 
   // The timeout auto-accepts the freelancer's request; with no request outstanding there is nothing to accept,
-  // and DESIGN.md lets only the employer cancel a project otherwise. A stale timer must not cancel it.
+  // and docs/concepts.md lets only the employer cancel a project otherwise. A stale timer must not cancel it.
   it('refuses it when no cancel request is outstanding (never requested)', () => {
     expectRefused(inProgress(), ev('CANCEL_REQUEST_TIMEOUT'));
   });

@@ -36,7 +36,7 @@ function timerEvents(def: MachineDefinition): string[] {
   return actions.filter((a) => a.delay !== undefined && a.event?.type).map((a) => a.event!.type!);
 }
 
-/** Rule ids API.md "Errors (v1.1)" requires by name, per machine version. */
+/** Rule ids docs/api.md "Errors (v1.1)" requires by name, per machine version. */
 const REQUIRED: Record<string, string[]> = {
   'milestone@1': ['release_within_remaining', 'no_open_cancel_request'],
   'milestone@2': ['release_within_remaining', 'no_open_cancel_request', 'offer_within_remaining', 'insufficient_funds'],
@@ -71,7 +71,7 @@ for (const def of registeredMachines()) {
       expect(new Set(Object.values(def.rules).map((r) => r.id)).size).toBe(Object.keys(def.rules).length);
     });
 
-    it('names the rules API.md requires', () => {
+    it('names the rules docs/api.md requires', () => {
       for (const id of REQUIRED[label] ?? []) expect(ids).toContain(id);
     });
 

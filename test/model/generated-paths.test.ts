@@ -9,7 +9,7 @@ import { startTestService, type TestService } from '../support/test-service.js';
 
 // Model-based tests generated from the machines with xstate/graph, run against the real HTTP API, Postgres and
 // workers. Shortest paths (every state) and transition-covering paths always run; simple paths are sampled,
-// or run in full with MODEL_SIMPLE=full (see README "Model-based tests").
+// or run in full with MODEL_SIMPLE=full (see docs/testing.md "Model-based tests").
 const SIMPLE_FULL = process.env.MODEL_SIMPLE === 'full';
 const SIMPLE_SAMPLE = Number(process.env.MODEL_SIMPLE_SAMPLE ?? '8');
 

@@ -18,7 +18,7 @@ import { startTestService, type TestService } from '../support/test-service.js';
 // deposits, project events and milestone events (every event type of project@2 and milestone@2, with
 // random amounts, offers and rulings), sent by random actors — the right role most of the time, but also the
 // other party, an outsider and support staff — with concurrent bursts on one milestone. After every
-// sequence, once settlement has quiesced, it checks the invariants DESIGN.md promises:
+// sequence, once settlement has quiesced, it checks the invariants docs/concepts.md promises:
 // - the ledger sums to zero per currency, no user balance is negative, each milestone's escrow equals what
 //   its state holds (assertLedgerInvariants);
 // - replaying every instance reproduces its stored snapshot (src/replay: replayInstance, verifyInstances);
@@ -151,7 +151,7 @@ function bodyOf(spec: EventSpec, actorId: string): Record<string, unknown> {
   return { type: spec.type, actor: actorId, ...(payload[spec.type] ?? {}) };
 }
 
-/** API.md's error table (plus README's extensions). */
+/** docs/api.md's error table (plus README's extensions). */
 const DOCUMENTED: Record<number, readonly string[]> = {
   403: ['forbidden'],
   404: ['not_found'],

@@ -5,7 +5,7 @@ import type { PersistedSnapshot } from '../../src/engine/instance-row.js';
 import { restoreSnapshot } from '../../src/engine/snapshot.js';
 
 /**
- * DESIGN.md ledger invariants, checked against the database itself:
+ * docs/concepts.md ledger invariants, checked against the database itself:
  * per currency all balances sum to zero; no user balance is negative; each milestone's escrow balance equals
  * funded − released − returned, and equals what its state says is held; every transfer made by a
  * settlement belongs to exactly one history event.

@@ -7,8 +7,10 @@ import { deposit } from '../../ledger/deposit.js';
 import { formatMoney, parseMoney } from '../../money.js';
 import { runWrite } from '../idempotent.js';
 import { clientId, depositBody, parseOrThrow } from '../schemas.js';
+import { statementHandler } from './account-statement.js';
 
-export function accountRoutes({ db, config }: ApiDeps): Router {
+export function accountRoutes(deps: ApiDeps): Router {
+  const { db, config } = deps;
   const router = Router();
   const depositMax = BigInt(config.DEPOSIT_MAX);
 
@@ -31,6 +33,8 @@ export function accountRoutes({ db, config }: ApiDeps): Router {
     });
     res.status(reply.status).json(reply.body);
   });
+
+  router.get('/:ownerId/statement', requireScope('read'), statementHandler(deps));
 
   router.get('/:ownerId', requireScope('read'), async (req, res) => {
     const ownerId = parseOrThrow(clientId, req.params.ownerId, 'owner id');

@@ -18,7 +18,7 @@ export function healthRoutes({ db, redis, config }: ApiDeps): Router {
     res.json({ ok: true });
   });
 
-  // Ready only when both dependencies answer; the body names the one that does not (API.md "Operations").
+  // Ready only when both dependencies answer; the body names the one that does not (docs/api.md "Operations").
   router.get('/readyz', async (_req, res) => {
     const [postgres, redisOk] = await Promise.all([
       withTimeout(db.raw('SELECT 1'), CHECK_TIMEOUT_MS).then(

@@ -4,6 +4,7 @@ import { requireScope } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { postEvent } from '../post-event.js';
 import { findInstance } from '../../engine/instance-row.js';
+import { findViewRow } from '../../engine/view-row.js';
 import { listInstances } from '../../lists/instance-list.js';
 import { encodeCursor } from '../../lists/list-cursor.js';
 import { milestoneListRequest } from '../list-query.js';
@@ -35,7 +36,7 @@ export function milestoneRoutes(deps: ApiDeps): Router {
     const row =
       wait === 'settled'
         ? await waitForSettled(db, changes, idParam(req), timeoutMs, config.WAIT_RECHECK_MS)
-        : await findInstance(db, idParam(req), 'milestone');
+        : await findViewRow(db, idParam(req), 'milestone');
     res.json(milestoneView(row));
   });
 

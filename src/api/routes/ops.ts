@@ -10,8 +10,7 @@ import type { Metrics } from '../../metrics/metrics.js';
 import { bearerToken, type Authenticator } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
 import { openApiDocument } from '../openapi.js';
-import { pageSecurityHeaders } from '../security-headers.js';
-import { DOCS_PAGE } from './ops-docs-page.js';
+import { docsPage } from './docs-page.js';
 
 export interface OpsDeps {
   metrics: Metrics;
@@ -24,8 +23,6 @@ const DASHBOARD_PATH = '/admin/queues';
 const LOGIN_PATH = '/admin/login';
 // The login form carries one token field; nothing bigger is a login.
 const LOGIN_BODY_LIMIT_BYTES = 4 * 1024;
-// The docs page renders with an inline script and inline styles of its own (ops-docs-page.ts).
-const DOCS_CSP = { scriptSrc: ["'self'", "'unsafe-inline'"] };
 
 function cookie(req: Request, name: string): string | undefined {
   for (const part of (req.get('cookie') ?? '').split(';')) {
@@ -116,8 +113,8 @@ function sessionRoutes({ db, config, auth }: ApiDeps): Router {
 }
 
 /**
- * `/metrics` (scope read: monitoring systems get a read-only token), `/openapi.json` (read), `/docs` (a static
- * page that asks for a token), admin sessions, and the BullMQ dashboard at `/admin/queues` (admin). Outside
+ * `/metrics` (scope read: monitoring systems get a read-only token), `/openapi.json` and `/docs` (public: the
+ * reference describes the API and holds no data), admin sessions, and the BullMQ dashboard at `/admin/queues` (admin). Outside
  * /v1, so without its JSON parser: the login form posts url-encoded, and the dashboard parses its own bodies.
  */
 export function opsRoutes(deps: ApiDeps, { metrics, queues }: OpsDeps): Router {
@@ -129,13 +126,12 @@ export function opsRoutes(deps: ApiDeps, { metrics, queues }: OpsDeps): Router {
     res.set('Content-Type', metrics.registry.contentType).send(await metrics.registry.metrics());
   });
 
-  router.get('/openapi.json', requireClient(db, auth, 'read', { session: false }), (_req, res) => {
+  // Public (docs/api.md asks for a reference readable without a token): it describes the API and holds no data.
+  router.get('/openapi.json', (_req, res) => {
     res.json(document);
   });
 
-  router.get('/docs', pageSecurityHeaders(DOCS_CSP), (_req, res) => {
-    res.type('html').send(DOCS_PAGE);
-  });
+  router.use(docsPage());
 
   router.use(sessionRoutes(deps));
 

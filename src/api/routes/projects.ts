@@ -5,6 +5,7 @@ import { postEvent } from '../post-event.js';
 import { createMilestone } from '../../engine/create-milestone.js';
 import { createProject, type Created } from '../../engine/create-project.js';
 import { findInstance } from '../../engine/instance-row.js';
+import { findViewRow, withViewFacts, type ViewRow } from '../../engine/view-row.js';
 import { runWrite } from '../idempotent.js';
 import { createMilestoneBody, createProjectBody, idParam, pageQuery, parseOrThrow } from '../schemas.js';
 import { historyPage } from '../../history/history-page.js';
@@ -13,7 +14,10 @@ import { encodeCursor } from '../../lists/list-cursor.js';
 import { projectListRequest } from '../list-query.js';
 import { milestoneView, projectView } from '../views.js';
 
-const createdReply = ({ row, created }: Created) => ({ status: created ? 201 : 200, body: milestoneView(row) });
+const createdReply = ({ row, created }: Created<ViewRow>) => ({
+  status: created ? 201 : 200,
+  body: milestoneView(row),
+});
 
 export function projectRoutes(deps: ApiDeps): Router {
   const { db, config, rules, signals, events } = deps;
@@ -23,7 +27,7 @@ export function projectRoutes(deps: ApiDeps): Router {
     const body = parseOrThrow(createProjectBody, req.body, 'project');
     const reply = await runWrite(db, config, req, async (trx) => {
       const { row, created } = await createProject(trx, body, rules);
-      return { status: created ? 201 : 200, body: projectView(row) };
+      return { status: created ? 201 : 200, body: projectView(await withViewFacts(trx, row)) };
     });
     res.status(reply.status).json(reply.body);
   });
@@ -35,7 +39,7 @@ export function projectRoutes(deps: ApiDeps): Router {
   });
 
   router.get('/:id', requireScope('read'), async (req, res) => {
-    res.json(projectView(await findInstance(db, idParam(req), 'project')));
+    res.json(projectView(await findViewRow(db, idParam(req), 'project')));
   });
 
   router.post('/:id/events', requireScope('events:write'), postEvent(deps, 'project', projectView));
@@ -53,7 +57,10 @@ export function projectRoutes(deps: ApiDeps): Router {
       db,
       config,
       req,
-      async (trx) => createdReply(await createMilestone(trx, idParam(req), body, rules, causeOf(req))),
+      async (trx) => {
+        const { row, created } = await createMilestone(trx, idParam(req), body, rules, causeOf(req));
+        return createdReply({ row: await withViewFacts(trx, row), created });
+      },
       async () => createdReply(await events.create(idParam(req), body, rules, causeOf(req))),
     );
     signals.outboxWritten();

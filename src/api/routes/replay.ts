@@ -10,7 +10,7 @@ import { replayView } from '../../replay/replay-view.js';
 import type { ApiDeps } from '../deps.js';
 import { idParam, parseOrThrow } from '../schemas.js';
 
-/** API.md: replay is open to support staff and to read-only clients alike. */
+/** docs/api.md: replay is open to support staff and to read-only clients alike. */
 export function requireAnyScope(scopes: readonly Scope[]) {
   return (req: Request, _res: Response, next: NextFunction): void => {
     if (!scopes.some((s) => req.client?.scopes.includes(s))) {

@@ -3,7 +3,7 @@ import { StatsCache } from '../../lists/stats-cache.js';
 import type { ApiDeps } from '../deps.js';
 import { requireAnyScope } from './replay.js';
 
-/** `GET /v1/stats` (API.md "Lists (v1.1)"): instances per state path, stuck settlements, dead deliveries. */
+/** `GET /v1/stats` (docs/api.md "Lists (v1.1)"): instances per state path, stuck settlements, dead deliveries. */
 export function statsRoutes({ db, config }: ApiDeps): Router {
   const router = Router();
   const stats = new StatsCache(db, {

@@ -21,7 +21,7 @@ import {
 const webhookId = z.string().regex(/^[A-Za-z0-9_.:-]{1,200}$/, 'must be a webhook id');
 const deliveryId = z.string().regex(/^[A-Za-z0-9_]{1,200}$/, 'must be a delivery id');
 
-/** Managing webhooks is admin work (API.md scopes); reading them is also open to the `read` scope ("all GETs"). */
+/** Managing webhooks is admin work (docs/api.md scopes); reading them is also open to the `read` scope ("all GETs"). */
 function requireAnyScope(...scopes: Scope[]) {
   return (req: Request, _res: Response, next: NextFunction): void => {
     if (!scopes.some((s) => req.client?.scopes.includes(s))) {

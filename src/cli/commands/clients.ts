@@ -1,9 +1,8 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { findClient, listClients, revokeClient, rotateClient, type ClientView } from '../../auth/client-admin.js';
 import { SCOPES, createClient, type Scope } from '../../auth/tokens.js';
-import { loadConfig } from '../../config.js';
+import type { CliRun } from '../cli-run.js';
 import { signalClientChanged } from '../client-signal.js';
-import { withDb } from '../with-db.js';
 
 const UNIT_MS: Record<string, number> = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 // Ten years: a token meant to live longer should have no expiry at all, and a typo should not.
@@ -33,17 +32,15 @@ function parseExpiresIn(value: string): number {
 
 const expiryFrom = (ms: number | undefined) => (ms === undefined ? undefined : new Date(Date.now() + ms));
 
-function print(json: boolean | undefined, value: unknown, text: string): void {
-  process.stdout.write(json ? `${JSON.stringify(value)}\n` : `${text}\n`);
+function print(run: CliRun, json: boolean | undefined, value: unknown, text: string): void {
+  run.out(json ? `${JSON.stringify(value)}\n` : `${text}\n`);
 }
 
 /** Running API processes drop the client from their token caches now; if Redis is away, within AUTH_CACHE_MS. */
-async function announce(clientId: string): Promise<void> {
-  const sent = await signalClientChanged(loadConfig(), clientId);
+async function announce(run: CliRun, clientId: string): Promise<void> {
+  const sent = await signalClientChanged(run.config(), clientId);
   if (!sent) {
-    process.stderr.write(
-      'warning: could not reach Redis to tell the API processes; they drop the old token within AUTH_CACHE_MS\n',
-    );
+    run.err('warning: could not reach Redis to tell the API processes; they drop the old token within AUTH_CACHE_MS\n');
   }
 }
 
@@ -52,7 +49,7 @@ function describe(c: ClientView): string {
   return `${c.id}  ${c.name}  [${c.scopes.join(',')}]  created ${c.createdAt}  last used ${c.lastUsedAt ?? 'never'}  ${state}`;
 }
 
-export function registerClientCommands(program: Command): void {
+export function registerClientCommands(program: Command, run: CliRun): void {
   const clients = program.command('clients').description('API clients and their tokens (docs/security.md)');
   clients
     .command('create')
@@ -63,10 +60,11 @@ export function registerClientCommands(program: Command): void {
     .option('--json', 'print one JSON object')
     .action(async (opts: { name: string; scopes: Scope[]; expiresIn?: number; json?: boolean }) => {
       const expiresAt = expiryFrom(opts.expiresIn) ?? null;
-      const client = await withDb((db) => createClient(db, opts.name, opts.scopes, { expiresAt }));
+      const client = await run.withDb((db) => createClient(db, opts.name, opts.scopes, { expiresAt }));
       const { id, name, scopes, token } = client;
       const expires = expiresAt?.toISOString() ?? null;
       print(
+        run,
         opts.json,
         { id, name, scopes, expiresAt: expires, token },
         `client ${id} (${name}) scopes ${scopes.join(',')}${expires ? ` expires ${expires}` : ''}\ntoken ${token}`,
@@ -78,7 +76,7 @@ export function registerClientCommands(program: Command): void {
     .description('List every client, revoked and expired ones included (never a token)')
     .option('--json', 'print one JSON object {items: [...]}')
     .action(async (opts: { json?: boolean }) => {
-      const items = await withDb(async (db, config) => {
+      const items = await run.withDb(async (db, config) => {
         const all: ClientView[] = [];
         let cursor: string | undefined;
         do {
@@ -88,7 +86,7 @@ export function registerClientCommands(program: Command): void {
         } while (cursor !== undefined);
         return all;
       });
-      print(opts.json, { items }, items.length ? items.map(describe).join('\n') : '(no clients)');
+      print(run, opts.json, { items }, items.length ? items.map(describe).join('\n') : '(no clients)');
     });
 
   clients
@@ -97,9 +95,9 @@ export function registerClientCommands(program: Command): void {
     .argument('<client>', 'client id or name')
     .option('--json', 'print the client as one JSON object')
     .action(async (ref: string, opts: { json?: boolean }) => {
-      const client = await withDb((db) => revokeClient(db, ref));
-      await announce(client.id);
-      print(opts.json, client, `revoked ${describe(client)}`);
+      const client = await run.withDb((db) => revokeClient(db, ref));
+      await announce(run, client.id);
+      print(run, opts.json, client, `revoked ${describe(client)}`);
     });
 
   clients
@@ -109,9 +107,9 @@ export function registerClientCommands(program: Command): void {
     .option('--expires-in <duration>', 'a new expiry from now for the new token, e.g. 30d', parseExpiresIn)
     .option('--json', 'print the client and its new token as one JSON object')
     .action(async (ref: string, opts: { expiresIn?: number; json?: boolean }) => {
-      const client = await withDb((db) => rotateClient(db, ref, { expiresAt: expiryFrom(opts.expiresIn) }));
-      await announce(client.id);
-      print(opts.json, client, `rotated ${describe(client)}\ntoken ${client.token}`);
+      const client = await run.withDb((db) => rotateClient(db, ref, { expiresAt: expiryFrom(opts.expiresIn) }));
+      await announce(run, client.id);
+      print(run, opts.json, client, `rotated ${describe(client)}\ntoken ${client.token}`);
     });
 
   clients
@@ -120,7 +118,7 @@ export function registerClientCommands(program: Command): void {
     .argument('<client>', 'client id or name')
     .option('--json', 'print one JSON object')
     .action(async (ref: string, opts: { json?: boolean }) => {
-      const client = await withDb((db) => findClient(db, ref));
-      print(opts.json, client, describe(client));
+      const client = await run.withDb((db) => findClient(db, ref));
+      print(run, opts.json, client, describe(client));
     });
 }

@@ -3,16 +3,16 @@ import { historyPage } from '../../history/history-page.js';
 import type { InstanceRow } from '../../engine/instance-row.js';
 import { NotFoundError } from '../../errors/index.js';
 import { timelineTable, type TimelineEntry } from '../../replay/timeline-table.js';
-import { withDb } from '../with-db.js';
+import type { CliRun } from '../cli-run.js';
 
 /** `cli history <id>`: a milestone's or project's timeline as a table, read page by page like the API does. */
-export function registerHistoryCommand(program: Command): void {
+export function registerHistoryCommand(program: Command, run: CliRun): void {
   program
     .command('history')
     .description('Print the timeline of a milestone or project: who did what, state before → after, money moved')
     .argument('<id>', 'milestone or project id')
     .action(async (id: string) => {
-      const text = await withDb(async (db, config) => {
+      const text = await run.withDb(async (db, config) => {
         const row = await db<InstanceRow>('instances').where({ id }).first();
         if (!row) throw new NotFoundError(`No milestone or project with id ${id}.`);
         const entries: TimelineEntry[] = [];
@@ -33,6 +33,6 @@ export function registerHistoryCommand(program: Command): void {
         const cutNote = entries.length < row.seq ? `\n(first ${entries.length} of ${row.seq} events)` : '';
         return `${head}\n\n${entries.length ? timelineTable(entries) : '(no events yet)'}${cutNote}\n`;
       });
-      process.stdout.write(text);
+      run.out(text);
     });
 }

@@ -2,7 +2,7 @@ import { InvalidArgumentError, type Command } from 'commander';
 import type { MachineName } from '../../../machines/registry.js';
 import { instanceRulesFrom } from '../../engine/instance-rules.js';
 import { migrateInstances } from '../../engine/migrate-instances.js';
-import { withDb } from '../with-db.js';
+import type { CliRun } from '../cli-run.js';
 
 const positiveInt = (value: string): number => {
   const n = Number(value);
@@ -15,7 +15,7 @@ const machineName = (value: string): MachineName => {
   return value;
 };
 
-export function registerInstanceCommands(program: Command): void {
+export function registerInstanceCommands(program: Command, run: CliRun): void {
   const instances = program.command('instances').description('machine instances');
   instances
     .command('migrate')
@@ -24,7 +24,7 @@ export function registerInstanceCommands(program: Command): void {
     .requiredOption('--from <version>', 'current version', positiveInt)
     .requiredOption('--to <version>', 'target version', positiveInt)
     .option('--dry-run', 'list what would move and what would be refused; write nothing')
-    .option('--actor <name>', 'recorded as the actor of each history entry', `cli:${process.env.USER ?? 'operator'}`)
+    .option('--actor <name>', 'recorded as the actor of each history entry', `cli:${run.io.env.USER ?? 'operator'}`)
     .option('--batch-size <n>', 'instances read per page', positiveInt, 500)
     .option('--json', 'print the report as one JSON object')
     .action(
@@ -37,20 +37,17 @@ export function registerInstanceCommands(program: Command): void {
         batchSize: number;
         json?: boolean;
       }) => {
-        const report = await withDb((db, config) =>
+        const report = await run.withDb((db, config) =>
           migrateInstances(db, { ...opts, dryRun: opts.dryRun === true }, instanceRulesFrom(config)),
         );
         if (opts.json) {
-          process.stdout.write(`${JSON.stringify({ dryRun: opts.dryRun === true, ...report })}\n`);
+          run.out(`${JSON.stringify({ dryRun: opts.dryRun === true, ...report })}\n`);
         } else {
           const verb = opts.dryRun ? 'would migrate' : 'migrated';
-          process.stdout.write(
-            `${verb} ${report.migrated.length} ${opts.machine} instance(s) from v${opts.from} to v${opts.to}\n`,
-          );
-          for (const r of report.refused)
-            process.stdout.write(`refused ${r.id} (${JSON.stringify(r.state)}): ${r.reason}\n`);
+          run.out(`${verb} ${report.migrated.length} ${opts.machine} instance(s) from v${opts.from} to v${opts.to}\n`);
+          for (const r of report.refused) run.out(`refused ${r.id} (${JSON.stringify(r.state)}): ${r.reason}\n`);
         }
-        if (report.refused.length > 0) process.exitCode = 2;
+        if (report.refused.length > 0) run.fail(2);
       },
     );
 }

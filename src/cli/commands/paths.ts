@@ -3,10 +3,11 @@ import { InvalidArgumentError, type Command } from 'commander';
 import { machineVersions, pinnedMachine } from '../../../machines/registry.js';
 import { generatePaths, type Strategy } from '../../paths/generate.js';
 import { vitestFile } from '../../paths/vitest-file.js';
+import type { CliRun } from '../cli-run.js';
 
 const STRATEGIES: readonly Strategy[] = ['shortest', 'simple', 'transitions'];
 
-export function registerPathsCommand(program: Command): void {
+export function registerPathsCommand(program: Command, run: CliRun): void {
   program
     .command('paths')
     .description('Generate event sequences from a machine (model-based testing) as JSON or as a ready vitest file')
@@ -48,7 +49,7 @@ export function registerPathsCommand(program: Command): void {
         const generated = generatePaths(def, opts.strategy);
         const text = opts.format === 'json' ? `${JSON.stringify(generated, null, 2)}\n` : vitestFile(def, generated);
         if (opts.out) await writeFile(opts.out, text);
-        else process.stdout.write(text);
+        else run.out(text);
       },
     );
 }

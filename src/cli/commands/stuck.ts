@@ -6,7 +6,7 @@ import type { Config } from '../../config.js';
 import type { Db } from '../../db/knex.js';
 import { listStuck, stuckSummary, type StuckInstance } from '../../stuck/find-stuck.js';
 import { redriveInstance, type RedriveResult } from '../../stuck/redrive.js';
-import { withDb } from '../with-db.js';
+import type { CliRun } from '../cli-run.js';
 
 const nonNegativeInt = (value: string): number => {
   const n = Number(value);
@@ -55,7 +55,7 @@ async function withSettlementQueue<T>(
  * `cli stuck [--json]`: milestones whose settlement has been in flight longer than STUCK_AFTER_MS.
  * `cli stuck redrive <id>` / `cli stuck redrive --all`: put their settlement job back on the queue.
  */
-export function registerStuckCommand(program: Command): void {
+export function registerStuckCommand(program: Command, run: CliRun): void {
   const stuck = program
     .command('stuck')
     .description('Instances stuck in a settlement-in-flight state longer than STUCK_AFTER_MS');
@@ -67,7 +67,7 @@ export function registerStuckCommand(program: Command): void {
     .option('--json', 'print one JSON object {count, oldest, thresholdMs, items}')
     .option('--after-ms <ms>', 'threshold instead of STUCK_AFTER_MS', nonNegativeInt)
     .action(async (opts: { json?: boolean; afterMs?: number }) => {
-      const report = await withDb(async (db, config) => {
+      const report = await run.withDb(async (db, config) => {
         const afterMs = opts.afterMs ?? config.STUCK_AFTER_MS;
         const [summary, page] = await Promise.all([
           stuckSummary(db, afterMs),
@@ -76,14 +76,13 @@ export function registerStuckCommand(program: Command): void {
         return { ...summary, items: page.items, listed: page.items.length };
       });
       if (opts.json) {
-        process.stdout.write(`${JSON.stringify(report)}\n`);
+        run.out(`${JSON.stringify(report)}\n`);
         return;
       }
-      process.stdout.write(`${report.count} instance(s) settling for longer than ${report.thresholdMs} ms\n`);
-      for (const s of report.items) process.stdout.write(`  ${line(s)}\n`);
-      if (report.count > report.listed) process.stdout.write(`  … and ${report.count - report.listed} more\n`);
-      if (report.count > 0)
-        process.stdout.write('re-drive with: npm run --silent cli -- stuck redrive <id> (or --all)\n');
+      run.out(`${report.count} instance(s) settling for longer than ${report.thresholdMs} ms\n`);
+      for (const s of report.items) run.out(`  ${line(s)}\n`);
+      if (report.count > report.listed) run.out(`  … and ${report.count - report.listed} more\n`);
+      if (report.count > 0) run.out('re-drive with: npm run --silent cli -- stuck redrive <id> (or --all)\n');
     });
 
   stuck
@@ -96,7 +95,7 @@ export function registerStuckCommand(program: Command): void {
     .action(async (id: string | undefined, opts: { all?: boolean; afterMs?: number; json?: boolean }) => {
       if ((id === undefined) === (opts.all !== true))
         throw new InvalidArgumentError('give either an instance id or --all');
-      const results = await withDb((db, config) =>
+      const results = await run.withDb((db, config) =>
         withSettlementQueue(db, config, async (queue, deploymentId) => {
           const done: RedriveResult[] = [];
           if (id !== undefined) {
@@ -112,13 +111,12 @@ export function registerStuckCommand(program: Command): void {
       const counts: Record<string, number> = {};
       for (const r of results) counts[r.outcome] = (counts[r.outcome] ?? 0) + 1;
       if (opts.json) {
-        process.stdout.write(`${JSON.stringify({ results, counts })}\n`);
+        run.out(`${JSON.stringify({ results, counts })}\n`);
       } else {
-        for (const r of results)
-          process.stdout.write(`${r.id}: ${r.outcome}${r.outboxId ? ` (outbox ${r.outboxId})` : ''}\n`);
-        process.stdout.write(`re-drove ${counts.enqueued ?? 0} of ${results.length} instance(s)\n`);
+        for (const r of results) run.out(`${r.id}: ${r.outcome}${r.outboxId ? ` (outbox ${r.outboxId})` : ''}\n`);
+        run.out(`re-drove ${counts.enqueued ?? 0} of ${results.length} instance(s)\n`);
       }
       // Something asked for could not be re-driven: say so in the exit status too.
-      if (results.some((r) => r.outcome === 'not_found' || r.outcome === 'no_settlement_row')) process.exitCode = 2;
+      if (results.some((r) => r.outcome === 'not_found' || r.outcome === 'no_settlement_row')) run.fail(2);
     });
 }

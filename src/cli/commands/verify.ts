@@ -1,8 +1,9 @@
+import { WriteStream } from 'node:tty';
 import { InvalidArgumentError, type Command } from 'commander';
 import { countInstances } from '../../replay/instance-batches.js';
 import { barReporter, lineReporter, type ProgressReporter } from '../../replay/verify-progress.js';
 import { verifyInstances, type Mismatch } from '../../replay/verify-instances.js';
-import { withDb } from '../with-db.js';
+import type { CliRun } from '../cli-run.js';
 
 function parseSince(value: string): Date {
   const date = new Date(value);
@@ -27,7 +28,7 @@ function formatMismatch(m: Mismatch): string {
  * Mismatches go to stdout as they are found (the first VERIFY_MAX_REPORTED in full); progress goes to stderr,
  * as a bar on a terminal and as plain lines otherwise. Exit status 1 when anything does not match.
  */
-export function registerVerifyCommand(program: Command): void {
+export function registerVerifyCommand(program: Command, run: CliRun): void {
   program
     .command('verify')
     .description('Replay every instance, compare with its stored snapshot and check escrow against the ledger')
@@ -35,12 +36,15 @@ export function registerVerifyCommand(program: Command): void {
     .option('--since <date>', 'only instances changed at or after this date', parseSince)
     .option('--json', 'print one JSON summary line at the end instead of the text summary')
     .action(async (opts: { machine?: string; since?: Date; json?: boolean }) => {
-      const summary = await withDb(async (db, config) => {
+      const summary = await run.withDb(async (db, config) => {
         const filter = { machine: opts.machine, since: opts.since };
         const total = await countInstances(db, filter);
-        const reporter: ProgressReporter = process.stderr.isTTY
-          ? barReporter(total, process.stderr)
-          : lineReporter(total, (line) => process.stderr.write(`${line}\n`), config.VERIFY_PROGRESS_INTERVAL_MS);
+        // A bar only on a terminal; anything else (a file, a pipe, a test's collector) gets plain lines.
+        const stderr = run.io.stderr;
+        const reporter: ProgressReporter =
+          stderr instanceof WriteStream && stderr.isTTY
+            ? barReporter(total, stderr)
+            : lineReporter(total, (line) => run.err(`${line}\n`), config.VERIFY_PROGRESS_INTERVAL_MS);
         const listed: string[] = [];
         let reported = 0;
         const result = await verifyInstances(
@@ -63,20 +67,19 @@ export function registerVerifyCommand(program: Command): void {
       });
       const { result, listed, maxReported } = summary;
       // Listed after the progress output ends, so a bar redrawing on stderr never splits a report line.
-      for (const text of listed) process.stdout.write(`${text}\n`);
-      if (result.mismatches > maxReported)
-        process.stdout.write(`… and ${result.mismatches - maxReported} more mismatches\n`);
+      for (const text of listed) run.out(`${text}\n`);
+      if (result.mismatches > maxReported) run.out(`… and ${result.mismatches - maxReported} more mismatches\n`);
       const rate = result.elapsedMs > 0 ? Math.round((result.events * 1000) / result.elapsedMs) : 0;
       if (opts.json) {
-        process.stdout.write(
+        run.out(
           `${JSON.stringify({ ...result, elapsedMs: Math.round(result.elapsedMs), eventsPerSecond: rate, ok: result.mismatches === 0 })}\n`,
         );
       } else {
-        process.stdout.write(
+        run.out(
           `verified ${result.instances} instances, ${result.events} events in ${(result.elapsedMs / 1000).toFixed(1)}s (${rate} events/s): ` +
             `${result.mismatches === 0 ? 'all match' : `${result.mismatches} mismatch${result.mismatches === 1 ? '' : 'es'}`}\n`,
         );
       }
-      if (result.mismatches > 0) process.exitCode = 1;
+      if (result.mismatches > 0) run.fail(1);
     });
 }

@@ -79,7 +79,7 @@ function actorField() {
   };
 }
 
-/** DESIGN.md: after a ruling the party whose last offer is closer keeps its fee; on a tie both get theirs back. */
+/** docs/concepts.md: after a ruling the party whose last offer is closer keeps its fee; on a tie both get theirs back. */
 function feeVerdict(dispute, ruled) {
   const distance = (party) => {
     const offer = dispute.offers?.[party];

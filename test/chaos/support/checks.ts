@@ -87,7 +87,7 @@ export interface Audit {
 }
 
 /**
- * DESIGN.md "Kill -9 of any process at any point: no money is created, lost or moved twice", and "nothing
+ * docs/concepts.md "Kill -9 of any process at any point: no money is created, lost or moved twice", and "nothing
  * acknowledged is ever lost", checked against the database once the system is quiet:
  * - the ledger invariants (sums, no negative balance, escrow = funded − released − returned = what the state holds);
  * - each acknowledged event is in history exactly once, at the seq the client was told, and history holds no
