@@ -3,7 +3,7 @@ import { actorMaySendRule, type EventRoles, type SentEvent } from './roles.js';
 import { ruleBook } from './rules.js';
 import type { Update } from './updates.js';
 
-// The payout's rules, context updates and effects (DESIGN.md "Payouts and adjustments").
+// The payout's rules, context updates and effects (docs/money.md "Payouts").
 
 export const payoutRoles: EventRoles = {
   REQUEST: ['owner'],
@@ -32,7 +32,7 @@ export function initialPayoutContext(input: PayoutInput): PayoutContext {
 
 export const payoutRulesV1 = ruleBook<PayoutContext, PayoutEventFields>()({
   actorMaySend: actorMaySendRule(payoutRoles),
-  // API.md: MARK_PAID / MARK_FAILED are the built-in manual provider's; a payout another provider took is
+  // docs/api.md: MARK_PAID / MARK_FAILED are the built-in manual provider's; a payout another provider took is
   // decided by that provider only, or support could return money the provider is paying out.
   providerIsManual: {
     id: 'manual_provider_only',

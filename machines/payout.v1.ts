@@ -15,7 +15,7 @@ import type { ActorFields } from './roles.js';
 import { guardsOf } from './rules.js';
 import { assignAll } from './updates.js';
 
-// Payout machine, version 1 (DESIGN.md "Payouts and adjustments"): money leaving the platform. The request holds
+// Payout machine, version 1 (docs/money.md "Payouts"): money leaving the platform. The request holds
 // the owner's money at once (available → payout hold, in the request's transaction); the owner may CANCEL while
 // it is `requested`. Support pays manual payouts by hand (MARK_PAID with the bank's reference, or MARK_FAILED);
 // the payout worker hands the others to their provider (PROCESS → `processing`) and applies its outcome

@@ -32,7 +32,7 @@ export interface HandoverDeps {
 }
 
 /**
- * Hands one payout to its provider and applies what the provider says (DESIGN.md "Payouts and adjustments"):
+ * Hands one payout to its provider and applies what the provider says (docs/money.md "Payouts"):
  * 1. in a transaction, PROCESS moves the payout from `requested` to `processing` (from then on the owner cannot
  *    cancel it, so money the provider may already be paying cannot come back to available);
  * 2. the provider is called, keyed by the payout id, outside any transaction;

@@ -3,7 +3,7 @@ import { machineVersions, type MachineName } from '../../machines/registry.js';
 import { ForbiddenError } from '../errors/index.js';
 
 /**
- * The scope an event POST needs (API.md "Auth"): `events:write` for events users send, `support` for an event only
+ * The scope an event POST needs (docs/api.md "Authentication and scopes"): `events:write` for events users send, `support` for an event only
  * support staff may send (a payout's MARK_PAID, an adjustment's APPROVE). Which one is read from the machine's roles
  * table, every version's, so a support-only token can act as support and never as a user. The engine still checks
  * the role itself; this only refuses a token that could never send the event.

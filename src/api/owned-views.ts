@@ -5,7 +5,7 @@ import { availableEvents } from '../engine/availability.js';
 import type { InstanceRow } from '../engine/instance-row.js';
 import { restoreSnapshot } from '../engine/snapshot.js';
 
-// JSON shapes of owned instances (API.md "Money (v1.1)"). Money leaves as the decimal strings the context holds.
+// JSON shapes of owned instances (docs/api.md "Payouts"). Money leaves as the decimal strings the context holds.
 
 /** What every instance view carries: state, seq, machine and the events someone may send now. */
 function instanceFields(row: InstanceRow) {

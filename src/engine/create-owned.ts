@@ -29,7 +29,7 @@ export interface OwnedCreation {
 /**
  * Creates an owned instance in `draft` and applies its first event through the engine in the same transaction,
  * so every rule (the role, the money the event holds) decides before anything is visible, and a refusal leaves
- * no row behind. A client-chosen id that exists answers as API.md says: the same create again returns the
+ * no row behind. A client-chosen id that exists answers as docs/api.md says: the same create again returns the
  * original (created: false), another body is 409 conflict.
  */
 export async function createOwned(

@@ -19,7 +19,7 @@ export type ProviderOutcome =
   | { status: 'failed'; reason: string };
 
 /**
- * A payout provider (DESIGN.md "Payouts and adjustments"). `send` both hands a payout over and asks how it went:
+ * A payout provider (docs/money.md "Payouts"). `send` both hands a payout over and asks how it went:
  * it is keyed by the payout id, so a second call for the same payout (a retried job, a worker that died after the
  * call) never pays twice and answers with what the first call started.
  */

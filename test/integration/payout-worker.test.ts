@@ -7,7 +7,7 @@ import { assertLedgerInvariants } from '../support/ledger-invariants.js';
 import { deposit, uid } from '../support/scenario.js';
 import { startTestService, type TestService } from '../support/test-service.js';
 
-// The payout worker and the sandbox provider (DESIGN.md "Payouts and adjustments"): a requested payout is moved to
+// The payout worker and the sandbox provider (docs/money.md "Payouts"): a requested payout is moved to
 // processing, handed to the provider keyed by its id, and the provider's asynchronous outcome is applied once.
 const destination = { kind: 'bank_account', reference: 'NL91ABNA0417164300' };
 

@@ -4,7 +4,7 @@ import type { HttpClient } from '../support/http-client.js';
 import { deposit, uid } from '../support/scenario.js';
 import { startTestService, type TestService } from '../support/test-service.js';
 
-// Payouts with the manual provider (the default): API.md "Money (v1.1)" end to end over HTTP.
+// Payouts with the manual provider (the default): docs/api.md "Payouts" end to end over HTTP.
 describe('payouts (manual provider)', () => {
   let svc: TestService;
   let support: HttpClient;

@@ -3,7 +3,7 @@ import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
 import { payoutMachineV1, type PayoutInput } from '../../machines/payout.v1.js';
 import { effectsOf } from './support/machine-test-kit.js';
 
-// payout@1 (DESIGN.md "Payouts and adjustments"): every transition, its money moves and its refusals.
+// payout@1 (docs/money.md "Payouts"): every transition, its money moves and its refusals.
 const OWNER = 'owner-1';
 const manual: PayoutInput = { id: 'po-1', ownerId: OWNER, currency: 'USD', provider: 'manual' };
 const sandbox: PayoutInput = { ...manual, provider: 'sandbox' };

@@ -28,7 +28,7 @@ export const createPayoutBody = z.strictObject({
 const createdReply = ({ row, created }: Created) => ({ status: created ? 201 : 200, body: payoutView(row) });
 
 /**
- * Payouts (API.md "Money (v1.1)"): money leaving the platform, each a `payout` machine instance. The request holds
+ * Payouts (docs/api.md "Payouts"): money leaving the platform, each a `payout` machine instance. The request holds
  * the money in its own transaction, so an owner without the funds gets 422 insufficient_funds and nothing exists.
  */
 export function payoutRoutes(deps: ApiDeps): Router {
