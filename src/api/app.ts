@@ -19,6 +19,7 @@ import { machineRoutes } from './routes/machines.js';
 import { milestoneRoutes } from './routes/milestones.js';
 import { notificationRoutes } from './routes/notifications.js';
 import { opsRoutes, type OpsDeps } from './routes/ops.js';
+import { payoutRoutes } from './routes/payouts.js';
 import { projectRoutes } from './routes/projects.js';
 import { redriveRoutes } from './routes/redrive.js';
 import { replayRoutes } from './routes/replay.js';
@@ -50,6 +51,7 @@ function v1Routes(deps: ApiDeps, ops: OpsDeps): Router {
   v1.use(timeTravelRoutes(deps));
   v1.use('/projects', projectRoutes(deps));
   v1.use('/milestones', milestoneRoutes(deps));
+  v1.use(payoutRoutes(deps));
   v1.use('/accounts', accountRoutes(deps));
   v1.use('/users', notificationRoutes(deps));
   v1.use('/webhooks', webhookRoutes(deps));

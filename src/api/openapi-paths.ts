@@ -11,6 +11,7 @@ import {
   type Operation,
 } from './openapi-build.js';
 import * as ex from './openapi-examples.js';
+import { payoutPaths } from './openapi-payouts.js';
 import * as out from './openapi-schemas.js';
 import { createMilestoneBody, createProjectBody, depositBody, markReadBody } from './schemas.js';
 
@@ -602,6 +603,7 @@ export const TAGS = [
   { name: 'Projects', description: 'A client hires a freelancer; milestones are created under a project.' },
   { name: 'Milestones', description: 'Escrowed payments: fund, release, cancel, dispute.' },
   { name: 'Money and inbox', description: 'Deposits, balances and in-app notifications.' },
+  { name: 'Payouts', description: 'Money leaving the platform: held at request, paid or returned (docs/money.md).' },
   { name: 'Webhooks', description: 'Subscriptions, and deliveries with every attempt.' },
   { name: 'Machines', description: 'The state machines as data, and paths generated from them.' },
   { name: 'Operations', description: 'Health, readiness, metrics, statistics, clients and admin sessions.' },
@@ -616,6 +618,7 @@ export function openApiPaths(config: Config): Paths {
     ...tagged('Milestones', milestonePaths(config)),
     ...tagged('Money and inbox', moneyAndInboxPaths(config)),
     ...tagged('Money and inbox', statementPaths(config)),
+    ...tagged('Payouts', payoutPaths(config)),
     ...tagged('Webhooks', webhookPaths(config)),
     ...tagged('Webhooks', deliveryPaths(config)),
     ...tagged('Operations', adminPaths(config)),
