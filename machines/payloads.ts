@@ -11,6 +11,18 @@ export const positiveMoneyString = moneyString.refine((s) => parseMoney(s) !== 0
   message: 'must be greater than zero',
 });
 
+/**
+ * A signed, non-zero amount of minor units (an adjustment: `"-500"` takes 500 from the owner). The magnitude is
+ * checked as any money string, so it fits a bigint column either way.
+ */
+export const signedMoneyString = z.string().refine(
+  (s) => {
+    const magnitude = parseMoney(s.startsWith('-') ? s.slice(1) : s);
+    return magnitude !== null && magnitude !== 0n;
+  },
+  { message: 'must be a non-zero decimal string of minor units, "-" for money taken (e.g. "2500" or "-500")' },
+);
+
 export const text = (maxChars: number) =>
   z
     .string()

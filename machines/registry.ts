@@ -1,3 +1,4 @@
+import { adjustmentV1 } from './adjustment.v1.js';
 import type { MachineDefinition } from './definition.js';
 import { milestoneV1 } from './milestone.v1.js';
 import { milestoneV2 } from './milestone.v2.js';
@@ -7,7 +8,15 @@ import { projectV1 } from './project.v1.js';
 import { projectV2 } from './project.v2.js';
 
 // Every version ever released stays here: an instance keeps the rules it started with (docs/concepts.md "versioned").
-const all: readonly MachineDefinition[] = [projectV1, projectV2, milestoneV1, milestoneV2, milestoneV3, payoutV1];
+const all: readonly MachineDefinition[] = [
+  projectV1,
+  projectV2,
+  milestoneV1,
+  milestoneV2,
+  milestoneV3,
+  payoutV1,
+  adjustmentV1,
+];
 
 export type MachineName = 'project' | 'milestone' | 'payout' | 'adjustment';
 

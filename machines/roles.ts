@@ -34,6 +34,11 @@ export interface ActorFields {
   actor: string;
   system?: true;
   support?: true;
+  /**
+   * The API client whose token sent the event: set only by the engine (from the authenticated token, and on replay
+   * from the history row), never by a caller, so four-eyes rules can tell two clients apart.
+   */
+  client?: string;
 }
 
 /** An event as rules shared between versions read it: its type and who sent it. */

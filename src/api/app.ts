@@ -15,6 +15,7 @@ import { accountRoutes } from './routes/accounts.js';
 import { clientRoutes } from './routes/clients.js';
 import { consoleApi, consolePage } from './routes/console.js';
 import { healthRoutes } from './routes/health.js';
+import { adjustmentRoutes } from './routes/adjustments.js';
 import { machineRoutes } from './routes/machines.js';
 import { milestoneRoutes } from './routes/milestones.js';
 import { notificationRoutes } from './routes/notifications.js';
@@ -52,6 +53,7 @@ function v1Routes(deps: ApiDeps, ops: OpsDeps): Router {
   v1.use('/projects', projectRoutes(deps));
   v1.use('/milestones', milestoneRoutes(deps));
   v1.use(payoutRoutes(deps));
+  v1.use('/adjustments', adjustmentRoutes(deps));
   v1.use('/accounts', accountRoutes(deps));
   v1.use('/users', notificationRoutes(deps));
   v1.use('/webhooks', webhookRoutes(deps));

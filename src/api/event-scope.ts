@@ -10,14 +10,17 @@ import { ForbiddenError } from '../errors/index.js';
  */
 export function requireEventScope(machine: MachineName) {
   const supportOnly = new Set<string>();
+  let usersSendAny = false;
   for (const def of machineVersions(machine)) {
     for (const [type, roles] of Object.entries(def.roles)) {
       if (roles.length === 1 && roles[0] === 'support') supportOnly.add(type);
+      else if (roles.some((r) => r !== 'system')) usersSendAny = true;
     }
   }
   return (req: Request, _res: Response, next: NextFunction): void => {
     const type = (req.body as { type?: unknown } | undefined)?.type;
-    const scope = typeof type === 'string' && supportOnly.has(type) ? 'support' : 'events:write';
+    // A machine only support drives (an adjustment) needs the support scope whatever the body says.
+    const scope = !usersSendAny || (typeof type === 'string' && supportOnly.has(type)) ? 'support' : 'events:write';
     if (!req.client?.scopes.includes(scope)) {
       throw new ForbiddenError(`This token lacks the ${scope} scope.`, { requiredScope: scope });
     }

@@ -105,3 +105,14 @@ export function ownedListRequest(
     ...page(query, config, 'n'),
   };
 }
+
+const adjustmentQuery = z.object({ state: statePath.optional(), ownerId: clientId.optional() });
+
+/** `GET /v1/adjustments?state=&ownerId=&limit=&cursor=`: adjustments, of one owner or all, oldest first. */
+export function adjustmentListRequest(query: Record<string, unknown>, config: Config): ListRequest {
+  const q = parseOrThrow(adjustmentQuery, given(query), 'query');
+  return {
+    filters: { states: q.state ? [checkState('adjustment', q.state, 'state')] : [], party: q.ownerId },
+    ...page(query, config, 'n'),
+  };
+}

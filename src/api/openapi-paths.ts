@@ -11,6 +11,7 @@ import {
   type Operation,
 } from './openapi-build.js';
 import * as ex from './openapi-examples.js';
+import { adjustmentPaths } from './openapi-adjustments.js';
 import { payoutPaths } from './openapi-payouts.js';
 import * as out from './openapi-schemas.js';
 import { createMilestoneBody, createProjectBody, depositBody, markReadBody } from './schemas.js';
@@ -604,6 +605,7 @@ export const TAGS = [
   { name: 'Milestones', description: 'Escrowed payments: fund, release, cancel, dispute.' },
   { name: 'Money and inbox', description: 'Deposits, balances and in-app notifications.' },
   { name: 'Payouts', description: 'Money leaving the platform: held at request, paid or returned (docs/money.md).' },
+  { name: 'Adjustments', description: "Four-eyes corrections of an owner's available balance (docs/money.md)." },
   { name: 'Webhooks', description: 'Subscriptions, and deliveries with every attempt.' },
   { name: 'Machines', description: 'The state machines as data, and paths generated from them.' },
   { name: 'Operations', description: 'Health, readiness, metrics, statistics, clients and admin sessions.' },
@@ -619,6 +621,7 @@ export function openApiPaths(config: Config): Paths {
     ...tagged('Money and inbox', moneyAndInboxPaths(config)),
     ...tagged('Money and inbox', statementPaths(config)),
     ...tagged('Payouts', payoutPaths(config)),
+    ...tagged('Adjustments', adjustmentPaths(config)),
     ...tagged('Webhooks', webhookPaths(config)),
     ...tagged('Webhooks', deliveryPaths(config)),
     ...tagged('Operations', adminPaths(config)),

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { machineVersions, registeredMachines } from '../../machines/registry.js';
 import type { Config } from '../config.js';
 import { attemptView, deliveryBody, deliveryView, webhookView } from '../webhooks/webhook-schemas.js';
+import { adjustmentSchema } from './openapi-adjustments.js';
 import { jsonSchema, type JsonSchema } from './openapi-build.js';
 import { openApiPaths, TAGS } from './openapi-paths.js';
 import { payoutSchema } from './openapi-payouts.js';
@@ -30,6 +31,7 @@ function componentSchemas(): Record<string, JsonSchema> {
     Project: jsonSchema(out.project, 'output'),
     Milestone: jsonSchema(out.milestone, 'output'),
     Payout: payoutSchema,
+    Adjustment: adjustmentSchema,
     HistoryPage: jsonSchema(out.historyPage, 'output'),
     Replay: jsonSchema(out.replay, 'output'),
     Stats: jsonSchema(out.stats, 'output'),

@@ -1,3 +1,4 @@
+import type { AdjustmentContext } from '../../machines/adjustment.v1.js';
 import type { PayoutContext } from '../../machines/payout.v1.js';
 import { pinnedMachine } from '../../machines/registry.js';
 import { currencyExponent } from '../currencies.js';
@@ -5,7 +6,7 @@ import { availableEvents } from '../engine/availability.js';
 import type { InstanceRow } from '../engine/instance-row.js';
 import { restoreSnapshot } from '../engine/snapshot.js';
 
-// JSON shapes of owned instances (docs/api.md "Payouts"). Money leaves as the decimal strings the context holds.
+// JSON shapes of owned instances (docs/api.md "Payouts" and "Adjustments"). Money leaves as the decimal strings the context holds.
 
 /** What every instance view carries: state, seq, machine and the events someone may send now. */
 function instanceFields(row: InstanceRow) {
@@ -36,6 +37,22 @@ export function payoutView(row: InstanceRow) {
     provider: c.provider,
     reference: c.reference,
     failureReason: c.failureReason,
+    ...instanceFields(row),
+  };
+}
+
+export function adjustmentView(row: InstanceRow) {
+  const c = row.snapshot.context as unknown as AdjustmentContext;
+  return {
+    id: row.id,
+    ownerId: c.ownerId,
+    currency: c.currency,
+    currencyExponent: currencyExponent(c.currency),
+    amount: c.amount,
+    reason: c.reason,
+    proposedBy: c.proposedBy,
+    decidedBy: c.decidedBy,
+    rejectionReason: c.rejectionReason,
     ...instanceFields(row),
   };
 }

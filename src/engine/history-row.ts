@@ -12,6 +12,8 @@ export interface HistoryRow {
   to_state: StateValue;
   machine_version: number;
   at: Date;
+  /** The API client whose token sent the event; null for the engine's and workers' own events. */
+  client_id: string | null;
 }
 
 export const HISTORY_COLUMNS = [
@@ -25,4 +27,5 @@ export const HISTORY_COLUMNS = [
   'to_state',
   'machine_version',
   'at',
+  'client_id',
 ];

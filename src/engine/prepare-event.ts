@@ -70,7 +70,9 @@ function machineEventOf(
   const parsed = payloadSchema.safeParse(fields);
   if (!parsed.success)
     throw new InvalidRequestError(`Invalid ${event.type} payload.`, { issues: zodIssues(parsed.error) });
-  return options.supportScope ? { ...event, support: true as const } : event;
+  // The client is the authenticated token's (never a payload field), so four-eyes rules can compare clients.
+  const signed = options.clientId === undefined ? event : { ...event, client: options.clientId };
+  return options.supportScope ? { ...signed, support: true as const } : signed;
 }
 
 /** Who sends the event, or 403: a role is derived from the parties, never claimed (docs/concepts.md). */

@@ -10,6 +10,7 @@ import {
   PLACEHOLDER_OWNED,
   PLACEHOLDER_MILESTONE,
   PLACEHOLDER_PROJECT,
+  PROPOSER,
   SUPPORT,
   SYSTEM,
 } from './placeholders.js';
@@ -53,6 +54,14 @@ export function payloadCases(type: string, snapshot: AnyMachineSnapshot): Record
     case 'MARK_PAID':
     case 'PROVIDER_PAID':
       return [{ reference: 'Generated reference' }];
+    case 'PROPOSE':
+      // A credit and a debit of the owner: the approval moves money either way.
+      return [
+        { amount: MILESTONE_AMOUNT, reason: 'Generated correction' },
+        { amount: `-${MILESTONE_AMOUNT}`, reason: 'Generated correction' },
+      ];
+    case 'REJECT':
+      return [{ reason: 'Generated reason' }];
     case 'OPEN_DISPUTE':
       return splits.map((offer) => ({ reason: 'Generated dispute', offer }));
     case 'RESPOND':
@@ -98,7 +107,8 @@ export function candidateEvents(
     roles.flatMap((role) =>
       casesOf(type).map((payload) => ({
         type,
-        actor: ACTOR_OF[role],
+        // Four eyes: an adjustment is decided by other support staff than its proposer.
+        actor: type === 'PROPOSE' ? PROPOSER : ACTOR_OF[role],
         role,
         ...(role === 'system' ? { system: true as const } : {}),
         ...(role === 'support' ? { support: true as const } : {}),

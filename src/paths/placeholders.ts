@@ -4,6 +4,8 @@ export const EMPLOYER = 'employer';
 export const FREELANCER = 'freelancer';
 export const OWNER = 'owner';
 export const SUPPORT = 'support';
+/** An adjustment's proposer: support staff other than the `support` who decides it (four eyes). */
+export const PROPOSER = 'proposer';
 export const SYSTEM = 'system';
 export const MILESTONE_AMOUNT = '1000';
 export const PLACEHOLDER_PROJECT = 'project';

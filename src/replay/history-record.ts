@@ -14,6 +14,8 @@ export interface HistoryRecord {
   toState: StateValue;
   machineVersion: number;
   at: Date;
+  /** The API client that sent it (none for the engine's own events): the engine hands it to the machine, so replay does too. */
+  clientId?: string | null;
 }
 
 export function historyRecordOf(row: HistoryRow): HistoryRecord {
@@ -27,5 +29,6 @@ export function historyRecordOf(row: HistoryRow): HistoryRecord {
     toState: row.to_state,
     machineVersion: row.machine_version,
     at: row.at,
+    clientId: row.client_id ?? null,
   };
 }

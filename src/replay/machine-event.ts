@@ -23,7 +23,8 @@ export function recordedEvent(record: HistoryRecord): Record<string, unknown> & 
 
 /**
  * The event exactly as the engine handed it to the machine: the recorded fields plus the role flags the engine
- * adds (`system` for its own events, `support` for support staff), because the machines' role guards read them.
+ * adds (`system` for its own events, `support` for support staff, `client` for the sending API client), because
+ * the machines' role guards read them.
  * Without the flags a SETTLED would be refused on replay although it was accepted live.
  */
 export function machineEventOf(record: HistoryRecord): Record<string, unknown> & { type: string; actor: string } {
@@ -31,6 +32,7 @@ export function machineEventOf(record: HistoryRecord): Record<string, unknown> &
     type: string;
     actor: string;
   };
+  if (record.clientId) event.client = record.clientId;
   if (record.role === 'system') event.system = true;
   else if (record.role === 'support') event.support = true;
   return event;

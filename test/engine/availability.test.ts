@@ -55,7 +55,8 @@ for (const def of registeredMachines()) {
   describe(`${def.name}@${def.version} availability`, () => {
     it('lists exactly the events and roles the machine accepts with some payload, in every reachable state', () => {
       const snapshots = reachable(def);
-      expect(snapshots.length).toBeGreaterThan(10);
+      // adjustment@1 has four states and three transitions: its paths pass through fewer snapshots.
+      expect(snapshots.length).toBeGreaterThanOrEqual(def.name === 'adjustment' ? 6 : 11);
       for (const snapshot of snapshots) {
         const label = JSON.stringify({ value: snapshot.value, context: snapshot.context });
         expect(availableEvents(def, snapshot, 'i', 'assumed'), label).toEqual(oracle(def, snapshot));

@@ -381,7 +381,26 @@ describe('every list route of /openapi.json refuses a malformed limit or cursor 
       secret: 's'.repeat(32),
     });
     expect(webhook.status, JSON.stringify(webhook.body)).toBe(201);
+    // A payout and an adjustment, so their history lists reach the page parameters (an unknown id is a 404 first).
+    await deposit(svc.http, p.freelancer, '100');
+    const payout = await svc.http.post(`/v1/accounts/${p.freelancer}/payouts`, {
+      currency: 'USD',
+      amount: '100',
+      destination: { kind: 'bank_account', reference: 'r' },
+      actor: p.freelancer,
+    });
+    expect(payout.status, JSON.stringify(payout.body)).toBe(201);
+    const adjustment = await svc.http.post('/v1/adjustments', {
+      ownerId: p.freelancer,
+      currency: 'USD',
+      amount: '1',
+      reason: 'r',
+      actor: 'agent',
+    });
+    expect(adjustment.status, JSON.stringify(adjustment.body)).toBe(201);
     const ids: Record<string, string> = {
+      '/v1/payouts/{id}': `/v1/payouts/${payout.body.id as string}`,
+      '/v1/adjustments/{id}': `/v1/adjustments/${adjustment.body.id as string}`,
       '/v1/projects/{id}': `/v1/projects/${p.projectId}`,
       '/v1/milestones/{id}': `/v1/milestones/${m.body.id as string}`,
       '/v1/users/{id}': `/v1/users/${p.employer}`,

@@ -35,6 +35,8 @@ export class PathRunner {
   private readonly queue: Queue;
   private readonly redis: Redis;
   private deploymentId = '';
+  /** Adjustment paths: the support client proposals go through (decisions come through another). */
+  private proposer: HttpClient | undefined;
 
   constructor(
     private readonly svc: TestService,
@@ -87,8 +89,8 @@ export class PathRunner {
 
   /** A fresh project (and, for milestone paths, its parties) or owner per path: paths never share data. */
   private async setUp(): Promise<World> {
-    if (this.def.name === 'payout') {
-      // The owner holds what the model's REQUEST asks for, so the request's hold goes through.
+    if (this.def.name === 'payout' || this.def.name === 'adjustment') {
+      // The owner holds what the model's REQUEST (or a negative adjustment) asks for, so its transfer goes through.
       const owner = uid('own');
       await deposit(this.svc.http, owner, MILESTONE_AMOUNT);
       return { employer: '', freelancer: '', owner, projectId: '', instanceId: '', openMilestones: [] };
@@ -148,6 +150,15 @@ export class PathRunner {
       world.instanceId = res.id;
       return res;
     }
+    if (this.def.name === 'adjustment' && event.type === 'PROPOSE') {
+      // Proposed through a client of its own: the decision (through svc.http) passes the four-eyes client rule.
+      this.proposer ??= await this.svc.clientWith(['support', 'read']);
+      const { type: _type, ...proposal } = body;
+      const res = await this.proposer.post('/v1/adjustments', { ownerId: world.owner, currency: 'USD', ...proposal });
+      expect(res.status, `propose → ${JSON.stringify(res.body)}`).toBe(201);
+      world.instanceId = res.body.id;
+      return res.body;
+    }
     if (this.def.name === 'payout' && event.type === 'REQUEST') {
       const { type: _type, ...request } = body;
       const res = await this.post(`/v1/accounts/${world.owner}/payouts`, { currency: 'USD', ...request }, 201);
@@ -178,10 +189,10 @@ export class PathRunner {
 
   /** Each user event is also tried by a role that may not send it: 403 and no change. */
   private async expectRefusedForOtherRoles(world: World, event: PathEvent): Promise<void> {
-    if (!world.instanceId || event.type === 'CREATE' || event.type === 'REQUEST') return;
+    if (!world.instanceId || ['CREATE', 'REQUEST', 'PROPOSE'].includes(event.type)) return;
     const allowed = this.def.roles[event.type] ?? [];
     const refused =
-      this.def.name === 'payout'
+      this.def.name === 'payout' || this.def.name === 'adjustment'
         ? allowed.includes('owner')
           ? uid('outsider')
           : world.owner
@@ -282,7 +293,7 @@ export class PathRunner {
     expect(live.availableEvents, `${label}: availableEvents`).toEqual(honest);
     expect(live.machine, `${label}: machine version`).toEqual({ name: this.def.name, version: this.def.version });
     const c = model.context as Record<string, unknown>;
-    if (this.def.name === 'payout') {
+    if (this.def.name === 'payout' || this.def.name === 'adjustment') {
       expect(live.amount, `${label}: amount`).toEqual(c.amount);
     } else if (this.def.name === 'milestone') {
       expect({ amount: live.amount, releasedAmount: live.releasedAmount }, `${label}: money`).toEqual({
@@ -298,7 +309,12 @@ export class PathRunner {
   }
 
   private base(): string {
-    return { milestone: '/v1/milestones', payout: '/v1/payouts' }[this.def.name] ?? '/v1/projects';
+    const bases: Record<string, string> = {
+      milestone: '/v1/milestones',
+      payout: '/v1/payouts',
+      adjustment: '/v1/adjustments',
+    };
+    return bases[this.def.name] ?? '/v1/projects';
   }
 
   private async post(path: string, body: object, status = 200): Promise<Live> {
