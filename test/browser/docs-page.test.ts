@@ -49,6 +49,8 @@ describe('API reference page in a real headless browser', () => {
       'Projects',
       'Milestones',
       'Money and inbox',
+      'Payouts',
+      'Adjustments',
       'Webhooks',
       'Machines',
       'Operations',

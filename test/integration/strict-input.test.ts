@@ -368,7 +368,7 @@ describe('every list route of /openapi.json refuses a malformed limit or cursor 
   beforeAll(async () => {
     svc = await startTestService();
     const p = await projectInProgress(svc.http);
-    await deposit(svc.http, p.employer, '100');
+    await deposit(svc.http, p.employer, '101');
     const m = await svc.http.post(`/v1/projects/${p.projectId}/milestones`, {
       type: 'CREATE',
       actor: p.employer,
@@ -381,15 +381,14 @@ describe('every list route of /openapi.json refuses a malformed limit or cursor 
       secret: 's'.repeat(32),
     });
     expect(webhook.status, JSON.stringify(webhook.body)).toBe(201);
-    // A payout and an adjustment, so their history lists reach the page parameters (an unknown id is a 404 first).
-    await deposit(svc.http, p.freelancer, '100');
-    const payout = await svc.http.post(`/v1/accounts/${p.freelancer}/payouts`, {
+    const payout = await svc.http.post(`/v1/accounts/${p.employer}/payouts`, {
       currency: 'USD',
-      amount: '100',
-      destination: { kind: 'bank_account', reference: 'r' },
-      actor: p.freelancer,
+      amount: '1',
+      destination: { kind: 'bank_account', reference: 'DE89370400440532013000' },
+      actor: p.employer,
     });
     expect(payout.status, JSON.stringify(payout.body)).toBe(201);
+    // An adjustment too, so its history list reaches the page parameters (an unknown id is a 404 first).
     const adjustment = await svc.http.post('/v1/adjustments', {
       ownerId: p.freelancer,
       currency: 'USD',
@@ -399,7 +398,6 @@ describe('every list route of /openapi.json refuses a malformed limit or cursor 
     });
     expect(adjustment.status, JSON.stringify(adjustment.body)).toBe(201);
     const ids: Record<string, string> = {
-      '/v1/payouts/{id}': `/v1/payouts/${payout.body.id as string}`,
       '/v1/adjustments/{id}': `/v1/adjustments/${adjustment.body.id as string}`,
       '/v1/projects/{id}': `/v1/projects/${p.projectId}`,
       '/v1/milestones/{id}': `/v1/milestones/${m.body.id as string}`,
@@ -407,6 +405,7 @@ describe('every list route of /openapi.json refuses a malformed limit or cursor 
       '/v1/webhooks/{id}': `/v1/webhooks/${webhook.body.id as string}`,
       '/v1/machines/{name}': '/v1/machines/milestone',
       '/v1/accounts/{ownerId}': `/v1/accounts/${p.employer}`,
+      '/v1/payouts/{id}': `/v1/payouts/${payout.body.id as string}`,
     };
     concrete = (path) =>
       Object.entries(ids)
