@@ -5,6 +5,7 @@ import { holdsFunds } from '../replay/holds-funds.js';
 import type { Difference } from './difference.js';
 import type { AccountMismatch, KindTotal } from './ledger-queries.js';
 import type { MilestoneHolding } from './milestone-holdings.js';
+import type { PayoutHolding } from './payout-holdings.js';
 
 // The comparisons of a reconciliation, without I/O: each takes what the queries read and returns the
 // differences, named by the check that found them (the `check` label of escrow_reconcile_differences).
@@ -15,6 +16,7 @@ export const CHECK = {
   runningBalance: 'running_balance',
   escrowMatchesState: 'escrow_matches_state',
   feeHoldMatchesDispute: 'fee_hold_matches_dispute',
+  payoutHoldMatchesOpenPayouts: 'payout_hold_matches_open_payouts',
 } as const;
 
 /** Double entry: per currency, all balances (external included) sum to zero. */
@@ -104,4 +106,16 @@ export function holdingDifferences(def: MachineDefinition, m: MilestoneHolding):
     }
   }
   return found;
+}
+
+/** Each owner's payout hold equals the amounts of their payouts still requested or processing (docs/money.md). */
+export function payoutHoldDifferences(mismatches: readonly PayoutHolding[]): Difference[] {
+  return mismatches.map((m) => ({
+    check: CHECK.payoutHoldMatchesOpenPayouts,
+    currency: m.currency,
+    subject: `payout-hold:${m.currency}:${m.ownerId}`,
+    expected: m.open,
+    actual: m.held,
+    message: `${m.ownerId}'s open ${m.currency} payouts add up to ${m.open}; their payout hold holds ${m.held}`,
+  }));
 }

@@ -4,7 +4,7 @@ import { databaseUrl } from '../support/databases.js';
 import { milestoneInDispute } from '../support/dispute-cases.js';
 import { eventually } from '../support/eventually.js';
 import { rewriteLedger } from '../support/ledger-rewrite.js';
-import { fundedMilestone, projectInProgress, waitSettled, type Parties } from '../support/scenario.js';
+import { deposit, fundedMilestone, projectInProgress, uid, waitSettled, type Parties } from '../support/scenario.js';
 import { startTestService, type TestService } from '../support/test-service.js';
 
 // Issue 17 item 3: `cli reconcile` checks the double-entry invariants per currency and reports the day's money;
@@ -55,6 +55,7 @@ describe('reconciliation', () => {
       'running_balance',
       'escrow_matches_state',
       'fee_hold_matches_dispute',
+      'payout_hold_matches_open_payouts',
     ]);
     const usd = report!.currencies.find((c) => c.currency === 'USD')!;
     // Deposits: 600 + 1000 for the milestones and two arbitration fees of 500; the platform took 10 % of 250.
@@ -63,7 +64,9 @@ describe('reconciliation', () => {
       usersAvailable: '225',
       escrowHeld: '1350',
       feeHolds: '1000',
+      payoutHolds: '0',
       fees: '25',
+      adjustments: '0',
       external: '-2600',
       total: '0',
     });
@@ -74,7 +77,7 @@ describe('reconciliation', () => {
     expect(code).toBe(0);
     expect(stdout).toMatch(/^currency +deposits +payouts paid/m);
     expect(stdout).toMatch(/^USD +26\.00 +0\.00 +0\.25 /m);
-    expect(stdout).toContain('All 5 checks hold');
+    expect(stdout).toContain('All 6 checks hold');
   });
 
   it('reports another day’s flows with --date, and refuses a day that is not one', async () => {
@@ -156,6 +159,70 @@ describe('reconciliation', () => {
       await rewriteLedger(svc.db, 'restore the fee hold', (trx) =>
         trx('transfers').where({ id: fee.id }).update({ amount: 500 }),
       );
+    }
+    expect((await reconcile()).code).toBe(0);
+  });
+
+  it('reports payout holds and adjustments, and exits 1 naming the owner whose payout hold differs', async () => {
+    const owner = uid('own');
+    await deposit(svc.http, owner, '1000');
+    const payout = await svc.http.post(`/v1/accounts/${owner}/payouts`, {
+      currency: 'USD',
+      amount: '300',
+      destination: { kind: 'bank_account', reference: 'DE89370400440532013000' },
+      actor: owner,
+    });
+    expect(payout.status, JSON.stringify(payout.body)).toBe(201);
+    const approver = await svc.clientWith(['support']);
+    for (const amount of ['400', '-150']) {
+      const proposed = await svc.http.post('/v1/adjustments', {
+        ownerId: owner,
+        currency: 'USD',
+        amount,
+        reason: 'reconciliation test',
+        actor: 'agent-ann',
+      });
+      const applied = await approver.post(`/v1/adjustments/${proposed.body.id}/events`, {
+        type: 'APPROVE',
+        actor: 'agent-bob',
+      });
+      expect(applied.body.state, JSON.stringify(applied.body)).toBe('applied');
+    }
+    const clean = await reconcile('--json');
+    expect(clean.code, clean.stdout).toBe(0);
+    const usd = clean.report!.currencies.find((c) => c.currency === 'USD')!;
+    expect(usd.day.adjustments).toBe('550');
+    expect(usd.balances).toMatchObject({ payoutHolds: '300', adjustments: '-250', total: '0' });
+
+    // A forged transfer, balances kept consistent, returns 100 of the hold to available behind the payout's back.
+    const hold = `payout-hold:USD:${owner}`;
+    const available = `available:USD:${owner}`;
+    await svc.db.raw(
+      `WITH moved AS (
+         INSERT INTO transfers (id, debit_account_id, credit_account_id, amount, currency, kind,
+                                debit_balance_after, credit_balance_after)
+         SELECT 'forged-hold', h.id, a.id, 100, 'USD', 'payout_return', h.balance - 100, a.balance + 100
+           FROM accounts h, accounts a WHERE h.id = ? AND a.id = ?
+       )
+       UPDATE accounts SET balance = balance + CASE WHEN id = ? THEN -100 ELSE 100 END WHERE id IN (?, ?)`,
+      [hold, available, hold, hold, available],
+    );
+    try {
+      const { code, report } = await reconcile('--json');
+      expect(code).toBe(1);
+      expect(report!.differences.map((d) => [d.check, d.subject, d.expected, d.actual])).toEqual([
+        ['payout_hold_matches_open_payouts', hold, '300', '200'],
+      ]);
+      const { stdout } = await reconcile();
+      expect(stdout).toContain(`payout_hold_matches_open_payouts  ${hold}: expected 300, found 200`);
+    } finally {
+      await rewriteLedger(svc.db, 'remove the forged hold return', async (trx) => {
+        await trx('transfers').where({ id: 'forged-hold' }).del();
+        await trx.raw(
+          'UPDATE accounts SET balance = balance + CASE WHEN id = ? THEN 100 ELSE -100 END WHERE id IN (?, ?)',
+          [hold, hold, available],
+        );
+      });
     }
     expect((await reconcile()).code).toBe(0);
   });

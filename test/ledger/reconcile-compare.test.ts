@@ -5,8 +5,10 @@ import {
   escrowHeldByState,
   feeHeldByDispute,
   holdingDifferences,
+  payoutHoldDifferences,
   sumZeroDifferences,
 } from '../../src/reconcile/compare.js';
+import { openPayoutStates } from '../../src/reconcile/payout-holdings.js';
 
 // The comparisons of `cli reconcile` (src/reconcile/compare.ts), without a database: each finds what differs and
 // names the check, and finds nothing when the ledger agrees.
@@ -73,5 +75,20 @@ describe('reconciliation comparisons', () => {
       ['escrow_matches_state', 'm1', 750n, 700n],
       ['fee_hold_matches_dispute', 'm1:employer', 0n, 50n],
     ]);
+  });
+
+  it('names the owner whose payout hold differs from their open payouts; payouts hold while requested or processing', () => {
+    expect(openPayoutStates()).toEqual(['processing', 'requested']);
+    expect(payoutHoldDifferences([{ ownerId: 'bob', currency: 'USD', held: 200n, open: 300n }])).toEqual([
+      {
+        check: 'payout_hold_matches_open_payouts',
+        currency: 'USD',
+        subject: 'payout-hold:USD:bob',
+        expected: 300n,
+        actual: 200n,
+        message: "bob's open USD payouts add up to 300; their payout hold holds 200",
+      },
+    ]);
+    expect(payoutHoldDifferences([])).toEqual([]);
   });
 });
