@@ -170,6 +170,9 @@ describe('reconciliation', () => {
     };
     await eventually(async () => expect(await gauge('sum_zero')).toBe('0'));
     expect(await gauge('escrow_matches_state')).toBe('0');
+    const metrics = (await svc.http.get<string>('/metrics')).body;
+    const checkedAt = Number(/^escrow_reconcile_checked_at_seconds (\S+)$/m.exec(metrics)?.[1]);
+    expect(Date.now() / 1000 - checkedAt).toBeLessThan(60);
     await svc.db.raw('UPDATE accounts SET balance = balance + 7 WHERE id = ?', [freelancerAccount()]);
     try {
       await eventually(async () => expect(await gauge('balance_matches_transfers')).toBe('1'));
