@@ -19,10 +19,12 @@ import { machineRoutes } from './routes/machines.js';
 import { milestoneRoutes } from './routes/milestones.js';
 import { notificationRoutes } from './routes/notifications.js';
 import { opsRoutes, type OpsDeps } from './routes/ops.js';
+import { payoutRoutes } from './routes/payouts.js';
 import { projectRoutes } from './routes/projects.js';
 import { redriveRoutes } from './routes/redrive.js';
 import { replayRoutes } from './routes/replay.js';
 import { statsRoutes } from './routes/stats.js';
+import { timeTravelRoutes } from './routes/time-travel.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { pageSecurityHeaders } from './security-headers.js';
 
@@ -46,8 +48,10 @@ function v1Routes(deps: ApiDeps, ops: OpsDeps): Router {
   v1.use('/clients', clientRoutes(deps));
   v1.use('/console', consoleApi(deps));
   v1.use(redriveRoutes(deps, settlementQueue));
+  v1.use(timeTravelRoutes(deps));
   v1.use('/projects', projectRoutes(deps));
   v1.use('/milestones', milestoneRoutes(deps));
+  v1.use(payoutRoutes(deps));
   v1.use('/accounts', accountRoutes(deps));
   v1.use('/users', notificationRoutes(deps));
   v1.use('/webhooks', webhookRoutes(deps));
