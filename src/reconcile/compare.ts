@@ -3,9 +3,8 @@ import type { MachineDefinition } from '../../machines/definition.js';
 import type { PartyRole } from '../../machines/roles.js';
 import { holdsFunds } from '../replay/holds-funds.js';
 import type { Difference } from './difference.js';
-import type { AccountMismatch, KindTotal } from './ledger-queries.js';
+import type { AccountMismatch, KindTotal, PayoutHold } from './ledger-queries.js';
 import type { MilestoneHolding } from './milestone-holdings.js';
-import type { PayoutHolding } from './payout-holdings.js';
 
 // The comparisons of a reconciliation, without I/O: each takes what the queries read and returns the
 // differences, named by the check that found them (the `check` label of escrow_reconcile_differences).
@@ -16,7 +15,7 @@ export const CHECK = {
   runningBalance: 'running_balance',
   escrowMatchesState: 'escrow_matches_state',
   feeHoldMatchesDispute: 'fee_hold_matches_dispute',
-  payoutHoldMatchesOpenPayouts: 'payout_hold_matches_open_payouts',
+  payoutHoldsMatchOpenPayouts: 'payout_holds_match_open_payouts',
 } as const;
 
 /** Double entry: per currency, all balances (external included) sum to zero. */
@@ -108,14 +107,16 @@ export function holdingDifferences(def: MachineDefinition, m: MilestoneHolding):
   return found;
 }
 
-/** Each owner's payout hold equals the amounts of their payouts still requested or processing (docs/money.md). */
-export function payoutHoldDifferences(mismatches: readonly PayoutHolding[]): Difference[] {
-  return mismatches.map((m) => ({
-    check: CHECK.payoutHoldMatchesOpenPayouts,
-    currency: m.currency,
-    subject: `payout-hold:${m.currency}:${m.ownerId}`,
-    expected: m.open,
-    actual: m.held,
-    message: `${m.ownerId}'s open ${m.currency} payouts add up to ${m.open}; their payout hold holds ${m.held}`,
-  }));
+/** Each owner's payout hold equals the amounts of their payouts not yet paid or returned (two-phase payouts). */
+export function payoutHoldDifferences(holds: readonly PayoutHold[]): Difference[] {
+  return holds
+    .filter((h) => h.held !== h.open)
+    .map((h) => ({
+      check: CHECK.payoutHoldsMatchOpenPayouts,
+      currency: h.currency,
+      subject: h.ownerId,
+      expected: h.open,
+      actual: h.held,
+      message: `${h.ownerId}'s payout hold is ${h.held} but their open payouts add up to ${h.open}`,
+    }));
 }

@@ -4,8 +4,8 @@ import type { Difference } from './difference.js';
 import { balancesByKind, flowsOfDay, type DayFlow, type KindTotal } from './ledger-queries.js';
 
 /**
- * The day's money movements a reconciliation reports, by the transfer kinds that make each one up. `adjustments` is
- * what applied adjustments moved that day in either direction; the adjustments balance tells the net.
+ * The day's money movements a reconciliation reports, by the transfer kinds that make each one up. Kinds a later
+ * feature adds (payouts, adjustments) are named here already, so their figures appear once they are posted.
  */
 export const DAY_FIGURES = {
   deposits: ['deposit'],
@@ -21,7 +21,6 @@ export const BALANCE_FIGURES = {
   feeHolds: ['fee_hold'],
   payoutHolds: ['payout_hold'],
   fees: ['fees'],
-  /** The platform's side of every applied adjustment: minus the net amount adjustments credited to users. */
   adjustments: ['adjustments'],
   external: ['external'],
 } as const satisfies Record<string, readonly string[]>;

@@ -4,7 +4,7 @@ import { databaseUrl } from '../support/databases.js';
 import { milestoneInDispute } from '../support/dispute-cases.js';
 import { eventually } from '../support/eventually.js';
 import { rewriteLedger } from '../support/ledger-rewrite.js';
-import { deposit, fundedMilestone, projectInProgress, uid, waitSettled, type Parties } from '../support/scenario.js';
+import { fundedMilestone, projectInProgress, waitSettled, type Parties } from '../support/scenario.js';
 import { startTestService, type TestService } from '../support/test-service.js';
 
 // Issue 17 item 3: `cli reconcile` checks the double-entry invariants per currency and reports the day's money;
@@ -39,6 +39,24 @@ describe('reconciliation', () => {
     await svc.http.post(`/v1/milestones/${releasedId}/events`, { type: 'RELEASE', actor: p.employer, amount: '250' });
     await waitSettled(svc.http, releasedId);
     disputedId = await milestoneInDispute(svc.http, p, 'arbitration', { amount: '1000', fee: '500' });
+    // bob takes 100 out (paid by support) and asks for 50 more (still open: held).
+    const payout = (amount: string) =>
+      svc.http.post(`/v1/accounts/${p.freelancer}/payouts`, {
+        currency: 'USD',
+        amount,
+        destination: { kind: 'bank_account', reference: 'DE89370400440532013000' },
+        actor: p.freelancer,
+      });
+    const paid = await payout('100');
+    expect(paid.status, JSON.stringify(paid.body)).toBe(201);
+    const support = await svc.clientWith(['support']);
+    const marked = await support.post(`/v1/payouts/${paid.body.id as string}/events`, {
+      type: 'MARK_PAID',
+      actor: 'agent-ann',
+      reference: 'BANK-REF-1',
+    });
+    expect(marked.status, JSON.stringify(marked.body)).toBe(200);
+    expect((await payout('50')).status).toBe(201);
   });
 
   afterAll(async () => {
@@ -55,19 +73,20 @@ describe('reconciliation', () => {
       'running_balance',
       'escrow_matches_state',
       'fee_hold_matches_dispute',
-      'payout_hold_matches_open_payouts',
+      'payout_holds_match_open_payouts',
     ]);
     const usd = report!.currencies.find((c) => c.currency === 'USD')!;
-    // Deposits: 600 + 1000 for the milestones and two arbitration fees of 500; the platform took 10 % of 250.
-    expect(usd.day).toEqual({ deposits: '2600', payoutsPaid: '0', feesEarned: '25', adjustments: '0' });
+    // Deposits: 600 + 1000 for the milestones and two arbitration fees of 500; the platform took 10 % of 250;
+    // bob's 225 less the 100 paid out and the 50 held for his open payout.
+    expect(usd.day).toEqual({ deposits: '2600', payoutsPaid: '100', feesEarned: '25', adjustments: '0' });
     expect(usd.balances).toEqual({
-      usersAvailable: '225',
+      usersAvailable: '75',
       escrowHeld: '1350',
       feeHolds: '1000',
-      payoutHolds: '0',
+      payoutHolds: '50',
       fees: '25',
       adjustments: '0',
-      external: '-2600',
+      external: '-2500',
       total: '0',
     });
   });
@@ -76,7 +95,7 @@ describe('reconciliation', () => {
     const { code, stdout } = await reconcile();
     expect(code).toBe(0);
     expect(stdout).toMatch(/^currency +deposits +payouts paid/m);
-    expect(stdout).toMatch(/^USD +26\.00 +0\.00 +0\.25 /m);
+    expect(stdout).toMatch(/^USD +26\.00 +1\.00 +0\.25 /m);
     expect(stdout).toContain('All 6 checks hold');
   });
 
@@ -93,12 +112,12 @@ describe('reconciliation', () => {
       expect(code).toBe(1);
       expect(report!.differences.map((d) => [d.check, d.subject, d.expected, d.actual])).toEqual([
         ['sum_zero', 'USD', '0', '5'],
-        ['balance_matches_transfers', freelancerAccount(), '225', '230'],
-        ['running_balance', freelancerAccount(), '225', '230'],
+        ['balance_matches_transfers', freelancerAccount(), '75', '80'],
+        ['running_balance', freelancerAccount(), '75', '80'],
       ]);
       const { stdout } = await reconcile();
       expect(stdout).toContain('3 difference(s):');
-      expect(stdout).toContain(`balance_matches_transfers  ${freelancerAccount()}: expected 225, found 230`);
+      expect(stdout).toContain(`balance_matches_transfers  ${freelancerAccount()}: expected 75, found 80`);
     } finally {
       await svc.db.raw('UPDATE accounts SET balance = balance - 5 WHERE id = ?', [freelancerAccount()]);
     }
@@ -128,6 +147,35 @@ describe('reconciliation', () => {
       await trx.raw(
         'UPDATE accounts SET balance = balance + CASE WHEN id = ? THEN 100 ELSE -100 END WHERE id IN (?, ?)',
         [escrow, escrow, freelancerAccount()],
+      );
+    });
+    expect((await reconcile()).code).toBe(0);
+  });
+
+  it('exits 1 naming the owner when a payout hold and the open payouts disagree', async () => {
+    const hold = `payout-hold:USD:${p.freelancer}`;
+    // A balanced forged transfer from the hold back to bob: every balance agrees with its transfers, the payout
+    // machine still says 50 is on its way.
+    await svc.db.raw(
+      `WITH moved AS (
+         INSERT INTO transfers (id, debit_account_id, credit_account_id, amount, currency, kind,
+                                debit_balance_after, credit_balance_after)
+         SELECT 'forged-hold', h.id, f.id, 20, 'USD', 'payout_return', h.balance - 20, f.balance + 20
+           FROM accounts h, accounts f WHERE h.id = ? AND f.id = ?
+       )
+       UPDATE accounts SET balance = balance + CASE WHEN id = ? THEN -20 ELSE 20 END WHERE id IN (?, ?)`,
+      [hold, freelancerAccount(), hold, hold, freelancerAccount()],
+    );
+    const { code, report } = await reconcile('--json');
+    expect(code).toBe(1);
+    expect(report!.differences.map((d) => [d.check, d.subject, d.expected, d.actual])).toEqual([
+      ['payout_holds_match_open_payouts', p.freelancer, '50', '30'],
+    ]);
+    await rewriteLedger(svc.db, 'remove the forged payout return', async (trx) => {
+      await trx('transfers').where({ id: 'forged-hold' }).del();
+      await trx.raw(
+        'UPDATE accounts SET balance = balance + CASE WHEN id = ? THEN 20 ELSE -20 END WHERE id IN (?, ?)',
+        [hold, hold, freelancerAccount()],
       );
     });
     expect((await reconcile()).code).toBe(0);
@@ -163,70 +211,6 @@ describe('reconciliation', () => {
     expect((await reconcile()).code).toBe(0);
   });
 
-  it('reports payout holds and adjustments, and exits 1 naming the owner whose payout hold differs', async () => {
-    const owner = uid('own');
-    await deposit(svc.http, owner, '1000');
-    const payout = await svc.http.post(`/v1/accounts/${owner}/payouts`, {
-      currency: 'USD',
-      amount: '300',
-      destination: { kind: 'bank_account', reference: 'DE89370400440532013000' },
-      actor: owner,
-    });
-    expect(payout.status, JSON.stringify(payout.body)).toBe(201);
-    const approver = await svc.clientWith(['support']);
-    for (const amount of ['400', '-150']) {
-      const proposed = await svc.http.post('/v1/adjustments', {
-        ownerId: owner,
-        currency: 'USD',
-        amount,
-        reason: 'reconciliation test',
-        actor: 'agent-ann',
-      });
-      const applied = await approver.post(`/v1/adjustments/${proposed.body.id}/events`, {
-        type: 'APPROVE',
-        actor: 'agent-bob',
-      });
-      expect(applied.body.state, JSON.stringify(applied.body)).toBe('applied');
-    }
-    const clean = await reconcile('--json');
-    expect(clean.code, clean.stdout).toBe(0);
-    const usd = clean.report!.currencies.find((c) => c.currency === 'USD')!;
-    expect(usd.day.adjustments).toBe('550');
-    expect(usd.balances).toMatchObject({ payoutHolds: '300', adjustments: '-250', total: '0' });
-
-    // A forged transfer, balances kept consistent, returns 100 of the hold to available behind the payout's back.
-    const hold = `payout-hold:USD:${owner}`;
-    const available = `available:USD:${owner}`;
-    await svc.db.raw(
-      `WITH moved AS (
-         INSERT INTO transfers (id, debit_account_id, credit_account_id, amount, currency, kind,
-                                debit_balance_after, credit_balance_after)
-         SELECT 'forged-hold', h.id, a.id, 100, 'USD', 'payout_return', h.balance - 100, a.balance + 100
-           FROM accounts h, accounts a WHERE h.id = ? AND a.id = ?
-       )
-       UPDATE accounts SET balance = balance + CASE WHEN id = ? THEN -100 ELSE 100 END WHERE id IN (?, ?)`,
-      [hold, available, hold, hold, available],
-    );
-    try {
-      const { code, report } = await reconcile('--json');
-      expect(code).toBe(1);
-      expect(report!.differences.map((d) => [d.check, d.subject, d.expected, d.actual])).toEqual([
-        ['payout_hold_matches_open_payouts', hold, '300', '200'],
-      ]);
-      const { stdout } = await reconcile();
-      expect(stdout).toContain(`payout_hold_matches_open_payouts  ${hold}: expected 300, found 200`);
-    } finally {
-      await rewriteLedger(svc.db, 'remove the forged hold return', async (trx) => {
-        await trx('transfers').where({ id: 'forged-hold' }).del();
-        await trx.raw(
-          'UPDATE accounts SET balance = balance + CASE WHEN id = ? THEN 100 ELSE -100 END WHERE id IN (?, ?)',
-          [hold, hold, available],
-        );
-      });
-    }
-    expect((await reconcile()).code).toBe(0);
-  });
-
   it('exposes the same checks as escrow_reconcile_differences, refreshed after its TTL', async () => {
     const gauge = async (check: string) => {
       const text = (await svc.http.get<string>('/metrics')).body;
@@ -237,6 +221,9 @@ describe('reconciliation', () => {
     };
     await eventually(async () => expect(await gauge('sum_zero')).toBe('0'));
     expect(await gauge('escrow_matches_state')).toBe('0');
+    const metrics = (await svc.http.get<string>('/metrics')).body;
+    const checkedAt = Number(/^escrow_reconcile_checked_at_seconds (\S+)$/m.exec(metrics)?.[1]);
+    expect(Date.now() / 1000 - checkedAt).toBeLessThan(60);
     await svc.db.raw('UPDATE accounts SET balance = balance + 7 WHERE id = ?', [freelancerAccount()]);
     try {
       await eventually(async () => expect(await gauge('balance_matches_transfers')).toBe('1'));
@@ -245,5 +232,31 @@ describe('reconciliation', () => {
       await svc.db.raw('UPDATE accounts SET balance = balance - 7 WHERE id = ?', [freelancerAccount()]);
     }
     await eventually(async () => expect(await gauge('sum_zero')).toBe('0'));
+  });
+
+  it('reports what applied adjustments moved that day and the adjustments account, and stays clean', async () => {
+    const before = (await reconcile('--json')).report!.currencies.find((c) => c.currency === 'USD')!;
+    const approver = await svc.clientWith(['support']);
+    for (const amount of ['400', '-150']) {
+      const proposed = await svc.http.post('/v1/adjustments', {
+        ownerId: p.freelancer,
+        currency: 'USD',
+        amount,
+        reason: 'reconciliation test',
+        actor: 'agent-ann',
+      });
+      const applied = await approver.post(`/v1/adjustments/${proposed.body.id as string}/events`, {
+        type: 'APPROVE',
+        actor: 'agent-bob',
+      });
+      expect(applied.body.state, JSON.stringify(applied.body)).toBe('applied');
+    }
+    const { code, report } = await reconcile('--json');
+    expect(code).toBe(0);
+    const usd = report!.currencies.find((c) => c.currency === 'USD')!;
+    expect(usd.day.adjustments).toBe(String(BigInt(before.day.adjustments!) + 550n));
+    expect(usd.balances.adjustments).toBe(String(BigInt(before.balances.adjustments!) - 250n));
+    expect(usd.balances.usersAvailable).toBe(String(BigInt(before.balances.usersAvailable!) + 250n));
+    expect(usd.balances.total).toBe('0');
   });
 });

@@ -30,7 +30,6 @@ const COLUMNS: [string, (c: CurrencyReport) => bigint][] = [
   ['fee holds', (c) => c.balances.feeHolds],
   ['payout holds', (c) => c.balances.payoutHolds],
   ['fees', (c) => c.balances.fees],
-  ['adjustments account', (c) => c.balances.adjustments],
   ['external', (c) => c.balances.external],
   ['sum', (c) => c.balances.total],
 ];
