@@ -3,7 +3,7 @@ import { verifyInstances, type Mismatch } from '../../src/replay/verify-instance
 import { cli } from '../support/cli.js';
 import { assertLedgerInvariants } from '../support/ledger-invariants.js';
 import { rewriteLedger } from '../support/ledger-rewrite.js';
-import { fundedMilestone, projectInProgress, waitSettled } from '../support/scenario.js';
+import { deposit, fundedMilestone, projectInProgress, uid, waitSettled } from '../support/scenario.js';
 import { startTestService, type TestService } from '../support/test-service.js';
 
 describe('history, replay and verification over the real service', () => {
@@ -289,5 +289,60 @@ describe('history, replay and verification over the real service', () => {
     expect(history.stdout).toMatch(
       /2\s+\S+ \S+\s+system \(system\)\s+—\s+SETTLED \{"settlementId":"\d+"\}\s+funding → in_progress\s+fund 100/,
     );
+  }, 60_000);
+
+  it('`cli verify` covers payouts and adjustments: --machine takes every registered machine, replay reads clients', async () => {
+    const env = { DATABASE_URL: svc.config.DATABASE_URL, LOG_LEVEL: 'silent' };
+    const run = (args: string[]) => cli(args, env);
+    const owner = uid('own');
+    await deposit(svc.http, owner, '500');
+    const payout = await svc.http.post(`/v1/accounts/${owner}/payouts`, {
+      currency: 'USD',
+      amount: '200',
+      destination: { kind: 'bank_account', reference: 'DE89370400440532013000' },
+      actor: owner,
+    });
+    expect(payout.status).toBe(201);
+    const adjustment = await svc.http.post('/v1/adjustments', {
+      ownerId: owner,
+      currency: 'USD',
+      amount: '-100',
+      reason: 'verify test',
+      actor: 'agent-ann',
+    });
+    const approver = await svc.clientWith(['support']);
+    const id = adjustment.body.id as string;
+    const approved = await approver.post(`/v1/adjustments/${id}/events`, { type: 'APPROVE', actor: 'agent-bob' });
+    expect(approved.body.state).toBe('applied');
+
+    for (const machine of ['payout', 'adjustment']) {
+      const ok = await run(['verify', '--machine', machine, '--json']);
+      expect(ok.code, ok.stdout + ok.stderr).toBe(0);
+      expect(JSON.parse(ok.stdout)).toMatchObject({ instances: 1, mismatches: 0, ok: true });
+    }
+    const all = JSON.parse((await run(['verify', '--json'])).stdout) as { instances: number };
+    const total = Number((await svc.db('instances').count({ n: '*' }))[0]!.n);
+    expect(all.instances).toBe(total);
+    const unknown = await run(['verify', '--machine', 'invoice']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('must be one of project, milestone, payout, adjustment');
+
+    // Replay hands the machine the client each history row records: were the approval recorded as coming through
+    // the proposer's client, the four-eyes rule refuses it on replay and verification says so.
+    const proposerClient = (await svc.db('history').where({ instance_id: id, seq: 1 }).first()).client_id as string;
+    const approverClient = (await svc.db('history').where({ instance_id: id, seq: 2 }).first()).client_id as string;
+    const setApprover = (client: string) =>
+      rewriteLedger(svc.db, 'record the approval under another client', (trx) =>
+        trx('history').where({ instance_id: id, seq: 2 }).update({ client_id: client }),
+      );
+    await setApprover(proposerClient);
+    try {
+      const failed = await run(['verify', '--machine', 'adjustment']);
+      expect(failed.code).toBe(1);
+      expect(failed.stdout).toContain(`MISMATCH adjustment ${id} (v1, seq 2)`);
+    } finally {
+      await setApprover(approverClient);
+    }
+    expect((await run(['verify', '--machine', 'adjustment'])).code).toBe(0);
   }, 60_000);
 });

@@ -1,5 +1,6 @@
 import { WriteStream } from 'node:tty';
 import { InvalidArgumentError, type Command } from 'commander';
+import { registeredMachines } from '../../../machines/registry.js';
 import { countInstances } from '../../replay/instance-batches.js';
 import { barReporter, lineReporter, type ProgressReporter } from '../../replay/verify-progress.js';
 import { verifyInstances, type Mismatch } from '../../replay/verify-instances.js';
@@ -12,8 +13,12 @@ function parseSince(value: string): Date {
   return date;
 }
 
+/** Every registered machine's name, in registration order: milestone, project, payout, adjustment, … */
+const machineNames = () => [...new Set(registeredMachines().map((d) => d.name))];
+
 function parseMachine(value: string): string {
-  if (value !== 'milestone' && value !== 'project') throw new InvalidArgumentError('must be milestone or project');
+  const names = machineNames();
+  if (!names.includes(value)) throw new InvalidArgumentError(`must be one of ${names.join(', ')}`);
   return value;
 }
 
@@ -24,7 +29,8 @@ function formatMismatch(m: Mismatch): string {
 }
 
 /**
- * `cli verify [--machine milestone] [--since DATE]`: replays every instance and checks its snapshot and escrow.
+ * `cli verify [--machine NAME] [--since DATE]`: replays every instance of every registered machine (or of one) and
+ * checks its snapshot, and a milestone's escrow.
  * Mismatches go to stdout as they are found (the first VERIFY_MAX_REPORTED in full); progress goes to stderr,
  * as a bar on a terminal and as plain lines otherwise. Exit status 1 when anything does not match.
  */
@@ -32,7 +38,7 @@ export function registerVerifyCommand(program: Command, run: CliRun): void {
   program
     .command('verify')
     .description('Replay every instance, compare with its stored snapshot and check escrow against the ledger')
-    .option('--machine <name>', 'only this machine (milestone or project)', parseMachine)
+    .option('--machine <name>', `only this machine (${machineNames().join(', ')}; default: all)`, parseMachine)
     .option('--since <date>', 'only instances changed at or after this date', parseSince)
     .option('--json', 'print one JSON summary line at the end instead of the text summary')
     .action(async (opts: { machine?: string; since?: Date; json?: boolean }) => {
