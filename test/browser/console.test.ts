@@ -296,6 +296,62 @@ describe('support console in a real headless browser', () => {
     await poll(() => page.locator('#state-name').textContent()).toBe('Disputed › Arbitration pending');
   });
 
+  it('opens a payout and an adjustment case, by deep link and from a search by their owner', async () => {
+    const owner = `own-${Date.now()}`;
+    expect((await svc.http.post(`/v1/accounts/${owner}/deposits`, { currency: 'USD', amount: '500000' })).status).toBe(
+      201,
+    );
+    const payout = await svc.http.post(`/v1/accounts/${owner}/payouts`, {
+      currency: 'USD',
+      amount: '120000',
+      destination: { kind: 'bank_account', reference: 'DE89370400440532013000' },
+      actor: owner,
+    });
+    expect(payout.status, JSON.stringify(payout.body)).toBe(201);
+    const adjustment = await svc.http.post('/v1/adjustments', {
+      ownerId: owner,
+      currency: 'USD',
+      amount: '-2500',
+      reason: 'Deposit credited twice (bank ref 88121)',
+      actor: 'agent-ann',
+    });
+    const approver = await svc.clientWith(['support']);
+    const approved = await approver.post(`/v1/adjustments/${adjustment.body.id as string}/events`, {
+      type: 'APPROVE',
+      actor: 'agent-bob',
+    });
+    expect(approved.body.state, JSON.stringify(approved.body)).toBe('applied');
+
+    await page.goto(`${svc.url}/console#payout/${payout.body.id as string}`);
+    await poll(() => page.locator('#page-heading').textContent()).toBe(`Payout ${payout.body.id as string}`);
+    expect(await page.locator('#state-name').textContent()).toBe('Requested');
+    expect(await page.locator('#summary').innerText()).toContain('$1,200.00');
+    await poll(() => page.locator('#diagram-caption').textContent()).toContain('Requested');
+    const money = await page.locator('main').innerText();
+    expect(money).toContain('Held for the payout');
+    expect(money).toContain(`${owner}: held for payouts`);
+    await checkLayout('payout');
+    await checkAccessibility('payout');
+
+    await page.goto(`${svc.url}/console#search/${owner}`);
+    await poll(() => page.locator('.results li').count()).toBe(2);
+    await page.getByRole('link', { name: `Adjustment ${adjustment.body.id as string}` }).click();
+    await poll(() => page.locator('#page-heading').textContent()).toBe(`Adjustment ${adjustment.body.id as string}`);
+    expect(await page.locator('#state-name').textContent()).toBe('Applied');
+    const summary = await page.locator('#summary').innerText();
+    expect(summary).toContain('-$25.00');
+    expect(summary).toMatch(/Proposed by\s+agent-ann via client/);
+    expect(summary).toMatch(/Decided by\s+agent-bob via client/);
+    const timeline = await page.locator('main').innerText();
+    expect(timeline).toContain('PROPOSE');
+    expect(timeline).toContain('APPROVE');
+    expect(timeline).toContain('Adjusted');
+    await poll(() => page.locator('#diagram-caption').textContent()).toContain('Applied');
+    await checkLayout('adjustment');
+    await checkAccessibility('adjustment');
+    expect(pageErrors).toEqual([]);
+  });
+
   it('steps the replay back and forth, moving the highlight and the path', async () => {
     await page.goto(`${svc.url}/console#milestone/${cases.partial}`);
     await poll(currentStates).toEqual(['in_progress']);

@@ -80,6 +80,11 @@ describe('support console endpoints', () => {
     expect(engine.headers.get('cache-control')).toContain('immutable');
     expect((await svc.http.get('/v1/console/diagrams/milestone/999')).body.error.code).toBe('not_found');
     expect((await svc.http.get('/v1/console/diagrams/lamp/1')).status).toBe(400);
+    for (const name of ['payout', 'adjustment']) {
+      const owned = await svc.http.get(`/v1/console/diagrams/${name}/1`);
+      expect(owned.status, name).toBe(200);
+      expect(owned.body.states, name).toContain('draft');
+    }
   });
 
   it('tells the page who its token is, and lists dead deliveries and support actions', async () => {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 // The console's browser modules are plain ES modules: their pure parts run under Node as they are.
 import {
   currencyExponent,
+  machineWord,
   majorUnits,
   parseMajor,
   relative,
@@ -15,6 +16,15 @@ describe('console formatting', () => {
     expect(stateLabel('disputed.arbitration_pending')).toBe('Disputed › Arbitration pending');
     expect(stateLabel('in_progress')).toBe('In progress');
     expect(statePath({ disputed: 'awaiting_response' })).toBe('disputed.awaiting_response');
+  });
+
+  it('names every registered machine as a page heading does', () => {
+    expect(['milestone', 'project', 'payout', 'adjustment'].map(machineWord)).toEqual([
+      'Milestone',
+      'Project',
+      'Payout',
+      'Adjustment',
+    ]);
   });
 
   it('turns minor units into major units without floating point, at any size and exponent', () => {

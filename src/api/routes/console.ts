@@ -2,7 +2,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import express, { Router } from 'express';
 import { z } from 'zod';
-import { machineVersions } from '../../../machines/registry.js';
+import { machineVersions, registeredMachines } from '../../../machines/registry.js';
 import { machineDiagram } from '../../console/machine-diagram.js';
 import { searchInstances } from '../../console/search.js';
 import { listSupportActions } from '../../console/support-actions.js';
@@ -53,7 +53,7 @@ const deliveriesQuery = z.object({
   instanceId: clientId.optional(),
 });
 const diagramParams = z.object({
-  name: z.enum(['milestone', 'project']),
+  name: z.enum(registeredMachines().map((d) => d.name) as [string, ...string[]]),
   version: z.coerce.number().int().min(1).max(10_000),
 });
 

@@ -65,6 +65,10 @@ const KIND_WORDS = {
   arbitration_fee_hold: 'Arbitration fee held',
   arbitration_fee_refund: 'Arbitration fee refunded',
   arbitration_fee_forfeit: 'Arbitration fee kept',
+  payout_hold: 'Held for the payout',
+  payout: 'Paid out',
+  payout_return: 'Returned from the payout hold',
+  adjustment: 'Adjusted',
 };
 const kindWord = (kind) => KIND_WORDS[kind] ?? (kind ? kind.replace(/_/g, ' ') : 'Transfer');
 

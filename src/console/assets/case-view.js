@@ -1,10 +1,11 @@
-// A case page (milestone or project): heading and summary, the milestone's dispute, deadlines, project and support
-// actions, then the timeline, where the money went, and the replay with its diagram.
+// A case page (milestone, project, payout or adjustment): heading and summary, the milestone's dispute, deadlines,
+// project and support actions, then the timeline, where the money went, and the replay with its diagram.
 import { get, q } from './api.js';
 import { el } from './dom.js';
-import { stateLabel } from './format.js';
+import { machineWord, stateLabel } from './format.js';
 import { moneyTrail, readHistory, replayPanel, timeline, verdict } from './case-history.js';
 import { caseActions, deadlinesCard, disputeCard, projectCard, summary } from './case-milestone.js';
+import { ownedSummary } from './case-owned.js';
 import { projectMilestones, projectSummary } from './case-project.js';
 import { canSupport } from './actions.js';
 
@@ -50,30 +51,28 @@ export async function renderCase(host, machine, id, ctx, superseded) {
   const cards =
     machine === 'milestone'
       ? await milestoneCards(view, history.items, ctx)
-      : [
-          el('div', { class: 'stack' }, card('summary', 'Summary', projectSummary(view))),
-          el(
-            'div',
-            { class: 'stack' },
-            card('milestones', 'Milestones of this project', projectMilestones(view, ctx.fail)),
-          ),
-        ];
+      : machine === 'project'
+        ? [
+            el('div', { class: 'stack' }, card('summary', 'Summary', projectSummary(view))),
+            el(
+              'div',
+              { class: 'stack' },
+              card('milestones', 'Milestones of this project', projectMilestones(view, ctx.fail)),
+            ),
+          ]
+        : [el('div', { class: 'stack' }, card('summary', 'Summary', ownedSummary(view, machine)))];
   if (superseded()) return;
   const replayView = replayPanel(caseCtx);
   host.replaceChildren(
     el(
       'div',
       { class: 'page-head' },
-      el(
-        'h2',
-        { id: 'page-heading', tabindex: '-1' },
-        `${machine === 'milestone' ? 'Milestone' : 'Project'} ${view.id}`,
-      ),
+      el('h2', { id: 'page-heading', tabindex: '-1' }, `${machineWord(machine)} ${view.id}`),
       el(
         'p',
         { class: 'state-line' },
         el('span', { class: 'state-badge' }, stateLabel(view.state)),
-        view.description ? ` ${view.description}` : view.title ? ` ${view.title}` : '',
+        ` ${view.description ?? view.title ?? view.reason ?? ''}`,
       ),
     ),
     verdict(replay),

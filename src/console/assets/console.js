@@ -1,8 +1,8 @@
 // Support console (issue 16): plain DOM and ES modules, no framework. Hash routes: #queues (home), #milestone/<id>,
-// #project/<id>, #search/<term>. Every view is rendered from the JSON API with the agent's token.
+// #project/<id>, #payout/<id>, #adjustment/<id>, #search/<term>. Every view is rendered from the JSON API with the agent's token.
 import { ApiFailure, forgetToken, get, setToken, token } from './api.js';
 import { $, el } from './dom.js';
-import { refreshTimes, stateLabel } from './format.js';
+import { machineWord, refreshTimes, stateLabel } from './format.js';
 import { renderQueues } from './queues.js';
 import { renderCase } from './case-view.js';
 
@@ -68,7 +68,7 @@ async function search(term) {
               el(
                 'a',
                 { href: `#${hit.machine}/${encodeURIComponent(hit.id)}` },
-                `${hit.machine === 'milestone' ? 'Milestone' : 'Project'} ${hit.id}`,
+                `${machineWord(hit.machine)} ${hit.id}`,
               ),
               el(
                 'span',
@@ -102,7 +102,7 @@ async function route() {
   }
   try {
     await whoAmI();
-    const match = /^#(milestone|project|search)\/(.+)$/.exec(location.hash);
+    const match = /^#(milestone|project|payout|adjustment|search)\/(.+)$/.exec(location.hash);
     $('nav-queues').toggleAttribute('aria-current', !match);
     if (match?.[1] === 'search') await search(decodeURIComponent(match[2]));
     else if (match) await renderCase(view, match[1], decodeURIComponent(match[2]), ctx, () => mine !== routing);

@@ -53,6 +53,13 @@ export function currencyExponent(currency, fromView) {
 }
 
 /** Minor units (a decimal string, any size) as a decimal string in major units, without floating point. */
+const MACHINE_WORDS = { milestone: 'Milestone', project: 'Project', payout: 'Payout', adjustment: 'Adjustment' };
+
+/** A machine's name as a page says it: `payout` → `Payout`. */
+export function machineWord(machine) {
+  return MACHINE_WORDS[machine] ?? machine;
+}
+
 export function majorUnits(minor, exponent) {
   const negative = String(minor).startsWith('-');
   const digits = String(minor)
@@ -177,6 +184,10 @@ export function accountLabel(id, view) {
       return 'Platform fees';
     case 'external':
       return 'Outside the platform';
+    case 'payout-hold':
+      return `${who(owner)}: held for payouts`;
+    case 'adjustments':
+      return 'Platform adjustments';
     default:
       return String(id);
   }
