@@ -75,8 +75,10 @@ export async function startTestService(
     async stop({ keepQueueKeys = false } = {}) {
       await service.stop();
       if (!options.database) await withAdmin((admin) => dropDatabase(admin, name));
-      // The shared test Redis, not the service's REDIS_URL, which a test may have pointed nowhere.
-      if (!keepQueueKeys) await deleteQueueKeys(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', config.queuePrefix);
+      // The shared test Redis, not the service's REDIS_URL, which a test may have pointed nowhere (a cluster's
+      // nodes are the test's own, up until it stops them).
+      const shared = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+      if (!keepQueueKeys) await deleteQueueKeys({ ...config, REDIS_URL: shared });
     },
   };
 }
