@@ -24,6 +24,15 @@ const schema = z.object({
     .url()
     .default('postgres://root@127.0.0.1:5432/escrow')
     .describe('Postgres connection URL; the database is created if missing and migrated on start'),
+  // Behind a transaction-mode pooler each transaction may get another server connection, so a statement prepared
+  // by name on one is missing (or taken) on the next; PgBouncer ≥ 1.21 with max_prepared_statements copes with
+  // named statements, older ones need them off (docs/scaling.md).
+  DATABASE_PREPARED_STATEMENTS: z
+    .stringbool()
+    .default(true)
+    .describe(
+      'false: the hot path uses unnamed statements only, for a transaction-mode pooler without prepared-statement support (PgBouncer < 1.21)',
+    ),
   REDIS_URL: z
     .string()
     .url()

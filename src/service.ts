@@ -57,7 +57,7 @@ async function listenLimited(app: RequestListener, config: Config): Promise<Serv
 /** The database, created and migrated if needed; refused (and closed) when webhook secrets would stay unsealed. */
 async function openDatabase(config: Config, log: Logger): Promise<Db> {
   await ensureDatabase(config.DATABASE_URL);
-  const db = createDb(config.DATABASE_URL, config.DB_POOL_MAX, log);
+  const db = createDb(config.DATABASE_URL, config.DB_POOL_MAX, log, config.DATABASE_PREPARED_STATEMENTS);
   try {
     await migrateLatest(db);
     await enforceSecretSealing(db, config, log);
