@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { createClient, SCOPES } from '../src/auth/tokens.js';
+import { loadConfig } from '../src/config.js';
 import { createDb } from '../src/db/knex.js';
 import { ensureDatabase, migrateLatest } from '../src/db/migrate.js';
 import { deleteQueueKeys } from '../src/jobs/queues.js';
@@ -129,7 +130,7 @@ export async function startDeployment(databaseName: string): Promise<Deployment>
   const processes: ChildProcess[] = [];
   const stop = async () => {
     await Promise.all(processes.map(stopService));
-    await deleteQueueKeys(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', queuePrefix);
+    await deleteQueueKeys(loadConfig({ ...process.env, QUEUE_PREFIX: queuePrefix }));
   };
   try {
     processes.push(await startService('api', databaseUrl, queuePrefix));

@@ -24,11 +24,28 @@ const schema = z.object({
     .url()
     .default('postgres://root@127.0.0.1:5432/escrow')
     .describe('Postgres connection URL; the database is created if missing and migrated on start'),
+  // Behind a transaction-mode pooler each transaction may get another server connection, so a statement prepared
+  // by name on one is missing (or taken) on the next; PgBouncer ≥ 1.21 with max_prepared_statements copes with
+  // named statements, older ones need them off (docs/scaling.md).
+  DATABASE_PREPARED_STATEMENTS: z
+    .stringbool()
+    .default(true)
+    .describe(
+      'false: the hot path uses unnamed statements only, for a transaction-mode pooler without prepared-statement support (PgBouncer < 1.21)',
+    ),
   REDIS_URL: z
     .string()
     .url()
     .default('redis://127.0.0.1:6379')
-    .describe('Redis connection URL (BullMQ queues, wake-up signals)'),
+    .describe('Redis connection URL (BullMQ queues, wake-up signals); not used when REDIS_CLUSTER_NODES is set'),
+  // A Redis Cluster instead of one server (docs/scaling.md): the seed nodes; the client learns the rest.
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .regex(/^([A-Za-z0-9.-]+:[0-9]{1,5}(,[A-Za-z0-9.-]+:[0-9]{1,5})*)?$/, 'must be host:port,host:port,…')
+    .default('')
+    .describe(
+      'Redis Cluster seed nodes as host:port,host:port; set, every Redis connection is a cluster client instead of REDIS_URL',
+    ),
   HOST: z.string().default('127.0.0.1').describe('address the API listens on'),
   PORT: z.coerce
     .number()
@@ -794,7 +811,12 @@ const schema = z.object({
 /** The variables with their rules and descriptions: docs/operations.md's configuration table is generated from it. */
 export const configSchema = schema;
 
-export type Config = z.infer<typeof schema> & { queuePrefix: string; databaseName: string };
+/**
+ * `queuePrefix` names the deployment in Redis (signal channels, QUEUE_PREFIX for a child process); `bullmqPrefix`
+ * is the same name as a Redis Cluster hash tag, `{queuePrefix}`, which BullMQ puts before every key of every
+ * queue, so all of a queue's keys hash to one slot and its multi-key scripts run on a cluster.
+ */
+export type Config = z.infer<typeof schema> & { queuePrefix: string; bullmqPrefix: string; databaseName: string };
 
 export class ConfigError extends Error {}
 
@@ -840,5 +862,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`Invalid configuration:\n  ${(error as Error).message}`);
   }
   const databaseName = decodeURIComponent(new URL(cfg.DATABASE_URL).pathname.replace(/^\//, '')) || 'postgres';
-  return { ...cfg, databaseName, queuePrefix: cfg.QUEUE_PREFIX || `escrow:${databaseName}` };
+  const queuePrefix = cfg.QUEUE_PREFIX || `escrow:${databaseName}`;
+  return { ...cfg, databaseName, queuePrefix, bullmqPrefix: `{${queuePrefix}}` };
 }

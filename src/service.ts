@@ -1,7 +1,6 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { createQueues, producerConnection } from './jobs/queues.js';
 import { WorkerPool } from '../workers/worker-pool.js';
 import { createApp } from './api/app.js';
@@ -9,6 +8,7 @@ import { Authenticator } from './api/auth.js';
 import { ChangeFeed } from './api/change-feed.js';
 import type { Config } from './config.js';
 import { createDb, type Db } from './db/knex.js';
+import { redisConnection, type RedisConnection } from './net/redis-connection.js';
 import { ensureDatabase, migrateLatest } from './db/migrate.js';
 import { UnlockedEvents } from './engine/apply-event-unlocked.js';
 import { instanceRulesFrom } from './engine/instance-rules.js';
@@ -57,7 +57,7 @@ async function listenLimited(app: RequestListener, config: Config): Promise<Serv
 /** The database, created and migrated if needed; refused (and closed) when webhook secrets would stay unsealed. */
 async function openDatabase(config: Config, log: Logger): Promise<Db> {
   await ensureDatabase(config.DATABASE_URL);
-  const db = createDb(config.DATABASE_URL, config.DB_POOL_MAX, log);
+  const db = createDb(config.DATABASE_URL, config.DB_POOL_MAX, log, config.DATABASE_PREPARED_STATEMENTS);
   try {
     await migrateLatest(db);
     await enforceSecretSealing(db, config, log);
@@ -83,15 +83,15 @@ export async function startService(config: Config, log: Logger, options: Service
   }
 
   let server: Server | null = null;
-  let redis: Redis | null = null;
+  let redis: RedisConnection | null = null;
   let url: string | null = null;
-  let dashboardRedis: Redis | null = null;
+  let dashboardRedis: RedisConnection | null = null;
   let dashboardQueues: Queue[] = [];
   let paths: PathsThread | null = null;
   if (options.api) {
     const changes = new ChangeFeed(signals);
     changes.start();
-    redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false });
+    redis = redisConnection(config, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
     redis.on('error', (error) => log.debug({ err: error }, 'readiness redis connection error'));
     // Queue handles for the dashboard and the queue-depth gauges; fail-fast, so a Redis outage never stalls a scrape.
     dashboardRedis = producerConnection(config);

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../net/redis-connection.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/knex.js';
 import type { UnlockedEvents } from '../engine/apply-event-unlocked.js';
@@ -22,7 +22,7 @@ export interface ApiDeps {
   /** Wakes the relay once an event's outbox rows are committed. */
   signals: SignalBus;
   /** A fail-fast connection used only to report Redis health. */
-  redis: Redis;
+  redis: RedisConnection;
   /** Who is calling: bearer tokens (cached, revocation-aware) and the failed-authentication budget. */
   auth: Authenticator;
   /** Model-based test paths, generated off the event loop. */

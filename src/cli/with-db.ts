@@ -5,7 +5,7 @@ import { ensureDatabase, migrateLatest } from '../db/migrate.js';
 /** Runs a CLI command against the configured database (created and migrated if needed), then closes it. */
 export async function withDb<T>(config: Config, work: (db: Db, config: Config) => Promise<T>): Promise<T> {
   await ensureDatabase(config.DATABASE_URL);
-  const db = createDb(config.DATABASE_URL, 4);
+  const db = createDb(config.DATABASE_URL, 4, undefined, config.DATABASE_PREPARED_STATEMENTS);
   try {
     await migrateLatest(db);
     return await work(db, config);
