@@ -24,6 +24,14 @@ const schema = z.object({
     .url()
     .default('postgres://root@127.0.0.1:5432/escrow')
     .describe('Postgres connection URL; the database is created if missing and migrated on start'),
+  // Lag-tolerant reads (lists, history, replay, stats, statements, the console) go to this streaming replica;
+  // writes, event replies, single-instance reads and ?wait=settled stay on DATABASE_URL (docs/scaling.md).
+  DATABASE_READ_URL: z
+    .union([z.literal(''), z.string().url()])
+    .default('')
+    .describe(
+      'Postgres streaming replica for lag-tolerant reads (lists, history, replay, stats, statements, console); empty = every read on DATABASE_URL',
+    ),
   REDIS_URL: z
     .string()
     .url()

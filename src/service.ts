@@ -10,6 +10,7 @@ import { ChangeFeed } from './api/change-feed.js';
 import type { Config } from './config.js';
 import { createDb, type Db } from './db/knex.js';
 import { ensureDatabase, migrateLatest } from './db/migrate.js';
+import { Reader } from './db/reader.js';
 import { UnlockedEvents } from './engine/apply-event-unlocked.js';
 import { instanceRulesFrom } from './engine/instance-rules.js';
 import type { Logger } from './logger.js';
@@ -88,7 +89,12 @@ export async function startService(config: Config, log: Logger, options: Service
   let dashboardRedis: Redis | null = null;
   let dashboardQueues: Queue[] = [];
   let paths: PathsThread | null = null;
+  let reader: Reader | null = null;
   if (options.api) {
+    reader = new Reader(
+      db,
+      config.DATABASE_READ_URL ? createDb(config.DATABASE_READ_URL, config.DB_POOL_MAX, log) : null,
+    );
     const changes = new ChangeFeed(signals);
     changes.start();
     redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false });
@@ -109,7 +115,7 @@ export async function startService(config: Config, log: Logger, options: Service
     paths = new PathsThread();
     auth.start(signals);
     const app = createApp(
-      { db, config, log, changes, events, signals, redis, auth, paths, rules: instanceRulesFrom(config) },
+      { db, reader, config, log, changes, events, signals, redis, auth, paths, rules: instanceRulesFrom(config) },
       { metrics, queues: dashboardQueues },
     );
     server = await listenLimited(app, config);
@@ -143,6 +149,7 @@ export async function startService(config: Config, log: Logger, options: Service
       await Promise.all(dashboardQueues.map((q) => q.close().catch(() => undefined)));
       if (dashboardRedis) await dashboardRedis.quit().catch(() => dashboardRedis?.disconnect());
       if (redis) await redis.quit().catch(() => redis?.disconnect());
+      await reader?.close();
       await db.destroy();
     },
   };

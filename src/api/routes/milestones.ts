@@ -14,7 +14,7 @@ import { milestoneView } from '../views.js';
 import { waitForSettled } from '../wait-for-settled.js';
 
 export function milestoneRoutes(deps: ApiDeps): Router {
-  const { db, config, changes } = deps;
+  const { db, reader, config, changes } = deps;
   const router = Router();
   const waitQuery = z.object({
     wait: z.enum(['settled']).optional(),
@@ -23,7 +23,7 @@ export function milestoneRoutes(deps: ApiDeps): Router {
 
   router.get('/', requireScope('read'), async (req, res) => {
     const { filters, limit, after } = milestoneListRequest(req.query, config);
-    const page = await listInstances(db, 'milestone', filters, limit, after);
+    const page = (await reader.read((rdb) => listInstances(rdb, 'milestone', filters, limit, after))).value;
     res.json({ items: page.rows.map(milestoneView), nextCursor: page.next && encodeCursor(page.next) });
   });
 
@@ -43,9 +43,12 @@ export function milestoneRoutes(deps: ApiDeps): Router {
   router.post('/:id/events', requireScope('events:write'), postEvent(deps, 'milestone', milestoneView));
 
   router.get('/:id/history', requireScope('read'), async (req, res) => {
-    await findInstance(db, idParam(req), 'milestone');
     const { limit, cursor } = pageQuery(req.query, config.LIST_LIMIT_MAX, config.LIST_LIMIT_MAX, 'seq');
-    res.json(await historyPage(db, idParam(req), cursor === undefined ? 0 : Number(cursor), limit));
+    const served = await reader.read(async (rdb) => {
+      await findInstance(rdb, idParam(req), 'milestone');
+      return historyPage(rdb, idParam(req), cursor === undefined ? 0 : Number(cursor), limit);
+    });
+    res.json(served.value);
   });
 
   return router;

@@ -33,7 +33,7 @@ const replayQuery = z.object({
  * `GET /v1/milestones/:id/replay?to=<seq>` and `GET /v1/projects/:id/replay?to=<seq>`: re-run the history
  * through the pinned machine version(s) and compare with the stored snapshot. Reads only.
  */
-export function replayRoutes({ db, config }: ApiDeps): Router {
+export function replayRoutes({ reader, config }: ApiDeps): Router {
   const router = Router();
   for (const [machine, prefix] of [
     ['milestone', '/milestones'],
@@ -41,8 +41,8 @@ export function replayRoutes({ db, config }: ApiDeps): Router {
   ] as const) {
     router.get(`${prefix}/:id/replay`, requireAnyScope(['support', 'read']), async (req, res) => {
       const { to } = parseOrThrow(replayQuery, { to: req.query.to }, 'query');
-      const source = await readConsistent(db, (trx) =>
-        loadReplaySource(trx, machine, idParam(req), config.REPLAY_MAX_EVENTS),
+      const { value: source } = await reader.read((db) =>
+        readConsistent(db, (trx) => loadReplaySource(trx, machine, idParam(req), config.REPLAY_MAX_EVENTS)),
       );
       const result = replayInstance(source, pinnedMachine, { toSeq: to, keepSteps: true });
       res.json(replayView(source, result, to ?? null));
