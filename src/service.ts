@@ -10,7 +10,8 @@ import { ChangeFeed } from './api/change-feed.js';
 import type { Config } from './config.js';
 import { createDb, type Db } from './db/knex.js';
 import { ensureDatabase, migrateLatest } from './db/migrate.js';
-import { Reader } from './db/reader.js';
+import { readerFor } from './db/open-reader.js';
+import type { Reader } from './db/reader.js';
 import { UnlockedEvents } from './engine/apply-event-unlocked.js';
 import { instanceRulesFrom } from './engine/instance-rules.js';
 import type { Logger } from './logger.js';
@@ -19,6 +20,7 @@ import { SignalBus } from './signals/signal-bus.js';
 import { enforceSecretSealing } from './webhooks/secret-sealing.js';
 import { Metrics } from './metrics/metrics.js';
 import { registerStateGauges } from './metrics/state-gauges.js';
+import { registerReplicaMetrics } from './metrics/replica-metrics.js';
 
 export interface ServiceOptions {
   api: boolean;
@@ -69,6 +71,14 @@ async function openDatabase(config: Config, log: Logger): Promise<Db> {
   }
 }
 
+/** The API's Reader; its replica is checked once before the first request, so reads start there when it is fresh. */
+async function startReader(db: Db, config: Config, log: Logger, metrics: Metrics): Promise<Reader> {
+  const reader = readerFor(db, config, config.DB_POOL_MAX, log);
+  await reader.replica?.start();
+  registerReplicaMetrics(metrics, reader);
+  return reader;
+}
+
 /** Migrates, then starts the API and/or the workers in this process. */
 export async function startService(config: Config, log: Logger, options: ServiceOptions): Promise<RunningService> {
   const db = await openDatabase(config, log);
@@ -91,10 +101,7 @@ export async function startService(config: Config, log: Logger, options: Service
   let paths: PathsThread | null = null;
   let reader: Reader | null = null;
   if (options.api) {
-    reader = new Reader(
-      db,
-      config.DATABASE_READ_URL ? createDb(config.DATABASE_READ_URL, config.DB_POOL_MAX, log) : null,
-    );
+    reader = await startReader(db, config, log, metrics);
     const changes = new ChangeFeed(signals);
     changes.start();
     redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false });

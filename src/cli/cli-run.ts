@@ -51,6 +51,11 @@ export class CliRun {
 
   /** For commands that only read: the replica when DATABASE_READ_URL names one (with-db.ts). */
   withReadDb<T>(work: (db: Db, config: Config, meta: ReadMeta) => Promise<T>): Promise<T> {
-    return withReadDb(this.config(), work);
+    return withReadDb(this.config(), (db, config, meta) => {
+      // Said on stderr, beside the progress lines, so a report on stdout reads the same wherever it came from.
+      if (meta.source === 'replica') this.err(`reading from the replica, data as of ${meta.asOf?.toISOString()}\n`);
+      else if (meta.reason !== 'no_replica') this.err(`reading from the primary: the replica is ${meta.reason}\n`);
+      return work(db, config, meta);
+    });
   }
 }

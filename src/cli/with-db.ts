@@ -1,7 +1,8 @@
 import type { Config } from '../config.js';
 import { createDb, type Db } from '../db/knex.js';
 import { ensureDatabase, migrateLatest } from '../db/migrate.js';
-import { Reader, type ReadMeta } from '../db/reader.js';
+import { readerFor } from '../db/open-reader.js';
+import type { ReadMeta } from '../db/reader.js';
 
 /** Runs a CLI command against the configured database (created and migrated if needed), then closes it. */
 export async function withDb<T>(config: Config, work: (db: Db, config: Config) => Promise<T>): Promise<T> {
@@ -17,15 +18,16 @@ export async function withDb<T>(config: Config, work: (db: Db, config: Config) =
 
 /**
  * Like withDb, for a command that only reads and tolerates a little lag (verify, history): it reads from
- * DATABASE_READ_URL's replica when there is one, chosen once for the whole run.
+ * DATABASE_READ_URL's replica when it answers and is within READ_REPLICA_MAX_LAG_MS, checked once for the whole run.
  */
 export async function withReadDb<T>(
   config: Config,
   work: (db: Db, config: Config, meta: ReadMeta) => Promise<T>,
 ): Promise<T> {
   return withDb(config, async (primary) => {
-    const reader = new Reader(primary, config.DATABASE_READ_URL ? createDb(config.DATABASE_READ_URL, 4) : null);
+    const reader = readerFor(primary, config, 4);
     try {
+      await reader.replica?.check();
       const { db, ...meta } = reader.route();
       return await work(db, config, meta);
     } finally {

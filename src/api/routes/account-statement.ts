@@ -8,6 +8,7 @@ import { statementPage, type StatementRange } from '../../ledger/statement.js';
 import { formatMoney } from '../../money.js';
 import type { Db } from '../../db/knex.js';
 import type { ApiDeps } from '../deps.js';
+import { lagTolerant, tellReadSource } from '../read-source.js';
 import { isoTime } from '../list-query.js';
 import { limitParam, opaqueCursorParam } from '../page-params.js';
 import { clientId, currency, parseOrThrow } from '../schemas.js';
@@ -109,12 +110,11 @@ export function statementHandler(deps: ApiDeps): RequestHandler {
     });
     if (csv) {
       // A stream cannot be run again on another pool once rows went out, so its pool is chosen once, up front.
-      const { db } = deps.reader.route();
+      const { db, ...meta } = deps.reader.route();
+      tellReadSource(res, meta);
       return sendCsv(deps, db, res, await rangeIn(db), after, req.query.limit === undefined ? null : limit);
     }
-    const {
-      value: { range, page },
-    } = await deps.reader.read(async (db) => {
+    const { range, page } = await lagTolerant(deps.reader, res, async (db) => {
       const range = await rangeIn(db);
       return { range, page: await statementPage(db, range, after, limit) };
     });

@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { requireScope } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
+import { lagTolerant } from '../read-source.js';
 import { postEvent } from '../post-event.js';
 import { findInstance } from '../../engine/instance-row.js';
 import { findViewRow } from '../../engine/view-row.js';
@@ -23,7 +24,7 @@ export function milestoneRoutes(deps: ApiDeps): Router {
 
   router.get('/', requireScope('read'), async (req, res) => {
     const { filters, limit, after } = milestoneListRequest(req.query, config);
-    const page = (await reader.read((rdb) => listInstances(rdb, 'milestone', filters, limit, after))).value;
+    const page = await lagTolerant(reader, res, (rdb) => listInstances(rdb, 'milestone', filters, limit, after));
     res.json({ items: page.rows.map(milestoneView), nextCursor: page.next && encodeCursor(page.next) });
   });
 
@@ -44,11 +45,11 @@ export function milestoneRoutes(deps: ApiDeps): Router {
 
   router.get('/:id/history', requireScope('read'), async (req, res) => {
     const { limit, cursor } = pageQuery(req.query, config.LIST_LIMIT_MAX, config.LIST_LIMIT_MAX, 'seq');
-    const served = await reader.read(async (rdb) => {
+    const page = await lagTolerant(reader, res, async (rdb) => {
       await findInstance(rdb, idParam(req), 'milestone');
       return historyPage(rdb, idParam(req), cursor === undefined ? 0 : Number(cursor), limit);
     });
-    res.json(served.value);
+    res.json(page);
   });
 
   return router;

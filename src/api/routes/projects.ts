@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { causeOf, requireScope } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
+import { lagTolerant } from '../read-source.js';
 import { postEvent } from '../post-event.js';
 import { createMilestone } from '../../engine/create-milestone.js';
 import { createProject, type Created } from '../../engine/create-project.js';
@@ -34,7 +35,7 @@ export function projectRoutes(deps: ApiDeps): Router {
 
   router.get('/', requireScope('read'), async (req, res) => {
     const { filters, limit, after } = projectListRequest(req.query, config);
-    const page = (await reader.read((rdb) => listInstances(rdb, 'project', filters, limit, after))).value;
+    const page = await lagTolerant(reader, res, (rdb) => listInstances(rdb, 'project', filters, limit, after));
     res.json({ items: page.rows.map(projectView), nextCursor: page.next && encodeCursor(page.next) });
   });
 
@@ -46,11 +47,11 @@ export function projectRoutes(deps: ApiDeps): Router {
 
   router.get('/:id/history', requireScope('read'), async (req, res) => {
     const { limit, cursor } = pageQuery(req.query, config.LIST_LIMIT_MAX, config.LIST_LIMIT_MAX, 'seq');
-    const served = await reader.read(async (rdb) => {
+    const page = await lagTolerant(reader, res, async (rdb) => {
       await findInstance(rdb, idParam(req), 'project');
       return historyPage(rdb, idParam(req), cursor === undefined ? 0 : Number(cursor), limit);
     });
-    res.json(served.value);
+    res.json(page);
   });
 
   // With an Idempotency-Key, in the key's transaction; without one, as a compare-and-set when it can.

@@ -8,6 +8,7 @@ import { readConsistent } from '../../replay/read-consistent.js';
 import { replayInstance } from '../../replay/replay-instance.js';
 import { replayView } from '../../replay/replay-view.js';
 import type { ApiDeps } from '../deps.js';
+import { lagTolerant } from '../read-source.js';
 import { idParam, parseOrThrow } from '../schemas.js';
 
 /** docs/api.md: replay is open to support staff and to read-only clients alike. */
@@ -41,7 +42,7 @@ export function replayRoutes({ reader, config }: ApiDeps): Router {
   ] as const) {
     router.get(`${prefix}/:id/replay`, requireAnyScope(['support', 'read']), async (req, res) => {
       const { to } = parseOrThrow(replayQuery, { to: req.query.to }, 'query');
-      const { value: source } = await reader.read((db) =>
+      const source = await lagTolerant(reader, res, (db) =>
         readConsistent(db, (trx) => loadReplaySource(trx, machine, idParam(req), config.REPLAY_MAX_EVENTS)),
       );
       const result = replayInstance(source, pinnedMachine, { toSeq: to, keepSteps: true });

@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { StatsCache } from '../../lists/stats-cache.js';
 import type { ApiDeps } from '../deps.js';
+import { tellReadSource } from '../read-source.js';
 import { requireAnyScope } from './replay.js';
 
 /** `GET /v1/stats` (docs/api.md "Lists (v1.1)"): instances per state path, stuck settlements, dead deliveries. */
@@ -14,7 +15,9 @@ export function statsRoutes({ reader, config }: ApiDeps): Router {
   });
   // The console's queue page reads it with a support token as well as a read one.
   router.get('/', requireAnyScope(['read', 'support']), async (_req, res) => {
-    res.json((await stats.get()).value);
+    const served = await stats.get();
+    tellReadSource(res, served);
+    res.json(served.value);
   });
   return router;
 }
