@@ -2,15 +2,17 @@ import { configDefaults, defineConfig } from 'vitest/config';
 
 // Tests that need neither Postgres, Redis, the HTTP service nor the workers: machines and pure modules
 // (`npm run test:unit`, seconds). Everything else under test/ is an integration test and gets a migrated template
-// database from the global setup. A unit file that reaches for the database fails loudly (no template database),
-// so a misfiled test cannot pass unseen. test/ledger holds both kinds: only the pure planner is a unit test.
-const UNIT = [
+// database from the global setup. Directories mix both, so pure files outside the pure directories are named;
+// test/unit/unit-project.test.ts fails when a file listed here reaches for a database or a service.
+export const UNIT = [
   'test/machines/**/*.test.ts',
   'test/replay/**/*.test.ts',
+  'test/unit/**/*.test.ts',
+  'test/api/request-log.test.ts',
+  'test/api/strict-input-units.test.ts',
+  'test/db/batcher.test.ts',
+  'test/engine/availability.test.ts',
   'test/ledger/plan-transfers.test.ts',
-  'test/engine/**/*.test.ts',
-  'test/db/**/*.test.ts',
-  'test/api/**/*.test.ts',
 ];
 
 export default defineConfig({

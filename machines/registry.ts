@@ -2,13 +2,14 @@ import type { MachineDefinition } from './definition.js';
 import { milestoneV1 } from './milestone.v1.js';
 import { milestoneV2 } from './milestone.v2.js';
 import { milestoneV3 } from './milestone.v3.js';
+import { payoutV1 } from './payout.v1.js';
 import { projectV1 } from './project.v1.js';
 import { projectV2 } from './project.v2.js';
 
 // Every version ever released stays here: an instance keeps the rules it started with (docs/concepts.md "versioned").
-const all: readonly MachineDefinition[] = [projectV1, projectV2, milestoneV1, milestoneV2, milestoneV3];
+const all: readonly MachineDefinition[] = [projectV1, projectV2, milestoneV1, milestoneV2, milestoneV3, payoutV1];
 
-export type MachineName = 'project' | 'milestone';
+export type MachineName = 'project' | 'milestone' | 'payout' | 'adjustment';
 
 export function machineVersions(name: string): MachineDefinition[] {
   return all.filter((d) => d.name === name).sort((a, b) => a.version - b.version);

@@ -2,11 +2,28 @@ import { roleList, type Rule } from './rules.js';
 
 // Roles are never claimed by a caller: they are derived from the parties the instance carries in its
 // context (docs/concepts.md: "the engine derives the role … a caller cannot claim a role").
-export type Role = 'employer' | 'freelancer' | 'support' | 'system';
+export type Role = 'employer' | 'freelancer' | 'owner' | 'support' | 'system';
 
-export interface Parties {
+/** The two parties of a project and its milestones. */
+export interface ProjectParties {
   employerId: string;
   freelancerId: string | null;
+}
+
+/** The one user an owned instance (a payout, an adjustment) is about: whose money it moves. */
+export interface Owner {
+  ownerId: string;
+}
+
+/** Whoever an instance's context names as its parties: the roles of its events are derived from them. */
+export type Parties = ProjectParties | Owner;
+
+/**
+ * The users an instance belongs to as the instances table indexes them (employer_id, freelancer_id): an owned
+ * instance's owner fills the first column, so lists by party and the console's search find it the same way.
+ */
+export function partyColumnsOf(parties: Parties): ProjectParties {
+  return 'ownerId' in parties ? { employerId: parties.ownerId, freelancerId: null } : parties;
 }
 
 /**
@@ -24,8 +41,12 @@ export type SentEvent = ActorFields & { type: string };
 
 export function roleOf(parties: Parties, event: ActorFields): Role | null {
   if (event.system === true) return 'system';
-  if (event.actor === parties.employerId) return 'employer';
-  if (parties.freelancerId !== null && event.actor === parties.freelancerId) return 'freelancer';
+  if ('ownerId' in parties) {
+    if (event.actor === parties.ownerId) return 'owner';
+  } else {
+    if (event.actor === parties.employerId) return 'employer';
+    if (parties.freelancerId !== null && event.actor === parties.freelancerId) return 'freelancer';
+  }
   if (event.support === true) return 'support';
   return null;
 }
@@ -40,7 +61,7 @@ export function otherParty(role: PartyRole): PartyRole {
  * The party that sent an event. Only for events the roles table gives to parties alone, after the role check
  * passed: anyone else reaching here is a programmer error (STYLE §6), never a silent default.
  */
-export function partyOf(parties: Parties, event: ActorFields & { type: string }): PartyRole {
+export function partyOf(parties: ProjectParties, event: ActorFields & { type: string }): PartyRole {
   const role = roleOf(parties, event);
   if (role !== 'employer' && role !== 'freelancer') {
     throw new Error(`${event.type} from ${event.actor} (${role ?? 'no role'}) reached a rule for parties only`);

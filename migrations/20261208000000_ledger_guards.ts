@@ -1,7 +1,7 @@
 import type { Knex } from 'knex';
 
-// The database guards the ledger, not only the code (DESIGN.md "Ledger": "The database refuses UPDATE/DELETE on
-// history and transfers, and a transfer between different currencies"):
+// The database guards the ledger, not only the code (docs/money.md "The database guards"): it refuses UPDATE and
+// DELETE on history and transfers, and a transfer between different currencies:
 //
 // - history and transfers are append-only: a trigger refuses every UPDATE, DELETE and TRUNCATE of them. A
 //   mistake in code, a hand-typed statement in psql or a careless script fails with a message that says why,

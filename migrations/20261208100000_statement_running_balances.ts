@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 
-// Statements (API.md "Money (v1.1)": GET /v1/accounts/:ownerId/statement) list an account's transfers with the
+// Statements (docs/money.md "Statements": GET /v1/accounts/:ownerId/statement) list an account's transfers with the
 // balance each one left. Summing every earlier transfer for each page would cost a page O(account history); so
 // each transfer stores what it left on both its accounts, written by the code that already holds both balances
 // under lock (src/ledger/transfer.ts), and a page, its opening and its closing balance are index range reads.

@@ -12,6 +12,7 @@ import * as idempotencyKeyExpiry from './20261204700000_idempotency_key_expiry.j
 import * as escrowByMilestone from './20261205100000_escrow_by_milestone.js';
 import * as ledgerGuards from './20261208000000_ledger_guards.js';
 import * as statementRunningBalances from './20261208100000_statement_running_balances.js';
+import * as payoutsAdjustments from './20261209000000_payouts_adjustments.js';
 
 // Migrations are imported statically rather than discovered on disk, so they load the same way under
 // tsx, vitest and any bundler. Append new migrations here in order; never edit or reorder landed ones.
@@ -29,6 +30,7 @@ const migrations: ReadonlyArray<[name: string, migration: Knex.Migration]> = [
   ['20261205100000_escrow_by_milestone', escrowByMilestone],
   ['20261208000000_ledger_guards', ledgerGuards],
   ['20261208100000_statement_running_balances', statementRunningBalances],
+  ['20261209000000_payouts_adjustments', payoutsAdjustments],
 ];
 
 export const migrationSource: Knex.MigrationSource<[string, Knex.Migration]> = {

@@ -396,7 +396,9 @@ const schema = z.object({
   // Staged rollout: the machine version new instances start on, e.g. "milestone:1" (default: the latest).
   NEW_INSTANCE_VERSIONS: z
     .string()
-    .regex(/^((project|milestone):[1-9][0-9]*(,(project|milestone):[1-9][0-9]*)*)?$/)
+    .regex(
+      /^((project|milestone|payout|adjustment):[1-9][0-9]*(,(project|milestone|payout|adjustment):[1-9][0-9]*)*)?$/,
+    )
     .default('')
     .describe(
       'machine version new instances start on, e.g. milestone:2,project:1; empty = the latest (staged rollout)',
@@ -642,6 +644,22 @@ const schema = z.object({
     .describe(
       'Rows a CSV statement reads from its database cursor at a time: what one download holds in memory at once.',
     ),
+  RECONCILE_BATCH_SIZE: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100_000)
+    .default(1_000)
+    .describe('Milestones a reconciliation compares with their escrow and fee holds per read (cli reconcile, metric).'),
+  RECONCILE_METRIC_TTL_MS: z.coerce
+    .number()
+    .int()
+    .min(1_000)
+    .max(MAX_DURATION_MS)
+    .default(5 * 60_000)
+    .describe(
+      'How old the reconciliation behind escrow_reconcile_differences may be before a scrape starts a new one (ms): a reconciliation reads every transfer, so it runs at most this often per API process.',
+    ),
 
   // --- Accountability and edge limits (issue 15; docs/security.md) ---
   // `production` makes unsealed webhook secrets a start-up error instead of a warning.
@@ -649,6 +667,12 @@ const schema = z.object({
     .string()
     .default('development')
     .describe('production makes unsealed webhook secrets a start-up error instead of a warning'),
+  ALLOW_TIME_TRAVEL: z
+    .stringbool()
+    .default(false)
+    .describe(
+      "Test deployments only: POST /v1/admin/instances/:id/fire-timers (admin) fires an instance's armed timers now, as the timers worker would, so generated timer paths finish in seconds. Refused with NODE_ENV=production.",
+    ),
   // How long an unknown token is remembered as unknown, so a flood of bad tokens costs no database query each
   // (0 = off). Short: a token issued meanwhile is never one that was tried before, but a signal clears it too.
   AUTH_NEGATIVE_CACHE_MS: z.coerce
@@ -744,6 +768,50 @@ const schema = z.object({
     .refine((s) => BigInt(s) <= 2n ** 63n - 1n, 'must fit a bigint (2^63-1)')
     .default('1000000000000')
     .describe('largest single deposit in minor units; above it 422 guard_failed deposit_limit'),
+
+  // --- Payouts (issue 17; docs/money.md "Payouts") ---
+  PAYOUT_PROVIDER: z
+    .enum(['manual', 'sandbox'])
+    .default('manual')
+    .describe(
+      'provider new payouts are recorded with: manual (support marks each paid or failed with the bank reference) or sandbox (the payout worker hands it over and applies the asynchronous outcome; for tests and demos)',
+    ),
+  PAYOUT_PROVIDER_TIMEOUT_MS: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .max(600_000)
+    .default(10_000)
+    .describe('longest wait for one provider call; a call that takes longer fails its job, which is retried'),
+  PAYOUT_CONCURRENCY: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(256)
+    .default(4)
+    .describe('payout jobs one worker process runs at once'),
+  PAYOUT_SANDBOX_CONFIRM_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(86_400_000)
+    .default(1_000)
+    .describe('how long after accepting a payout the sandbox provider reports it paid or failed'),
+  PAYOUT_SANDBOX_FAILURE_RATE: z.coerce
+    .number()
+    .min(0)
+    .max(1)
+    .default(0)
+    .describe('share of payouts the sandbox provider fails (0 = none, 1 = all), decided when it accepts one'),
+  PAYOUT_SANDBOX_LATENCY_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(600_000)
+    .default(0)
+    .describe(
+      'how long the sandbox takes to answer the call that accepts a payout, after recording it (a slow provider; later calls answer at once)',
+    ),
 });
 
 /** The variables with their rules and descriptions: docs/operations.md's configuration table is generated from it. */
@@ -788,6 +856,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (cfg.WEBHOOK_BACKOFF_BASE_MS > cfg.WEBHOOK_BACKOFF_MAX_MS) {
     throw new ConfigError('Invalid configuration:\n  WEBHOOK_BACKOFF_BASE_MS: must not exceed WEBHOOK_BACKOFF_MAX_MS');
+  }
+  if (cfg.ALLOW_TIME_TRAVEL && cfg.NODE_ENV === 'production') {
+    // Firing deadlines early on demand is for test deployments; a production one must never offer it.
+    throw new ConfigError('Invalid configuration:\n  ALLOW_TIME_TRAVEL: must be off when NODE_ENV=production');
   }
   try {
     new UrlPolicy(cfg.WEBHOOK_ALLOWED_HOSTS);

@@ -8,7 +8,7 @@ import type { OutboxTopic } from '../src/engine/effects.js';
 import type { Logger } from '../src/logger.js';
 import type { SignalBus } from '../src/signals/signal-bus.js';
 import { writeNotifications, type NotificationOutboxRow } from './notifications.js';
-import { settlementJob, type QueueKey } from '../src/jobs/queues.js';
+import { payoutJob, settlementJob, type QueueKey } from '../src/jobs/queues.js';
 import { takeTimersToSchedule, timerJob, type TimerToSchedule } from './timer-relay.js';
 import { fanOutTransitions, type TransitionOutboxRow } from './webhook-fanout.js';
 
@@ -41,7 +41,7 @@ const takeBatchStatement = preparedStatement<OutboxRow>(
      SELECT id, topic, instance_id, seq, payload, request_id FROM outbox
      WHERE relayed_at IS NULL ORDER BY id LIMIT ? FOR UPDATE
    ), marked AS (
-     UPDATE outbox SET relayed_at = now(), processed_at = CASE WHEN outbox.topic = 'settlement' THEN outbox.processed_at ELSE now() END
+     UPDATE outbox SET relayed_at = now(), processed_at = CASE WHEN outbox.topic IN ('settlement', 'payout') THEN outbox.processed_at ELSE now() END
      FROM batch WHERE outbox.id = batch.id
    )
    SELECT * FROM batch ORDER BY id`,
@@ -53,8 +53,11 @@ const UNQUEUED_BATCHES_KEPT = 10;
 /** What a committed batch leaves for BullMQ. */
 interface Jobs {
   settlements: OutboxRow[];
+  payouts: OutboxRow[];
   timers: TimerToSchedule[];
 }
+
+const NO_JOBS: Jobs = { settlements: [], payouts: [], timers: [] };
 
 /**
  * Drains committed outbox rows in batches, woken by the writers' signals (src/signals/signal-bus.ts), with a
@@ -62,8 +65,8 @@ interface Jobs {
  * - notification and transition rows are done right here, set-based: one INSERT of in-app notifications and one
  *   of webhook deliveries for the whole batch, stamped processed with the batch. A job per row cost more
  *   round trips than the event that caused it (bench/README.md);
- * - settlement rows are stamped relayed, and become BullMQ jobs once that has committed (enqueueSettlements;
- *   money moves in the settlement worker, whose processed_at check makes a second delivery a no-op);
+ * - settlement and payout rows are stamped relayed, and become BullMQ jobs once that has committed (enqueue;
+ *   money moves in the settlement and payout workers, whose processed_at checks make a second delivery a no-op);
  * - newly armed timers become delayed jobs (timer-relay.ts).
  */
 export class OutboxRelay {
@@ -72,7 +75,7 @@ export class OutboxRelay {
   private again = false;
   private stopped = false;
   /** Jobs of committed batches that Redis refused, tried again at the next pass. */
-  private unqueued: Jobs = { settlements: [], timers: [] };
+  private unqueued: Jobs = NO_JOBS;
 
   constructor(
     private readonly db: Db,
@@ -111,7 +114,8 @@ export class OutboxRelay {
 
   /** Relays until the outbox has nothing unrelayed left; returns the number of rows relayed. */
   async drainAll(): Promise<number> {
-    if (this.unqueued.settlements.length + this.unqueued.timers.length > 0) await this.enqueue(this.takeUnqueued());
+    const { settlements, payouts, timers } = this.unqueued;
+    if (settlements.length + payouts.length + timers.length > 0) await this.enqueue(this.takeUnqueued());
     let total = 0;
     for (;;) {
       const n = await this.drainBatch();
@@ -122,14 +126,14 @@ export class OutboxRelay {
 
   private async drainBatch(): Promise<number> {
     let deliveries = 0;
-    let jobs: Jobs = { settlements: [], timers: [] };
+    let jobs: Jobs = NO_JOBS;
     const relayed = await inTransaction(this.db, async (trx) => {
       const rows = await this.relayOutbox(trx);
       deliveries = rows.deliveries;
       // Timers last: an event disarming a timer waits for this row lock, so it is taken only once nothing else
       // in this transaction can wait on an event (a deadlock otherwise, seen with RESPOND against the relay).
       const timers = await takeTimersToSchedule(trx, this.config.RELAY_BATCH_SIZE);
-      jobs = { settlements: rows.settlements, timers };
+      jobs = { settlements: rows.settlements, payouts: rows.payouts, timers };
       return Math.max(rows.relayed, timers.length);
     });
     if (deliveries > 0) this.onDeliveries(deliveries);
@@ -146,48 +150,54 @@ export class OutboxRelay {
    * past it, and those that die with this process, are re-enqueued from their rows by the sweeper (settlements
    * after SWEEP_GRACE_MS, timers once due).
    */
-  private async enqueue({ settlements, timers }: Jobs): Promise<void> {
-    const [settled, scheduled] = await Promise.allSettled([
+  private async enqueue({ settlements, payouts, timers }: Jobs): Promise<void> {
+    const [settled, paid, scheduled] = await Promise.allSettled([
       settlements.length > 0
         ? this.queues.settlement.addBulk(settlements.map((r) => settlementJob(this.deploymentId, r.id, r.request_id)))
         : null,
+      payouts.length > 0
+        ? this.queues.payout.addBulk(payouts.map((r) => payoutJob(this.deploymentId, r.id, r.request_id)))
+        : null,
       timers.length > 0 ? this.queues.timer.addBulk(timers.map((t) => timerJob(this.deploymentId, t))) : null,
     ]);
-    if (settled.status === 'rejected' || scheduled.status === 'rejected') {
-      this.log.warn(
-        { err: settled.status === 'rejected' ? settled.reason : (scheduled as PromiseRejectedResult).reason },
-        'jobs not queued; trying again next pass',
-      );
+    const refused = [settled, paid, scheduled].find((r) => r.status === 'rejected');
+    if (refused) {
+      this.log.warn({ err: refused.reason }, 'jobs not queued; trying again next pass');
       const bound = this.config.RELAY_BATCH_SIZE * UNQUEUED_BATCHES_KEPT;
-      if (settled.status === 'rejected')
-        this.unqueued.settlements = [...this.unqueued.settlements, ...settlements].slice(-bound);
-      if (scheduled.status === 'rejected') this.unqueued.timers = [...this.unqueued.timers, ...timers].slice(-bound);
+      const keep = <T>(kept: T[], more: T[]) => [...kept, ...more].slice(-bound);
+      const u = this.unqueued;
+      this.unqueued = {
+        settlements: settled.status === 'rejected' ? keep(u.settlements, settlements) : u.settlements,
+        payouts: paid.status === 'rejected' ? keep(u.payouts, payouts) : u.payouts,
+        timers: scheduled.status === 'rejected' ? keep(u.timers, timers) : u.timers,
+      };
     }
   }
 
   private takeUnqueued(): Jobs {
     const jobs = this.unqueued;
-    this.unqueued = { settlements: [], timers: [] };
+    this.unqueued = NO_JOBS;
     return jobs;
   }
 
   private async relayOutbox(
     trx: Knex.Transaction,
-  ): Promise<{ relayed: number; deliveries: number; settlements: OutboxRow[] }> {
+  ): Promise<{ relayed: number; deliveries: number; settlements: OutboxRow[]; payouts: OutboxRow[] }> {
     // One relay at a time: batches then commit in outbox order, so an instance's webhook deliveries are
     // created in seq order even with several worker processes.
     await lockRelayStatement(trx, [RELAY_LOCK_KEY]);
     const rows = await takeBatchStatement(trx, [this.config.RELAY_BATCH_SIZE]);
-    if (rows.length === 0) return { relayed: 0, deliveries: 0, settlements: [] };
+    if (rows.length === 0) return { relayed: 0, deliveries: 0, settlements: [], payouts: [] };
 
     const settlements = rows.filter((r) => r.topic === 'settlement');
+    const payouts = rows.filter((r) => r.topic === 'payout');
     await writeNotifications(trx, rows.filter((r) => r.topic === 'notification') as NotificationOutboxRow[]);
     const deliveries = await fanOutTransitions(
       trx,
       this.config,
       rows.filter((r) => r.topic === 'transition') as TransitionOutboxRow[],
     );
-    return { relayed: rows.length, deliveries, settlements };
+    return { relayed: rows.length, deliveries, settlements, payouts };
   }
 
   async stop(): Promise<void> {

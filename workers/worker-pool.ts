@@ -1,4 +1,4 @@
-import { Worker, type Queue, type WorkerOptions } from 'bullmq';
+import { DelayedError, Worker, type Queue, type WorkerOptions } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Config } from '../src/config.js';
 import type { Db } from '../src/db/knex.js';
@@ -13,7 +13,9 @@ import { DeadlineReminders } from './deadline-reminders.js';
 import { IdempotencyExpiry } from './idempotency-expiry.js';
 import { PlannerStatistics } from './planner-statistics.js';
 import { Sweeper } from './sweeper.js';
-import { fireTimer } from './timers.js';
+import { fireTimer } from '../src/engine/fire-timer.js';
+import { handOverPayout } from './payout-handover.js';
+import { payoutProviders } from '../src/payouts/providers.js';
 import { WebhookDispatcher } from './webhook-dispatcher.js';
 
 /** What the relay and the sweeper put in a job: the row it stands for, and the request that caused it. */
@@ -64,7 +66,7 @@ export class WorkerPool {
       lockDuration: this.config.WORKER_LOCK_DURATION_MS,
       stalledInterval: this.config.WORKER_STALLED_INTERVAL_MS,
     };
-    for (const w of [this.settlementWorker(options), this.timerWorker(options)]) {
+    for (const w of [this.settlementWorker(options), this.payoutWorker(options), this.timerWorker(options)]) {
       w.on('failed', (job, error) =>
         this.log.error({ err: error, jobId: job?.id, requestId: job?.data.requestId, queue: w.name }, 'job failed'),
       );
@@ -102,6 +104,34 @@ export class WorkerPool {
         return outcome;
       },
       { ...options, concurrency: this.config.SETTLEMENT_CONCURRENCY },
+    );
+  }
+
+  private payoutWorker(options: WorkerOptions): Worker<JobData> {
+    const deps = {
+      db: this.db,
+      log: this.log,
+      providers: payoutProviders(this.db, this.config),
+      timeoutMs: this.config.PAYOUT_PROVIDER_TIMEOUT_MS,
+    };
+    return new Worker<JobData>(
+      QUEUE_NAMES.payout,
+      async (job, token) => {
+        const result = await handOverPayout(deps, String(job.data.outboxId));
+        if (result.payoutId) {
+          this.signals.instanceChanged(result.payoutId);
+          // The events this delivery applied (PROCESS, the outcome) have outbox rows of their own.
+          this.relay?.wake();
+        }
+        // The provider has not decided yet: the same job asks again once it expects to have (BullMQ's manual
+        // delay; no attempt is used up). Never, when a person decides (the manual provider).
+        if (result.outcome === 'pending' && result.retryAfterMs != null) {
+          await job.moveToDelayed(Date.now() + result.retryAfterMs, token);
+          throw new DelayedError();
+        }
+        return result.outcome;
+      },
+      { ...options, concurrency: this.config.PAYOUT_CONCURRENCY },
     );
   }
 

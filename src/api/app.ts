@@ -3,6 +3,7 @@ import { NotFoundError } from '../errors/index.js';
 import { QUEUE_NAMES } from '../jobs/queues.js';
 import { eventMetrics } from '../metrics/event-metrics.js';
 import { Metrics } from '../metrics/metrics.js';
+import { registerReconcileGauge } from '../metrics/reconcile-gauge.js';
 import { registerStuckGauge } from '../metrics/stuck-gauge.js';
 import { requestLog } from '../metrics/request-log.js';
 import { rateLimit } from './rate-limit.js';
@@ -18,10 +19,12 @@ import { machineRoutes } from './routes/machines.js';
 import { milestoneRoutes } from './routes/milestones.js';
 import { notificationRoutes } from './routes/notifications.js';
 import { opsRoutes, type OpsDeps } from './routes/ops.js';
+import { payoutRoutes } from './routes/payouts.js';
 import { projectRoutes } from './routes/projects.js';
 import { redriveRoutes } from './routes/redrive.js';
 import { replayRoutes } from './routes/replay.js';
 import { statsRoutes } from './routes/stats.js';
+import { timeTravelRoutes } from './routes/time-travel.js';
 import { webhookRoutes } from './routes/webhooks.js';
 import { pageSecurityHeaders } from './security-headers.js';
 
@@ -45,8 +48,10 @@ function v1Routes(deps: ApiDeps, ops: OpsDeps): Router {
   v1.use('/clients', clientRoutes(deps));
   v1.use('/console', consoleApi(deps));
   v1.use(redriveRoutes(deps, settlementQueue));
+  v1.use(timeTravelRoutes(deps));
   v1.use('/projects', projectRoutes(deps));
   v1.use('/milestones', milestoneRoutes(deps));
+  v1.use(payoutRoutes(deps));
   v1.use('/accounts', accountRoutes(deps));
   v1.use('/users', notificationRoutes(deps));
   v1.use('/webhooks', webhookRoutes(deps));
@@ -83,8 +88,9 @@ export function createApp(deps: ApiDeps, ops: OpsDeps = { metrics: new Metrics()
   app.use(['/console', '/docs', '/admin'], pageSecurityHeaders());
   // The support console page is static and open (it asks for a token); its data comes from /v1 above.
   app.use(consolePage());
-  // The one scrape-time gauge that needs configuration (STUCK_AFTER_MS), registered where config is at hand.
+  // The scrape-time gauges that need configuration, registered where config is at hand.
   registerStuckGauge(ops.metrics, deps.db, deps.log, deps.config.STUCK_AFTER_MS);
+  registerReconcileGauge(ops.metrics, deps.db, deps.log, deps.config);
   // /metrics, /openapi.json, /docs, /admin/queues: outside /v1, so without its JSON parser (the dashboard
   // parses its own bodies), its token check and its rate limit.
   app.use(opsRoutes(deps, ops));

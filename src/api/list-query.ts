@@ -89,3 +89,19 @@ export function projectListRequest(query: Record<string, unknown>, config: Confi
     ...page(query, config, 'n'),
   };
 }
+
+const ownedQuery = milestoneQuery.pick({ state: true });
+
+/** `GET /v1/accounts/:ownerId/payouts?state=&limit=&cursor=`: one owner's instances of a machine, oldest first. */
+export function ownedListRequest(
+  machine: MachineName,
+  ownerId: string,
+  query: Record<string, unknown>,
+  config: Config,
+): ListRequest {
+  const q = parseOrThrow(ownedQuery, given(query), 'query');
+  return {
+    filters: { states: q.state ? [checkState(machine, q.state, 'state')] : [], party: ownerId },
+    ...page(query, config, 'n'),
+  };
+}

@@ -94,6 +94,8 @@ export interface Reply {
   schema?: JsonSchema;
   example?: unknown;
   contentType?: string;
+  /** The same reply in another media type, chosen by the request (e.g. text/csv by Accept or ?format=). */
+  alternative?: { contentType: string; schema: JsonSchema; example?: unknown };
 }
 
 export interface OpSpec {
@@ -119,6 +121,10 @@ export interface OpSpec {
 function content(schema: JsonSchema | undefined, example: unknown, type = 'application/json') {
   if (!schema) return {};
   return { content: { [type]: { schema, ...(example !== undefined && { example }) } } };
+}
+
+function mergeContent(first: { content?: object }, second: { content?: object } | undefined) {
+  return second?.content ? { content: { ...first.content, ...second.content } } : first;
 }
 
 /** The error codes an operation can answer, from its shape and its own additions. */
@@ -163,7 +169,10 @@ function successResponses(spec: OpSpec): Record<string, unknown> {
       {
         description: r.description,
         ...(spec.idempotent && status.startsWith('2') && { headers: replayedHeader }),
-        ...content(r.schema, r.example, r.contentType),
+        ...mergeContent(
+          content(r.schema, r.example, r.contentType),
+          r.alternative && content(r.alternative.schema, r.alternative.example, r.alternative.contentType),
+        ),
       },
     ]),
   );

@@ -146,6 +146,44 @@ export const accountExample = {
   balances: [{ currency: 'USD', currencyExponent: 2, available: '50000', held: '25000' }],
 };
 
+export const statementExample = {
+  ownerId: 'alice',
+  currency: 'USD',
+  currencyExponent: 2,
+  from: '2026-01-01',
+  to: '2026-02-01',
+  openingBalance: '0',
+  closingBalance: '50000',
+  entries: [
+    {
+      transferId: 'dep_3bed2a2ae432413eb45fecefcf722384',
+      at,
+      kind: 'deposit',
+      amount: '100000',
+      balanceAfter: '100000',
+      instanceId: null,
+      seq: null,
+    },
+    {
+      transferId: 'stl-7-0',
+      at: later,
+      kind: 'fund',
+      amount: '-50000',
+      balanceAfter: '50000',
+      instanceId: 'design',
+      seq: 2,
+    },
+  ],
+  nextCursor: null,
+};
+
+export const statementCsvExample = [
+  'transferId,at,kind,amount,balanceAfter,instanceId,seq',
+  `dep_3bed2a2ae432413eb45fecefcf722384,${at},deposit,100000,100000,,`,
+  `stl-7-0,${later},fund,-50000,50000,design,2`,
+  '',
+].join('\r\n');
+
 export const depositExample = {
   transferId: 'dep_3bed2a2ae432413eb45fecefcf722384',
   currency: 'USD',

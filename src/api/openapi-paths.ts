@@ -11,6 +11,7 @@ import {
   type Operation,
 } from './openapi-build.js';
 import * as ex from './openapi-examples.js';
+import { payoutPaths } from './openapi-payouts.js';
 import * as out from './openapi-schemas.js';
 import { createMilestoneBody, createProjectBody, depositBody, markReadBody } from './schemas.js';
 
@@ -276,6 +277,39 @@ const redriveReply: JsonSchema = {
 };
 const redriveExample = { id: 'design', outcome: 'enqueued', outboxId: '812' };
 
+function statementPaths(config: Config): Paths {
+  return {
+    '/v1/accounts/{ownerId}/statement': {
+      get: op({
+        summary: 'Statement of an owner’s available balance over a time range',
+        scopes: 'read',
+        notes: [
+          'Entries in the order they were posted, each with its signed amount and the balance it left, between the',
+          'balance before `from` and the balance before `to`. `?format=csv` or `Accept: text/csv` answers the same',
+          'columns as CSV, the whole range (or the first `limit` entries when a limit is given), streamed.',
+        ].join(' '),
+        params: [
+          pathParam('ownerId', 'alice'),
+          queryParam('currency', { type: 'string' }, 'ISO 4217; may be left out when the owner holds one currency'),
+          queryParam('from', { type: 'string' }, 'ISO-8601 time or YYYY-MM-DD (midnight UTC), inclusive'),
+          queryParam('to', { type: 'string' }, 'ISO-8601 time or YYYY-MM-DD (midnight UTC), exclusive'),
+          queryParam('format', { enum: ['json', 'csv'] }, 'default: by Accept, JSON unless it asks for text/csv'),
+        ],
+        notFound: false,
+        paged: { max: config.LIST_LIMIT_MAX },
+        replies: {
+          200: {
+            description: 'A page of the statement (or the CSV)',
+            schema: ref('Statement'),
+            example: ex.statementExample,
+            alternative: { contentType: 'text/csv', schema: { type: 'string' }, example: ex.statementCsvExample },
+          },
+        },
+      }),
+    },
+  };
+}
+
 function moneyAndInboxPaths(config: Config): Paths {
   return {
     '/v1/accounts/{ownerId}/deposits': {
@@ -480,12 +514,56 @@ function machinePaths(config: Config): Paths {
             { type: 'integer', minimum: 1, maximum: config.PATHS_LIMIT_MAX },
             'at most this many paths',
           ),
+          queryParam(
+            'format',
+            { enum: ['json', 'vitest'] },
+            'vitest: the self-contained test file of these paths (text/javascript), to run against this deployment',
+          ),
         ],
         replies: { 200: { description: 'Paths', schema: pathsReply, example: ex.pathsExample } },
       }),
     },
+    '/v1/admin/instances/{id}/fire-timers': {
+      post: op({
+        summary: "Time travel (test deployments): fire an instance's armed timers now, as the timers worker would",
+        scopes: 'admin',
+        notes:
+          'Only with ALLOW_TIME_TRAVEL on (a production deployment refuses to start with it); off, it answers 404 with `details.timeTravel: "off"`. Each timer fires in its own transaction through the timers worker\'s code, and its history entry names the calling client. `event` fires only the timers that raise it. A repeat fires nothing more.',
+        params: [pathParam('id', 'design')],
+        body: { schema: fireTimersBody, example: { event: 'RESPONSE_TIMEOUT' } },
+        replies: { 200: { description: 'The timers fired', schema: fireTimersReply, example: fireTimersExample } },
+      }),
+    },
   };
 }
+
+const fireTimersBody: JsonSchema = {
+  type: 'object',
+  properties: { event: { type: 'string', pattern: '^[A-Z][A-Z_]{0,63}$' } },
+  additionalProperties: false,
+};
+
+const fireTimersReply: JsonSchema = {
+  type: 'object',
+  properties: {
+    instanceId: { type: 'string' },
+    timers: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          timerId: { type: 'string' },
+          event: { type: 'string' },
+          outcome: { enum: ['fired', 'ignored', 'not_armed', 'missing', 'early'] },
+        },
+      },
+    },
+  },
+};
+const fireTimersExample = {
+  instanceId: 'design',
+  timers: [{ timerId: '4711', event: 'RESPONSE_TIMEOUT', outcome: 'fired' }],
+};
 
 const machinesList: JsonSchema = {
   type: 'array',
@@ -525,6 +603,7 @@ export const TAGS = [
   { name: 'Projects', description: 'A client hires a freelancer; milestones are created under a project.' },
   { name: 'Milestones', description: 'Escrowed payments: fund, release, cancel, dispute.' },
   { name: 'Money and inbox', description: 'Deposits, balances and in-app notifications.' },
+  { name: 'Payouts', description: 'Money leaving the platform: held at request, paid or returned (docs/money.md).' },
   { name: 'Webhooks', description: 'Subscriptions, and deliveries with every attempt.' },
   { name: 'Machines', description: 'The state machines as data, and paths generated from them.' },
   { name: 'Operations', description: 'Health, readiness, metrics, statistics, clients and admin sessions.' },
@@ -538,6 +617,8 @@ export function openApiPaths(config: Config): Paths {
     ...tagged('Projects', projectChildPaths(config)),
     ...tagged('Milestones', milestonePaths(config)),
     ...tagged('Money and inbox', moneyAndInboxPaths(config)),
+    ...tagged('Money and inbox', statementPaths(config)),
+    ...tagged('Payouts', payoutPaths(config)),
     ...tagged('Webhooks', webhookPaths(config)),
     ...tagged('Webhooks', deliveryPaths(config)),
     ...tagged('Operations', adminPaths(config)),

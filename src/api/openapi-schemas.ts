@@ -10,11 +10,30 @@ const money = z
   .describe('decimal string of minor units');
 const stateValue = z.union([z.string(), z.record(z.string(), z.unknown())]).describe('XState state value');
 const machineRef = z.object({ name: z.string(), version: z.number().int() });
+const allowedEvents = z
+  .array(z.string())
+  .describe('events someone could send now that the machine would accept with some valid payload');
+const availableEvents = z
+  .array(z.object({ type: z.string(), roles: z.array(z.enum(['employer', 'freelancer', 'support'])) }))
+  .describe('the events of allowedEvents, each with who may send it');
+const deadlines = z
+  .array(
+    z.object({
+      name: z.string().describe('the event the armed timer will raise, e.g. RESPONSE_TIMEOUT'),
+      dueAt: z.iso.datetime().describe('when it fires, ISO-8601 UTC'),
+      party: z
+        .enum(['employer', 'freelancer'])
+        .nullable()
+        .describe('who must act before then to avoid it; null when nobody can'),
+    }),
+  )
+  .describe('every armed durable timer, soonest first; [] when none');
 
 export const errorBody = z.object({
   error: z.looseObject({
     code: z.string(),
     message: z.string(),
+    rule: z.string().optional().describe('guard_failed only: the stable id of the rule that refused (docs/rules.md)'),
     details: z.record(z.string(), z.unknown()).optional(),
   }),
 });
@@ -29,9 +48,11 @@ export const project = z.looseObject({
   currencyExponent: z.number().int().describe('digits after the decimal point: 2 for USD, 0 for JPY'),
   seq: z.number().int(),
   machine: machineRef,
-  allowedEvents: z.array(z.string()),
+  allowedEvents,
+  availableEvents,
   milestones: z.object({ pending: z.number().int(), releasedTotal: money }),
   feedback: z.array(z.record(z.string(), z.unknown())),
+  deadlines,
   createdAt: z.string(),
   updatedAt: z.string(),
 });
@@ -42,7 +63,10 @@ export const milestone = z.looseObject({
   state: stateValue,
   amount: money,
   releasedAmount: money,
-  remainingAmount: money,
+  remainingAmount: money.describe(
+    'decimal string of minor units: amount minus releasedAmount; "0" once the milestone is closed (a final state)',
+  ),
+  heldAmount: money.describe("decimal string of minor units: what the milestone's escrow account holds now (ledger)"),
   currency: z.string(),
   currencyExponent: z.number().int().describe('digits after the decimal point: 2 for USD, 0 for JPY'),
   description: z.string(),
@@ -64,9 +88,11 @@ export const milestone = z.looseObject({
     .nullable()
     .optional()
     .describe('growth caps the milestone recorded (machine version 3 on) and what it has used; null before'),
+  deadlines,
   seq: z.number().int(),
   machine: machineRef,
-  allowedEvents: z.array(z.string()),
+  allowedEvents,
+  availableEvents,
   createdAt: z.string(),
   updatedAt: z.string(),
 });
@@ -104,6 +130,33 @@ export const account = z.object({
   balances: z.array(
     z.object({ currency: z.string(), currencyExponent: z.number().int(), available: money, held: money }),
   ),
+});
+
+const signedMoney = z
+  .string()
+  .regex(/^(0|-?[1-9][0-9]*)$/)
+  .describe('decimal string of minor units, negative when money left the account');
+
+export const statement = z.object({
+  ownerId: z.string(),
+  currency: z.string(),
+  currencyExponent: z.number().int(),
+  from: z.string().nullable().describe('as asked (inclusive); null: from the first entry'),
+  to: z.string().nullable().describe('as asked (exclusive); null: up to the latest entry'),
+  openingBalance: money.describe('the available balance just before `from`'),
+  closingBalance: money.describe('the available balance just before `to` (now when open)'),
+  entries: z.array(
+    z.object({
+      transferId: z.string(),
+      at: z.string(),
+      kind: z.string().describe('deposit, fund, release, refund, arbitration_fee, arbitration_fee_refund, …'),
+      amount: signedMoney,
+      balanceAfter: money,
+      instanceId: z.string().nullable().describe('the instance whose event moved the money; null for a deposit'),
+      seq: z.number().int().nullable().describe('that event’s history seq'),
+    }),
+  ),
+  nextCursor: z.string().nullable(),
 });
 
 export const depositReply = z.looseObject({

@@ -4,6 +4,7 @@ import type { Config } from '../config.js';
 import { attemptView, deliveryBody, deliveryView, webhookView } from '../webhooks/webhook-schemas.js';
 import { jsonSchema, type JsonSchema } from './openapi-build.js';
 import { openApiPaths, TAGS } from './openapi-paths.js';
+import { payoutSchema } from './openapi-payouts.js';
 import * as out from './openapi-schemas.js';
 import { clientId } from './schemas.js';
 
@@ -28,10 +29,12 @@ function componentSchemas(): Record<string, JsonSchema> {
     Error: jsonSchema(out.errorBody, 'output'),
     Project: jsonSchema(out.project, 'output'),
     Milestone: jsonSchema(out.milestone, 'output'),
+    Payout: payoutSchema,
     HistoryPage: jsonSchema(out.historyPage, 'output'),
     Replay: jsonSchema(out.replay, 'output'),
     Stats: jsonSchema(out.stats, 'output'),
     Account: jsonSchema(out.account, 'output'),
+    Statement: jsonSchema(out.statement, 'output'),
     NotificationsPage: jsonSchema(out.notificationsPage, 'output'),
     Webhook: jsonSchema(webhookView, 'output'),
     WebhookDelivery: jsonSchema(deliveryView, 'output'),

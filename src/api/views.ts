@@ -11,7 +11,7 @@ import { restoreSnapshot } from '../engine/snapshot.js';
 import { currencyExponent } from '../currencies.js';
 import { formatMoney } from '../money.js';
 
-// JSON shapes of API.md. Money leaves as decimal strings; nothing here does arithmetic in `number`.
+// JSON shapes of docs/api.md "Views". Money leaves as decimal strings; nothing here does arithmetic in `number`.
 
 function common(row: ViewRow) {
   const def = pinnedMachine(row.machine, row.version);

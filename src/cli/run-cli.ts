@@ -5,6 +5,7 @@ import { registerClientCommands } from './commands/clients.js';
 import { registerHistoryCommand } from './commands/history.js';
 import { registerInstanceCommands } from './commands/instances.js';
 import { registerPathsCommand } from './commands/paths.js';
+import { registerReconcileCommand } from './commands/reconcile.js';
 import { registerStuckCommand } from './commands/stuck.js';
 import { registerVerifyCommand } from './commands/verify.js';
 
@@ -30,6 +31,7 @@ function program(run: CliRun, written: { error: boolean }): Command {
   registerVerifyCommand(cli, run);
   registerHistoryCommand(cli, run);
   registerStuckCommand(cli, run);
+  registerReconcileCommand(cli, run);
   return cli;
 }
 

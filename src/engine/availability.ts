@@ -30,9 +30,11 @@ const SUPPORT_PROBE = '\u0000support';
 function probe(role: Role, type: string, parties: Parties): SentEvent | null {
   switch (role) {
     case 'employer':
-      return { type, actor: parties.employerId };
+      return 'employerId' in parties ? { type, actor: parties.employerId } : null;
     case 'freelancer':
-      return parties.freelancerId === null ? null : { type, actor: parties.freelancerId };
+      return 'freelancerId' in parties && parties.freelancerId !== null ? { type, actor: parties.freelancerId } : null;
+    case 'owner':
+      return 'ownerId' in parties ? { type, actor: parties.ownerId } : null;
     case 'support':
       return { type, actor: SUPPORT_PROBE, support: true };
     case 'system':

@@ -2,7 +2,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { Knex } from 'knex';
 import type { MilestoneInput } from '../../machines/milestone.v1.js';
 import { currentMachine, pinnedMachine } from '../../machines/registry.js';
-import { roleOf, type Parties } from '../../machines/roles.js';
+import { roleOf, type ProjectParties } from '../../machines/roles.js';
 import { preparedStatement } from '../db/prepared.js';
 import { ConflictError, ForbiddenError, InvalidTransitionError, NotFoundError } from '../errors/index.js';
 import { applyToLocked } from './apply-event.js';
@@ -84,7 +84,7 @@ export function planMilestone(
   const projectId = project.id;
   const projectDef = pinnedMachine(project.machine, project.version);
   const projectSnapshot = restoreSnapshot(projectDef, project.snapshot);
-  const parties = projectSnapshot.context as Parties;
+  const parties = projectSnapshot.context as ProjectParties;
   // Who may create comes before whether the project takes milestones now: a wrong role is 403 in any state.
   const role = roleOf(parties, request);
   const allowedRoles = currentMachine('milestone', rules.newInstanceVersion('milestone')).roles[request.type] ?? [];

@@ -3,16 +3,19 @@ import type { AnyMachineSnapshot } from 'xstate';
 import type { MachineName } from '../../machines/registry.js';
 import type { PartyRole } from '../../machines/roles.js';
 import type { EngineEvent } from './engine-event.js';
+import type { MoneyMove } from '../../machines/money-moves.js';
 import { holdArbitrationFee } from './hold-fee.js';
+import { moveMoney, type OwnedContext } from './move-money.js';
 import { armTimer, disarmTimer } from './timers.js';
 
 type MilestoneParties = Parameters<typeof holdArbitrationFee>[1];
 
 /**
  * settlement: money to move; notification: an in-app message for one user; transition: every applied event,
- * for webhook subscribers (fanned out by the webhook worker, so the hot path does not read subscriptions).
+ * for webhook subscribers (fanned out by the webhook worker, so the hot path does not read subscriptions); payout: a
+ * payout to hand to its provider (the payout worker).
  */
-export type OutboxTopic = 'settlement' | 'notification' | 'transition';
+export type OutboxTopic = 'settlement' | 'notification' | 'transition' | 'payout';
 
 /** What subscribers learn of each applied event (docs/api.md webhook delivery body, less its delivery id). */
 export interface TransitionRecord {
@@ -80,7 +83,7 @@ export function planEffects(
     derived: [],
     statements: [],
   };
-  const context = next.context as { employerId: string; freelancerId: string | null };
+  const context = next.context as { employerId?: string; freelancerId?: string | null; ownerId?: string };
 
   for (const action of actions) {
     const params = (action.params ?? {}) as Record<string, unknown>;
@@ -89,7 +92,9 @@ export function planEffects(
         plan.outbox.push({ topic: 'settlement', payload: params });
         break;
       case 'notify': {
-        const userId = params.to === 'employer' ? context.employerId : context.freelancerId;
+        const userId = { employer: context.employerId, freelancer: context.freelancerId, owner: context.ownerId }[
+          String(params.to) as 'employer' | 'freelancer' | 'owner'
+        ];
         if (userId) plan.outbox.push({ topic: 'notification', payload: { userId, type: params.type } });
         break;
       }
@@ -110,6 +115,14 @@ export function planEffects(
         );
         break;
       }
+      case 'moveMoney': {
+        const owned = next.context as OwnedContext;
+        plan.statements.push((trx, seq) => moveMoney(trx, owned, seq, params as unknown as MoneyMove));
+        break;
+      }
+      case 'handToProvider':
+        plan.outbox.push({ topic: 'payout', payload: {} });
+        break;
       case DERIVING_ACTION:
         plan.derived.push(derivedEvent(instanceId, next.context, params));
         break;

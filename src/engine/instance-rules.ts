@@ -15,6 +15,8 @@ export interface InstanceRules {
   milestoneLimits: MilestoneLimits;
   /** The platform fee rate a milestone records from version 3 on (settlement charges the recorded rate). */
   platformFeeBps: number;
+  /** The provider a new payout records (machines/payout.v1.ts): it keeps that one for its whole life. */
+  payoutProvider: string;
   /** Pinned version for new instances, if configuration stages a rollout. */
   newInstanceVersion(machine: MachineName): number | undefined;
 }
@@ -48,6 +50,7 @@ export function instanceRulesFrom(config: Config): InstanceRules {
       disputes: config.DISPUTES_MAX_PER_MILESTONE,
     },
     platformFeeBps: config.PLATFORM_FEE_BPS,
+    payoutProvider: config.PAYOUT_PROVIDER,
     newInstanceVersion: (machine) => versions.get(machine),
   };
 }

@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import type { MachineDefinition } from '../../machines/definition.js';
+import { partyColumnsOf, type Owner } from '../../machines/roles.js';
 import { preparedStatement } from '../db/prepared.js';
 import { INSTANCE_COLUMNS, topLevelState, type InstanceRow, type PersistedSnapshot } from './instance-row.js';
 
@@ -7,13 +8,15 @@ import { INSTANCE_COLUMNS, topLevelState, type InstanceRow, type PersistedSnapsh
 export interface NewInstanceSpec {
   id: string;
   def: MachineDefinition;
-  input: { employerId: string; freelancerId?: string | null } & object;
+  /** The parties (a project's, a milestone's) or the owner (a payout's, an adjustment's), and the rest of the input. */
+  input: ({ employerId: string; freelancerId?: string | null } | Owner) & object;
   persisted: PersistedSnapshot;
   projectId: string | null;
 }
 
 /** The row of a new instance at seq 0, as it is inserted (or, on the hot path, as its first event starts from). */
 export function draftRow({ id, def, input, persisted, projectId }: NewInstanceSpec): InstanceRow {
+  const parties = partyColumnsOf('ownerId' in input ? input : { freelancerId: null, ...input });
   return {
     n: 0n,
     id,
@@ -24,8 +27,8 @@ export function draftRow({ id, def, input, persisted, projectId }: NewInstanceSp
     snapshot: persisted,
     input: { ...input },
     project_id: projectId,
-    employer_id: input.employerId,
-    freelancer_id: input.freelancerId ?? null,
+    employer_id: parties.employerId,
+    freelancer_id: parties.freelancerId ?? null,
     // Set by the insert; nothing reads them before.
     created_at: new Date(0),
     updated_at: new Date(0),

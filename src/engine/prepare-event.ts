@@ -1,7 +1,7 @@
 import type { AnyMachineSnapshot } from 'xstate';
 import type { MachineDefinition } from '../../machines/definition.js';
 import { pinnedMachine, type MachineName } from '../../machines/registry.js';
-import { roleOf, type Parties, type Role } from '../../machines/roles.js';
+import { partyColumnsOf, roleOf, type Parties, type Role } from '../../machines/roles.js';
 import { ForbiddenError, InvalidRequestError, VersionConflictError } from '../errors/index.js';
 import { zodIssues } from '../errors/zod-issues.js';
 import { planEffects, type EffectPlan } from './effects.js';
@@ -89,7 +89,7 @@ function roleFor(def: MachineDefinition, snapshot: AnyMachineSnapshot, event: En
 /** The write of an accepted event: the new snapshot, its history row and the effects it plans. */
 function writeOf(row: InstanceRow, next: AnyMachineSnapshot, plan: EffectPlan, event: EngineEvent, role: Role) {
   const persisted = persistSnapshot(next);
-  const context = next.context as Parties;
+  const parties = partyColumnsOf(next.context as Parties);
   const write: TransitionWrite = {
     instanceId: row.id,
     seq: row.seq + 1,
@@ -105,8 +105,8 @@ function writeOf(row: InstanceRow, next: AnyMachineSnapshot, plan: EffectPlan, e
     instance: {
       state: topLevelState(persisted.value),
       snapshot: persisted,
-      employerId: context.employerId,
-      freelancerId: context.freelancerId,
+      employerId: parties.employerId,
+      freelancerId: parties.freelancerId,
     },
     outbox: plan.outbox,
     requestId: null,

@@ -3,13 +3,15 @@ import { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 
 /**
- * `settlement` for settlement outbox rows (money moves in their own transactions) and `timer` for armed timers
- * (delayed jobs). Notification and transition outbox rows need no queue: the relay does them in its batch.
+ * `settlement` for settlement outbox rows (money moves in their own transactions), `payout` for payouts to hand to
+ * their provider (workers/payout-handover.ts) and `timer` for armed timers (delayed jobs). Notification and
+ * transition outbox rows need no queue: the relay does them in its batch.
  */
-export type QueueKey = 'settlement' | 'timer';
+export type QueueKey = 'settlement' | 'payout' | 'timer';
 
 export const QUEUE_NAMES: Record<QueueKey, string> = {
   settlement: 'settlement',
+  payout: 'payouts',
   timer: 'timers',
 };
 
@@ -41,6 +43,7 @@ export function createQueues(config: Config, connection: Redis): Record<QueueKey
     new Queue(name, { connection, prefix: config.queuePrefix, defaultJobOptions: jobOptions(config) });
   return {
     settlement: make(QUEUE_NAMES.settlement),
+    payout: make(QUEUE_NAMES.payout),
     timer: make(QUEUE_NAMES.timer),
   };
 }
@@ -60,6 +63,11 @@ export function settlementJob(deploymentId: string, outboxId: bigint | string, r
     data: { outboxId: outboxId.toString(), ...(requestId ? { requestId } : {}) },
     opts: { jobId: outboxJobId(deploymentId, outboxId) },
   };
+}
+
+/** A payout's job: named by its outbox row, like a settlement's; the worker reads the payout from the row. */
+export function payoutJob(deploymentId: string, outboxId: bigint | string, requestId: string | null = null) {
+  return { ...settlementJob(deploymentId, outboxId, requestId), name: 'payout' };
 }
 
 export function timerJobId(deploymentId: string, timerId: bigint | string): string {

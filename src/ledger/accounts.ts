@@ -1,4 +1,4 @@
-export type AccountKind = 'available' | 'escrow' | 'fee_hold' | 'fees' | 'external';
+export type AccountKind = 'available' | 'escrow' | 'fee_hold' | 'payout_hold' | 'fees' | 'adjustments' | 'external';
 
 export interface AccountSpec {
   id: string;
@@ -43,4 +43,20 @@ export function feesAccount(currency: string): AccountSpec {
 /** Money entering (deposits) and leaving (withdrawals) the system; the only account that may go negative. */
 export function externalAccount(currency: string): AccountSpec {
   return { id: `external:${currency}`, ownerId: PLATFORM_OWNER, currency, kind: 'external', milestoneId: null };
+}
+
+/**
+ * An owner's money on its way out: requested payouts hold it here (two-phase, DESIGN.md "Payouts") until the
+ * provider pays it (→ external) or it comes back (→ available). Counted in the owner's `held` balance.
+ */
+export function payoutHoldAccount(ownerId: string, currency: string): AccountSpec {
+  return { id: `payout-hold:${currency}:${ownerId}`, ownerId, currency, kind: 'payout_hold', milestoneId: null };
+}
+
+/**
+ * The platform's side of support's corrections (four-eyes adjustments): credits to users come out of it and
+ * debits go into it, so it may go negative like external (its balance is the net of all corrections).
+ */
+export function adjustmentsAccount(currency: string): AccountSpec {
+  return { id: `adjustments:${currency}`, ownerId: PLATFORM_OWNER, currency, kind: 'adjustments', milestoneId: null };
 }

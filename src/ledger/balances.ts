@@ -12,18 +12,19 @@ export interface Balance {
 
 /**
  * An owner's balances per currency: `available` is their spendable account, `held` the escrow (and arbitration fee holds) of
- * milestones they funded that is not yet released or returned (API.md "Money").
+ * milestones they funded that is not yet released or returned, and their payouts not yet paid or returned
+ * (API.md "Money", "Payouts").
  */
 export async function balancesOf(db: Knex | Knex.Transaction, ownerId: string): Promise<Balance[]> {
   const rows: { currency: string; available: string; held: string }[] = await db('accounts')
     .where({ owner_id: ownerId })
-    .whereIn('kind', ['available', 'escrow', 'fee_hold'])
+    .whereIn('kind', ['available', 'escrow', 'fee_hold', 'payout_hold'])
     .groupBy('currency')
     .orderBy('currency')
     .select(
       'currency',
       db.raw("coalesce(sum(balance) FILTER (WHERE kind = 'available'), 0)::text AS available"),
-      db.raw("coalesce(sum(balance) FILTER (WHERE kind IN ('escrow', 'fee_hold')), 0)::text AS held"),
+      db.raw("coalesce(sum(balance) FILTER (WHERE kind IN ('escrow', 'fee_hold', 'payout_hold')), 0)::text AS held"),
     );
   return rows.map((r) => ({
     currency: r.currency,

@@ -4,7 +4,7 @@ import { csvLine, number, text } from './csv.js';
 import { entryOf, entryRange, type StatementEntry, type StatementRange } from './statement.js';
 import { entriesQuery } from './statement-query.js';
 
-/** The CSV columns: the JSON entry's fields, in its order (API.md "Money (v1.1)": "same columns"). */
+/** The CSV columns: the JSON entry's fields, in its order (docs/money.md "Reading a CSV statement"). */
 export const STATEMENT_CSV_COLUMNS = ['transferId', 'at', 'kind', 'amount', 'balanceAfter', 'instanceId', 'seq'];
 
 function csvRow(e: StatementEntry): string {

@@ -21,7 +21,7 @@ export interface EntryRow {
   created_at: Date;
   /** created_at in UTC with microseconds, as Postgres keeps it: the cursor key (a Date would round it). */
   at_key: string;
-  n: string;
+  n: bigint;
   kind: string;
   amount: bigint;
   balance_after: bigint;
@@ -43,7 +43,7 @@ export function entriesQuery(db: Knex, range: EntryRange, limit: number | null):
         AND created_at < CAST(:before AS timestamptz)
       ORDER BY created_at, n LIMIT :limit)`;
   return db.raw(
-    `SELECT id, created_at, ${AT_KEY} AS at_key, n::text AS n, kind, amount, balance_after, instance_id, seq
+    `SELECT id, created_at, ${AT_KEY} AS at_key, n, kind, amount, balance_after, instance_id, seq
        FROM (${side('debit_account_id', '-', 'debit_balance_after')}
              UNION ALL ${side('credit_account_id', '', 'credit_balance_after')}) AS entries
       ORDER BY created_at, n LIMIT :limit`,

@@ -4,7 +4,7 @@ import { availableAccount } from './accounts.js';
 import { balanceBefore, entriesQuery, type EntryRange, type EntryRow } from './statement-query.js';
 
 /**
- * An owner's statement over their available balance in one currency (API.md "Money (v1.1)"): the entries posted
+ * An owner's statement over their available balance in one currency (docs/money.md "Statements"): the entries posted
  * in [from, to), in ledger order, each with its signed amount and the balance it left.
  */
 export interface StatementRange {
@@ -80,7 +80,7 @@ export async function statementPage(
       openingBalance: opening,
       closingBalance: closing,
       entries: page.map(entryOf),
-      next: rows.length > limit && last ? { order: 'posted', at: last.at_key, n: last.n } : null,
+      next: rows.length > limit && last ? { order: 'posted', at: last.at_key, n: last.n.toString() } : null,
     };
   });
 }

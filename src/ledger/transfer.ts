@@ -17,6 +17,12 @@ export interface TransferRequest {
   seq?: number;
 }
 
+/**
+ * The platform's accounts whose balance is a net of money in and out, and so may fall below zero: external
+ * (deposits in, payouts out) and adjustments (support's corrections either way). The schema's CHECK says the same.
+ */
+const MAY_GO_NEGATIVE: ReadonlySet<string> = new Set(['external', 'adjustments']);
+
 /** A request checked against the locked balances, with what it leaves on each account (the statement's column). */
 export interface PlannedTransfer extends TransferRequest {
   debitBalanceAfter: bigint;
@@ -131,7 +137,7 @@ export function planTransfers(locked: LockedAccounts, requests: readonly Transfe
   for (const r of requests.filter((request) => !locked.existing.has(request.id))) {
     const debitBalance = balances.get(r.debit.id)!;
     const creditBalance = balances.get(r.credit.id)!;
-    if (locked.kinds.get(r.debit.id) !== 'external' && debitBalance < r.amount) {
+    if (!MAY_GO_NEGATIVE.has(locked.kinds.get(r.debit.id) ?? '') && debitBalance < r.amount) {
       // The CHECK constraint would refuse it too; refusing first, with a typed error, lets the caller decide
       // (the settlement worker answers SETTLEMENT_FAILED instead of retrying forever).
       throw new InsufficientFundsError(r.debit.id, debitBalance, r.amount);

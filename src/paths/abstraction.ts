@@ -46,6 +46,8 @@ export function abstractState(machine: string, snapshot: AnyMachineSnapshot): st
       ...(dispute ? { filedBy: dispute.filedBy, feesPaid: dispute.feesPaid } : {}),
     });
   }
+  // Payouts and adjustments: no context fact gates a transition that the state does not already tell.
+  if (machine !== 'project') return JSON.stringify({ value: value });
   const c = snapshot.context as ProjectFacts;
   return JSON.stringify({
     value,

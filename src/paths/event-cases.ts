@@ -6,6 +6,8 @@ import {
   EMPLOYER,
   FREELANCER,
   MILESTONE_AMOUNT,
+  OWNER,
+  PLACEHOLDER_OWNED,
   PLACEHOLDER_MILESTONE,
   PLACEHOLDER_PROJECT,
   SUPPORT,
@@ -18,7 +20,13 @@ export type PathEvent = { type: string; actor: string; role: Role; system?: true
   unknown
 >;
 
-const ACTOR_OF: Record<Role, string> = { employer: EMPLOYER, freelancer: FREELANCER, support: SUPPORT, system: SYSTEM };
+const ACTOR_OF: Record<Role, string> = {
+  employer: EMPLOYER,
+  freelancer: FREELANCER,
+  owner: OWNER,
+  support: SUPPORT,
+  system: SYSTEM,
+};
 
 function remaining(snapshot: AnyMachineSnapshot): bigint {
   const c = snapshot.context as { amount?: string; releasedAmount?: string };
@@ -32,12 +40,19 @@ export function payloadCases(type: string, snapshot: AnyMachineSnapshot): Record
   switch (type) {
     case 'CREATE':
     case 'REQUEST':
-      return [{ amount: MILESTONE_AMOUNT, description: 'Generated milestone' }];
+      return snapshot.machine.id === 'payout'
+        ? [{ amount: MILESTONE_AMOUNT, destination: { kind: 'bank_account', reference: 'Generated account' } }]
+        : [{ amount: MILESTONE_AMOUNT, description: 'Generated milestone' }];
     case 'RELEASE':
       // Full (no amount), and partial when something would remain.
       return rest >= 2n ? [{}, { amount: String(rest / 2n) }] : [{}];
     case 'REQUEST_CANCEL':
+    case 'MARK_FAILED':
+    case 'PROVIDER_FAILED':
       return [{ reason: 'Generated reason' }];
+    case 'MARK_PAID':
+    case 'PROVIDER_PAID':
+      return [{ reference: 'Generated reference' }];
     case 'OPEN_DISPUTE':
       return splits.map((offer) => ({ reason: 'Generated dispute', offer }));
     case 'RESPOND':
@@ -77,7 +92,8 @@ export function candidateEvents(
   // Simple paths multiply with every variant at every step, so they take one payload case per event.
   const casesOf = (type: string) =>
     cases === 'all' ? payloadCases(type, snapshot) : payloadCases(type, snapshot).slice(-1);
-  const instanceId = def.name === 'milestone' ? PLACEHOLDER_MILESTONE : PLACEHOLDER_PROJECT;
+  const instanceId =
+    def.name === 'milestone' ? PLACEHOLDER_MILESTONE : def.name === 'project' ? PLACEHOLDER_PROJECT : PLACEHOLDER_OWNED;
   return availableEvents(def, snapshot, instanceId, 'assumed', { system: true }).flatMap(({ type, roles }) =>
     roles.flatMap((role) =>
       casesOf(type).map((payload) => ({

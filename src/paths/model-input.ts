@@ -1,6 +1,14 @@
 import type { MachineDefinition } from '../../machines/definition.js';
 import { inputWithRules, milestoneRulesFor } from '../engine/instance-rules.js';
-import { EMPLOYER, FREELANCER, PLACEHOLDER_MILESTONE, PLACEHOLDER_PROJECT } from './placeholders.js';
+import { MANUAL_PROVIDER } from '../../machines/payout.v1.rules.js';
+import {
+  EMPLOYER,
+  FREELANCER,
+  OWNER,
+  PLACEHOLDER_MILESTONE,
+  PLACEHOLDER_OWNED,
+  PLACEHOLDER_PROJECT,
+} from './placeholders.js';
 
 /** Durations only order events in the model; fire times are irrelevant to which paths exist. */
 const MODEL_DISPUTE_RULES = {
@@ -34,6 +42,13 @@ export function modelInput(def: MachineDefinition): object {
     const recorded = { disputeRules: MODEL_DISPUTE_RULES, limits: MODEL_LIMITS, platformFeeBps: 0 };
     return { ...base, ...milestoneRulesFor(def.version, recorded) };
   }
+  if (def.name === 'payout') {
+    // The manual provider, as a deployment runs by default: support's MARK_PAID / MARK_FAILED are paths a live
+    // run can take. The automatic provider's PROCESS → processing → PROVIDER_* are events only the payout worker
+    // sends; the machine's unit tests and the payout worker's tests cover them.
+    return { id: PLACEHOLDER_OWNED, ownerId: OWNER, currency: 'USD', provider: MANUAL_PROVIDER };
+  }
+  if (def.name === 'adjustment') return { id: PLACEHOLDER_OWNED, ownerId: OWNER, currency: 'USD' };
   const base = { id: PLACEHOLDER_PROJECT, employerId: EMPLOYER, title: 'Generated project', currency: 'USD' };
   return inputWithRules(def.version, base, { rules: MODEL_PROJECT_RULES });
 }

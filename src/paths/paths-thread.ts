@@ -8,9 +8,13 @@ export interface PathsRequest {
   version: number;
   strategy: Strategy;
   limit: number;
+  /** json: the paths response body; vitest: the generated test file (vitest-file.ts). */
+  format: PathsFormat;
 }
 
-export type PathsReply = { id: number; json: string } | { id: number; error: string };
+export type PathsFormat = 'json' | 'vitest';
+
+export type PathsReply = { id: number; text: string } | { id: number; error: string };
 
 interface Pending {
   resolve(json: string): void;
@@ -31,13 +35,13 @@ export class PathsThread {
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
 
-  /** The paths response body (API.md `GET /v1/machines/:name/paths`) as JSON text. */
-  generate(name: string, version: number, strategy: Strategy, limit: number): Promise<string> {
+  /** The paths response body (`GET /v1/machines/:name/paths`): JSON text, or the vitest file's text. */
+  generate(name: string, version: number, strategy: Strategy, limit: number, format: PathsFormat): Promise<string> {
     const id = this.nextId++;
     const worker = this.worker ?? this.start();
     return new Promise<string>((resolve, reject) => {
       this.pending.set(id, { resolve, reject });
-      worker.postMessage({ id, name, version, strategy, limit } satisfies PathsRequest);
+      worker.postMessage({ id, name, version, strategy, limit, format } satisfies PathsRequest);
     });
   }
 
@@ -60,7 +64,7 @@ await import(${JSON.stringify(entry)});`;
     worker.on('message', (reply: PathsReply) => {
       const waiting = this.pending.get(reply.id);
       this.pending.delete(reply.id);
-      if ('json' in reply) waiting?.resolve(reply.json);
+      if ('text' in reply) waiting?.resolve(reply.text);
       else waiting?.reject(new Error(`path generation failed: ${reply.error}`));
     });
     worker.on('error', (error) => this.stopped(worker, error));

@@ -49,6 +49,7 @@ describe('API reference page in a real headless browser', () => {
       'Projects',
       'Milestones',
       'Money and inbox',
+      'Payouts',
       'Webhooks',
       'Machines',
       'Operations',

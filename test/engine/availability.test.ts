@@ -19,6 +19,7 @@ import { modelInput } from '../../src/paths/model-input.js';
 const ACTORS: Record<Exclude<Role, 'system'>, object> = {
   employer: { actor: 'employer' },
   freelancer: { actor: 'freelancer' },
+  owner: { actor: 'owner' },
   support: { actor: 'support-staff', support: true },
 };
 

@@ -53,6 +53,9 @@ describe('auth matrix over every documented route', () => {
     path
       .replace('/v1/projects/{id}', `/v1/projects/${p.projectId}`)
       .replace('/v1/milestones/{id}', `/v1/milestones/${milestoneId}`)
+      .replace('/v1/admin/instances/{id}', `/v1/admin/instances/${milestoneId}`)
+      // No payout exists: an authorised request reaches its handler and is answered 404 (or 400 for its body).
+      .replace('/v1/payouts/{id}', '/v1/payouts/po_unknown')
       .replace('{ownerId}', p.employer)
       .replace('/v1/users/{id}', `/v1/users/${p.employer}`)
       .replace('/v1/webhooks/{id}', `/v1/webhooks/${disposableHookId}`)

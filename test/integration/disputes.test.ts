@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/logger.js';
-import { fireTimer } from '../../workers/timers.js';
+import { fireTimer } from '../../src/engine/fire-timer.js';
 import { eventually } from '../support/eventually.js';
 import type { HttpClient } from '../support/http-client.js';
 import { assertLedgerInvariants } from '../support/ledger-invariants.js';

@@ -15,6 +15,7 @@ describe('machines over HTTP', () => {
     expect(res.body).toEqual([
       { name: 'project', versions: [1, 2], current: 2 },
       { name: 'milestone', versions: [1, 2, 3], current: 3 },
+      { name: 'payout', versions: [1], current: 1 },
     ]);
   });
 

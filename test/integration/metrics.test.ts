@@ -131,7 +131,7 @@ describe('operations: metrics, request ids, dashboard', () => {
         expect(value(s, 'escrow_outbox_oldest_unprocessed_age_seconds', { topic })).toBe(0);
       return s;
     });
-    for (const queue of ['settlement', 'timers']) {
+    for (const queue of ['payouts', 'settlement', 'timers']) {
       expect(value(samples, 'escrow_queue_jobs', { queue, state: 'waiting' }), queue).toBeGreaterThanOrEqual(0);
     }
     expect(value(samples, 'escrow_queue_jobs', { queue: 'settlement', state: 'completed' })).toBeGreaterThanOrEqual(1);
@@ -171,7 +171,11 @@ describe('operations: metrics, request ids, dashboard', () => {
     expect(String(page.body)).toContain('<html');
     const api = await admin.get('/admin/queues/api/queues');
     expect(api.status).toBe(200);
-    expect((api.body.queues as { name: string }[]).map((q) => q.name).sort()).toEqual(['settlement', 'timers']);
+    expect((api.body.queues as { name: string }[]).map((q) => q.name).sort()).toEqual([
+      'payouts',
+      'settlement',
+      'timers',
+    ]);
     expect((await reader.get('/admin/queues/api/queues')).status).toBe(403);
     expect((await new HttpClient(svc.url, null).get('/admin/queues/api/queues')).status).toBe(401);
 

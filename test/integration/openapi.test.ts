@@ -151,6 +151,7 @@ describe('OpenAPI document and docs page', () => {
       [out.replay, ex.replayExample],
       [out.account, ex.accountExample],
       [out.depositReply, ex.depositExample],
+      [out.statement, ex.statementExample],
       [out.notificationsPage, ex.notificationsExample],
       [out.stats, ex.statsExample],
       [out.clientsPage, ex.clientsExample],

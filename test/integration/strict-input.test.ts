@@ -368,7 +368,7 @@ describe('every list route of /openapi.json refuses a malformed limit or cursor 
   beforeAll(async () => {
     svc = await startTestService();
     const p = await projectInProgress(svc.http);
-    await deposit(svc.http, p.employer, '100');
+    await deposit(svc.http, p.employer, '101');
     const m = await svc.http.post(`/v1/projects/${p.projectId}/milestones`, {
       type: 'CREATE',
       actor: p.employer,
@@ -381,6 +381,13 @@ describe('every list route of /openapi.json refuses a malformed limit or cursor 
       secret: 's'.repeat(32),
     });
     expect(webhook.status, JSON.stringify(webhook.body)).toBe(201);
+    const payout = await svc.http.post(`/v1/accounts/${p.employer}/payouts`, {
+      currency: 'USD',
+      amount: '1',
+      destination: { kind: 'bank_account', reference: 'DE89370400440532013000' },
+      actor: p.employer,
+    });
+    expect(payout.status, JSON.stringify(payout.body)).toBe(201);
     const ids: Record<string, string> = {
       '/v1/projects/{id}': `/v1/projects/${p.projectId}`,
       '/v1/milestones/{id}': `/v1/milestones/${m.body.id as string}`,
@@ -388,6 +395,7 @@ describe('every list route of /openapi.json refuses a malformed limit or cursor 
       '/v1/webhooks/{id}': `/v1/webhooks/${webhook.body.id as string}`,
       '/v1/machines/{name}': '/v1/machines/milestone',
       '/v1/accounts/{ownerId}': `/v1/accounts/${p.employer}`,
+      '/v1/payouts/{id}': `/v1/payouts/${payout.body.id as string}`,
     };
     concrete = (path) =>
       Object.entries(ids)

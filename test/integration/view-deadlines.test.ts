@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { milestone as milestoneSchema, project as projectSchema } from '../../src/api/openapi-schemas.js';
 import { milestoneInDispute } from '../support/dispute-cases.js';
 import { fundedMilestone, projectInProgress, type Parties } from '../support/scenario.js';
 import { startTestService, type TestService } from '../support/test-service.js';
@@ -51,6 +52,9 @@ describe('deadlines in every view', () => {
     expect(due).toBeLessThanOrEqual(Date.now() + 14 * DAY + 1000);
     const read = (await svc.http.get(`/v1/milestones/${m.id}`)).body;
     expect(read.deadlines).toEqual(opened.deadlines);
+    // The replies are what the OpenAPI document says they are.
+    milestoneSchema.parse(opened);
+    milestoneSchema.parse(read);
     await expectArmed(m.id, read.deadlines);
 
     const responded = await send('milestones', m.id, { type: 'RESPOND', actor: p.employer, offer: '300' });
@@ -77,6 +81,8 @@ describe('deadlines in every view', () => {
     const page = (await svc.http.get(`/v1/projects?party=${q.freelancer}`)).body;
     expect(page.items).toHaveLength(1);
     expect(page.items[0].deadlines).toEqual(requested.deadlines);
+    projectSchema.parse(requested);
+    projectSchema.parse(page.items[0]);
     const rejected = await send('projects', q.projectId, { type: 'REJECT_PROJECT_CANCEL', actor: q.employer });
     expect(rejected.deadlines).toEqual([]);
   });
@@ -93,5 +99,21 @@ describe('deadlines in every view', () => {
       deadlines: [{ name: 'RESPONSE_TIMEOUT', party: 'employer' }],
     });
     await expectArmed(disputed, byId.get(disputed)!.deadlines);
+    for (const item of page.items) milestoneSchema.parse(item);
+  });
+
+  it('documents deadlines, heldAmount and availableEvents as fields every view carries', async () => {
+    const { schemas } = (await svc.http.get('/openapi.json')).body.components;
+    expect(schemas.Milestone.required).toEqual(
+      expect.arrayContaining(['remainingAmount', 'heldAmount', 'deadlines', 'allowedEvents', 'availableEvents']),
+    );
+    expect(schemas.Project.required).toEqual(expect.arrayContaining(['deadlines', 'availableEvents']));
+    const deadline = schemas.Milestone.properties.deadlines.items;
+    expect(deadline.required.sort()).toEqual(['dueAt', 'name', 'party']);
+    expect(deadline.properties.dueAt.format).toBe('date-time');
+    expect(deadline.properties.party.anyOf).toEqual([
+      { type: 'string', enum: ['employer', 'freelancer'] },
+      { type: 'null' },
+    ]);
   });
 });

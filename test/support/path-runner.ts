@@ -3,7 +3,7 @@ import { Redis } from 'ioredis';
 import { expect } from 'vitest';
 import { initialTransition, transition, type AnyMachineSnapshot } from 'xstate';
 import type { MachineDefinition } from '../../machines/definition.js';
-import { allowedEvents } from '../../src/engine/availability.js';
+import { availableEvents } from '../../src/engine/availability.js';
 import type { PathEvent } from '../../src/paths/event-cases.js';
 import type { GeneratedPath } from '../../src/paths/generate.js';
 import { modelInput } from '../../src/paths/model-input.js';
@@ -11,6 +11,7 @@ import { activeStateIds, takenTransitions } from '../../src/paths/transitions.js
 import { QUEUE_NAMES, timerJobId } from '../../src/jobs/queues.js';
 import { eventually } from './eventually.js';
 import type { HttpClient } from './http-client.js';
+import { MILESTONE_AMOUNT } from '../../src/paths/placeholders.js';
 import { deposit, uid, waitSettled } from './scenario.js';
 import type { TestService } from './test-service.js';
 import type { Json } from './json.js';
@@ -69,6 +70,9 @@ export class PathRunner {
           role: 'system',
           to: after.value,
         });
+        // The view too, unless settlement already moved it on (the next step, SETTLED, then compares it).
+        const live = (await this.svc.http.get(`${this.base()}/${world.instanceId}`)).body as Live;
+        if (live.seq === entry.seq) this.expectSame(live, after, label);
       } else {
         this.expectSame(await this.step(world, event, next, model), after, label);
       }
@@ -81,8 +85,14 @@ export class PathRunner {
     for (const id of activeStateIds(snapshot)) this.coverage.states.add(id);
   }
 
-  /** A fresh project (and, for milestone paths, its parties) per path: paths never share data. */
+  /** A fresh project (and, for milestone paths, its parties) or owner per path: paths never share data. */
   private async setUp(): Promise<World> {
+    if (this.def.name === 'payout') {
+      // The owner holds what the model's REQUEST asks for, so the request's hold goes through.
+      const owner = uid('own');
+      await deposit(this.svc.http, owner, MILESTONE_AMOUNT);
+      return { employer: '', freelancer: '', owner, projectId: '', instanceId: '', openMilestones: [] };
+    }
     const employer = uid('emp');
     const freelancer = uid('fl');
     const created = await this.svc.http.post('/v1/projects', {
@@ -94,6 +104,7 @@ export class PathRunner {
     const world: World = {
       employer,
       freelancer,
+      owner: '',
       projectId: created.body.id,
       instanceId: created.body.id,
       openMilestones: [],
@@ -113,6 +124,7 @@ export class PathRunner {
   private actorFor(world: World, event: PathEvent): string {
     if (event.role === 'employer') return world.employer;
     if (event.role === 'freelancer') return world.freelancer;
+    if (event.role === 'owner') return world.owner;
     return uid('staff');
   }
 
@@ -133,6 +145,12 @@ export class PathRunner {
     };
     if (this.def.name === 'milestone' && (event.type === 'CREATE' || event.type === 'REQUEST')) {
       const res = await this.post(`/v1/projects/${world.projectId}/milestones`, body, 201);
+      world.instanceId = res.id;
+      return res;
+    }
+    if (this.def.name === 'payout' && event.type === 'REQUEST') {
+      const { type: _type, ...request } = body;
+      const res = await this.post(`/v1/accounts/${world.owner}/payouts`, { currency: 'USD', ...request }, 201);
       world.instanceId = res.id;
       return res;
     }
@@ -162,11 +180,16 @@ export class PathRunner {
   private async expectRefusedForOtherRoles(world: World, event: PathEvent): Promise<void> {
     if (!world.instanceId || event.type === 'CREATE' || event.type === 'REQUEST') return;
     const allowed = this.def.roles[event.type] ?? [];
-    const refused = !allowed.includes('employer')
-      ? world.employer
-      : !allowed.includes('freelancer')
-        ? world.freelancer
-        : uid('outsider');
+    const refused =
+      this.def.name === 'payout'
+        ? allowed.includes('owner')
+          ? uid('outsider')
+          : world.owner
+        : !allowed.includes('employer')
+          ? world.employer
+          : !allowed.includes('freelancer')
+            ? world.freelancer
+            : uid('outsider');
     const { role: _role, system: _system, support: _support, actor: _actor, ...fields } = event;
     const before = await this.svc.http.get(`${this.base()}/${world.instanceId}`);
     const res = await this.plain.post(`${this.base()}/${world.instanceId}/events`, { ...fields, actor: refused });
@@ -253,10 +276,15 @@ export class PathRunner {
 
   private expectSame(live: Live, model: AnyMachineSnapshot, label: string): void {
     expect(live.state, `${label}: state`).toEqual(model.value);
-    expect(live.allowedEvents, `${label}: allowedEvents`).toEqual(allowedEvents(this.def, model, 'model', 'assumed'));
+    // The model's own honest set, by the availability function the service uses, on the model's snapshot.
+    const honest = availableEvents(this.def, model, 'model', 'assumed');
+    expect(live.allowedEvents, `${label}: allowedEvents`).toEqual(honest.map((e) => e.type));
+    expect(live.availableEvents, `${label}: availableEvents`).toEqual(honest);
     expect(live.machine, `${label}: machine version`).toEqual({ name: this.def.name, version: this.def.version });
     const c = model.context as Record<string, unknown>;
-    if (this.def.name === 'milestone') {
+    if (this.def.name === 'payout') {
+      expect(live.amount, `${label}: amount`).toEqual(c.amount);
+    } else if (this.def.name === 'milestone') {
       expect({ amount: live.amount, releasedAmount: live.releasedAmount }, `${label}: money`).toEqual({
         amount: c.amount,
         releasedAmount: c.releasedAmount,
@@ -270,7 +298,7 @@ export class PathRunner {
   }
 
   private base(): string {
-    return this.def.name === 'milestone' ? '/v1/milestones' : '/v1/projects';
+    return { milestone: '/v1/milestones', payout: '/v1/payouts' }[this.def.name] ?? '/v1/projects';
   }
 
   private async post(path: string, body: object, status = 200): Promise<Live> {
@@ -283,6 +311,8 @@ export class PathRunner {
 interface World {
   employer: string;
   freelancer: string;
+  /** Payout paths: the owner whose money the payout moves. */
+  owner: string;
   projectId: string;
   /** The instance the path drives: the project, or the milestone once created. */
   instanceId: string;

@@ -31,7 +31,7 @@ const replayQuery = z.object({
 });
 
 /**
- * `GET /v1/milestones/:id/replay?to=<seq>` and `GET /v1/projects/:id/replay?to=<seq>`: re-run the history
+ * `GET /v1/{milestones,projects,payouts}/:id/replay?to=<seq>`: re-run the history
  * through the pinned machine version(s) and compare with the stored snapshot. Reads only.
  */
 export function replayRoutes({ reader, config }: ApiDeps): Router {
@@ -39,6 +39,7 @@ export function replayRoutes({ reader, config }: ApiDeps): Router {
   for (const [machine, prefix] of [
     ['milestone', '/milestones'],
     ['project', '/projects'],
+    ['payout', '/payouts'],
   ] as const) {
     router.get(`${prefix}/:id/replay`, requireAnyScope(['support', 'read']), async (req, res) => {
       const { to } = parseOrThrow(replayQuery, { to: req.query.to }, 'query');

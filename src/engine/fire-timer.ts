@@ -1,10 +1,10 @@
-import type { MachineName } from '../machines/registry.js';
-import type { Db } from '../src/db/knex.js';
-import { inTransaction } from '../src/db/transaction.js';
-import { applyEvent } from '../src/engine/apply-event.js';
-import { lockInstance } from '../src/engine/instance-row.js';
-import { GuardFailedError, InvalidTransitionError } from '../src/errors/index.js';
-import type { Logger } from '../src/logger.js';
+import type { MachineName } from '../../machines/registry.js';
+import type { Db } from '../db/knex.js';
+import { inTransaction } from '../db/transaction.js';
+import { GuardFailedError, InvalidTransitionError } from '../errors/index.js';
+import type { Logger } from '../logger.js';
+import { applyEvent } from './apply-event.js';
+import { lockInstance } from './instance-row.js';
 
 interface ArmedTimerRow {
   id: bigint;
@@ -21,9 +21,16 @@ export type TimerOutcome = 'fired' | 'ignored' | 'not_armed' | 'missing' | 'earl
 /**
  * Fires one timer: applies its event to the instance only if the timer is still armed, in one transaction
  * with marking it fired. A timer disarmed meanwhile (its state was left) does nothing, and so does a second
- * delivery of the same job. A job that arrives before fire_at (clocks apart) is retried later.
+ * delivery of the same job. A job that arrives before fire_at (clocks apart) is retried later. The timers
+ * worker calls it for each due job; time travel (time-travel.ts) calls it for timers made due on request, naming
+ * the admin client that asked as the history entry's client.
  */
-export async function fireTimer(db: Db, log: Logger, timerId: string): Promise<TimerOutcome> {
+export async function fireTimer(
+  db: Db,
+  log: Logger,
+  timerId: string,
+  options: { clientId?: string } = {},
+): Promise<TimerOutcome> {
   return inTransaction(db, async (trx) => {
     // Lock order instance → timer row, the order of every event (lock, then disarm its timers): the other
     // order deadlocks with an event disarming this timer at the moment it fires.
@@ -57,7 +64,7 @@ export async function fireTimer(db: Db, log: Logger, timerId: string): Promise<T
     const event = { ...timer.event, timerId: String(timer.id) };
     try {
       await trx.transaction((sp) =>
-        applyEvent(sp, timer.machine as MachineName, timer.instance_id, event, { origin: 'system' }),
+        applyEvent(sp, timer.machine as MachineName, timer.instance_id, event, { origin: 'system', ...options }),
       );
     } catch (error) {
       if (!(error instanceof InvalidTransitionError || error instanceof GuardFailedError)) throw error;

@@ -1,0 +1,182 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cli } from '../support/cli.js';
+import { databaseUrl } from '../support/databases.js';
+import { milestoneInDispute } from '../support/dispute-cases.js';
+import { eventually } from '../support/eventually.js';
+import { rewriteLedger } from '../support/ledger-rewrite.js';
+import { fundedMilestone, projectInProgress, waitSettled, type Parties } from '../support/scenario.js';
+import { startTestService, type TestService } from '../support/test-service.js';
+
+// Issue 17 item 3: `cli reconcile` checks the double-entry invariants per currency and reports the day's money;
+// the same checks are the escrow_reconcile_differences gauge. A clean ledger exits 0; each kind of tampering
+// (a balance changed, a forged transfer that keeps every balance consistent, a rewritten transfer) exits 1
+// naming what differs, and the ledger is repaired through the guards' rewrite door afterwards.
+
+interface Report {
+  date: string;
+  ok: boolean;
+  checks: string[];
+  currencies: { currency: string; day: Record<string, string>; balances: Record<string, string> }[];
+  differences: { check: string; currency: string; subject: string; expected: string; actual: string }[];
+}
+
+describe('reconciliation', () => {
+  let svc: TestService;
+  let p: Parties;
+  let releasedId = '';
+  let disputedId = '';
+
+  const reconcile = async (...args: string[]) => {
+    const result = await cli(['reconcile', ...args], { DATABASE_URL: databaseUrl(svc.databaseName) });
+    return { ...result, report: args.includes('--json') ? (JSON.parse(result.stdout) as Report) : null };
+  };
+  const freelancerAccount = () => `available:USD:${p.freelancer}`;
+
+  beforeAll(async () => {
+    svc = await startTestService({ PLATFORM_FEE_BPS: '1000', RECONCILE_METRIC_TTL_MS: '1000' });
+    p = await projectInProgress(svc.http);
+    releasedId = (await fundedMilestone(svc.http, p, '600')).id as string;
+    await svc.http.post(`/v1/milestones/${releasedId}/events`, { type: 'RELEASE', actor: p.employer, amount: '250' });
+    await waitSettled(svc.http, releasedId);
+    disputedId = await milestoneInDispute(svc.http, p, 'arbitration', { amount: '1000', fee: '500' });
+  });
+
+  afterAll(async () => {
+    await svc?.stop();
+  });
+
+  it('passes on a clean ledger, with the day’s figures and balances per currency', async () => {
+    const { code, report } = await reconcile('--json');
+    expect(code).toBe(0);
+    expect(report!.ok).toBe(true);
+    expect(report!.checks).toEqual([
+      'sum_zero',
+      'balance_matches_transfers',
+      'running_balance',
+      'escrow_matches_state',
+      'fee_hold_matches_dispute',
+    ]);
+    const usd = report!.currencies.find((c) => c.currency === 'USD')!;
+    // Deposits: 600 + 1000 for the milestones and two arbitration fees of 500; the platform took 10 % of 250.
+    expect(usd.day).toEqual({ deposits: '2600', payoutsPaid: '0', feesEarned: '25', adjustments: '0' });
+    expect(usd.balances).toEqual({
+      usersAvailable: '225',
+      escrowHeld: '1350',
+      feeHolds: '1000',
+      fees: '25',
+      external: '-2600',
+      total: '0',
+    });
+  });
+
+  it('prints a table and a verdict for a person', async () => {
+    const { code, stdout } = await reconcile();
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^currency +deposits +payouts paid/m);
+    expect(stdout).toMatch(/^USD +26\.00 +0\.00 +0\.25 /m);
+    expect(stdout).toContain('All 5 checks hold');
+  });
+
+  it('reports another day’s flows with --date, and refuses a day that is not one', async () => {
+    const { report } = await reconcile('--json', '--date', '2001-02-03');
+    expect(report!.currencies.find((c) => c.currency === 'USD')!.day.deposits).toBe('0');
+    expect((await reconcile('--date', '2001-02-30')).code).not.toBe(0);
+  });
+
+  it('exits 1 naming the account when a balance was changed', async () => {
+    await svc.db.raw('UPDATE accounts SET balance = balance + 5 WHERE id = ?', [freelancerAccount()]);
+    try {
+      const { code, report } = await reconcile('--json');
+      expect(code).toBe(1);
+      expect(report!.differences.map((d) => [d.check, d.subject, d.expected, d.actual])).toEqual([
+        ['sum_zero', 'USD', '0', '5'],
+        ['balance_matches_transfers', freelancerAccount(), '225', '230'],
+        ['running_balance', freelancerAccount(), '225', '230'],
+      ]);
+      const { stdout } = await reconcile();
+      expect(stdout).toContain('3 difference(s):');
+      expect(stdout).toContain(`balance_matches_transfers  ${freelancerAccount()}: expected 225, found 230`);
+    } finally {
+      await svc.db.raw('UPDATE accounts SET balance = balance - 5 WHERE id = ?', [freelancerAccount()]);
+    }
+    expect((await reconcile()).code).toBe(0);
+  });
+
+  it('exits 1 naming the milestone when a forged transfer empties escrow with every balance consistent', async () => {
+    const escrow = `escrow:USD:${releasedId}`;
+    await svc.db.raw(
+      `WITH moved AS (
+         INSERT INTO transfers (id, debit_account_id, credit_account_id, amount, currency, kind,
+                                debit_balance_after, credit_balance_after)
+         SELECT 'forged', e.id, f.id, 100, 'USD', 'release', e.balance - 100, f.balance + 100
+           FROM accounts e, accounts f WHERE e.id = ? AND f.id = ?
+       )
+       UPDATE accounts SET balance = balance + CASE WHEN id = ? THEN -100 ELSE 100 END WHERE id IN (?, ?)`,
+      [escrow, freelancerAccount(), escrow, escrow, freelancerAccount()],
+    );
+    const { code, report } = await reconcile('--json');
+    expect(code).toBe(1);
+    expect(report!.differences.map((d) => [d.check, d.subject, d.expected, d.actual])).toEqual([
+      ['escrow_matches_state', releasedId, '350', '250'],
+    ]);
+    // The repair is itself a rewrite of the ledger: only through the documented door.
+    await rewriteLedger(svc.db, 'remove the forged transfer', async (trx) => {
+      await trx('transfers').where({ id: 'forged' }).del();
+      await trx.raw(
+        'UPDATE accounts SET balance = balance + CASE WHEN id = ? THEN 100 ELSE -100 END WHERE id IN (?, ?)',
+        [escrow, escrow, freelancerAccount()],
+      );
+    });
+    expect((await reconcile()).code).toBe(0);
+  });
+
+  it('exits 1 when a transfer’s amount was rewritten behind the guards’ back', async () => {
+    const fee = (await svc
+      .db('transfers')
+      .where({ instance_id: disputedId, kind: 'arbitration_fee_hold' })
+      .first()) as {
+      id: string;
+      debit_account_id: string;
+      credit_account_id: string;
+    };
+    const payer: { balance: bigint } = await svc.db('accounts').where({ id: fee.debit_account_id }).first('balance');
+    await rewriteLedger(svc.db, 'inflate a fee hold', (trx) =>
+      trx('transfers').where({ id: fee.id }).update({ amount: 520 }),
+    );
+    try {
+      const { code, report } = await reconcile('--json');
+      expect(code).toBe(1);
+      expect(report!.differences.map((d) => [d.check, d.subject, d.expected, d.actual])).toEqual(
+        [
+          ['balance_matches_transfers', fee.debit_account_id, String(payer.balance - 20n), String(payer.balance)],
+          ['balance_matches_transfers', fee.credit_account_id, '520', '500'],
+        ].sort((a, b) => a[1]!.localeCompare(b[1]!)),
+      );
+    } finally {
+      await rewriteLedger(svc.db, 'restore the fee hold', (trx) =>
+        trx('transfers').where({ id: fee.id }).update({ amount: 500 }),
+      );
+    }
+    expect((await reconcile()).code).toBe(0);
+  });
+
+  it('exposes the same checks as escrow_reconcile_differences, refreshed after its TTL', async () => {
+    const gauge = async (check: string) => {
+      const text = (await svc.http.get<string>('/metrics')).body;
+      const line = text
+        .split('\n')
+        .find((l) => l.startsWith(`escrow_reconcile_differences{currency="USD",check="${check}"}`));
+      return line?.split(' ').pop();
+    };
+    await eventually(async () => expect(await gauge('sum_zero')).toBe('0'));
+    expect(await gauge('escrow_matches_state')).toBe('0');
+    await svc.db.raw('UPDATE accounts SET balance = balance + 7 WHERE id = ?', [freelancerAccount()]);
+    try {
+      await eventually(async () => expect(await gauge('balance_matches_transfers')).toBe('1'));
+      expect(await gauge('sum_zero')).toBe('1');
+    } finally {
+      await svc.db.raw('UPDATE accounts SET balance = balance - 7 WHERE id = ?', [freelancerAccount()]);
+    }
+    await eventually(async () => expect(await gauge('sum_zero')).toBe('0'));
+  });
+});
