@@ -3,6 +3,7 @@ import { createDb, type Db } from '../db/knex.js';
 import { ensureDatabase, migrateLatest } from '../db/migrate.js';
 import { readerFor } from '../db/open-reader.js';
 import type { ReadMeta } from '../db/reader.js';
+import { createLogger } from '../logger.js';
 
 /** Runs a CLI command against the configured database (created and migrated if needed), then closes it. */
 export async function withDb<T>(config: Config, work: (db: Db, config: Config) => Promise<T>): Promise<T> {
@@ -25,7 +26,9 @@ export async function withReadDb<T>(
   work: (db: Db, config: Config, meta: ReadMeta) => Promise<T>,
 ): Promise<T> {
   return withDb(config, async (primary) => {
-    const reader = readerFor(primary, config, 4);
+    // Silent: a replica that cannot be reached is said once, in the command's own words (cli-run.ts), not as the
+    // pool's connection errors on the console.
+    const reader = readerFor(primary, config, 4, createLogger('silent'));
     try {
       await reader.replica?.check();
       const { db, ...meta } = reader.route();
