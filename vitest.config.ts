@@ -13,6 +13,8 @@ export const UNIT = [
   'test/db/batcher.test.ts',
   'test/engine/availability.test.ts',
   'test/ledger/plan-transfers.test.ts',
+  'test/ledger/csv.test.ts',
+  'test/ledger/reconcile-compare.test.ts',
 ];
 
 export default defineConfig({

@@ -3,7 +3,7 @@ import type { Knex } from 'knex';
 // Documents the engine stores and hands back but never filters, joins or sorts on: their column statistics
 // inform no plan, and building them was most of what ANALYZE cost (sorting thousands of sampled jsonb values
 // for a histogram). Without statistics for the jsonb columns alone, ANALYZE outbox took 123 ms instead of 312
-// and ANALYZE history 45 instead of 221, on a bench database of 31k and 19k rows (README "Benchmarks"). That
+// and ANALYZE history 45 instead of 221, on a bench database of 31k and 19k rows (bench/README.md). That
 // matters where the workers run ANALYZE every few seconds (workers/planner-statistics.ts), and it spares
 // autovacuum's analyses alike. Target 0 keeps no statistics for a column; every other column keeps its own.
 const DOCUMENT_COLUMNS: Readonly<Record<string, readonly string[]>> = {

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 
-// Payouts and adjustments (DESIGN.md "Payouts and adjustments"):
+// Payouts and adjustments (docs/money.md):
 // - account kind `payout_hold`: an owner's requested payouts hold the money here (available → payout hold in the
 //   request's transaction) until it is paid (→ external) or returned (→ available); it never goes negative.
 // - account kind `adjustments`: the platform's side of support's corrections, either direction, so like external it

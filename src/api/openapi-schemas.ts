@@ -149,7 +149,11 @@ export const statement = z.object({
     z.object({
       transferId: z.string(),
       at: z.string(),
-      kind: z.string().describe('deposit, fund, release, refund, arbitration_fee, arbitration_fee_refund, …'),
+      kind: z
+        .string()
+        .describe(
+          'deposit, fund, release, refund, arbitration_fee_hold, arbitration_fee_refund (docs/money.md "Transfer kinds")',
+        ),
       amount: signedMoney,
       balanceAfter: money,
       instanceId: z.string().nullable().describe('the instance whose event moved the money; null for a deposit'),

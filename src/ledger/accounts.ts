@@ -46,7 +46,7 @@ export function externalAccount(currency: string): AccountSpec {
 }
 
 /**
- * An owner's money on its way out: requested payouts hold it here (two-phase, DESIGN.md "Payouts") until the
+ * An owner's money on its way out: requested payouts hold it here (two-phase, docs/money.md "Payouts") until the
  * provider pays it (→ external) or it comes back (→ available). Counted in the owner's `held` balance.
  */
 export function payoutHoldAccount(ownerId: string, currency: string): AccountSpec {

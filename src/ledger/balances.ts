@@ -4,7 +4,7 @@ import { formatMoney } from '../money.js';
 
 export interface Balance {
   currency: string;
-  /** Digits after the decimal point in the currency's notation (API.md "Money (v1.1)"). */
+  /** Digits after the decimal point in the currency's notation (docs/api.md "Money"). */
   currencyExponent: number;
   available: string;
   held: string;
@@ -13,7 +13,7 @@ export interface Balance {
 /**
  * An owner's balances per currency: `available` is their spendable account, `held` the escrow (and arbitration fee holds) of
  * milestones they funded that is not yet released or returned, and their payouts not yet paid or returned
- * (API.md "Money", "Payouts").
+ * (docs/api.md "Money", docs/money.md "Payouts").
  */
 export async function balancesOf(db: Knex | Knex.Transaction, ownerId: string): Promise<Balance[]> {
   const rows: { currency: string; available: string; held: string }[] = await db('accounts')

@@ -1,4 +1,4 @@
-/** A single deposit larger than DEPOSIT_MAX (API.md: 422 guard_failed, rule deposit_limit, details {max}). */
+/** A single deposit larger than DEPOSIT_MAX (docs/api.md: 422 guard_failed, rule deposit_limit, details {max}). */
 export class DepositLimitError extends Error {
   constructor(
     readonly amount: bigint,

@@ -31,27 +31,35 @@ export function registerReconcileGauge(metrics: Metrics, db: Db, log: Logger, co
       .finally(() => {
         running = null;
       }));
-  const checkedAt = new Gauge({
-    name: CHECKED_AT,
-    help: 'Unix time of the reconciliation escrow_reconcile_differences reports.',
-    registers: [metrics.registry],
-  });
+  // Both gauges are collected at once by a scrape: they share the one reconciliation `running` holds.
+  const current = async () => {
+    if (last === null || Date.now() - last.at >= config.RECONCILE_METRIC_TTL_MS) {
+      const wait = new Promise<void>((resolve) => setTimeout(resolve, SCRAPE_WAIT_MS).unref());
+      await Promise.race([refresh(), wait]);
+    }
+    return last;
+  };
   new Gauge({
     name: NAME,
     help: 'Ledger differences found by reconciliation, by currency and check (cli reconcile lists them); alert on > 0.',
     labelNames: ['currency', 'check'] as const,
     registers: [metrics.registry],
     async collect() {
-      if (last === null || Date.now() - last.at >= config.RECONCILE_METRIC_TTL_MS) {
-        const wait = new Promise<void>((resolve) => setTimeout(resolve, SCRAPE_WAIT_MS).unref());
-        await Promise.race([refresh(), wait]);
-      }
-      if (last === null) return;
+      const latest = await current();
+      if (latest === null) return;
       this.reset();
-      for (const c of last.report.currencies)
-        for (const check of last.report.checks) this.set({ currency: c.currency, check }, 0);
-      for (const d of last.report.differences) this.inc({ currency: d.currency, check: d.check });
-      checkedAt.set(last.at / 1000);
+      for (const c of latest.report.currencies)
+        for (const check of latest.report.checks) this.set({ currency: c.currency, check }, 0);
+      for (const d of latest.report.differences) this.inc({ currency: d.currency, check: d.check });
+    },
+  });
+  new Gauge({
+    name: CHECKED_AT,
+    help: 'Unix time of the reconciliation escrow_reconcile_differences reports.',
+    registers: [metrics.registry],
+    async collect() {
+      const latest = await current();
+      if (latest !== null) this.set(latest.at / 1000);
     },
   });
 }

@@ -1,8 +1,8 @@
 import type { Knex } from 'knex';
 import { pinnedMachine } from '../../machines/registry.js';
-import { accountDifferences, CHECK, holdingDifferences, sumZeroDifferences } from './compare.js';
+import { accountDifferences, CHECK, holdingDifferences, payoutHoldDifferences, sumZeroDifferences } from './compare.js';
 import type { Difference } from './difference.js';
-import { accountMismatches, type KindTotal } from './ledger-queries.js';
+import { accountMismatches, payoutHolds, type KindTotal } from './ledger-queries.js';
 import { milestoneHoldings } from './milestone-holdings.js';
 
 /** What every check may read: the transaction (one REPEATABLE READ snapshot) and the balances per kind. */
@@ -16,7 +16,7 @@ export interface ReconcileContext {
 /**
  * A group of checks that share their reads: `names` are the checks it answers for (each is reported per
  * currency, as 0 when it found nothing), `run` returns what it found. This list is the hook for whatever adds
- * money the ledger must account for: a payouts feature adds a check that "payout holds = open payouts" here.
+ * money the ledger must account for: payouts added "payout holds = open payouts" (payoutsHold) this way.
  */
 export interface ReconcileCheck {
   names: readonly string[];
@@ -46,5 +46,10 @@ const milestonesHold: ReconcileCheck = {
   },
 };
 
+const payoutsHold: ReconcileCheck = {
+  names: [CHECK.payoutHoldsMatchOpenPayouts],
+  run: async ({ trx }) => payoutHoldDifferences(await payoutHolds(trx)),
+};
+
 /** The checks a reconciliation runs, in this order. */
-export const RECONCILE_CHECKS: readonly ReconcileCheck[] = [sumZero, accountsAgree, milestonesHold];
+export const RECONCILE_CHECKS: readonly ReconcileCheck[] = [sumZero, accountsAgree, milestonesHold, payoutsHold];

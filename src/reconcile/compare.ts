@@ -3,7 +3,7 @@ import type { MachineDefinition } from '../../machines/definition.js';
 import type { PartyRole } from '../../machines/roles.js';
 import { holdsFunds } from '../replay/holds-funds.js';
 import type { Difference } from './difference.js';
-import type { AccountMismatch, KindTotal } from './ledger-queries.js';
+import type { AccountMismatch, KindTotal, PayoutHold } from './ledger-queries.js';
 import type { MilestoneHolding } from './milestone-holdings.js';
 
 // The comparisons of a reconciliation, without I/O: each takes what the queries read and returns the
@@ -15,6 +15,7 @@ export const CHECK = {
   runningBalance: 'running_balance',
   escrowMatchesState: 'escrow_matches_state',
   feeHoldMatchesDispute: 'fee_hold_matches_dispute',
+  payoutHoldsMatchOpenPayouts: 'payout_holds_match_open_payouts',
 } as const;
 
 /** Double entry: per currency, all balances (external included) sum to zero. */
@@ -104,4 +105,18 @@ export function holdingDifferences(def: MachineDefinition, m: MilestoneHolding):
     }
   }
   return found;
+}
+
+/** Each owner's payout hold equals the amounts of their payouts not yet paid or returned (two-phase payouts). */
+export function payoutHoldDifferences(holds: readonly PayoutHold[]): Difference[] {
+  return holds
+    .filter((h) => h.held !== h.open)
+    .map((h) => ({
+      check: CHECK.payoutHoldsMatchOpenPayouts,
+      currency: h.currency,
+      subject: h.ownerId,
+      expected: h.open,
+      actual: h.held,
+      message: `${h.ownerId}'s payout hold is ${h.held} but their open payouts add up to ${h.open}`,
+    }));
 }

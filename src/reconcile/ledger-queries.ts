@@ -80,3 +80,29 @@ export async function flowsOfDay(trx: Knex.Transaction, day: string): Promise<Da
     .select('currency', 'kind', trx.raw('count(*)::text AS transfers'), trx.raw('sum(amount)::bigint AS amount'));
   return rows.map((r) => ({ ...r, transfers: Number(r.transfers) }));
 }
+
+/** An owner's payout hold in one currency beside the amounts of their payouts still requested or processing. */
+export interface PayoutHold {
+  ownerId: string;
+  currency: string;
+  held: bigint;
+  open: bigint;
+}
+
+// Every owner with a hold account or an open payout (a FULL JOIN: an open payout without any hold is a difference
+// too). Which payout states hold money is the payout machine's rule (docs/money.md "Payouts").
+export async function payoutHolds(trx: Knex.Transaction): Promise<PayoutHold[]> {
+  const result: { rows: { owner: string; currency: string; held: bigint; open: bigint }[] } = await trx.raw(`
+    WITH open AS (
+      SELECT employer_id AS owner, input ->> 'currency' AS currency,
+             sum((snapshot -> 'context' ->> 'amount')::bigint) AS amount
+        FROM instances WHERE machine = 'payout' AND state IN ('requested', 'processing') GROUP BY 1, 2
+    ), held AS (
+      SELECT owner_id AS owner, currency::text AS currency, balance FROM accounts WHERE kind = 'payout_hold'
+    )
+    SELECT coalesce(h.owner, o.owner) AS owner, coalesce(h.currency, o.currency) AS currency,
+           coalesce(h.balance, 0)::bigint AS held, coalesce(o.amount, 0)::bigint AS open
+      FROM held h FULL JOIN open o ON o.owner = h.owner AND o.currency = h.currency
+     ORDER BY 2, 1`);
+  return result.rows.map((r) => ({ ownerId: r.owner, currency: r.currency, held: r.held, open: r.open }));
+}

@@ -19,7 +19,9 @@ export const BALANCE_FIGURES = {
   usersAvailable: ['available'],
   escrowHeld: ['escrow'],
   feeHolds: ['fee_hold'],
+  payoutHolds: ['payout_hold'],
   fees: ['fees'],
+  adjustments: ['adjustments'],
   external: ['external'],
 } as const satisfies Record<string, readonly string[]>;
 

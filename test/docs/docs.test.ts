@@ -110,12 +110,6 @@ describe('docs', () => {
     const files = tracked().filter((f) => existsSync(join(ROOT, f)));
     expect(files.filter((f) => outside.test(text(f)))).toEqual([]);
     // The spec files by name: what they said is written into docs/ in this repository's own words.
-    expect(files.filter((f) => !OWNED_ELSEWHERE.some((o) => f.startsWith(o)) && specs.test(text(f)))).toEqual([]);
+    expect(files.filter((f) => specs.test(text(f)))).toEqual([]);
   });
 });
-
-/**
- * Files under active change on other branches when this test was written: their last mentions of the spec files
- * by name are replaced when those branches land (issue 18 lists them); the first check above covers them already.
- */
-const OWNED_ELSEWHERE = ['src/api/views.ts', 'src/ledger/', 'src/paths/', 'src/cli/', 'migrations/'];

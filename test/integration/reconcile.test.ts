@@ -39,6 +39,24 @@ describe('reconciliation', () => {
     await svc.http.post(`/v1/milestones/${releasedId}/events`, { type: 'RELEASE', actor: p.employer, amount: '250' });
     await waitSettled(svc.http, releasedId);
     disputedId = await milestoneInDispute(svc.http, p, 'arbitration', { amount: '1000', fee: '500' });
+    // bob takes 100 out (paid by support) and asks for 50 more (still open: held).
+    const payout = (amount: string) =>
+      svc.http.post(`/v1/accounts/${p.freelancer}/payouts`, {
+        currency: 'USD',
+        amount,
+        destination: { kind: 'bank_account', reference: 'DE89370400440532013000' },
+        actor: p.freelancer,
+      });
+    const paid = await payout('100');
+    expect(paid.status, JSON.stringify(paid.body)).toBe(201);
+    const support = await svc.clientWith(['support']);
+    const marked = await support.post(`/v1/payouts/${paid.body.id as string}/events`, {
+      type: 'MARK_PAID',
+      actor: 'agent-ann',
+      reference: 'BANK-REF-1',
+    });
+    expect(marked.status, JSON.stringify(marked.body)).toBe(200);
+    expect((await payout('50')).status).toBe(201);
   });
 
   afterAll(async () => {
@@ -55,16 +73,20 @@ describe('reconciliation', () => {
       'running_balance',
       'escrow_matches_state',
       'fee_hold_matches_dispute',
+      'payout_holds_match_open_payouts',
     ]);
     const usd = report!.currencies.find((c) => c.currency === 'USD')!;
-    // Deposits: 600 + 1000 for the milestones and two arbitration fees of 500; the platform took 10 % of 250.
-    expect(usd.day).toEqual({ deposits: '2600', payoutsPaid: '0', feesEarned: '25', adjustments: '0' });
+    // Deposits: 600 + 1000 for the milestones and two arbitration fees of 500; the platform took 10 % of 250;
+    // bob's 225 less the 100 paid out and the 50 held for his open payout.
+    expect(usd.day).toEqual({ deposits: '2600', payoutsPaid: '100', feesEarned: '25', adjustments: '0' });
     expect(usd.balances).toEqual({
-      usersAvailable: '225',
+      usersAvailable: '75',
       escrowHeld: '1350',
       feeHolds: '1000',
+      payoutHolds: '50',
       fees: '25',
-      external: '-2600',
+      adjustments: '0',
+      external: '-2500',
       total: '0',
     });
   });
@@ -73,8 +95,8 @@ describe('reconciliation', () => {
     const { code, stdout } = await reconcile();
     expect(code).toBe(0);
     expect(stdout).toMatch(/^currency +deposits +payouts paid/m);
-    expect(stdout).toMatch(/^USD +26\.00 +0\.00 +0\.25 /m);
-    expect(stdout).toContain('All 5 checks hold');
+    expect(stdout).toMatch(/^USD +26\.00 +1\.00 +0\.25 /m);
+    expect(stdout).toContain('All 6 checks hold');
   });
 
   it('reports another day’s flows with --date, and refuses a day that is not one', async () => {
@@ -90,12 +112,12 @@ describe('reconciliation', () => {
       expect(code).toBe(1);
       expect(report!.differences.map((d) => [d.check, d.subject, d.expected, d.actual])).toEqual([
         ['sum_zero', 'USD', '0', '5'],
-        ['balance_matches_transfers', freelancerAccount(), '225', '230'],
-        ['running_balance', freelancerAccount(), '225', '230'],
+        ['balance_matches_transfers', freelancerAccount(), '75', '80'],
+        ['running_balance', freelancerAccount(), '75', '80'],
       ]);
       const { stdout } = await reconcile();
       expect(stdout).toContain('3 difference(s):');
-      expect(stdout).toContain(`balance_matches_transfers  ${freelancerAccount()}: expected 225, found 230`);
+      expect(stdout).toContain(`balance_matches_transfers  ${freelancerAccount()}: expected 75, found 80`);
     } finally {
       await svc.db.raw('UPDATE accounts SET balance = balance - 5 WHERE id = ?', [freelancerAccount()]);
     }
@@ -125,6 +147,35 @@ describe('reconciliation', () => {
       await trx.raw(
         'UPDATE accounts SET balance = balance + CASE WHEN id = ? THEN 100 ELSE -100 END WHERE id IN (?, ?)',
         [escrow, escrow, freelancerAccount()],
+      );
+    });
+    expect((await reconcile()).code).toBe(0);
+  });
+
+  it('exits 1 naming the owner when a payout hold and the open payouts disagree', async () => {
+    const hold = `payout-hold:USD:${p.freelancer}`;
+    // A balanced forged transfer from the hold back to bob: every balance agrees with its transfers, the payout
+    // machine still says 50 is on its way.
+    await svc.db.raw(
+      `WITH moved AS (
+         INSERT INTO transfers (id, debit_account_id, credit_account_id, amount, currency, kind,
+                                debit_balance_after, credit_balance_after)
+         SELECT 'forged-hold', h.id, f.id, 20, 'USD', 'payout_return', h.balance - 20, f.balance + 20
+           FROM accounts h, accounts f WHERE h.id = ? AND f.id = ?
+       )
+       UPDATE accounts SET balance = balance + CASE WHEN id = ? THEN -20 ELSE 20 END WHERE id IN (?, ?)`,
+      [hold, freelancerAccount(), hold, hold, freelancerAccount()],
+    );
+    const { code, report } = await reconcile('--json');
+    expect(code).toBe(1);
+    expect(report!.differences.map((d) => [d.check, d.subject, d.expected, d.actual])).toEqual([
+      ['payout_holds_match_open_payouts', p.freelancer, '50', '30'],
+    ]);
+    await rewriteLedger(svc.db, 'remove the forged payout return', async (trx) => {
+      await trx('transfers').where({ id: 'forged-hold' }).del();
+      await trx.raw(
+        'UPDATE accounts SET balance = balance + CASE WHEN id = ? THEN 20 ELSE -20 END WHERE id IN (?, ?)',
+        [hold, hold, freelancerAccount()],
       );
     });
     expect((await reconcile()).code).toBe(0);
@@ -170,6 +221,9 @@ describe('reconciliation', () => {
     };
     await eventually(async () => expect(await gauge('sum_zero')).toBe('0'));
     expect(await gauge('escrow_matches_state')).toBe('0');
+    const metrics = (await svc.http.get<string>('/metrics')).body;
+    const checkedAt = Number(/^escrow_reconcile_checked_at_seconds (\S+)$/m.exec(metrics)?.[1]);
+    expect(Date.now() / 1000 - checkedAt).toBeLessThan(60);
     await svc.db.raw('UPDATE accounts SET balance = balance + 7 WHERE id = ?', [freelancerAccount()]);
     try {
       await eventually(async () => expect(await gauge('balance_matches_transfers')).toBe('1'));

@@ -5,6 +5,7 @@ import {
   escrowHeldByState,
   feeHeldByDispute,
   holdingDifferences,
+  payoutHoldDifferences,
   sumZeroDifferences,
 } from '../../src/reconcile/compare.js';
 
@@ -72,6 +73,16 @@ describe('reconciliation comparisons', () => {
     expect(found.map((d) => [d.check, d.subject, d.expected, d.actual])).toEqual([
       ['escrow_matches_state', 'm1', 750n, 700n],
       ['fee_hold_matches_dispute', 'm1:employer', 0n, 50n],
+    ]);
+  });
+
+  it('names the owner whose payout hold differs from their open payouts', () => {
+    const found = payoutHoldDifferences([
+      { ownerId: 'bob', currency: 'USD', held: 50n, open: 50n },
+      { ownerId: 'eve', currency: 'EUR', held: 0n, open: 30n },
+    ]);
+    expect(found.map((d) => [d.check, d.currency, d.subject, d.expected, d.actual])).toEqual([
+      ['payout_holds_match_open_payouts', 'EUR', 'eve', 30n, 0n],
     ]);
   });
 });

@@ -28,6 +28,7 @@ const COLUMNS: [string, (c: CurrencyReport) => bigint][] = [
   ["users' available", (c) => c.balances.usersAvailable],
   ['escrow held', (c) => c.balances.escrowHeld],
   ['fee holds', (c) => c.balances.feeHolds],
+  ['payout holds', (c) => c.balances.payoutHolds],
   ['fees', (c) => c.balances.fees],
   ['external', (c) => c.balances.external],
   ['sum', (c) => c.balances.total],
