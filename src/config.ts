@@ -33,6 +33,29 @@ const schema = z.object({
     .describe(
       'false: the hot path uses unnamed statements only, for a transaction-mode pooler without prepared-statement support (PgBouncer < 1.21)',
     ),
+  // Lag-tolerant reads (lists, history, replay, stats, statements, the console) go to this streaming replica;
+  // writes, event replies, single-instance reads and ?wait=settled stay on DATABASE_URL (docs/scaling.md).
+  DATABASE_READ_URL: z
+    .string()
+    .refine((s) => s === '' || URL.canParse(s), 'must be a postgres:// URL or empty')
+    .default('')
+    .describe(
+      'Postgres streaming replica for lag-tolerant reads (lists, history, replay, stats, statements, console); empty = every read on DATABASE_URL',
+    ),
+  READ_REPLICA_MAX_LAG_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(3_600_000)
+    .default(5_000)
+    .describe('a replica further behind the primary than this is not read from: its reads go to the primary'),
+  READ_REPLICA_CHECK_MS: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .max(600_000)
+    .default(500)
+    .describe("how often the replica's replay position is compared with the primary's (must stay below the lag bound)"),
   REDIS_URL: z
     .string()
     .url()
@@ -839,6 +862,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   if (2 * cfg.GROUP_COMMIT_IN_FLIGHT >= cfg.DB_POOL_MAX) {
     // Reads and writes in flight each hold a pooled connection; the locking path and every other query need one too.
     throw new ConfigError('Invalid configuration:\n  GROUP_COMMIT_IN_FLIGHT: twice it must stay below DB_POOL_MAX');
+  }
+  if (cfg.READ_REPLICA_CHECK_MS >= cfg.READ_REPLICA_MAX_LAG_MS) {
+    // Between two checks the replica's known position ages by the interval: a bound below it is never met.
+    throw new ConfigError('Invalid configuration:\n  READ_REPLICA_CHECK_MS: must stay below READ_REPLICA_MAX_LAG_MS');
   }
   if (cfg.WEBHOOK_SECRET_MIN_CHARS > cfg.WEBHOOK_SECRET_MAX_CHARS) {
     throw new ConfigError(

@@ -10,6 +10,8 @@ import type { Config } from './config.js';
 import { createDb, type Db } from './db/knex.js';
 import { redisConnection, type RedisConnection } from './net/redis-connection.js';
 import { ensureDatabase, migrateLatest } from './db/migrate.js';
+import { readerFor } from './db/open-reader.js';
+import type { Reader } from './db/reader.js';
 import { UnlockedEvents } from './engine/apply-event-unlocked.js';
 import { instanceRulesFrom } from './engine/instance-rules.js';
 import type { Logger } from './logger.js';
@@ -18,6 +20,7 @@ import { SignalBus } from './signals/signal-bus.js';
 import { enforceSecretSealing } from './webhooks/secret-sealing.js';
 import { Metrics } from './metrics/metrics.js';
 import { registerStateGauges } from './metrics/state-gauges.js';
+import { registerReplicaMetrics } from './metrics/replica-metrics.js';
 
 export interface ServiceOptions {
   api: boolean;
@@ -68,6 +71,14 @@ async function openDatabase(config: Config, log: Logger): Promise<Db> {
   }
 }
 
+/** The API's Reader; its replica is checked once before the first request, so reads start there when it is fresh. */
+async function startReader(db: Db, config: Config, log: Logger, metrics: Metrics): Promise<Reader> {
+  const reader = readerFor(db, config, config.DB_POOL_MAX, log);
+  await reader.replica?.start();
+  registerReplicaMetrics(metrics, reader);
+  return reader;
+}
+
 /** Migrates, then starts the API and/or the workers in this process. */
 export async function startService(config: Config, log: Logger, options: ServiceOptions): Promise<RunningService> {
   const db = await openDatabase(config, log);
@@ -88,7 +99,9 @@ export async function startService(config: Config, log: Logger, options: Service
   let dashboardRedis: RedisConnection | null = null;
   let dashboardQueues: Queue[] = [];
   let paths: PathsThread | null = null;
+  let reader: Reader | null = null;
   if (options.api) {
+    reader = await startReader(db, config, log, metrics);
     const changes = new ChangeFeed(signals);
     changes.start();
     redis = redisConnection(config, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
@@ -109,7 +122,7 @@ export async function startService(config: Config, log: Logger, options: Service
     paths = new PathsThread();
     auth.start(signals);
     const app = createApp(
-      { db, config, log, changes, events, signals, redis, auth, paths, rules: instanceRulesFrom(config) },
+      { db, reader, config, log, changes, events, signals, redis, auth, paths, rules: instanceRulesFrom(config) },
       { metrics, queues: dashboardQueues },
     );
     server = await listenLimited(app, config);
@@ -143,6 +156,7 @@ export async function startService(config: Config, log: Logger, options: Service
       await Promise.all(dashboardQueues.map((q) => q.close().catch(() => undefined)));
       if (dashboardRedis) await dashboardRedis.quit().catch(() => dashboardRedis?.disconnect());
       if (redis) await redis.quit().catch(() => redis?.disconnect());
+      await reader?.close();
       await db.destroy();
     },
   };

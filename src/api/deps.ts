@@ -1,6 +1,7 @@
 import type { RedisConnection } from '../net/redis-connection.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/knex.js';
+import type { Reader } from '../db/reader.js';
 import type { UnlockedEvents } from '../engine/apply-event-unlocked.js';
 import type { InstanceRules } from '../engine/instance-rules.js';
 import type { Logger } from '../logger.js';
@@ -11,7 +12,10 @@ import type { ChangeFeed } from './change-feed.js';
 
 /** What request handlers need; built once at start and passed down, never imported as globals. */
 export interface ApiDeps {
+  /** The primary: writes and every read that must see its own writes. */
   db: Db;
+  /** Lag-tolerant reads (lists, history, replay, stats, statements, console): the replica when there is one. */
+  reader: Reader;
   config: Config;
   log: Logger;
   changes: ChangeFeed;
