@@ -40,6 +40,9 @@ async function startService(role: 'api' | 'workers', databaseUrl: string, queueP
       PORT: String(PORT),
       LOG_LEVEL: 'warn',
       RATE_LIMIT_PER_SEC: '0',
+      // The engine mix toggles one milestone's cancel request thousands of times: it measures the engine, not
+      // milestone@3's lifetime cap on cancel requests (CANCEL_REQUESTS_MAX_PER_MILESTONE, 10 by default).
+      CANCEL_REQUESTS_MAX_PER_MILESTONE: '10000',
       QUEUE_PREFIX: queuePrefix,
     },
     stdio: ['ignore', 'pipe', 'inherit'],

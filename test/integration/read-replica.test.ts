@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cli } from '../support/cli.js';
 import { dropDatabase, withAdmin } from '../support/databases.js';
 import { eventually } from '../support/eventually.js';
-import type { HttpClient, HttpResponse } from '../support/http-client.js';
-import { deposit, projectInProgress, waitSettled, type Parties } from '../support/scenario.js';
+import type { HttpResponse } from '../support/http-client.js';
+import { createdMilestone, projectInProgress, waitSettled } from '../support/scenario.js';
 import { StreamingReplica } from '../support/streaming-replica.js';
 import { cloneTemplate, startTestService, type TestService } from '../support/test-service.js';
 
@@ -16,18 +16,6 @@ async function replicaScans(replica: StreamingReplica, database: string): Promis
     "SELECT pg_stat_clear_snapshot(), (coalesce(seq_scan, 0) + coalesce(idx_scan, 0))::text AS scans FROM pg_stat_user_tables WHERE relname = 'instances'",
   );
   return Number(row?.scans ?? 0);
-}
-
-async function createMilestone(http: HttpClient, p: Parties, amount: string): Promise<string> {
-  await deposit(http, p.employer, amount, p.currency);
-  const created = await http.post(`/v1/projects/${p.projectId}/milestones`, {
-    type: 'CREATE',
-    actor: p.employer,
-    amount,
-    description: 'Work',
-  });
-  expect(created.status, JSON.stringify(created.body)).toBe(201);
-  return created.body.id as string;
 }
 
 // A real hot standby of the test cluster (pg_basebackup + streaming), with the service reading lists, history,
@@ -67,7 +55,7 @@ describe('read replica: a real streaming replica', () => {
 
   it('serves lists, history, replay and stats from the replica, with the data as of its replay position', async () => {
     const p = await projectInProgress(svc.http);
-    const id = await createMilestone(svc.http, p, '2500');
+    const id = await createdMilestone(svc.http, p, '2500');
     await waitSettled(svc.http, id);
     const written = Date.now();
     const scansBefore = await replicaScans(replica, database);
@@ -93,7 +81,7 @@ describe('read replica: a real streaming replica', () => {
 
   it('answers an event and the GET right after it from the primary, even while the replica is paused', async () => {
     const p = await projectInProgress(svc.http);
-    const id = await createMilestone(svc.http, p, '1000');
+    const id = await createdMilestone(svc.http, p, '1000');
     await waitSettled(svc.http, id);
     await replica.query(database, 'SELECT pg_wal_replay_pause()');
     let reply: HttpResponse;
@@ -134,7 +122,7 @@ describe('read replica: a real streaming replica', () => {
     const p = await projectInProgress(svc.http);
     await replica.query(database, 'SELECT pg_wal_replay_pause()');
     try {
-      const id = await createMilestone(svc.http, p, '700');
+      const id = await createdMilestone(svc.http, p, '700');
       const history = await svc.http.get(`/v1/milestones/${id}/history`);
       expect(history.status, JSON.stringify(history.body)).toBe(200);
       expect(history.headers.get('x-read-source')).toBe('primary');
