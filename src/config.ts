@@ -585,9 +585,10 @@ const schema = z.object({
     .describe('lifetime of an admin session (POST /admin/login), in seconds'),
   // Per-token request budget on /v1: RATE_LIMIT_PER_SEC sustained, up to RATE_LIMIT_BURST at once; 0 turns it
   // off. It stops a runaway client, never normal load: one internal service may drive the whole service, so the
-  // default sits well above what one API process can serve (about 2,000 events/s on a 2-core machine; the old
-  // 1,000/s default throttled a single client below capacity). Size it per deployment: a client's share of the
-  // capacity `npm run bench` measures, times the API processes, with headroom.
+  // default sits well above what one API process can serve (1,100–1,250 events/s measured by `npm run bench` on a
+  // 2-core machine, bench/README.md; the old 1,000/s default throttled a single client below capacity). Size it
+  // per deployment: a client's share of the capacity `npm run bench` measures, times the API processes, with
+  // headroom.
   RATE_LIMIT_PER_SEC: z.coerce
     .number()
     .int()
