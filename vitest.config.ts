@@ -1,4 +1,4 @@
-import { configDefaults, defineConfig } from 'vitest/config';
+import { configDefaults, defineConfig, type TestProjectInlineConfiguration } from 'vitest/config';
 
 // Tests that need neither Postgres, Redis, the HTTP service nor the workers: machines and pure modules
 // (`npm run test:unit`, seconds). Everything else under test/ is an integration test and gets a migrated template
@@ -17,6 +17,33 @@ export const UNIT = [
   'test/ledger/reconcile-compare.test.ts',
 ];
 
+// The integration subset of docs/scaling.md, again, through a transaction-mode PgBouncer of the run's own
+// (test/support/pgbouncer-setup.ts): lifecycle, settlement, disputes with timers, idempotent retries and
+// concurrent events on one milestone, with the prepared-statement setting that PgBouncer's version needs.
+const POOLER_PROJECT: TestProjectInlineConfiguration = {
+  extends: true,
+  test: {
+    name: 'pgbouncer',
+    include: [
+      'test/integration/lifecycle.test.ts',
+      'test/integration/settlement.test.ts',
+      'test/integration/disputes.test.ts',
+      'test/integration/idempotency.test.ts',
+      'test/integration/concurrency.test.ts',
+      'test/pooler/**/*.test.ts',
+    ],
+    globalSetup: ['test/support/global-setup.ts', 'test/support/pgbouncer-setup.ts'],
+  },
+};
+
+// A project that only runs when named (`--project pgbouncer`, as npm test does): otherwise `npx vitest run
+// test/integration/disputes.test.ts` would run that file twice, once through a PgBouncer.
+function namedOnCommandLine(project: string): boolean {
+  return process.argv.some(
+    (arg, i) => arg === `--project=${project}` || (arg === project && process.argv[i - 1] === '--project'),
+  );
+}
+
 export default defineConfig({
   test: {
     // Integration files each own a database and a queue prefix, so they may run side by side.
@@ -31,10 +58,11 @@ export default defineConfig({
         test: {
           name: 'integration',
           include: ['test/**/*.test.ts'],
-          exclude: [...configDefaults.exclude, ...UNIT],
+          exclude: [...configDefaults.exclude, ...UNIT, 'test/pooler/**'],
           globalSetup: ['test/support/global-setup.ts'],
         },
       },
+      ...(namedOnCommandLine('pgbouncer') ? [POOLER_PROJECT] : []),
       {
         // A generated path file (`cli paths … --format vitest --out milestone.test.mjs`) saved in the project root
         // runs with `npx vitest run milestone.test.mjs` against the deployment it names; npm test leaves it out.

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import pg from 'pg';
 import { createClient, SCOPES } from '../src/auth/tokens.js';
+import { loadConfig } from '../src/config.js';
 import { createDb } from '../src/db/knex.js';
 import { ensureDatabase, migrateLatest } from '../src/db/migrate.js';
 import { deleteQueueKeys } from '../src/jobs/queues.js';
@@ -39,6 +40,9 @@ async function startService(role: 'api' | 'workers', databaseUrl: string, queueP
       PORT: String(PORT),
       LOG_LEVEL: 'warn',
       RATE_LIMIT_PER_SEC: '0',
+      // The engine mix toggles one milestone's cancel request thousands of times: it measures the engine, not
+      // milestone@3's lifetime cap on cancel requests (CANCEL_REQUESTS_MAX_PER_MILESTONE, 10 by default).
+      CANCEL_REQUESTS_MAX_PER_MILESTONE: '10000',
       QUEUE_PREFIX: queuePrefix,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
@@ -129,7 +133,7 @@ export async function startDeployment(databaseName: string): Promise<Deployment>
   const processes: ChildProcess[] = [];
   const stop = async () => {
     await Promise.all(processes.map(stopService));
-    await deleteQueueKeys(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', queuePrefix);
+    await deleteQueueKeys(loadConfig({ ...process.env, QUEUE_PREFIX: queuePrefix }));
   };
   try {
     processes.push(await startService('api', databaseUrl, queuePrefix));

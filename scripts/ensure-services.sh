@@ -32,6 +32,21 @@ if ! psql -h 127.0.0.1 -U "$user" -d postgres -Atqc 'SELECT 1' >/dev/null 2>&1; 
   as_root su postgres -c "psql -Atqc 'SELECT pg_reload_conf()'" >/dev/null
 fi
 
+# The read-replica test (test/integration/read-replica.test.ts) clones this cluster with pg_basebackup and
+# streams from it, which needs a replication line in pg_hba.conf (the "all" database does not cover
+# replication connections) and wal_level replica or logical with WAL senders (Debian's defaults). Add the
+# line once, for loopback only, and reload.
+hba="$(psql -h 127.0.0.1 -U "$user" -d postgres -Atqc 'SHOW hba_file')"
+if ! as_root grep -Eq '^host[[:space:]]+replication[[:space:]]+all[[:space:]]+127\.0\.0\.1/32[[:space:]]+trust' "$hba"; then
+  echo "allowing local replication connections (pg_hba.conf) for the read-replica test"
+  as_root sed -i "1i host replication all 127.0.0.1/32 trust" "$hba"
+  psql -h 127.0.0.1 -U "$user" -d postgres -Atqc 'SELECT pg_reload_conf()' >/dev/null
+fi
+wal="$(psql -h 127.0.0.1 -U "$user" -d postgres -Atqc "SELECT current_setting('wal_level') || ' ' || current_setting('max_wal_senders')")"
+case "$wal" in
+  minimal*|*" 0") echo "PostgreSQL has wal_level/max_wal_senders = $wal: the read-replica test needs wal_level=replica and max_wal_senders > 0 (restart required)" >&2 ;;
+esac
+
 if ! redis_ready; then
   echo "starting Redis"
   as_root redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save "" --appendonly no >/dev/null

@@ -24,11 +24,51 @@ const schema = z.object({
     .url()
     .default('postgres://root@127.0.0.1:5432/escrow')
     .describe('Postgres connection URL; the database is created if missing and migrated on start'),
+  // Behind a transaction-mode pooler each transaction may get another server connection, so a statement prepared
+  // by name on one is missing (or taken) on the next; PgBouncer ≥ 1.21 with max_prepared_statements copes with
+  // named statements, older ones need them off (docs/scaling.md).
+  DATABASE_PREPARED_STATEMENTS: z
+    .stringbool()
+    .default(true)
+    .describe(
+      'false: the hot path uses unnamed statements only, for a transaction-mode pooler without prepared-statement support (PgBouncer < 1.21)',
+    ),
+  // Lag-tolerant reads (lists, history, replay, stats, statements, the console) go to this streaming replica;
+  // writes, event replies, single-instance reads and ?wait=settled stay on DATABASE_URL (docs/scaling.md).
+  DATABASE_READ_URL: z
+    .string()
+    .refine((s) => s === '' || URL.canParse(s), 'must be a postgres:// URL or empty')
+    .default('')
+    .describe(
+      'Postgres streaming replica for lag-tolerant reads (lists, history, replay, stats, statements, console); empty = every read on DATABASE_URL',
+    ),
+  READ_REPLICA_MAX_LAG_MS: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(3_600_000)
+    .default(5_000)
+    .describe('a replica further behind the primary than this is not read from: its reads go to the primary'),
+  READ_REPLICA_CHECK_MS: z.coerce
+    .number()
+    .int()
+    .min(10)
+    .max(600_000)
+    .default(500)
+    .describe("how often the replica's replay position is compared with the primary's (must stay below the lag bound)"),
   REDIS_URL: z
     .string()
     .url()
     .default('redis://127.0.0.1:6379')
-    .describe('Redis connection URL (BullMQ queues, wake-up signals)'),
+    .describe('Redis connection URL (BullMQ queues, wake-up signals); not used when REDIS_CLUSTER_NODES is set'),
+  // A Redis Cluster instead of one server (docs/scaling.md): the seed nodes; the client learns the rest.
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .regex(/^([A-Za-z0-9.-]+:[0-9]{1,5}(,[A-Za-z0-9.-]+:[0-9]{1,5})*)?$/, 'must be host:port,host:port,…')
+    .default('')
+    .describe(
+      'Redis Cluster seed nodes as host:port,host:port; set, every Redis connection is a cluster client instead of REDIS_URL',
+    ),
   HOST: z.string().default('127.0.0.1').describe('address the API listens on'),
   PORT: z.coerce
     .number()
@@ -545,9 +585,10 @@ const schema = z.object({
     .describe('lifetime of an admin session (POST /admin/login), in seconds'),
   // Per-token request budget on /v1: RATE_LIMIT_PER_SEC sustained, up to RATE_LIMIT_BURST at once; 0 turns it
   // off. It stops a runaway client, never normal load: one internal service may drive the whole service, so the
-  // default sits well above what one API process can serve (about 2,000 events/s on a 2-core machine; the old
-  // 1,000/s default throttled a single client below capacity). Size it per deployment: a client's share of the
-  // capacity `npm run bench` measures, times the API processes, with headroom.
+  // default sits well above what one API process can serve (1,100–1,250 events/s measured by `npm run bench` on a
+  // 2-core machine, bench/README.md; the old 1,000/s default throttled a single client below capacity). Size it
+  // per deployment: a client's share of the capacity `npm run bench` measures, times the API processes, with
+  // headroom.
   RATE_LIMIT_PER_SEC: z.coerce
     .number()
     .int()
@@ -794,7 +835,12 @@ const schema = z.object({
 /** The variables with their rules and descriptions: docs/operations.md's configuration table is generated from it. */
 export const configSchema = schema;
 
-export type Config = z.infer<typeof schema> & { queuePrefix: string; databaseName: string };
+/**
+ * `queuePrefix` names the deployment in Redis (signal channels, QUEUE_PREFIX for a child process); `bullmqPrefix`
+ * is the same name as a Redis Cluster hash tag, `{queuePrefix}`, which BullMQ puts before every key of every
+ * queue, so all of a queue's keys hash to one slot and its multi-key scripts run on a cluster.
+ */
+export type Config = z.infer<typeof schema> & { queuePrefix: string; bullmqPrefix: string; databaseName: string };
 
 export class ConfigError extends Error {}
 
@@ -818,6 +864,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     // Reads and writes in flight each hold a pooled connection; the locking path and every other query need one too.
     throw new ConfigError('Invalid configuration:\n  GROUP_COMMIT_IN_FLIGHT: twice it must stay below DB_POOL_MAX');
   }
+  if (cfg.READ_REPLICA_CHECK_MS >= cfg.READ_REPLICA_MAX_LAG_MS) {
+    // Between two checks the replica's known position ages by the interval: a bound below it is never met.
+    throw new ConfigError('Invalid configuration:\n  READ_REPLICA_CHECK_MS: must stay below READ_REPLICA_MAX_LAG_MS');
+  }
   if (cfg.WEBHOOK_SECRET_MIN_CHARS > cfg.WEBHOOK_SECRET_MAX_CHARS) {
     throw new ConfigError(
       'Invalid configuration:\n  WEBHOOK_SECRET_MIN_CHARS: must not exceed WEBHOOK_SECRET_MAX_CHARS',
@@ -840,5 +890,6 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`Invalid configuration:\n  ${(error as Error).message}`);
   }
   const databaseName = decodeURIComponent(new URL(cfg.DATABASE_URL).pathname.replace(/^\//, '')) || 'postgres';
-  return { ...cfg, databaseName, queuePrefix: cfg.QUEUE_PREFIX || `escrow:${databaseName}` };
+  const queuePrefix = cfg.QUEUE_PREFIX || `escrow:${databaseName}`;
+  return { ...cfg, databaseName, queuePrefix, bullmqPrefix: `{${queuePrefix}}` };
 }

@@ -1,7 +1,6 @@
 import { createServer, type RequestListener, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Queue } from 'bullmq';
-import { Redis } from 'ioredis';
 import { createQueues, producerConnection } from './jobs/queues.js';
 import { WorkerPool } from '../workers/worker-pool.js';
 import { createApp } from './api/app.js';
@@ -9,7 +8,10 @@ import { Authenticator } from './api/auth.js';
 import { ChangeFeed } from './api/change-feed.js';
 import type { Config } from './config.js';
 import { createDb, type Db } from './db/knex.js';
+import { redisConnection, type RedisConnection } from './net/redis-connection.js';
 import { ensureDatabase, migrateLatest } from './db/migrate.js';
+import { readerFor } from './db/open-reader.js';
+import type { Reader } from './db/reader.js';
 import { UnlockedEvents } from './engine/apply-event-unlocked.js';
 import { instanceRulesFrom } from './engine/instance-rules.js';
 import type { Logger } from './logger.js';
@@ -18,6 +20,7 @@ import { SignalBus } from './signals/signal-bus.js';
 import { enforceSecretSealing } from './webhooks/secret-sealing.js';
 import { Metrics } from './metrics/metrics.js';
 import { registerStateGauges } from './metrics/state-gauges.js';
+import { registerReplicaMetrics } from './metrics/replica-metrics.js';
 
 export interface ServiceOptions {
   api: boolean;
@@ -57,7 +60,7 @@ async function listenLimited(app: RequestListener, config: Config): Promise<Serv
 /** The database, created and migrated if needed; refused (and closed) when webhook secrets would stay unsealed. */
 async function openDatabase(config: Config, log: Logger): Promise<Db> {
   await ensureDatabase(config.DATABASE_URL);
-  const db = createDb(config.DATABASE_URL, config.DB_POOL_MAX, log);
+  const db = createDb(config.DATABASE_URL, config.DB_POOL_MAX, log, config.DATABASE_PREPARED_STATEMENTS);
   try {
     await migrateLatest(db);
     await enforceSecretSealing(db, config, log);
@@ -66,6 +69,14 @@ async function openDatabase(config: Config, log: Logger): Promise<Db> {
     await db.destroy();
     throw error;
   }
+}
+
+/** The API's Reader; its replica is checked once before the first request, so reads start there when it is fresh. */
+async function startReader(db: Db, config: Config, log: Logger, metrics: Metrics): Promise<Reader> {
+  const reader = readerFor(db, config, config.DB_POOL_MAX, log);
+  await reader.replica?.start();
+  registerReplicaMetrics(metrics, reader);
+  return reader;
 }
 
 /** Migrates, then starts the API and/or the workers in this process. */
@@ -83,15 +94,17 @@ export async function startService(config: Config, log: Logger, options: Service
   }
 
   let server: Server | null = null;
-  let redis: Redis | null = null;
+  let redis: RedisConnection | null = null;
   let url: string | null = null;
-  let dashboardRedis: Redis | null = null;
+  let dashboardRedis: RedisConnection | null = null;
   let dashboardQueues: Queue[] = [];
   let paths: PathsThread | null = null;
+  let reader: Reader | null = null;
   if (options.api) {
+    reader = await startReader(db, config, log, metrics);
     const changes = new ChangeFeed(signals);
     changes.start();
-    redis = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false });
+    redis = redisConnection(config, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
     redis.on('error', (error) => log.debug({ err: error }, 'readiness redis connection error'));
     // Queue handles for the dashboard and the queue-depth gauges; fail-fast, so a Redis outage never stalls a scrape.
     dashboardRedis = producerConnection(config);
@@ -109,7 +122,7 @@ export async function startService(config: Config, log: Logger, options: Service
     paths = new PathsThread();
     auth.start(signals);
     const app = createApp(
-      { db, config, log, changes, events, signals, redis, auth, paths, rules: instanceRulesFrom(config) },
+      { db, reader, config, log, changes, events, signals, redis, auth, paths, rules: instanceRulesFrom(config) },
       { metrics, queues: dashboardQueues },
     );
     server = await listenLimited(app, config);
@@ -143,6 +156,7 @@ export async function startService(config: Config, log: Logger, options: Service
       await Promise.all(dashboardQueues.map((q) => q.close().catch(() => undefined)));
       if (dashboardRedis) await dashboardRedis.quit().catch(() => dashboardRedis?.disconnect());
       if (redis) await redis.quit().catch(() => redis?.disconnect());
+      await reader?.close();
       await db.destroy();
     },
   };

@@ -1,9 +1,9 @@
 import { DelayedError, Worker, type Queue, type WorkerOptions } from 'bullmq';
-import type { Redis } from 'ioredis';
 import type { Config } from '../src/config.js';
 import type { Db } from '../src/db/knex.js';
 import type { Logger } from '../src/logger.js';
 import type { Metrics } from '../src/metrics/metrics.js';
+import type { RedisConnection } from '../src/net/redis-connection.js';
 import type { SignalBus } from '../src/signals/signal-bus.js';
 import { createQueues, producerConnection, QUEUE_NAMES, workerConnection } from '../src/jobs/queues.js';
 import { OutboxRelay } from './outbox-relay.js';
@@ -34,7 +34,7 @@ async function deploymentIdOf(db: Db): Promise<string> {
 
 /** The background side of the service: the relay, the BullMQ workers that consume it, the dispatcher and the sweeper. */
 export class WorkerPool {
-  private readonly connections: Redis[] = [];
+  private readonly connections: RedisConnection[] = [];
   private readonly workers: Worker[] = [];
   private queues: Queue[] = [];
   private relay: OutboxRelay | null = null;
@@ -62,7 +62,7 @@ export class WorkerPool {
     // runs; BullMQ's 30 s defaults made recovery after kill -9 take up to a minute.
     const options: WorkerOptions = {
       connection: consumer,
-      prefix: this.config.queuePrefix,
+      prefix: this.config.bullmqPrefix,
       lockDuration: this.config.WORKER_LOCK_DURATION_MS,
       stalledInterval: this.config.WORKER_STALLED_INTERVAL_MS,
     };
@@ -148,7 +148,7 @@ export class WorkerPool {
   }
 
   /** The relay, sweeper, planner statistics, deadline reminders, idempotency key expiry and the webhook dispatcher. */
-  private async startBackground(producer: Redis): Promise<void> {
+  private async startBackground(producer: RedisConnection): Promise<void> {
     // Webhooks: the relay fans each applied event out into delivery rows; the dispatcher sends them.
     const dispatcher = new WebhookDispatcher(this.db, this.config, this.log, this.metrics);
     this.dispatcher = dispatcher;

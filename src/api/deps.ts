@@ -1,6 +1,7 @@
-import type { Redis } from 'ioredis';
+import type { RedisConnection } from '../net/redis-connection.js';
 import type { Config } from '../config.js';
 import type { Db } from '../db/knex.js';
+import type { Reader } from '../db/reader.js';
 import type { UnlockedEvents } from '../engine/apply-event-unlocked.js';
 import type { InstanceRules } from '../engine/instance-rules.js';
 import type { Logger } from '../logger.js';
@@ -11,7 +12,10 @@ import type { ChangeFeed } from './change-feed.js';
 
 /** What request handlers need; built once at start and passed down, never imported as globals. */
 export interface ApiDeps {
+  /** The primary: writes and every read that must see its own writes. */
   db: Db;
+  /** Lag-tolerant reads (lists, history, replay, stats, statements, console): the replica when there is one. */
+  reader: Reader;
   config: Config;
   log: Logger;
   changes: ChangeFeed;
@@ -22,7 +26,7 @@ export interface ApiDeps {
   /** Wakes the relay once an event's outbox rows are committed. */
   signals: SignalBus;
   /** A fail-fast connection used only to report Redis health. */
-  redis: Redis;
+  redis: RedisConnection;
   /** Who is calling: bearer tokens (cached, revocation-aware) and the failed-authentication budget. */
   auth: Authenticator;
   /** Model-based test paths, generated off the event loop. */

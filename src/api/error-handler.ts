@@ -11,26 +11,10 @@ import { AccountOverflowError } from '../ledger/account-overflow-error.js';
 import { DepositLimitError } from '../ledger/deposit-limit-error.js';
 import { InsufficientFundsError } from '../ledger/insufficient-funds-error.js';
 import type { Logger } from '../logger.js';
-
-// Postgres and driver failures that mean "the database is not reachable right now", not "your request is bad".
-const UNAVAILABLE_PG_CLASSES = ['08', '53', '57'];
-const UNAVAILABLE_NODE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND']);
+import { isDatabaseUnavailable } from '../db/unavailable.js';
 
 // Values Postgres cannot store (bad Unicode escapes, characters outside UTF-8): the client's data, not our fault.
 const CLIENT_DATA_PG_CODES = new Set(['22P05', '22021']);
-
-function isDatabaseUnavailable(error: unknown): boolean {
-  const e = error as { code?: unknown; name?: unknown; message?: unknown };
-  if (e.name === 'KnexTimeoutError') return true;
-  if (typeof e.code === 'string') {
-    if (UNAVAILABLE_NODE_CODES.has(e.code)) return true;
-    if (e.code.length === 5 && UNAVAILABLE_PG_CLASSES.some((c) => (e.code as string).startsWith(c))) return true;
-  }
-  return (
-    typeof e.message === 'string' &&
-    /Connection terminated|connection (is )?closed|connection error and is not queryable/i.test(e.message)
-  );
-}
 
 /**
  * Errors raised by Express and body-parser before our code runs (bad JSON, oversized or mis-encoded bodies,

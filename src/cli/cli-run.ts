@@ -1,6 +1,7 @@
 import { loadConfig, type Config } from '../config.js';
 import type { Db } from '../db/knex.js';
-import { withDb } from './with-db.js';
+import type { ReadMeta } from '../db/reader.js';
+import { withDb, withReadDb } from './with-db.js';
 
 /** Where a CLI run writes: process.stdout/stderr for the bin, a string collector in a test. */
 export interface CliStream {
@@ -46,5 +47,15 @@ export class CliRun {
 
   withDb<T>(work: (db: Db, config: Config) => Promise<T>): Promise<T> {
     return withDb(this.config(), work);
+  }
+
+  /** For commands that only read: the replica when DATABASE_READ_URL names one (with-db.ts). */
+  withReadDb<T>(work: (db: Db, config: Config, meta: ReadMeta) => Promise<T>): Promise<T> {
+    return withReadDb(this.config(), (db, config, meta) => {
+      // Said on stderr, beside the progress lines, so a report on stdout reads the same wherever it came from.
+      if (meta.source === 'replica') this.err(`reading from the replica, data as of ${meta.asOf?.toISOString()}\n`);
+      else if (meta.reason !== 'no_replica') this.err(`reading from the primary: the replica is ${meta.reason}\n`);
+      return work(db, config, meta);
+    });
   }
 }

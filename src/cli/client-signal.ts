@@ -1,5 +1,5 @@
-import { Redis } from 'ioredis';
 import type { Config } from '../config.js';
+import { redisConnection } from '../net/redis-connection.js';
 import { clientChannelOf } from '../signals/signal-bus.js';
 
 const CONNECT_TIMEOUT_MS = 2_000;
@@ -10,10 +10,10 @@ const CONNECT_TIMEOUT_MS = 2_000;
  * be reached: the change is committed anyway and takes effect within AUTH_CACHE_MS.
  */
 export async function signalClientChanged(config: Config, clientId: string): Promise<boolean> {
-  const redis = new Redis(config.REDIS_URL, {
+  const redis = redisConnection(config, {
     connectTimeout: CONNECT_TIMEOUT_MS,
     maxRetriesPerRequest: 1,
-    retryStrategy: () => null,
+    reconnect: false,
     lazyConnect: true,
   });
   redis.on('error', () => undefined);

@@ -1,6 +1,7 @@
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import type { Logger } from '../logger.js';
+import { unnamedStatementsOnly } from './prepared.js';
 
 // node-postgres returns int8 as a string; money and sequence ids are bigint columns, so turn them into
 // bigint once, here, and nowhere else (STYLE §11). 20 = int8.
@@ -8,8 +9,9 @@ pg.types.setTypeParser(20, (text: string) => BigInt(text));
 
 export type Db = Knex;
 
-export function createDb(databaseUrl: string, poolMax: number, log?: Logger): Db {
-  return knexFactory({
+/** `preparedStatements` false: see DATABASE_PREPARED_STATEMENTS and unnamedStatementsOnly. */
+export function createDb(databaseUrl: string, poolMax: number, log?: Logger, preparedStatements = true): Db {
+  const db = knexFactory({
     client: 'pg',
     connection: databaseUrl,
     pool: { min: 0, max: poolMax },
@@ -24,4 +26,6 @@ export function createDb(databaseUrl: string, poolMax: number, log?: Logger): Db
       },
     }),
   });
+  if (!preparedStatements) unnamedStatementsOnly(db);
+  return db;
 }

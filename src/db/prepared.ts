@@ -23,8 +23,12 @@ export function isStaleStatement(error: unknown): boolean {
 
 type Connection = pg.Client & { __knex__disposed?: unknown };
 
-/** What this module uses of knex's client (typed `any` by knex): its pool size and raw connection hand-out. */
+/**
+ * What this module uses of knex's client (typed `any` by knex): its pool size, raw connection hand-out, and its
+ * config object, which a transaction's client shares with the pool's (knex copies the reference).
+ */
 export interface PoolClient {
+  config: object;
   pool?: { max?: number };
   acquireConnection(): Promise<unknown>;
   releaseConnection(connection: unknown): Promise<void>;
@@ -37,6 +41,18 @@ export function poolSize(db: Knex): number {
 
 /** Each name stands for one text on every connection; two texts under one name would run the wrong statement. */
 const texts = new Map<string, string>();
+
+/** The knex instances (by their clients' shared config) that must not name statements: see unnamedStatementsOnly. */
+const unnamed = new WeakSet<object>();
+
+/**
+ * From now on this database's statements go unnamed: parsed and planned on every call, but valid on any server
+ * connection, as a transaction-mode pooler without prepared-statement support (PgBouncer < 1.21) requires:
+ * there, a transaction may run on another server connection than the one a statement was prepared on.
+ */
+export function unnamedStatementsOnly(db: Knex): void {
+  unnamed.add((db.client as PoolClient).config);
+}
 
 /**
  * Runs a named prepared statement: Postgres parses and plans it once per connection instead of once per call.
@@ -56,10 +72,11 @@ export async function queryPrepared<Row>(db: Knex, name: string, text: string, v
   const inTransaction = (db as Knex.Transaction).isTransaction === true;
   const tries = inTransaction ? 1 : poolSize(db) + 1;
   const client = db.client as PoolClient;
+  const query = unnamed.has(client.config) ? { text, values } : { name, text, values };
   for (let attempt = 1; ; attempt++) {
     const connection = (await client.acquireConnection()) as Connection;
     try {
-      const result = await connection.query<Row & pg.QueryResultRow>({ name, text, values });
+      const result = await connection.query<Row & pg.QueryResultRow>(query);
       return result.rows;
     } catch (error) {
       if (!isStaleStatement(error)) throw error;

@@ -1,6 +1,6 @@
 import { Queue, type JobsOptions } from 'bullmq';
-import { Redis } from 'ioredis';
 import type { Config } from '../config.js';
+import { keyHolders, redisConnection, type RedisConnection } from '../net/redis-connection.js';
 
 /**
  * `settlement` for settlement outbox rows (money moves in their own transactions), `payout` for payouts to hand to
@@ -16,16 +16,16 @@ export const QUEUE_NAMES: Record<QueueKey, string> = {
 };
 
 /** Workers need blocking commands that wait across reconnects (BullMQ: maxRetriesPerRequest null). */
-export function workerConnection(config: Config): Redis {
-  return new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
+export function workerConnection(config: Config): RedisConnection {
+  return redisConnection(config, { maxRetriesPerRequest: null });
 }
 
 /**
  * Producers fail fast while Redis is away instead of queueing commands in memory: the outbox keeps the work
  * and the relay tries again, so nothing acknowledged is lost (docs/concepts.md "Redis down").
  */
-export function producerConnection(config: Config): Redis {
-  return new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+export function producerConnection(config: Config): RedisConnection {
+  return redisConnection(config, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
 }
 
 /** Jobs keep bounded state in Redis (STYLE §14); idempotency lives in the database, not in the job id. */
@@ -38,9 +38,9 @@ export function jobOptions(config: Config): JobsOptions {
   };
 }
 
-export function createQueues(config: Config, connection: Redis): Record<QueueKey, Queue> {
+export function createQueues(config: Config, connection: RedisConnection): Record<QueueKey, Queue> {
   const make = (name: string) =>
-    new Queue(name, { connection, prefix: config.queuePrefix, defaultJobOptions: jobOptions(config) });
+    new Queue(name, { connection, prefix: config.bullmqPrefix, defaultJobOptions: jobOptions(config) });
   return {
     settlement: make(QUEUE_NAMES.settlement),
     payout: make(QUEUE_NAMES.payout),
@@ -74,17 +74,27 @@ export function timerJobId(deploymentId: string, timerId: bigint | string): stri
   return `${deploymentId}-timer-${timerId}`;
 }
 
-/** Removes every key a deployment's queues keep in Redis: for dropping a scratch deployment (tests, benchmarks). */
-export async function deleteQueueKeys(redisUrl: string, queuePrefix: string): Promise<void> {
-  const redis = new Redis(redisUrl, { maxRetriesPerRequest: 1 });
+/**
+ * Removes every key a deployment's queues keep in Redis (those under its BullMQ prefix), on every master of a
+ * cluster: for dropping a scratch deployment (tests, benchmarks).
+ */
+export async function deleteQueueKeys(
+  redisSettings: Pick<Config, 'REDIS_URL' | 'REDIS_CLUSTER_NODES' | 'bullmqPrefix'>,
+): Promise<void> {
+  const connection = redisConnection(redisSettings, { maxRetriesPerRequest: 1 });
   try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${queuePrefix}:*`, 'COUNT', 1000);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
+    // A cluster client knows its masters once it is ready, which the first command waits for.
+    await connection.ping();
+    for (const node of keyHolders(connection)) {
+      let cursor = '0';
+      do {
+        const [next, keys] = await node.scan(cursor, 'MATCH', `${redisSettings.bullmqPrefix}:*`, 'COUNT', 1000);
+        cursor = next;
+        // All under one hash tag, so one slot: a multi-key DEL is allowed on a cluster too.
+        if (keys.length > 0) await node.del(...keys);
+      } while (cursor !== '0');
+    }
   } finally {
-    await redis.quit();
+    await connection.quit();
   }
 }

@@ -1,4 +1,4 @@
-import type { Knex } from 'knex';
+import type { Reader, Served } from '../db/reader.js';
 import { countStats, type Stats } from './instance-stats.js';
 
 export interface StatsCacheOptions {
@@ -19,15 +19,15 @@ export interface StatsCacheOptions {
  * machine would stretch.
  */
 export class StatsCache {
-  private kept: { stats: Stats; until: number } | null = null;
-  private running: Promise<Stats> | null = null;
+  private kept: { stats: Served<Stats>; until: number } | null = null;
+  private running: Promise<Served<Stats>> | null = null;
 
   constructor(
-    private readonly db: Knex,
+    private readonly reader: Reader,
     private readonly options: StatsCacheOptions,
   ) {}
 
-  async get(): Promise<Stats> {
+  async get(): Promise<Served<Stats>> {
     if (this.kept && performance.now() < this.kept.until) return this.kept.stats;
     this.running ??= this.count().finally(() => {
       this.running = null;
@@ -35,12 +35,14 @@ export class StatsCache {
     return this.running;
   }
 
-  private async count(): Promise<Stats> {
+  private async count(): Promise<Served<Stats>> {
     const started = performance.now();
-    const stats = await countStats(this.db, this.options.stuckAfterMs);
+    const served = await this.reader.read((db) => countStats(db, this.options.stuckAfterMs));
     const tookMs = performance.now() - started;
+    // Counted on a replica, the numbers are as current as its data, not as the moment they were counted.
+    const stats = served.asOf ? { ...served, value: { ...served.value, asOf: served.asOf.toISOString() } } : served;
     const { cacheAboveRows, cacheFactor, cacheMaxMs } = this.options;
-    const counted = [stats.milestones.byState, stats.projects.byState]
+    const counted = [stats.value.milestones.byState, stats.value.projects.byState]
       .flatMap((byState) => Object.values(byState))
       .reduce((a, b) => a + b, 0);
     this.kept =

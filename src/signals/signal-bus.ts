@@ -1,6 +1,6 @@
-import { Redis } from 'ioredis';
 import type { Config } from '../config.js';
 import type { Logger } from '../logger.js';
+import { closeRedis, redisConnection, type RedisConnection } from '../net/redis-connection.js';
 
 /**
  * Wake-up hints between processes, sent after commit over Redis pub/sub: "outbox rows were written" (the relay
@@ -15,8 +15,8 @@ import type { Logger } from '../logger.js';
  * draining anyway, so a message per event would cost the sender, Redis and the relay's process for nothing.
  */
 export class SignalBus {
-  private readonly publisher: Redis;
-  private subscriber: Redis | null = null;
+  private readonly publisher: RedisConnection;
+  private subscriber: RedisConnection | null = null;
   private readonly outboxListeners: (() => void)[] = [];
   private readonly instanceListeners: ((id: string) => void)[] = [];
   private readonly clientListeners: ((id: string) => void)[] = [];
@@ -33,7 +33,7 @@ export class SignalBus {
     private readonly log: Logger,
   ) {
     // Fail fast while Redis is away: a hint that cannot go out now is not worth queueing (see above).
-    this.publisher = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
+    this.publisher = redisConnection(config, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
     this.publisher.on('error', (error) => log.debug({ err: error }, 'signal publisher: redis connection error'));
     this.outboxChannel = `${config.queuePrefix}:signal:outbox`;
     this.instanceChannel = `${config.queuePrefix}:signal:instance`;
@@ -96,10 +96,14 @@ export class SignalBus {
     }
   }
 
-  /** One subscriber connection per process; ioredis subscribes again by itself after a reconnect. */
+  /**
+   * One subscriber connection per process; ioredis subscribes again by itself after a reconnect. On a Redis
+   * Cluster a PUBLISH reaches the subscribers of every node (the cluster bus forwards it), so the cluster client
+   * subscribes on any one node and moves its subscription when that node goes.
+   */
   private subscribe(): void {
     if (this.subscriber) return;
-    const subscriber = new Redis(this.config.REDIS_URL, { maxRetriesPerRequest: null });
+    const subscriber = redisConnection(this.config, { maxRetriesPerRequest: null });
     this.subscriber = subscriber;
     subscriber.on('error', (error) => this.log.debug({ err: error }, 'signal subscriber: redis connection error'));
     subscriber.on('message', (channel: string, message: string) => {
@@ -118,12 +122,7 @@ export class SignalBus {
   async close(): Promise<void> {
     const connections = [this.publisher, ...(this.subscriber ? [this.subscriber] : [])];
     // quit() waits for a connection that may never come (Redis away): such a one is just dropped.
-    await Promise.all(
-      connections.map(async (c) => {
-        if (c.status === 'ready') await c.quit().catch(() => c.disconnect());
-        else c.disconnect();
-      }),
-    );
+    await Promise.all(connections.map(closeRedis));
   }
 }
 

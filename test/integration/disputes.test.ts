@@ -284,7 +284,7 @@ describe('dispute deadlines through real BullMQ delayed jobs', () => {
     // The timer's job disappears, as after a Redis restart with no data (only this deployment's keys: the
     // Redis is shared with other test files running alongside).
     const redis = new Redis(svc.config.REDIS_URL);
-    const keys = await redis.keys(`${svc.config.queuePrefix}:timers:*`);
+    const keys = await redis.keys(`${svc.config.bullmqPrefix}:timers:*`);
     if (keys.length > 0) await redis.del(...keys);
     await redis.quit();
     const [timer] = await svc.db('timers').where({ instance_id: id }).select('status');

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Db } from '../../src/db/knex.js';
 import { cli } from '../support/cli.js';
 import { databaseUrl } from '../support/databases.js';
 import { milestoneInDispute } from '../support/dispute-cases.js';
@@ -18,6 +19,34 @@ interface Report {
   checks: string[];
   currencies: { currency: string; day: Record<string, string>; balances: Record<string, string> }[];
   differences: { check: string; currency: string; subject: string; expected: string; actual: string }[];
+}
+
+/**
+ * A balanced transfer nobody's machine asked for: both balances move with it, so every account still agrees with
+ * its transfers and only the checks that compare the ledger with the machines can notice.
+ */
+async function forgeTransfer(db: Db, t: { id: string; from: string; to: string; amount: number; kind: string }) {
+  await db.raw(
+    `WITH moved AS (
+       INSERT INTO transfers (id, debit_account_id, credit_account_id, amount, currency, kind,
+                              debit_balance_after, credit_balance_after)
+       SELECT ?, d.id, c.id, ?, 'USD', ?, d.balance - ?, c.balance + ?
+         FROM accounts d, accounts c WHERE d.id = ? AND c.id = ?
+     )
+     UPDATE accounts SET balance = balance + CASE WHEN id = ? THEN -?::bigint ELSE ?::bigint END WHERE id IN (?, ?)`,
+    [t.id, t.amount, t.kind, t.amount, t.amount, t.from, t.to, t.from, t.amount, t.amount, t.from, t.to],
+  );
+}
+
+/** Takes a forged transfer back; itself a rewrite of the ledger, so only through the documented door. */
+async function removeForged(db: Db, t: { id: string; from: string; to: string; amount: number }) {
+  await rewriteLedger(db, `remove the forged transfer ${t.id}`, async (trx) => {
+    await trx('transfers').where({ id: t.id }).del();
+    await trx.raw(
+      'UPDATE accounts SET balance = balance + CASE WHEN id = ? THEN ?::bigint ELSE -?::bigint END WHERE id IN (?, ?)',
+      [t.from, t.amount, t.amount, t.from, t.to],
+    );
+  });
 }
 
 describe('reconciliation', () => {
@@ -125,59 +154,28 @@ describe('reconciliation', () => {
   });
 
   it('exits 1 naming the milestone when a forged transfer empties escrow with every balance consistent', async () => {
-    const escrow = `escrow:USD:${releasedId}`;
-    await svc.db.raw(
-      `WITH moved AS (
-         INSERT INTO transfers (id, debit_account_id, credit_account_id, amount, currency, kind,
-                                debit_balance_after, credit_balance_after)
-         SELECT 'forged', e.id, f.id, 100, 'USD', 'release', e.balance - 100, f.balance + 100
-           FROM accounts e, accounts f WHERE e.id = ? AND f.id = ?
-       )
-       UPDATE accounts SET balance = balance + CASE WHEN id = ? THEN -100 ELSE 100 END WHERE id IN (?, ?)`,
-      [escrow, freelancerAccount(), escrow, escrow, freelancerAccount()],
-    );
+    const forged = { id: 'forged', from: `escrow:USD:${releasedId}`, to: freelancerAccount(), amount: 100 };
+    await forgeTransfer(svc.db, { ...forged, kind: 'release' });
     const { code, report } = await reconcile('--json');
     expect(code).toBe(1);
     expect(report!.differences.map((d) => [d.check, d.subject, d.expected, d.actual])).toEqual([
       ['escrow_matches_state', releasedId, '350', '250'],
     ]);
-    // The repair is itself a rewrite of the ledger: only through the documented door.
-    await rewriteLedger(svc.db, 'remove the forged transfer', async (trx) => {
-      await trx('transfers').where({ id: 'forged' }).del();
-      await trx.raw(
-        'UPDATE accounts SET balance = balance + CASE WHEN id = ? THEN 100 ELSE -100 END WHERE id IN (?, ?)',
-        [escrow, escrow, freelancerAccount()],
-      );
-    });
+    await removeForged(svc.db, forged);
     expect((await reconcile()).code).toBe(0);
   });
 
   it('exits 1 naming the owner when a payout hold and the open payouts disagree', async () => {
-    const hold = `payout-hold:USD:${p.freelancer}`;
-    // A balanced forged transfer from the hold back to bob: every balance agrees with its transfers, the payout
-    // machine still says 50 is on its way.
-    await svc.db.raw(
-      `WITH moved AS (
-         INSERT INTO transfers (id, debit_account_id, credit_account_id, amount, currency, kind,
-                                debit_balance_after, credit_balance_after)
-         SELECT 'forged-hold', h.id, f.id, 20, 'USD', 'payout_return', h.balance - 20, f.balance + 20
-           FROM accounts h, accounts f WHERE h.id = ? AND f.id = ?
-       )
-       UPDATE accounts SET balance = balance + CASE WHEN id = ? THEN -20 ELSE 20 END WHERE id IN (?, ?)`,
-      [hold, freelancerAccount(), hold, hold, freelancerAccount()],
-    );
+    // A forged return from the hold to bob: every balance agrees with its transfers, the payout machine still
+    // says 50 is on its way.
+    const forged = { id: 'forged-hold', from: `payout-hold:USD:${p.freelancer}`, to: freelancerAccount(), amount: 20 };
+    await forgeTransfer(svc.db, { ...forged, kind: 'payout_return' });
     const { code, report } = await reconcile('--json');
     expect(code).toBe(1);
     expect(report!.differences.map((d) => [d.check, d.subject, d.expected, d.actual])).toEqual([
       ['payout_holds_match_open_payouts', p.freelancer, '50', '30'],
     ]);
-    await rewriteLedger(svc.db, 'remove the forged payout return', async (trx) => {
-      await trx('transfers').where({ id: 'forged-hold' }).del();
-      await trx.raw(
-        'UPDATE accounts SET balance = balance + CASE WHEN id = ? THEN 20 ELSE -20 END WHERE id IN (?, ?)',
-        [hold, hold, freelancerAccount()],
-      );
-    });
+    await removeForged(svc.db, forged);
     expect((await reconcile()).code).toBe(0);
   });
 

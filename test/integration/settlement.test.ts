@@ -43,10 +43,10 @@ describe('settlement worker', () => {
 
     // Redeliver: a fresh job id, as after removeOnComplete dropped the original (STYLE §14).
     const connection = new Redis(svc.config.REDIS_URL, { maxRetriesPerRequest: null });
-    const queue = new Queue(QUEUE_NAMES.settlement, { connection, prefix: svc.config.queuePrefix });
+    const queue = new Queue(QUEUE_NAMES.settlement, { connection, prefix: svc.config.bullmqPrefix });
     const events = new QueueEvents(QUEUE_NAMES.settlement, {
       connection: connection.duplicate(),
-      prefix: svc.config.queuePrefix,
+      prefix: svc.config.bullmqPrefix,
     });
     try {
       await events.waitUntilReady();

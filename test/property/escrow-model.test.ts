@@ -433,7 +433,7 @@ describe('property: random event sequences keep the money and the log right', ()
     plain = await svc.clientWith(['events:write', 'read']);
     support = await svc.clientWith(['events:write', 'read', 'support']);
     redis = new Redis(svc.config.REDIS_URL, { maxRetriesPerRequest: null });
-    queue = new Queue(QUEUE_NAMES.timer, { connection: redis, prefix: svc.config.queuePrefix });
+    queue = new Queue(QUEUE_NAMES.timer, { connection: redis, prefix: svc.config.bullmqPrefix });
     deploymentId = String((await svc.db('deployment').first('id'))?.id);
   });
   afterAll(async () => {

@@ -46,7 +46,7 @@ export class PathRunner {
     private readonly plain: HttpClient,
   ) {
     this.redis = new Redis(svc.config.REDIS_URL, { maxRetriesPerRequest: null });
-    this.queue = new Queue(QUEUE_NAMES.timer, { connection: this.redis, prefix: svc.config.queuePrefix });
+    this.queue = new Queue(QUEUE_NAMES.timer, { connection: this.redis, prefix: svc.config.bullmqPrefix });
   }
 
   async close(): Promise<void> {

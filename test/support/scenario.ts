@@ -43,8 +43,8 @@ export async function waitSettled(http: HttpClient, milestoneId: string) {
   return res.body;
 }
 
-/** Deposits the amount for the employer, creates a milestone and waits until it is funded. */
-export async function fundedMilestone(http: HttpClient, p: Parties, amount: string) {
+/** Deposits the amount for the employer and creates a milestone (funding goes on in the workers); its id. */
+export async function createdMilestone(http: HttpClient, p: Parties, amount: string): Promise<string> {
   await deposit(http, p.employer, amount, p.currency);
   const created = await http.post(`/v1/projects/${p.projectId}/milestones`, {
     type: 'CREATE',
@@ -53,7 +53,12 @@ export async function fundedMilestone(http: HttpClient, p: Parties, amount: stri
     description: 'Work',
   });
   expect(created.status, JSON.stringify(created.body)).toBe(201);
-  const settled = await waitSettled(http, created.body.id);
+  return created.body.id as string;
+}
+
+/** Deposits the amount for the employer, creates a milestone and waits until it is funded. */
+export async function fundedMilestone(http: HttpClient, p: Parties, amount: string) {
+  const settled = await waitSettled(http, await createdMilestone(http, p, amount));
   expect(settled.state).toBe('in_progress');
   return settled;
 }

@@ -44,7 +44,10 @@ export async function startTestService(
   const { api = true, workers = true } = options;
   const name = options.database ?? (await cloneTemplate());
   const url = new URL(databaseUrl(name));
-  if (options.databasePort) url.port = String(options.databasePort);
+  // In the `pgbouncer` project every service reaches Postgres through the run's pooler (pgbouncer-setup.ts).
+  const pooler = inject('pooler');
+  const port = options.databasePort ?? pooler?.port;
+  if (port) url.port = String(port);
   const config = loadConfig({
     ...process.env,
     DATABASE_URL: url.toString(),
@@ -53,6 +56,7 @@ export async function startTestService(
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     RELAY_POLL_MS: '100',
     SETTLEMENT_BACKOFF_MS: '50',
+    ...(pooler && { DATABASE_PREPARED_STATEMENTS: String(pooler.preparedStatements) }),
     ...env,
   });
   const service = await startService(config, createLogger(config.LOG_LEVEL), { api, workers });
@@ -75,8 +79,10 @@ export async function startTestService(
     async stop({ keepQueueKeys = false } = {}) {
       await service.stop();
       if (!options.database) await withAdmin((admin) => dropDatabase(admin, name));
-      // The shared test Redis, not the service's REDIS_URL, which a test may have pointed nowhere.
-      if (!keepQueueKeys) await deleteQueueKeys(process.env.REDIS_URL ?? 'redis://127.0.0.1:6379', config.queuePrefix);
+      // The shared test Redis, not the service's REDIS_URL, which a test may have pointed nowhere (a cluster's
+      // nodes are the test's own, up until it stops them).
+      const shared = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
+      if (!keepQueueKeys) await deleteQueueKeys({ ...config, REDIS_URL: shared });
     },
   };
 }

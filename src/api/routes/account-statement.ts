@@ -6,7 +6,9 @@ import { decodeCursor, encodeCursor, type PostedKey } from '../../lists/list-cur
 import { streamStatementCsv, type ChunkSink } from '../../ledger/statement-csv.js';
 import { statementPage, type StatementRange } from '../../ledger/statement.js';
 import { formatMoney } from '../../money.js';
+import type { Db } from '../../db/knex.js';
 import type { ApiDeps } from '../deps.js';
+import { lagTolerant, tellReadSource } from '../read-source.js';
 import { isoTime } from '../list-query.js';
 import { limitParam, opaqueCursorParam } from '../page-params.js';
 import { clientId, currency, parseOrThrow } from '../schemas.js';
@@ -25,10 +27,9 @@ const statementQuery = z.object({
 });
 
 /** The currency asked for, or the owner's only one; which account a statement is of must never be a guess. */
-async function currencyOf(deps: ApiDeps, ownerId: string, asked: string | undefined): Promise<string> {
+async function currencyOf(db: Db, ownerId: string, asked: string | undefined): Promise<string> {
   if (asked !== undefined) return asked;
-  const held = await deps
-    .db<{ currency: string; owner_id: string; kind: string }>('accounts')
+  const held = await db<{ currency: string; owner_id: string; kind: string }>('accounts')
     .where({ owner_id: ownerId, kind: 'available' })
     .orderBy('currency')
     .pluck('currency');
@@ -70,6 +71,7 @@ function responseSink(res: Response, filename: string): ChunkSink {
 
 async function sendCsv(
   deps: ApiDeps,
+  db: Db,
   res: Response,
   range: StatementRange,
   after: PostedKey | null,
@@ -78,7 +80,7 @@ async function sendCsv(
   const filename = `statement-${range.ownerId.replace(/[^A-Za-z0-9._-]/g, '_')}-${range.currency}.csv`;
   const sink = responseSink(res, filename);
   try {
-    await streamStatementCsv(deps.db, range, after, limit, sink, deps.config.STATEMENT_CSV_BATCH_ROWS);
+    await streamStatementCsv(db, range, after, limit, sink, deps.config.STATEMENT_CSV_BATCH_ROWS);
     res.end();
   } catch (error) {
     // Before the first chunk the error handler can still answer; after it, only cutting the response short
@@ -100,14 +102,22 @@ export function statementHandler(deps: ApiDeps): RequestHandler {
     const limit = limitParam(req.query, deps.config.LIST_LIMIT_DEFAULT, deps.config.LIST_LIMIT_MAX);
     const cursor = opaqueCursorParam(req.query);
     const after = cursor === undefined ? null : (decodeCursor(cursor, 'posted') as PostedKey);
-    const range = {
+    const rangeIn = async (db: Db): Promise<StatementRange> => ({
       ownerId,
-      currency: await currencyOf(deps, ownerId, query.currency),
+      currency: await currencyOf(db, ownerId, query.currency),
       from: query.from ?? null,
       to: query.to ?? null,
-    };
-    if (csv) return sendCsv(deps, res, range, after, req.query.limit === undefined ? null : limit);
-    const page = await statementPage(deps.db, range, after, limit);
+    });
+    if (csv) {
+      // A stream cannot be run again on another pool once rows went out, so its pool is chosen once, up front.
+      const { db, ...meta } = deps.reader.route();
+      tellReadSource(res, meta);
+      return sendCsv(deps, db, res, await rangeIn(db), after, req.query.limit === undefined ? null : limit);
+    }
+    const { range, page } = await lagTolerant(deps.reader, res, async (db) => {
+      const range = await rangeIn(db);
+      return { range, page: await statementPage(db, range, after, limit) };
+    });
     res.json({
       ownerId,
       currency: range.currency,

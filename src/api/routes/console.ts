@@ -10,6 +10,7 @@ import { NotFoundError } from '../../errors/index.js';
 import { listDeadDeliveries } from '../../lists/dead-deliveries.js';
 import { authedClient } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
+import { lagTolerant } from '../read-source.js';
 import { clientId, pageQuery, parseOrThrow } from '../schemas.js';
 import { requireAnyScope } from './replay.js';
 
@@ -61,7 +62,7 @@ const diagramParams = z.object({
  * The console's own JSON endpoints under `/v1/console`: who the token is, search, diagrams, dead deliveries and a
  * case's support actions. Same auth as the rest of v1; reading needs `read` or `support`.
  */
-export function consoleApi({ db, config }: ApiDeps): Router {
+export function consoleApi({ reader, config }: ApiDeps): Router {
   const router = Router();
   router.use(requireAnyScope(['support', 'read']));
   // The page shows support actions only to tokens that may take them; it asks here instead of guessing from 403s.
@@ -75,7 +76,7 @@ export function consoleApi({ db, config }: ApiDeps): Router {
       { q: typeof req.query.q === 'string' ? req.query.q.trim() : req.query.q },
       'query',
     );
-    res.json(await searchInstances(db, q, config.CONSOLE_SEARCH_LIMIT));
+    res.json(await lagTolerant(reader, res, (db) => searchInstances(db, q, config.CONSOLE_SEARCH_LIMIT)));
   });
   router.get('/diagrams/:name/:version', (req, res) => {
     const { name, version } = parseOrThrow(diagramParams, req.params, 'path');
@@ -86,12 +87,17 @@ export function consoleApi({ db, config }: ApiDeps): Router {
   router.get('/deliveries', async (req, res) => {
     const q = parseOrThrow(deliveriesQuery, { status: req.query.status, instanceId: req.query.instanceId }, 'query');
     const { limit, cursor } = pageQuery(req.query, config.LIST_LIMIT_DEFAULT, config.LIST_LIMIT_MAX);
-    const page = await listDeadDeliveries(db, limit, cursor ?? null, q.instanceId ?? null);
+    const page = await lagTolerant(reader, res, (db) =>
+      listDeadDeliveries(db, limit, cursor ?? null, q.instanceId ?? null),
+    );
     res.json({ items: page.items, nextCursor: page.next });
   });
   router.get('/actions', async (req, res) => {
     const { instanceId } = parseOrThrow(actionsQuery, req.query, 'query');
-    res.json({ items: await listSupportActions(db, instanceId, config.CONSOLE_ACTIONS_MAX) });
+    const items = await lagTolerant(reader, res, (db) =>
+      listSupportActions(db, instanceId, config.CONSOLE_ACTIONS_MAX),
+    );
+    res.json({ items });
   });
   return router;
 }

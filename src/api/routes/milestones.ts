@@ -2,6 +2,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { requireScope } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
+import { lagTolerant } from '../read-source.js';
 import { postEvent } from '../post-event.js';
 import { findInstance } from '../../engine/instance-row.js';
 import { findViewRow } from '../../engine/view-row.js';
@@ -14,7 +15,7 @@ import { milestoneView } from '../views.js';
 import { waitForSettled } from '../wait-for-settled.js';
 
 export function milestoneRoutes(deps: ApiDeps): Router {
-  const { db, config, changes } = deps;
+  const { db, reader, config, changes } = deps;
   const router = Router();
   const waitQuery = z.object({
     wait: z.enum(['settled']).optional(),
@@ -23,7 +24,7 @@ export function milestoneRoutes(deps: ApiDeps): Router {
 
   router.get('/', requireScope('read'), async (req, res) => {
     const { filters, limit, after } = milestoneListRequest(req.query, config);
-    const page = await listInstances(db, 'milestone', filters, limit, after);
+    const page = await lagTolerant(reader, res, (rdb) => listInstances(rdb, 'milestone', filters, limit, after));
     res.json({ items: page.rows.map(milestoneView), nextCursor: page.next && encodeCursor(page.next) });
   });
 
@@ -43,9 +44,12 @@ export function milestoneRoutes(deps: ApiDeps): Router {
   router.post('/:id/events', requireScope('events:write'), postEvent(deps, 'milestone', milestoneView));
 
   router.get('/:id/history', requireScope('read'), async (req, res) => {
-    await findInstance(db, idParam(req), 'milestone');
     const { limit, cursor } = pageQuery(req.query, config.LIST_LIMIT_MAX, config.LIST_LIMIT_MAX, 'seq');
-    res.json(await historyPage(db, idParam(req), cursor === undefined ? 0 : Number(cursor), limit));
+    const page = await lagTolerant(reader, res, async (rdb) => {
+      await findInstance(rdb, idParam(req), 'milestone');
+      return historyPage(rdb, idParam(req), cursor === undefined ? 0 : Number(cursor), limit);
+    });
+    res.json(page);
   });
 
   return router;

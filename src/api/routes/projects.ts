@@ -1,6 +1,7 @@
 import { Router } from 'express';
 import { causeOf, requireScope } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
+import { lagTolerant } from '../read-source.js';
 import { postEvent } from '../post-event.js';
 import { createMilestone } from '../../engine/create-milestone.js';
 import { createProject, type Created } from '../../engine/create-project.js';
@@ -20,7 +21,7 @@ const createdReply = ({ row, created }: Created<ViewRow>) => ({
 });
 
 export function projectRoutes(deps: ApiDeps): Router {
-  const { db, config, rules, signals, events } = deps;
+  const { db, reader, config, rules, signals, events } = deps;
   const router = Router();
 
   router.post('/', requireScope('events:write'), async (req, res) => {
@@ -34,7 +35,7 @@ export function projectRoutes(deps: ApiDeps): Router {
 
   router.get('/', requireScope('read'), async (req, res) => {
     const { filters, limit, after } = projectListRequest(req.query, config);
-    const page = await listInstances(db, 'project', filters, limit, after);
+    const page = await lagTolerant(reader, res, (rdb) => listInstances(rdb, 'project', filters, limit, after));
     res.json({ items: page.rows.map(projectView), nextCursor: page.next && encodeCursor(page.next) });
   });
 
@@ -45,9 +46,12 @@ export function projectRoutes(deps: ApiDeps): Router {
   router.post('/:id/events', requireScope('events:write'), postEvent(deps, 'project', projectView));
 
   router.get('/:id/history', requireScope('read'), async (req, res) => {
-    await findInstance(db, idParam(req), 'project');
     const { limit, cursor } = pageQuery(req.query, config.LIST_LIMIT_MAX, config.LIST_LIMIT_MAX, 'seq');
-    res.json(await historyPage(db, idParam(req), cursor === undefined ? 0 : Number(cursor), limit));
+    const page = await lagTolerant(reader, res, async (rdb) => {
+      await findInstance(rdb, idParam(req), 'project');
+      return historyPage(rdb, idParam(req), cursor === undefined ? 0 : Number(cursor), limit);
+    });
+    res.json(page);
   });
 
   // With an Idempotency-Key, in the key's transaction; without one, as a compare-and-set when it can.

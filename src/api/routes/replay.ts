@@ -8,6 +8,7 @@ import { readConsistent } from '../../replay/read-consistent.js';
 import { replayInstance } from '../../replay/replay-instance.js';
 import { replayView } from '../../replay/replay-view.js';
 import type { ApiDeps } from '../deps.js';
+import { lagTolerant } from '../read-source.js';
 import { idParam, parseOrThrow } from '../schemas.js';
 
 /** docs/api.md: replay is open to support staff and to read-only clients alike. */
@@ -33,7 +34,7 @@ const replayQuery = z.object({
  * `GET /v1/{milestones,projects,payouts,adjustments}/:id/replay?to=<seq>`: re-run the history
  * through the pinned machine version(s) and compare with the stored snapshot. Reads only.
  */
-export function replayRoutes({ db, config }: ApiDeps): Router {
+export function replayRoutes({ reader, config }: ApiDeps): Router {
   const router = Router();
   for (const [machine, prefix] of [
     ['milestone', '/milestones'],
@@ -43,8 +44,8 @@ export function replayRoutes({ db, config }: ApiDeps): Router {
   ] as const) {
     router.get(`${prefix}/:id/replay`, requireAnyScope(['support', 'read']), async (req, res) => {
       const { to } = parseOrThrow(replayQuery, { to: req.query.to }, 'query');
-      const source = await readConsistent(db, (trx) =>
-        loadReplaySource(trx, machine, idParam(req), config.REPLAY_MAX_EVENTS),
+      const source = await lagTolerant(reader, res, (db) =>
+        readConsistent(db, (trx) => loadReplaySource(trx, machine, idParam(req), config.REPLAY_MAX_EVENTS)),
       );
       const result = replayInstance(source, pinnedMachine, { toSeq: to, keepSteps: true });
       res.json(replayView(source, result, to ?? null));

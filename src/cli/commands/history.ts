@@ -12,7 +12,7 @@ export function registerHistoryCommand(program: Command, run: CliRun): void {
     .description('Print the timeline of a milestone or project: who did what, state before → after, money moved')
     .argument('<id>', 'milestone or project id')
     .action(async (id: string) => {
-      const text = await run.withDb(async (db, config) => {
+      const text = await run.withReadDb(async (db, config) => {
         const row = await db<InstanceRow>('instances').where({ id }).first();
         if (!row) throw new NotFoundError(`No milestone or project with id ${id}.`);
         const entries: TimelineEntry[] = [];

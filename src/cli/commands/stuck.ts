@@ -1,8 +1,8 @@
 import { Queue } from 'bullmq';
 import { InvalidArgumentError, type Command } from 'commander';
-import { Redis } from 'ioredis';
 import { jobOptions, QUEUE_NAMES } from '../../jobs/queues.js';
 import type { Config } from '../../config.js';
+import { redisConnection } from '../../net/redis-connection.js';
 import type { Db } from '../../db/knex.js';
 import { listStuck, stuckSummary, type StuckInstance } from '../../stuck/find-stuck.js';
 import { redriveInstance, type RedriveResult } from '../../stuck/redrive.js';
@@ -37,10 +37,10 @@ async function withSettlementQueue<T>(
   const deployment: { id: string } | undefined = await db('deployment').first('id');
   if (!deployment) throw new Error('the database has no deployment row; was it migrated?');
   // Fail fast when Redis is away rather than hang: the operator sees the error and can retry.
-  const connection = new Redis(config.REDIS_URL, { maxRetriesPerRequest: 1 });
+  const connection = redisConnection(config, { maxRetriesPerRequest: 1 });
   const queue = new Queue(QUEUE_NAMES.settlement, {
     connection,
-    prefix: config.queuePrefix,
+    prefix: config.bullmqPrefix,
     defaultJobOptions: jobOptions(config),
   });
   try {

@@ -42,7 +42,7 @@ export function registerVerifyCommand(program: Command, run: CliRun): void {
     .option('--since <date>', 'only instances changed at or after this date', parseSince)
     .option('--json', 'print one JSON summary line at the end instead of the text summary')
     .action(async (opts: { machine?: string; since?: Date; json?: boolean }) => {
-      const summary = await run.withDb(async (db, config) => {
+      const summary = await run.withReadDb(async (db, config) => {
         const filter = { machine: opts.machine, since: opts.since };
         const total = await countInstances(db, filter);
         // A bar only on a terminal; anything else (a file, a pipe, a test's collector) gets plain lines.
