@@ -208,11 +208,16 @@ function matchesType(type: string, value: unknown): boolean {
   }
 }
 
-/** Refused whatever the schema says: NUL (Postgres text cannot hold it) and bad money in a money field. */
-function refusedAnyway(field: string, value: unknown): boolean {
+/**
+ * Refused whatever the schema says: NUL (Postgres text cannot hold it) and bad money in a money field. A signed
+ * money field (an adjustment's amount: its pattern allows a leading minus) is judged by its magnitude.
+ */
+function refusedAnyway(field: string, value: unknown, schema: JsonSchema): boolean {
   if (typeof value === 'string' && value.includes('\u0000')) return true;
   if (MONEY_FIELDS.has(field) && typeof value === 'string') {
-    if (!/^(0|[1-9][0-9]*)$/.test(value) || BigInt(value) > 2n ** 63n - 1n) return true;
+    const signed = typeof schema.pattern === 'string' && schema.pattern.startsWith('^-?');
+    const magnitude = signed ? value.replace(/^-/, '') : value;
+    if (!/^(0|[1-9][0-9]*)$/.test(magnitude) || BigInt(magnitude) > 2n ** 63n - 1n) return true;
   }
   return false;
 }
@@ -349,7 +354,7 @@ describe('hostile input fuzz over every route of /openapi.json', { timeout: 180_
       ];
       for (const [what, value] of candidates) {
         // Only values the schema (or the money / NUL rules) certainly refuses: a valid write would change data.
-        if (!certainlyInvalid(fieldSchema, value) && !refusedAnyway(field, value)) continue;
+        if (!certainlyInvalid(fieldSchema, value) && !refusedAnyway(field, value, fieldSchema)) continue;
         add(`${field}: ${what}`, JSON.stringify({ ...valid, [field]: value }));
       }
       const { [field]: _replaced, ...others } = valid;
