@@ -60,7 +60,7 @@ export async function renderCase(host, machine, id, ctx, superseded) {
               card('milestones', 'Milestones of this project', projectMilestones(view, ctx.fail)),
             ),
           ]
-        : [el('div', { class: 'stack' }, card('summary', 'Summary', ownedSummary(view, machine)))];
+        : [el('div', { class: 'stack' }, card('summary', 'Summary', ownedSummary(view, machine, history.items)))];
   if (superseded()) return;
   const replayView = replayPanel(caseCtx);
   host.replaceChildren(
