@@ -3,12 +3,13 @@ import { pinnedMachine } from '../../machines/registry.js';
 import type { Db } from '../../src/db/knex.js';
 import type { PersistedSnapshot } from '../../src/engine/instance-row.js';
 import { restoreSnapshot } from '../../src/engine/snapshot.js';
+import { reconcile } from '../../src/reconcile/reconcile.js';
 
 /**
  * docs/concepts.md ledger invariants, checked against the database itself:
  * per currency all balances sum to zero; no user balance is negative; each milestone's escrow balance equals
  * funded − released − returned, and equals what its state says is held; every transfer made by a
- * settlement belongs to exactly one history event.
+ * settlement belongs to exactly one history event; and `cli reconcile` finds no difference.
  */
 /** The machine says, by its `holds_funds` tag, whether escrow should hold what remains of the milestone. */
 function holdsFunds(row: { version: number; snapshot: PersistedSnapshot }): boolean {
@@ -87,4 +88,9 @@ export async function assertLedgerInvariants(db: Db): Promise<void> {
     .whereNull('h.seq')
     .select('t.id');
   expect(orphans, 'settlement transfers without a history event').toEqual([]);
+
+  // And the product's own reconciliation (`cli reconcile`) agrees: every test file that checks these invariants,
+  // the chaos runs included, leaves data it reconciles clean.
+  const report = await reconcile(db, { date: new Date().toISOString().slice(0, 10), pageSize: 500 });
+  expect(report.differences, 'cli reconcile differences').toEqual([]);
 }
