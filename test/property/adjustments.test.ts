@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { holdsForSequences, sequenceBudget } from '../support/command-sequences.js';
 import { verifyInstances, type Mismatch } from '../../src/replay/verify-instances.js';
 import type { HttpClient, HttpResponse } from '../support/http-client.js';
 import { assertLedgerInvariants } from '../support/ledger-invariants.js';
@@ -14,9 +15,7 @@ import { startTestService, type TestService } from '../support/test-service.js';
 // accepted, every answer is one docs/api.md lists, and every instance replays to its stored snapshot.
 // PROPERTY_RUNS and PROPERTY_MAX_COMMANDS raise the budget; PROPERTY_SEED replays a reported failure.
 
-const RUNS = Number(process.env.PROPERTY_RUNS ?? 20);
-const MAX_COMMANDS = Number(process.env.PROPERTY_MAX_COMMANDS ?? 25);
-const SEED = process.env.PROPERTY_SEED === undefined ? undefined : Number(process.env.PROPERTY_SEED);
+const BUDGET = sequenceBudget({ runs: 20, maxCommands: 25 });
 const OWNERS = 2;
 const PROPOSER = 'agent-ann';
 const ACTORS = [PROPOSER, 'agent-bob', 'agent-cy'] as const;
@@ -129,30 +128,21 @@ describe('adjustments under random interleavings', () => {
     return problems;
   }
 
-  it(`holds for ${RUNS} sequences of up to ${MAX_COMMANDS} commands`, { timeout: 10 * 60_000 }, async () => {
-    await fc.assert(
-      fc.asyncProperty(
-        fc.array(commandArb, { minLength: 1, maxLength: MAX_COMMANDS, size: 'max' }),
-        async (commands) => {
-          expect(await runSequence(commands)).toEqual([]);
-        },
-      ),
-      {
-        numRuns: RUNS,
-        ...(SEED === undefined ? {} : { seed: SEED }),
-        interruptAfterTimeLimit: 5 * 60_000,
-        markInterruptAsFailure: false,
-      },
-    );
-    const mismatches: Mismatch[] = [];
-    const summary = await verifyInstances(
-      svc.db,
-      { machine: 'adjustment', batchSize: 100, historyBatchEvents: 1000, maxEvents: svc.config.REPLAY_MAX_EVENTS },
-      { onMismatch: (m) => mismatches.push(m) },
-    );
-    expect(mismatches).toEqual([]);
-    expect(summary.instances).toBeGreaterThan(RUNS);
-    const states = await svc.db('instances').where({ machine: 'adjustment' }).distinct('state').pluck('state');
-    expect(states.sort(), 'every outcome was reached').toEqual(['applied', 'proposed', 'rejected']);
-  });
+  it(
+    `holds for ${BUDGET.runs} sequences of up to ${BUDGET.maxCommands} commands`,
+    { timeout: 10 * 60_000 },
+    async () => {
+      await holdsForSequences(commandArb, BUDGET, runSequence);
+      const mismatches: Mismatch[] = [];
+      const summary = await verifyInstances(
+        svc.db,
+        { machine: 'adjustment', batchSize: 100, historyBatchEvents: 1000, maxEvents: svc.config.REPLAY_MAX_EVENTS },
+        { onMismatch: (m) => mismatches.push(m) },
+      );
+      expect(mismatches).toEqual([]);
+      expect(summary.instances).toBeGreaterThan(BUDGET.runs);
+      const states = await svc.db('instances').where({ machine: 'adjustment' }).distinct('state').pluck('state');
+      expect(states.sort(), 'every outcome was reached').toEqual(['applied', 'proposed', 'rejected']);
+    },
+  );
 });

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { holdsForSequences, sequenceBudget } from '../support/command-sequences.js';
 import { cli } from '../support/cli.js';
 import { eventually } from '../support/eventually.js';
 import type { HttpClient } from '../support/http-client.js';
@@ -18,9 +19,7 @@ import { startTestService, type TestService } from '../support/test-service.js';
 // the ledger invariants hold and `cli reconcile` exits 0.
 // PROPERTY_RUNS and PROPERTY_MAX_COMMANDS raise the budget; PROPERTY_SEED replays a reported failure.
 
-const RUNS = Number(process.env.PROPERTY_RUNS ?? 10);
-const MAX_COMMANDS = Number(process.env.PROPERTY_MAX_COMMANDS ?? 15);
-const SEED = process.env.PROPERTY_SEED === undefined ? undefined : Number(process.env.PROPERTY_SEED);
+const BUDGET = sequenceBudget({ runs: 10, maxCommands: 15 });
 const OWNERS = 2;
 const destination = { kind: 'bank_account', reference: 'DE89370400440532013000' };
 
@@ -222,27 +221,18 @@ describe('payouts under random interleavings (sandbox provider and payout worker
     return problems;
   }
 
-  it(`holds for ${RUNS} sequences of up to ${MAX_COMMANDS} commands`, { timeout: 10 * 60_000 }, async () => {
-    await fc.assert(
-      fc.asyncProperty(
-        fc.array(commandArb, { minLength: 1, maxLength: MAX_COMMANDS, size: 'max' }),
-        async (commands) => {
-          expect(await runSequence(commands)).toEqual([]);
-        },
-      ),
-      {
-        numRuns: RUNS,
-        ...(SEED === undefined ? {} : { seed: SEED }),
-        interruptAfterTimeLimit: 5 * 60_000,
-        markInterruptAsFailure: false,
-      },
-    );
-    const reconciled = await cli(['reconcile', '--json'], {
-      DATABASE_URL: svc.config.DATABASE_URL,
-      QUEUE_PREFIX: svc.config.QUEUE_PREFIX,
-    });
-    expect(reconciled.code, reconciled.stdout + reconciled.stderr).toBe(0);
-    const states = await svc.db('instances').where({ machine: 'payout' }).distinct('state').pluck('state');
-    expect(states.sort(), 'every outcome was reached').toEqual(['cancelled', 'failed', 'paid']);
-  });
+  it(
+    `holds for ${BUDGET.runs} sequences of up to ${BUDGET.maxCommands} commands`,
+    { timeout: 10 * 60_000 },
+    async () => {
+      await holdsForSequences(commandArb, BUDGET, runSequence);
+      const reconciled = await cli(['reconcile', '--json'], {
+        DATABASE_URL: svc.config.DATABASE_URL,
+        QUEUE_PREFIX: svc.config.QUEUE_PREFIX,
+      });
+      expect(reconciled.code, reconciled.stdout + reconciled.stderr).toBe(0);
+      const states = await svc.db('instances').where({ machine: 'payout' }).distinct('state').pluck('state');
+      expect(states.sort(), 'every outcome was reached').toEqual(['cancelled', 'failed', 'paid']);
+    },
+  );
 });

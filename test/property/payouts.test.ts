@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { holdsForSequences, sequenceBudget } from '../support/command-sequences.js';
 import { cli } from '../support/cli.js';
 import type { HttpClient, HttpResponse } from '../support/http-client.js';
 import { assertLedgerInvariants } from '../support/ledger-invariants.js';
@@ -15,9 +16,7 @@ import { startTestService, type TestService } from '../support/test-service.js';
 // paid payout made exactly one payout transfer to the external account and no other payout made any, and
 // `cli reconcile` exits 0. PROPERTY_RUNS and PROPERTY_MAX_COMMANDS raise the budget; PROPERTY_SEED replays a failure.
 
-const RUNS = Number(process.env.PROPERTY_RUNS ?? 15);
-const MAX_COMMANDS = Number(process.env.PROPERTY_MAX_COMMANDS ?? 20);
-const SEED = process.env.PROPERTY_SEED === undefined ? undefined : Number(process.env.PROPERTY_SEED);
+const BUDGET = sequenceBudget({ runs: 15, maxCommands: 20 });
 const OWNERS = 3;
 const destination = { kind: 'bank_account', reference: 'DE89370400440532013000' };
 
@@ -240,27 +239,18 @@ describe('payouts under random interleavings (manual provider)', () => {
     return problems;
   }
 
-  it(`holds for ${RUNS} sequences of up to ${MAX_COMMANDS} commands`, { timeout: 10 * 60_000 }, async () => {
-    await fc.assert(
-      fc.asyncProperty(
-        fc.array(commandArb, { minLength: 1, maxLength: MAX_COMMANDS, size: 'max' }),
-        async (commands) => {
-          expect(await runSequence(commands)).toEqual([]);
-        },
-      ),
-      {
-        numRuns: RUNS,
-        ...(SEED === undefined ? {} : { seed: SEED }),
-        interruptAfterTimeLimit: 5 * 60_000,
-        markInterruptAsFailure: false,
-      },
-    );
-    const reconciled = await cli(['reconcile', '--json'], {
-      DATABASE_URL: svc.config.DATABASE_URL,
-      QUEUE_PREFIX: svc.config.QUEUE_PREFIX,
-    });
-    expect(reconciled.code, reconciled.stdout + reconciled.stderr).toBe(0);
-    const states = await svc.db('instances').where({ machine: 'payout' }).distinct('state').pluck('state');
-    expect(states.sort(), 'every outcome was reached').toEqual(['cancelled', 'failed', 'paid', 'requested']);
-  });
+  it(
+    `holds for ${BUDGET.runs} sequences of up to ${BUDGET.maxCommands} commands`,
+    { timeout: 10 * 60_000 },
+    async () => {
+      await holdsForSequences(commandArb, BUDGET, runSequence);
+      const reconciled = await cli(['reconcile', '--json'], {
+        DATABASE_URL: svc.config.DATABASE_URL,
+        QUEUE_PREFIX: svc.config.QUEUE_PREFIX,
+      });
+      expect(reconciled.code, reconciled.stdout + reconciled.stderr).toBe(0);
+      const states = await svc.db('instances').where({ machine: 'payout' }).distinct('state').pluck('state');
+      expect(states.sort(), 'every outcome was reached').toEqual(['cancelled', 'failed', 'paid', 'requested']);
+    },
+  );
 });
