@@ -4,17 +4,18 @@ import { adjustmentPayloads } from '../../../machines/adjustment.v1.js';
 import { createOwned } from '../../engine/create-owned.js';
 import type { Created } from '../../engine/create-project.js';
 import { findInstance } from '../../engine/instance-row.js';
-import { historyPage } from '../../history/history-page.js';
 import { listInstances } from '../../lists/instance-list.js';
 import { encodeCursor } from '../../lists/list-cursor.js';
 import { causeOf, requireScope } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
+import { historyRoute } from '../history-route.js';
+import { lagTolerant } from '../read-source.js';
 import { requireEventScope } from '../event-scope.js';
 import { runWrite } from '../idempotent.js';
 import { adjustmentListRequest } from '../list-query.js';
 import { adjustmentView } from '../owned-views.js';
 import { postEvent } from '../post-event.js';
-import { clientId, currency, idParam, pageQuery, parseOrThrow } from '../schemas.js';
+import { clientId, currency, idParam, parseOrThrow } from '../schemas.js';
 
 export const createAdjustmentBody = z.strictObject({
   id: clientId.optional(),
@@ -31,7 +32,7 @@ const createdReply = ({ row, created }: Created) => ({ status: created ? 201 : 2
  * `adjustment` machine instance. Proposing moves nothing; the approval moves the money in its own transaction.
  */
 export function adjustmentRoutes(deps: ApiDeps): Router {
-  const { db, config, rules } = deps;
+  const { db, reader, config, rules } = deps;
   const router = Router();
 
   router.post('/', requireScope('support'), async (req, res) => {
@@ -53,7 +54,7 @@ export function adjustmentRoutes(deps: ApiDeps): Router {
 
   router.get('/', requireScope('read'), async (req, res) => {
     const { filters, limit, after } = adjustmentListRequest(req.query, config);
-    const page = await listInstances(db, 'adjustment', filters, limit, after);
+    const page = await lagTolerant(reader, res, (rdb) => listInstances(rdb, 'adjustment', filters, limit, after));
     res.json({ items: page.rows.map(adjustmentView), nextCursor: page.next && encodeCursor(page.next) });
   });
 
@@ -63,11 +64,7 @@ export function adjustmentRoutes(deps: ApiDeps): Router {
 
   router.post('/:id/events', requireEventScope('adjustment'), postEvent(deps, 'adjustment', adjustmentView));
 
-  router.get('/:id/history', requireScope('read'), async (req, res) => {
-    await findInstance(db, idParam(req), 'adjustment');
-    const { limit, cursor } = pageQuery(req.query, config.LIST_LIMIT_MAX, config.LIST_LIMIT_MAX, 'seq');
-    res.json(await historyPage(db, idParam(req), cursor === undefined ? 0 : Number(cursor), limit));
-  });
+  router.get('/:id/history', requireScope('read'), historyRoute(deps, 'adjustment'));
 
   return router;
 }

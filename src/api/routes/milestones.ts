@@ -2,15 +2,14 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { requireScope } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
+import { historyRoute } from '../history-route.js';
 import { lagTolerant } from '../read-source.js';
 import { postEvent } from '../post-event.js';
-import { findInstance } from '../../engine/instance-row.js';
 import { findViewRow } from '../../engine/view-row.js';
 import { listInstances } from '../../lists/instance-list.js';
 import { encodeCursor } from '../../lists/list-cursor.js';
 import { milestoneListRequest } from '../list-query.js';
-import { idParam, pageQuery, parseOrThrow } from '../schemas.js';
-import { historyPage } from '../../history/history-page.js';
+import { idParam, parseOrThrow } from '../schemas.js';
 import { milestoneView } from '../views.js';
 import { waitForSettled } from '../wait-for-settled.js';
 
@@ -43,14 +42,7 @@ export function milestoneRoutes(deps: ApiDeps): Router {
 
   router.post('/:id/events', requireScope('events:write'), postEvent(deps, 'milestone', milestoneView));
 
-  router.get('/:id/history', requireScope('read'), async (req, res) => {
-    const { limit, cursor } = pageQuery(req.query, config.LIST_LIMIT_MAX, config.LIST_LIMIT_MAX, 'seq');
-    const page = await lagTolerant(reader, res, async (rdb) => {
-      await findInstance(rdb, idParam(req), 'milestone');
-      return historyPage(rdb, idParam(req), cursor === undefined ? 0 : Number(cursor), limit);
-    });
-    res.json(page);
-  });
+  router.get('/:id/history', requireScope('read'), historyRoute(deps, 'milestone'));
 
   return router;
 }

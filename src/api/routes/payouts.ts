@@ -5,17 +5,18 @@ import { positiveMoneyString } from '../../../machines/payloads.js';
 import { createOwned } from '../../engine/create-owned.js';
 import type { Created } from '../../engine/create-project.js';
 import { findInstance } from '../../engine/instance-row.js';
-import { historyPage } from '../../history/history-page.js';
 import { listInstances } from '../../lists/instance-list.js';
 import { encodeCursor } from '../../lists/list-cursor.js';
 import { causeOf, requireScope } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
+import { historyRoute } from '../history-route.js';
+import { lagTolerant } from '../read-source.js';
 import { requireEventScope } from '../event-scope.js';
 import { runWrite } from '../idempotent.js';
 import { ownedListRequest } from '../list-query.js';
 import { payoutView } from '../owned-views.js';
 import { postEvent } from '../post-event.js';
-import { clientId, currency, idParam, pageQuery, parseOrThrow } from '../schemas.js';
+import { clientId, currency, idParam, parseOrThrow } from '../schemas.js';
 
 export const createPayoutBody = z.strictObject({
   id: clientId.optional(),
@@ -32,7 +33,7 @@ const createdReply = ({ row, created }: Created) => ({ status: created ? 201 : 2
  * the money in its own transaction, so an owner without the funds gets 422 insufficient_funds and nothing exists.
  */
 export function payoutRoutes(deps: ApiDeps): Router {
-  const { db, config, rules, signals } = deps;
+  const { db, reader, config, rules, signals } = deps;
   const router = Router();
 
   router.post('/accounts/:ownerId/payouts', requireScope('events:write'), async (req, res) => {
@@ -56,7 +57,7 @@ export function payoutRoutes(deps: ApiDeps): Router {
   router.get('/accounts/:ownerId/payouts', requireScope('read'), async (req, res) => {
     const ownerId = parseOrThrow(clientId, req.params.ownerId, 'owner id');
     const { filters, limit, after } = ownedListRequest('payout', ownerId, req.query, config);
-    const page = await listInstances(db, 'payout', filters, limit, after);
+    const page = await lagTolerant(reader, res, (rdb) => listInstances(rdb, 'payout', filters, limit, after));
     res.json({ items: page.rows.map(payoutView), nextCursor: page.next && encodeCursor(page.next) });
   });
 
@@ -66,11 +67,7 @@ export function payoutRoutes(deps: ApiDeps): Router {
 
   router.post('/payouts/:id/events', requireEventScope('payout'), postEvent(deps, 'payout', payoutView));
 
-  router.get('/payouts/:id/history', requireScope('read'), async (req, res) => {
-    await findInstance(db, idParam(req), 'payout');
-    const { limit, cursor } = pageQuery(req.query, config.LIST_LIMIT_MAX, config.LIST_LIMIT_MAX, 'seq');
-    res.json(await historyPage(db, idParam(req), cursor === undefined ? 0 : Number(cursor), limit));
-  });
+  router.get('/payouts/:id/history', requireScope('read'), historyRoute(deps, 'payout'));
 
   return router;
 }

@@ -1,15 +1,14 @@
 import { Router } from 'express';
 import { causeOf, requireScope } from '../auth.js';
 import type { ApiDeps } from '../deps.js';
+import { historyRoute } from '../history-route.js';
 import { lagTolerant } from '../read-source.js';
 import { postEvent } from '../post-event.js';
 import { createMilestone } from '../../engine/create-milestone.js';
 import { createProject, type Created } from '../../engine/create-project.js';
-import { findInstance } from '../../engine/instance-row.js';
 import { findViewRow, withViewFacts, type ViewRow } from '../../engine/view-row.js';
 import { runWrite } from '../idempotent.js';
-import { createMilestoneBody, createProjectBody, idParam, pageQuery, parseOrThrow } from '../schemas.js';
-import { historyPage } from '../../history/history-page.js';
+import { createMilestoneBody, createProjectBody, idParam, parseOrThrow } from '../schemas.js';
 import { listInstances } from '../../lists/instance-list.js';
 import { encodeCursor } from '../../lists/list-cursor.js';
 import { projectListRequest } from '../list-query.js';
@@ -45,14 +44,7 @@ export function projectRoutes(deps: ApiDeps): Router {
 
   router.post('/:id/events', requireScope('events:write'), postEvent(deps, 'project', projectView));
 
-  router.get('/:id/history', requireScope('read'), async (req, res) => {
-    const { limit, cursor } = pageQuery(req.query, config.LIST_LIMIT_MAX, config.LIST_LIMIT_MAX, 'seq');
-    const page = await lagTolerant(reader, res, async (rdb) => {
-      await findInstance(rdb, idParam(req), 'project');
-      return historyPage(rdb, idParam(req), cursor === undefined ? 0 : Number(cursor), limit);
-    });
-    res.json(page);
-  });
+  router.get('/:id/history', requireScope('read'), historyRoute(deps, 'project'));
 
   // With an Idempotency-Key, in the key's transaction; without one, as a compare-and-set when it can.
   router.post('/:id/milestones', requireScope('events:write'), async (req, res) => {
