@@ -25,14 +25,21 @@ function instanceFields(row: InstanceRow) {
   };
 }
 
-export function payoutView(row: InstanceRow) {
-  const c = row.snapshot.context as unknown as PayoutContext;
+/** Whose money, which currency and how much: the fields a payout and an adjustment share, in the API's order. */
+function ownedMoney(row: InstanceRow, c: { ownerId: string; currency: string; amount: string }) {
   return {
     id: row.id,
     ownerId: c.ownerId,
     currency: c.currency,
     currencyExponent: currencyExponent(c.currency),
     amount: c.amount,
+  };
+}
+
+export function payoutView(row: InstanceRow) {
+  const c = row.snapshot.context as unknown as PayoutContext;
+  return {
+    ...ownedMoney(row, c),
     destination: c.destination,
     provider: c.provider,
     reference: c.reference,
@@ -44,11 +51,7 @@ export function payoutView(row: InstanceRow) {
 export function adjustmentView(row: InstanceRow) {
   const c = row.snapshot.context as unknown as AdjustmentContext;
   return {
-    id: row.id,
-    ownerId: c.ownerId,
-    currency: c.currency,
-    currencyExponent: currencyExponent(c.currency),
-    amount: c.amount,
+    ...ownedMoney(row, c),
     reason: c.reason,
     proposedBy: c.proposedBy,
     decidedBy: c.decidedBy,

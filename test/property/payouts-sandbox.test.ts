@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { holdsForSequences, sequenceBudget } from '../support/command-sequences.js';
-import { cli } from '../support/cli.js';
+import { expectReconciled, holdsForSequences, sequenceBudget } from '../support/command-sequences.js';
 import { eventually } from '../support/eventually.js';
 import type { HttpClient } from '../support/http-client.js';
 import { assertLedgerInvariants } from '../support/ledger-invariants.js';
@@ -226,11 +225,7 @@ describe('payouts under random interleavings (sandbox provider and payout worker
     { timeout: 10 * 60_000 },
     async () => {
       await holdsForSequences(commandArb, BUDGET, runSequence);
-      const reconciled = await cli(['reconcile', '--json'], {
-        DATABASE_URL: svc.config.DATABASE_URL,
-        QUEUE_PREFIX: svc.config.QUEUE_PREFIX,
-      });
-      expect(reconciled.code, reconciled.stdout + reconciled.stderr).toBe(0);
+      await expectReconciled(svc);
       const states = await svc.db('instances').where({ machine: 'payout' }).distinct('state').pluck('state');
       expect(states.sort(), 'every outcome was reached').toEqual(['cancelled', 'failed', 'paid']);
     },

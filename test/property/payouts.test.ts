@@ -1,7 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { holdsForSequences, sequenceBudget } from '../support/command-sequences.js';
-import { cli } from '../support/cli.js';
+import { expectReconciled, holdsForSequences, sequenceBudget } from '../support/command-sequences.js';
 import type { HttpClient, HttpResponse } from '../support/http-client.js';
 import { assertLedgerInvariants } from '../support/ledger-invariants.js';
 import { uid } from '../support/scenario.js';
@@ -235,7 +234,6 @@ describe('payouts under random interleavings (manual provider)', () => {
     }
     await assertLedgerInvariants(svc.db);
     await paidOnce(model, problems);
-    console.log('STATS', commands.length, [...model.payouts.values()].map((p) => p.state).join(','));
     return problems;
   }
 
@@ -244,11 +242,7 @@ describe('payouts under random interleavings (manual provider)', () => {
     { timeout: 10 * 60_000 },
     async () => {
       await holdsForSequences(commandArb, BUDGET, runSequence);
-      const reconciled = await cli(['reconcile', '--json'], {
-        DATABASE_URL: svc.config.DATABASE_URL,
-        QUEUE_PREFIX: svc.config.QUEUE_PREFIX,
-      });
-      expect(reconciled.code, reconciled.stdout + reconciled.stderr).toBe(0);
+      await expectReconciled(svc);
       const states = await svc.db('instances').where({ machine: 'payout' }).distinct('state').pluck('state');
       expect(states.sort(), 'every outcome was reached').toEqual(['cancelled', 'failed', 'paid', 'requested']);
     },

@@ -1,5 +1,7 @@
 import fc from 'fast-check';
 import { expect } from 'vitest';
+import { cli } from './cli.js';
+import type { TestService } from './test-service.js';
 
 /**
  * The budget of a model-based property test: PROPERTY_RUNS sequences of up to PROPERTY_MAX_COMMANDS commands
@@ -37,4 +39,13 @@ export async function holdsForSequences<C>(
       markInterruptAsFailure: false,
     },
   );
+}
+
+/** After a property run: `cli reconcile`, as an operator runs it, finds the service's ledger clean. */
+export async function expectReconciled(svc: TestService): Promise<void> {
+  const reconciled = await cli(['reconcile', '--json'], {
+    DATABASE_URL: svc.config.DATABASE_URL,
+    QUEUE_PREFIX: svc.config.QUEUE_PREFIX,
+  });
+  expect(reconciled.code, reconciled.stdout + reconciled.stderr).toBe(0);
 }
