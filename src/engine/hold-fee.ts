@@ -1,12 +1,7 @@
 import type { Knex } from 'knex';
 import type { PartyRole } from '../../machines/roles.js';
-import { GuardFailedError } from '../errors/index.js';
 import { availableAccount, feeHoldAccount } from '../ledger/accounts.js';
-import { InsufficientFundsError } from '../ledger/insufficient-funds-error.js';
-import { transfer } from '../ledger/transfer.js';
-
-/** The rule a fee hold the payer cannot cover refuses PAY_ARBITRATION_FEE by (machines/milestone.v2.ts). */
-export const INSUFFICIENT_FUNDS = 'insufficient_funds';
+import { transferInEvent } from './event-transfer.js';
 
 interface MilestoneParties {
   id: string;
@@ -28,8 +23,9 @@ export async function holdArbitrationFee(
 ): Promise<void> {
   if (amount === 0n) return;
   const payerId = payer === 'employer' ? milestone.employerId : milestone.freelancerId;
-  try {
-    await transfer(trx, {
+  await transferInEvent(
+    trx,
+    {
       id: `fee-hold-${milestone.id}-${seq}`,
       debit: availableAccount(payerId, milestone.currency),
       credit: feeHoldAccount(milestone.id, payer, payerId, milestone.currency),
@@ -37,13 +33,7 @@ export async function holdArbitrationFee(
       kind: 'arbitration_fee_hold',
       instanceId: milestone.id,
       seq,
-    });
-  } catch (error) {
-    if (!(error instanceof InsufficientFundsError)) throw error;
-    throw new GuardFailedError(
-      INSUFFICIENT_FUNDS,
-      `The arbitration fee of ${amount} exceeds the ${error.balance} available to the ${payer}.`,
-      { required: amount.toString(), available: error.balance.toString() },
-    );
-  }
+    },
+    (available) => `The arbitration fee of ${amount} exceeds the ${available} available to the ${payer}.`,
+  );
 }
