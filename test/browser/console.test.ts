@@ -330,6 +330,9 @@ describe('support console in a real headless browser', () => {
     const money = await page.locator('main').innerText();
     expect(money).toContain('Held for the payout');
     expect(money).toContain(`${owner}: held for payouts`);
+    // The destination in the timeline is words, not a JSON object.
+    expect(money).toContain('kind bank_account, reference DE89370400440532013000');
+    expect(money).not.toMatch(/\{"kind"/);
     await checkLayout('payout');
     await checkAccessibility('payout');
 

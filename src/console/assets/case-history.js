@@ -36,6 +36,15 @@ function by(h) {
 }
 
 /** An event's payload as `name: value` lines, money formatted; nothing when it has none. */
+/** A payload value in words: an object (a payout's destination) as its own `name value` pairs, never JSON. */
+function plainValue(v) {
+  if (v !== null && typeof v === 'object' && !Array.isArray(v))
+    return Object.entries(v)
+      .map(([name, inner]) => `${name} ${plainValue(inner)}`)
+      .join(', ');
+  return Array.isArray(v) ? v.map(plainValue).join(', ') : String(v);
+}
+
 function payloadLines(payload, view) {
   const entries = Object.entries(payload ?? {});
   if (entries.length === 0) return null;
@@ -47,11 +56,7 @@ function payloadLines(payload, view) {
         'li',
         {},
         el('span', { class: 'muted' }, `${k}: `),
-        MONEY_FIELDS.has(k)
-          ? money(v, view.currency, view.currencyExponent)
-          : typeof v === 'string'
-            ? v
-            : JSON.stringify(v),
+        MONEY_FIELDS.has(k) ? money(v, view.currency, view.currencyExponent) : plainValue(v),
       ),
     ),
   );
