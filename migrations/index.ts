@@ -13,6 +13,7 @@ import * as escrowByMilestone from './20261205100000_escrow_by_milestone.js';
 import * as ledgerGuards from './20261208000000_ledger_guards.js';
 import * as statementRunningBalances from './20261208100000_statement_running_balances.js';
 import * as payoutsAdjustments from './20261209000000_payouts_adjustments.js';
+import * as notificationsInEvent from './20261210000000_notifications_in_event.js';
 
 // Migrations are imported statically rather than discovered on disk, so they load the same way under
 // tsx, vitest and any bundler. Append new migrations here in order; never edit or reorder landed ones.
@@ -31,6 +32,7 @@ const migrations: ReadonlyArray<[name: string, migration: Knex.Migration]> = [
   ['20261208000000_ledger_guards', ledgerGuards],
   ['20261208100000_statement_running_balances', statementRunningBalances],
   ['20261209000000_payouts_adjustments', payoutsAdjustments],
+  ['20261210000000_notifications_in_event', notificationsInEvent],
 ];
 
 export const migrationSource: Knex.MigrationSource<[string, Knex.Migration]> = {

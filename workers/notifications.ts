@@ -1,26 +1,29 @@
 import type { Knex } from 'knex';
 import { preparedStatement } from '../src/db/prepared.js';
-import { notificationMessage } from './notification-messages.js';
+import { notificationMessage } from '../src/notifications/messages.js';
 
 export interface NotificationOutboxRow {
   id: bigint;
   instance_id: string;
+  seq: number;
   payload: { userId: string; type: string };
 }
 
 // The whole batch as one JSON parameter: one statement text whatever the batch size, prepared once.
 const insertNotificationsStatement = preparedStatement(
   'insert_notifications',
-  `INSERT INTO notifications (outbox_id, user_id, type, instance_id, message)
-   SELECT outbox_id, user_id, type, instance_id, message
-   FROM jsonb_to_recordset(?::jsonb) AS n(outbox_id bigint, user_id text, type text, instance_id text, message text)
+  `INSERT INTO notifications (outbox_id, user_id, type, instance_id, seq, message)
+   SELECT outbox_id, user_id, type, instance_id, seq, message
+   FROM jsonb_to_recordset(?::jsonb)
+     AS n(outbox_id bigint, user_id text, type text, instance_id text, seq integer, message text)
    ORDER BY outbox_id
-   ON CONFLICT (outbox_id) DO NOTHING`,
+   ON CONFLICT (outbox_id) WHERE outbox_id IS NOT NULL DO NOTHING`,
 );
 
 /**
  * Writes the in-app notifications of a batch of outbox rows, in the relay's transaction (one INSERT for the
- * whole batch). The outbox id is unique on notifications, so a batch written twice adds nothing.
+ * whole batch): deadline reminders, and rows an API from before notifications were written with their event left
+ * (a rolling upgrade). The outbox id is unique on notifications, so a batch written twice adds nothing.
  */
 export async function writeNotifications(trx: Knex.Transaction, rows: readonly NotificationOutboxRow[]): Promise<void> {
   if (rows.length === 0) return;
@@ -29,6 +32,7 @@ export async function writeNotifications(trx: Knex.Transaction, rows: readonly N
     user_id: r.payload.userId,
     type: r.payload.type,
     instance_id: r.instance_id,
+    seq: r.seq,
     message: notificationMessage(r.payload.type),
   }));
   await insertNotificationsStatement(trx, [JSON.stringify(inbox)]);

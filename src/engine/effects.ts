@@ -7,13 +7,15 @@ import type { MoneyMove } from '../../machines/money-moves.js';
 import { holdArbitrationFee } from './hold-fee.js';
 import { moveMoney, type OwnedContext } from './move-money.js';
 import { armTimer, disarmTimer } from './timers.js';
+import { notificationMessage } from '../notifications/messages.js';
 
 type MilestoneParties = Parameters<typeof holdArbitrationFee>[1];
 
 /**
- * settlement: money to move; notification: an in-app message for one user; transition: every applied event,
- * for webhook subscribers (fanned out by the webhook worker, so the hot path does not read subscriptions); payout: a
- * payout to hand to its provider (the payout worker).
+ * settlement: money to move; transition: every applied event, for webhook subscribers (fanned out by the relay;
+ * the write statement keeps it only while a webhook is live, write-statement-parts.ts); payout: a payout to hand to
+ * its provider (the payout worker); notification: a deadline reminder for one user (workers/deadline-reminders.ts),
+ * written to the inbox by the relay. An event's own notifications go to the inbox in its statement (InboxEntry).
  */
 export type OutboxTopic = 'settlement' | 'notification' | 'transition' | 'payout';
 
@@ -44,9 +46,20 @@ export interface OutboxEntry {
   payload: Record<string, unknown>;
 }
 
+/**
+ * An in-app notification for one user, written in the event's own statement: the inbox is a table of the same
+ * database, so nothing about it has to wait for the commit (docs/decisions/0014-notifications-in-the-event.md).
+ */
+export interface InboxEntry {
+  userId: string;
+  type: string;
+  message: string;
+}
+
 /** What the named actions of a transition ask for, decided without I/O. */
 export interface EffectPlan {
   outbox: OutboxEntry[];
+  notifications: InboxEntry[];
   /** Events for related instances, applied by the caller in this same transaction. */
   derived: DerivedEvent[];
   /**
@@ -80,6 +93,7 @@ export function planEffects(
 ): EffectPlan {
   const plan: EffectPlan = {
     outbox: [{ topic: 'transition', payload: { ...transitionRecord } }],
+    notifications: [],
     derived: [],
     statements: [],
   };
@@ -95,7 +109,8 @@ export function planEffects(
         const userId = { employer: context.employerId, freelancer: context.freelancerId, owner: context.ownerId }[
           String(params.to) as 'employer' | 'freelancer' | 'owner'
         ];
-        if (userId) plan.outbox.push({ topic: 'notification', payload: { userId, type: params.type } });
+        const type = String(params.type);
+        if (userId) plan.notifications.push({ userId, type, message: notificationMessage(type) });
         break;
       }
       case 'xstate.raise': {

@@ -111,6 +111,7 @@ function writeOf(row: InstanceRow, next: AnyMachineSnapshot, plan: EffectPlan, e
       freelancerId: parties.freelancerId,
     },
     outbox: plan.outbox,
+    notifications: plan.notifications,
     requestId: null,
     clientId: null,
   };

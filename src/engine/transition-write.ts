@@ -1,8 +1,11 @@
 import type { StateValue } from 'xstate';
-import type { OutboxEntry } from './effects.js';
+import type { InboxEntry, OutboxEntry } from './effects.js';
 import type { InstanceRow, PersistedSnapshot } from './instance-row.js';
 
-/** Everything one applied event writes: the instance's new seq and snapshot, its history row, its outbox rows. */
+/**
+ * Everything one applied event writes: the instance's new seq and snapshot, its history row, its outbox rows and
+ * its in-app notifications.
+ */
 export interface TransitionWrite {
   instanceId: string;
   seq: number;
@@ -17,6 +20,7 @@ export interface TransitionWrite {
   };
   instance: { state: string; snapshot: PersistedSnapshot; employerId: string; freelancerId: string | null };
   outbox: readonly OutboxEntry[];
+  notifications: readonly InboxEntry[];
   requestId: string | null;
   /** The API client whose request caused the event; null for timers, settlement and the CLI. */
   clientId: string | null;
@@ -103,5 +107,6 @@ export function eventJson(w: TransitionWrite, i: number) {
     request_id: w.requestId,
     client_id: w.clientId,
     outbox: w.outbox,
+    notifications: w.notifications,
   };
 }

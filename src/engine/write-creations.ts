@@ -55,7 +55,7 @@ const writeCreationsStatement = preparedStatement<OutcomeRow>(
      SELECT input.* FROM input JOIN updated USING (id)
      UNION ALL
      SELECT i, id, seq, state, snapshot, employer_id, freelancer_id, type, actor, role, payload, from_state, to_state,
-            machine_version, request_id, client_id, outbox
+            machine_version, request_id, client_id, outbox, notifications
      FROM creation JOIN inserted USING (id)
    ),
    ${ROW_CTES}

@@ -6,7 +6,7 @@
 /** The columns of one event in the JSON parameter (transition-write.ts writesJson). */
 export const EVENT_COLUMNS = `i int, id text, seq int, state text, snapshot jsonb, employer_id text, freelancer_id text,
   type text, actor text, role text, payload jsonb, from_state jsonb, to_state jsonb, machine_version int,
-  request_id text, client_id text, outbox jsonb`;
+  request_id text, client_id text, outbox jsonb, notifications jsonb`;
 
 export const INPUT_CTE = `input AS (SELECT * FROM jsonb_to_recordset(?::jsonb) AS t(${EVENT_COLUMNS}))`;
 
@@ -30,9 +30,12 @@ export const UPDATE_CTES = `final AS (
     RETURNING x.id, x.n, x.created_at, x.updated_at
   )`;
 
-// Every history and outbox row of the events in `written` (the events whose instance the statement wrote; an
-// event another one got ahead of writes nothing at all), outbox rows in event order: the relay and settlement
+// Every history, outbox and inbox row of the events in `written` (the events whose instance the statement wrote;
+// an event another one got ahead of writes nothing at all), outbox rows in event order: the relay and settlement
 // take commands in outbox order. The caller signals the relay after commit (src/signals/signal-bus.ts).
+// A `transition` row exists only to be fanned out to webhooks: while no webhook is live nobody would read it, so it
+// is not written (a webhook created later gets the events applied after it, as it would anyway). The snapshot of
+// this statement decides, as it decides everything else the event saw.
 export const ROW_CTES = `history_rows AS (
     INSERT INTO history (instance_id, seq, type, actor, role, payload, from_state, to_state, machine_version, client_id)
     SELECT id, seq, type, actor, role, payload, from_state, to_state, machine_version, client_id FROM written
@@ -41,7 +44,15 @@ export const ROW_CTES = `history_rows AS (
     SELECT w.id, w.seq, r.topic, r.payload, w.request_id, w.client_id
     FROM written AS w,
          ROWS FROM (jsonb_to_recordset(w.outbox) AS (topic text, payload jsonb)) WITH ORDINALITY AS r(topic, payload, k)
+    WHERE r.topic <> 'transition' OR EXISTS (SELECT 1 FROM webhooks WHERE deleted_at IS NULL)
     ORDER BY w.i, r.k
+  ), inbox_rows AS (
+    INSERT INTO notifications (user_id, type, instance_id, seq, message)
+    SELECT n.user_id, n.type, w.id, w.seq, n.message
+    FROM written AS w,
+         ROWS FROM (jsonb_to_recordset(w.notifications) AS ("userId" text, type text, message text))
+           WITH ORDINALITY AS n(user_id, type, message, k)
+    ORDER BY w.i, n.k
   )`;
 
 // What became of each updated instance, decided here rather than inferred from a missing row: written; busy

@@ -379,6 +379,13 @@ describe('deadline reminders and request ids', () => {
   it('records the X-Request-Id of the request on the outbox rows it caused, settlement included', async () => {
     const p = await projectInProgress(svc.http);
     await deposit(svc.http, p.employer, '10');
+    // A live webhook, so that every event writes its transition row (without one only the settlement row exists).
+    const hook = await svc.http.post('/v1/webhooks', {
+      url: 'http://127.0.0.1:9/x',
+      events: ['project.AWARD'],
+      secret: 'sixteen-chars-xx',
+    });
+    expect(hook.status).toBe(201);
     const requestId = uid('req');
     const created = await svc.http.post(
       `/v1/projects/${p.projectId}/milestones`,
@@ -392,8 +399,11 @@ describe('deadline reminders and request ids', () => {
       .where({ instance_id: created.body.id })
       .orderBy('id')
       .select('topic', 'request_id');
-    expect(rows.length).toBeGreaterThanOrEqual(3);
-    // CREATE's rows and, through the settlement command, the rows SETTLED wrote.
+    await svc.http.request('DELETE', `/v1/webhooks/${hook.body.id}`);
+    expect(rows.map((r) => r.topic)).toEqual(['transition', 'settlement', 'transition']);
+    // CREATE's rows and, through the settlement command, the row SETTLED wrote.
     for (const r of rows) expect(r.request_id, r.topic).toBe(requestId);
+    const inbox = await svc.db('notifications').where({ instance_id: created.body.id }).pluck('type');
+    expect(inbox).toEqual(['milestone.funded']);
   });
 });

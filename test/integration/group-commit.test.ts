@@ -55,12 +55,18 @@ describe('group commit of events', () => {
     });
     for (const m of milestones) {
       expect(await historyOf(m.id)).toEqual(['CREATE', 'SETTLED', 'REQUEST_CANCEL']);
-      const topics = await svc
-        .db('outbox')
+      // No webhook is live here, so no transition row; the freelancer's notification is in the inbox.
+      expect(
+        await svc
+          .db('outbox')
+          .where({ instance_id: m.id, seq: m.seq + 1 })
+          .pluck('topic'),
+      ).toEqual([]);
+      const inbox = await svc
+        .db('notifications')
         .where({ instance_id: m.id, seq: m.seq + 1 })
-        .orderBy('id')
-        .pluck('topic');
-      expect(topics).toEqual(['transition', 'notification']);
+        .select('user_id', 'type');
+      expect(inbox).toEqual([{ user_id: p.freelancer, type: 'milestone.cancel_requested' }]);
       expect((await findInstance(svc.db, m.id, 'milestone')).seq).toBe(m.seq + 1);
     }
   });

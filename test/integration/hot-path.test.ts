@@ -42,7 +42,7 @@ describe('events applied without a lock', () => {
     expect((row.snapshot.context as { cancelRequested?: boolean }).cancelRequested).toBeFalsy();
   });
 
-  it('write the event, its history row and its outbox rows in one statement when the seq still holds', async () => {
+  it('write the event, its history row and its inbox rows in one statement when the seq still holds', async () => {
     const p = await projectInProgress(svc.http);
     const m = await fundedMilestone(svc.http, p, '100');
     const before = await counts(m.id);
@@ -53,14 +53,44 @@ describe('events applied without a lock', () => {
     });
     expect(res.status).toBe(200);
     expect(res.body.seq).toBe(m.seq + 1);
-    // transition + notification for the freelancer.
-    expect(await counts(m.id)).toEqual({ history: before.history + 1, outbox: before.outbox + 2 });
-    const topics = await svc
-      .db('outbox')
-      .where({ instance_id: m.id, seq: m.seq + 1 })
-      .orderBy('id')
-      .pluck('topic');
-    expect(topics).toEqual(['transition', 'notification']);
+    // No webhook is live: no transition row for anyone to fan out. The freelancer's notification is readable at
+    // once, since it was written with the event.
+    expect(await counts(m.id)).toEqual({ history: before.history + 1, outbox: before.outbox });
+    const inbox = await svc.http.get(`/v1/users/${p.freelancer}/notifications?unread=true`);
+    expect(inbox.body.items.filter((n: { instanceId: string }) => n.instanceId === m.id)).toMatchObject([
+      { type: 'milestone.funded' },
+      { type: 'milestone.cancel_requested', message: 'The employer asked you to cancel a milestone.' },
+    ]);
+    const told = await svc.db('notifications').where({ instance_id: m.id, type: 'milestone.cancel_requested' });
+    expect(told.map((n: { seq: number; outbox_id: unknown }) => [n.seq, n.outbox_id])).toEqual([[m.seq + 1, null]]);
+  });
+
+  it('write transition rows only while a webhook is live', async () => {
+    const p = await projectInProgress(svc.http);
+    const m = await fundedMilestone(svc.http, p, '100');
+    const transitionSeqs = () =>
+      svc.db('outbox').where({ instance_id: m.id, topic: 'transition' }).orderBy('seq').pluck('seq');
+    const toggle = (type: 'REQUEST_CANCEL' | 'REJECT_CANCEL') =>
+      svc.http.post(
+        `/v1/milestones/${m.id}/events`,
+        type === 'REQUEST_CANCEL' ? { type, actor: p.employer, reason: 'r' } : { type, actor: p.freelancer },
+      );
+    expect((await toggle('REQUEST_CANCEL')).status).toBe(200);
+    const hook = await svc.http.post('/v1/webhooks', {
+      url: 'http://127.0.0.1:9/x',
+      events: ['project.AWARD'],
+      secret: 'a-secret-of-sixteen+',
+    });
+    expect(hook.status).toBe(201);
+    try {
+      // Any live webhook keeps every transition row: matching its patterns is the relay's fan-out's job.
+      expect((await toggle('REJECT_CANCEL')).status).toBe(200);
+      expect(await transitionSeqs()).toEqual([m.seq + 2]);
+    } finally {
+      expect((await svc.http.request('DELETE', `/v1/webhooks/${hook.body.id}`)).status).toBe(204);
+    }
+    expect((await toggle('REQUEST_CANCEL')).status).toBe(200);
+    expect(await transitionSeqs()).toEqual([m.seq + 2]);
   });
 
   it('keep working after a schema change under their prepared statements', async () => {
