@@ -24,6 +24,8 @@ export function postEvent(
       supportScope: hasSupportScope(req),
       ...causeOf(req),
     };
+    // The key's transaction may arm timers or write outbox rows; the compare-and-set path says whether it did.
+    let relay = true;
     const reply = await runWrite(
       db,
       config,
@@ -32,9 +34,13 @@ export function postEvent(
         const { row } = await applyEvent(trx, machine, idParam(req), event, options);
         return { status: 200, body: view(await withViewFacts(trx, row)) };
       },
-      async () => ({ status: 200, body: view((await events.apply(machine, idParam(req), event, options)).row) }),
+      async () => {
+        const applied = await events.apply(machine, idParam(req), event, options);
+        relay = applied.relay;
+        return { status: 200, body: view(applied.row) };
+      },
     );
-    signals.outboxWritten();
+    if (relay) signals.outboxWritten();
     res.status(reply.status).json(reply.body);
   };
 }

@@ -22,6 +22,16 @@ const MAX_RACES = 3;
 const UNIQUE_VIOLATION = '23505';
 
 /**
+ * Whether the write left outbox rows for the relay (settlement commands, transition rows for webhooks): the caller
+ * wakes the relay only then. An event that only moved its instance and wrote history and notifications (a cancel
+ * request with no webhook live) has nothing to relay, and a wasted relay pass costs five statements. The locking
+ * path may have armed a timer, which the relay schedules, so it always says true.
+ */
+export interface RelayHint {
+  relay: boolean;
+}
+
+/**
  * Applies events without holding a lock across round trips: read the instance, check and transition it, then
  * write everything in one statement that only matches while the instance is still at the seq that was read (a
  * compare-and-set in place of BEGIN, SELECT … FOR UPDATE and COMMIT). That statement is its own transaction,
@@ -71,7 +81,7 @@ export class UnlockedEvents {
     instanceId: string,
     event: EngineEvent,
     options: ApplyOptions = {},
-  ): Promise<Applied<ViewRow>> {
+  ): Promise<Applied<ViewRow> & RelayHint> {
     for (let race = 0; race < MAX_RACES; race++) {
       const row = await this.reader.read(instanceId, machine);
       // Refusals (404, 409, 403, 422) throw from here, judged on the state that was read, exactly as they would
@@ -80,12 +90,13 @@ export class UnlockedEvents {
       if (!mayCompareAndSet(prepared)) break;
       const outcome = await this.updates.submit(prepared.write);
       if (outcome === 'busy') break;
-      if (outcome !== 'moved') return { row: rowAfter(row, prepared.write, outcome), seq: prepared.write.seq };
+      if (outcome !== 'moved')
+        return { row: rowAfter(row, prepared.write, outcome), seq: prepared.write.seq, relay: outcome.relay };
       // Another event was applied in between: judge again on the new state (with If-Match, that is a 409).
     }
     return inTransaction(this.db, async (trx) => {
       const applied = await applyEvent(trx, machine, instanceId, event, options);
-      return { ...applied, row: await withViewFacts(trx, applied.row) };
+      return { ...applied, row: await withViewFacts(trx, applied.row), relay: true };
     });
   }
 
@@ -100,7 +111,7 @@ export class UnlockedEvents {
     request: CreateMilestoneRequest,
     rules: InstanceRules,
     cause: EventCause = {},
-  ): Promise<Created<ViewRow>> {
+  ): Promise<Created<ViewRow> & RelayHint> {
     for (let race = 0; race < MAX_RACES; race++) {
       const attempt = await this.tryCreate(projectId, request, rules, cause);
       if (attempt === 'locking') break;
@@ -108,7 +119,7 @@ export class UnlockedEvents {
     }
     return inTransaction(this.db, async (trx) => {
       const { row, created } = await createMilestone(trx, projectId, request, rules, cause);
-      return { row: await withViewFacts(trx, row), created };
+      return { row: await withViewFacts(trx, row), created, relay: true };
     });
   }
 
@@ -118,7 +129,7 @@ export class UnlockedEvents {
     request: CreateMilestoneRequest,
     rules: InstanceRules,
     cause: EventCause,
-  ): Promise<Created<ViewRow> | 'moved' | 'locking'> {
+  ): Promise<(Created<ViewRow> & RelayHint) | 'moved' | 'locking'> {
     const [project, existing] = await Promise.all([
       this.reader.read(projectId, 'project'),
       request.id === undefined ? null : this.reader.find(request.id),
@@ -140,9 +151,11 @@ export class UnlockedEvents {
       if ((error as { code?: unknown }).code === UNIQUE_VIOLATION) return 'locking';
       throw error;
     }
-    if (outcome.created) {
-      return { row: { ...rowAfter(draft, own.write, outcome.created), ...NEW_INSTANCE_FACTS }, created: true };
+    const { created: written, dependency } = outcome;
+    if (written) {
+      const relay = written.relay || (typeof dependency === 'object' && dependency.relay);
+      return { row: { ...rowAfter(draft, own.write, written), ...NEW_INSTANCE_FACTS }, created: true, relay };
     }
-    return outcome.dependency === 'busy' ? 'locking' : 'moved';
+    return dependency === 'busy' ? 'locking' : 'moved';
   }
 }

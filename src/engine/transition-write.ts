@@ -33,11 +33,14 @@ export interface Written {
   updatedAt: Date;
 }
 
+/** A row a write statement wrote, and whether its events left outbox rows for the relay. */
+export type WrittenRow = Written & { relay: boolean };
+
 /**
  * What became of a write: written; `moved`, the instance is no longer at the seq its event was checked against;
  * or `busy`, another transaction holds the instance's row, so nothing was written rather than wait for it.
  */
-export type WriteOutcome = Written | 'moved' | 'busy';
+export type WriteOutcome = WrittenRow | 'moved' | 'busy';
 
 /** One statement row per instance: the outcome the statement decided, and where a written row now stands. */
 export interface OutcomeRow {
@@ -46,11 +49,12 @@ export interface OutcomeRow {
   n: bigint | null;
   created_at: Date | null;
   updated_at: Date | null;
+  relay: boolean;
 }
 
 export function outcomeOf(row: OutcomeRow): WriteOutcome {
   if (row.outcome !== 'written') return row.outcome;
-  return { n: row.n!, createdAt: row.created_at!, updatedAt: row.updated_at! };
+  return { n: row.n!, createdAt: row.created_at!, updatedAt: row.updated_at!, relay: row.relay };
 }
 
 /**

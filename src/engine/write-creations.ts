@@ -9,6 +9,7 @@ import {
   type TransitionWrite,
   type WriteOutcome,
   type Written,
+  type WrittenRow,
 } from './transition-write.js';
 
 /** An instance a write brings into being (its first event): inserted, not updated. */
@@ -32,7 +33,7 @@ export interface Creation {
 /** What became of a creation: its dependency's outcome, and the new row (null unless the dependency was written). */
 export interface CreationOutcome {
   dependency: WriteOutcome;
-  created: Written | null;
+  created: WrittenRow | null;
 }
 
 // The dependencies are written as any update (write-statement-parts.ts); each new row is inserted only when the
@@ -61,7 +62,8 @@ const writeCreationsStatement = preparedStatement<OutcomeRow>(
    ${ROW_CTES}
    ${UPDATE_OUTCOMES}
    UNION ALL
-   SELECT c.id, CASE WHEN ins.id IS NULL THEN 'moved' ELSE 'written' END, ins.n, ins.created_at, ins.updated_at
+   SELECT c.id, CASE WHEN ins.id IS NULL THEN 'moved' ELSE 'written' END, ins.n, ins.created_at, ins.updated_at,
+          EXISTS (SELECT 1 FROM outbox_rows AS o WHERE o.instance_id = c.id)
    FROM creation AS c LEFT JOIN inserted AS ins USING (id)`,
 );
 

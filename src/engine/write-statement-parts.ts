@@ -46,6 +46,7 @@ export const ROW_CTES = `history_rows AS (
          ROWS FROM (jsonb_to_recordset(w.outbox) AS (topic text, payload jsonb)) WITH ORDINALITY AS r(topic, payload, k)
     WHERE r.topic <> 'transition' OR EXISTS (SELECT 1 FROM webhooks WHERE deleted_at IS NULL)
     ORDER BY w.i, r.k
+    RETURNING instance_id
   ), inbox_rows AS (
     INSERT INTO notifications (user_id, type, instance_id, seq, message)
     SELECT n.user_id, n.type, w.id, w.seq, n.message
@@ -57,9 +58,10 @@ export const ROW_CTES = `history_rows AS (
 
 // What became of each updated instance, decided here rather than inferred from a missing row: written; busy
 // (another transaction holds a row that exists); or moved (no longer at the seq the event was checked against).
+// `relay`: the instance's events left outbox rows, so the relay has work (the caller signals it only then).
 export const UPDATE_OUTCOMES = `SELECT f.id,
     CASE WHEN u.id IS NOT NULL THEN 'written'
          WHEN l.id IS NULL AND EXISTS (SELECT 1 FROM instances WHERE instances.id = f.id) THEN 'busy'
          ELSE 'moved' END AS outcome,
-    u.n, u.created_at, u.updated_at
+    u.n, u.created_at, u.updated_at, EXISTS (SELECT 1 FROM outbox_rows AS o WHERE o.instance_id = f.id) AS relay
   FROM final AS f LEFT JOIN updated AS u USING (id) LEFT JOIN lockable AS l USING (id)`;

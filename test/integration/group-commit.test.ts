@@ -9,7 +9,7 @@ import { prepareEvent } from '../../src/engine/prepare-event.js';
 import { writeCreations } from '../../src/engine/write-creations.js';
 import { writeUpdates } from '../../src/engine/write-updates.js';
 import { assertLedgerInvariants } from '../support/ledger-invariants.js';
-import { fundedMilestone, projectInProgress, uid, type Parties } from '../support/scenario.js';
+import { deposit, fundedMilestone, projectInProgress, uid, type Parties } from '../support/scenario.js';
 import { startTestService, type TestService } from '../support/test-service.js';
 
 // Group commit on the hot path (src/engine/apply-event-unlocked.ts, src/db/batcher.ts): events that arrive
@@ -68,6 +68,43 @@ describe('group commit of events', () => {
         .select('user_id', 'type');
       expect(inbox).toEqual([{ user_id: p.freelancer, type: 'milestone.cancel_requested' }]);
       expect((await findInstance(svc.db, m.id, 'milestone')).seq).toBe(m.seq + 1);
+    }
+  });
+
+  it('say whether a write left the relay work, so the API wakes it only then', async () => {
+    await deposit(svc.http, p.employer, '100');
+    const m = await fundedMilestone(svc.http, p, '10');
+    const rules = instanceRulesFrom(svc.config);
+    // A cancel request writes history and the freelancer's notification: nothing to relay.
+    expect((await events.apply('milestone', m.id, request())).relay).toBe(false);
+    // A partial release writes a settlement command.
+    expect((await events.apply('milestone', m.id, { type: 'RELEASE', actor: p.employer, amount: '4' })).relay).toBe(
+      true,
+    );
+    // A freelancer's request and its project's event relay nothing; a funded creation writes a settlement command.
+    const requested = await events.create(
+      p.projectId,
+      { type: 'REQUEST', actor: p.freelancer, amount: '5', description: 'r' },
+      rules,
+    );
+    expect(requested).toMatchObject({ created: true, relay: false });
+    const funded = await events.create(
+      p.projectId,
+      { type: 'CREATE', actor: p.employer, amount: '1', description: 'f' },
+      rules,
+    );
+    expect(funded).toMatchObject({ created: true, relay: true });
+    // With a webhook live every event leaves a transition row to fan out.
+    const hook = await svc.http.post('/v1/webhooks', {
+      url: 'http://127.0.0.1:9/x',
+      events: ['project.AWARD'],
+      secret: 'sixteen-chars-xx',
+    });
+    try {
+      const other = await fundedMilestone(svc.http, p, '10');
+      expect((await events.apply('milestone', other.id, request())).relay).toBe(true);
+    } finally {
+      await svc.http.request('DELETE', `/v1/webhooks/${hook.body.id}`);
     }
   });
 
@@ -155,9 +192,10 @@ describe('group commit of events', () => {
     const current = await findInstance(svc.db, q.projectId, 'project');
     const again = prepareEvent(current, 'project', own.plan.derived[0]!.event, { origin: 'system' });
     const [written] = await writeCreations(svc.db, [{ ...creation, dependsOn: again.write }]);
+    // The funding CREATE leaves a settlement command for the relay; its project's event leaves nothing.
     expect(written).toEqual({
-      dependency: { n: expect.any(BigInt), createdAt: expect.any(Date), updatedAt: expect.any(Date) },
-      created: { n: expect.any(BigInt), createdAt: expect.any(Date), updatedAt: expect.any(Date) },
+      dependency: { n: expect.any(BigInt), createdAt: expect.any(Date), updatedAt: expect.any(Date), relay: false },
+      created: { n: expect.any(BigInt), createdAt: expect.any(Date), updatedAt: expect.any(Date), relay: true },
     });
     expect(await historyOf(body.id)).toEqual(['CREATE']);
     expect((await findInstance(svc.db, q.projectId, 'project')).seq).toBe(current.seq + 1);

@@ -109,11 +109,14 @@ describe('a service woken by signals only', () => {
     const waiting = api.http.get(`/v1/milestones/${created.body.id}?wait=settled&timeoutMs=30000`);
     workers = await startTestService(slow, { api: false, database: api.databaseName });
     expect((await waiting).body.state).toBe('in_progress');
-    // The relay, woken by the API's signal for the events it writes, delivers their notifications.
-    await api.http.post(`/v1/milestones/${created.body.id}/events`, { type: 'REQUEST_RELEASE', actor: p.freelancer });
-    await eventually(async () => {
-      const inbox = await api!.http.get(`/v1/users/${p.employer}/notifications`);
-      expect(inbox.body.items.map((n: { type: string }) => n.type)).toContain('milestone.release_requested');
+    // The relay, woken by the API's signal for the settlement command a partial release writes, hands it over.
+    const released = await api.http.post(`/v1/milestones/${created.body.id}/events`, {
+      type: 'RELEASE',
+      actor: p.employer,
+      amount: '20',
     });
+    expect(released.status).toBe(200);
+    const settled = await api.http.get(`/v1/milestones/${created.body.id}?wait=settled&timeoutMs=30000`);
+    expect(settled.body).toMatchObject({ state: 'in_progress', releasedAmount: '20' });
   });
 });

@@ -49,6 +49,8 @@ export function projectRoutes(deps: ApiDeps): Router {
   // With an Idempotency-Key, in the key's transaction; without one, as a compare-and-set when it can.
   router.post('/:id/milestones', requireScope('events:write'), async (req, res) => {
     const body = parseOrThrow(createMilestoneBody, req.body, 'milestone');
+    // As for events (post-event.ts): the relay is woken only when the write left it rows.
+    let relay = true;
     const reply = await runWrite(
       db,
       config,
@@ -57,9 +59,13 @@ export function projectRoutes(deps: ApiDeps): Router {
         const { row, created } = await createMilestone(trx, idParam(req), body, rules, causeOf(req));
         return createdReply({ row: await withViewFacts(trx, row), created });
       },
-      async () => createdReply(await events.create(idParam(req), body, rules, causeOf(req))),
+      async () => {
+        const created = await events.create(idParam(req), body, rules, causeOf(req));
+        relay = created.relay;
+        return createdReply(created);
+      },
     );
-    signals.outboxWritten();
+    if (relay) signals.outboxWritten();
     res.status(reply.status).json(reply.body);
   });
 
