@@ -8,7 +8,6 @@ import {
   type OutcomeRow,
   type TransitionWrite,
   type WriteOutcome,
-  type Written,
   type WrittenRow,
 } from './transition-write.js';
 
