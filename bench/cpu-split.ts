@@ -39,15 +39,16 @@ function sample(): Sample {
 }
 
 /**
- * Starts counting; the returned function stops and gives CPU per group in percent of one core. A process that
- * exited meanwhile (the load generator) is gone from /proc, so its caller measures it and adds it.
+ * Starts counting; the returned function stops and gives CPU per group in percent of one core, each named group
+ * the sum of its processes. A process that exited meanwhile (the load generator) is gone from /proc, so its caller
+ * measures it and adds it.
  */
-export function startCpuSplit(named: Record<string, number>): () => Record<string, number> {
+export function startCpuSplit(named: Record<string, readonly number[]>): () => Record<string, number> {
   const before = sample();
   return () => {
     const after = sample();
     const seconds = (after.at - before.at) / 1000;
-    const nameOf = new Map(Object.entries(named).map(([name, pid]) => [pid, name]));
+    const nameOf = new Map(Object.entries(named).flatMap(([name, pids]) => pids.map((pid) => [pid, name] as const)));
     const split: Record<string, number> = {
       postgres: 0,
       redis: 0,

@@ -1,13 +1,12 @@
-// What every benchmark needs: a scratch database with an API token, the service started from it as two processes
-// (API and workers, as in a scaled deployment), and projects with funded milestones for load to run against.
+// What every benchmark needs: a scratch database with an API token, the service started from it as separate API and
+// workers processes (one of each by default, as in a scaled deployment), and projects with funded milestones for
+// load to run against.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { createClient, SCOPES } from '../src/auth/tokens.js';
 import { loadConfig } from '../src/config.js';
-import { createDb } from '../src/db/knex.js';
-import { ensureDatabase, migrateLatest } from '../src/db/migrate.js';
 import { deleteQueueKeys } from '../src/jobs/queues.js';
 import type { BenchProject } from './ingest.js';
 import type { Json } from '../test/support/json.js';
@@ -15,6 +14,10 @@ import type { Json } from '../test/support/json.js';
 export const ADMIN_URL = process.env.BENCH_ADMIN_DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/postgres';
 const PORT = Number(process.env.BENCH_PORT ?? 3999);
 export const baseUrl = `http://127.0.0.1:${PORT}`;
+
+// Absolute, so that a service started from another checkout (cwd) still runs this checkout's launcher and setup.
+const API_CLUSTER = fileURLToPath(new URL('./api-cluster.ts', import.meta.url));
+const PREPARE_DATABASE = fileURLToPath(new URL('./prepare-database.ts', import.meta.url));
 
 export const urlFor = (name: string) => Object.assign(new URL(ADMIN_URL), { pathname: `/${name}` }).toString();
 
@@ -29,11 +32,27 @@ export function rssMb(pid: number): number {
   return Math.round(Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
 }
 
-/** Starts one role of the service (`api` or `workers`). */
-async function startService(role: 'api' | 'workers', databaseUrl: string, queuePrefix: string): Promise<ChildProcess> {
+/** One started role: the process the harness stops, and every process doing the role's work (for CPU and RSS). */
+interface Started {
+  child: ChildProcess;
+  pids: number[];
+}
+
+/**
+ * Starts one role of the service (`api` or `workers`) from the checkout at `cwd`. Several API processes share the
+ * port through bench/api-cluster.ts, which prints its workers' pids once all of them listen.
+ */
+async function startService(
+  role: 'api' | 'workers',
+  databaseUrl: string,
+  queuePrefix: string,
+  { cwd, processes }: { cwd: string; processes: number },
+): Promise<Started> {
   // BENCH_CPU_PROF=<dir>: each process writes a V8 CPU profile there on exit (summarise: bench/profile-summary.ts).
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const child = spawn('node', [...profile, '--import', 'tsx', 'src/main.ts', role], {
+  const entry = processes > 1 ? [API_CLUSTER, String(processes)] : ['src/main.ts', role];
+  const child = spawn('node', [...profile, '--import', 'tsx', ...entry], {
+    cwd,
     env: {
       ...process.env,
       DATABASE_URL: databaseUrl,
@@ -48,15 +67,26 @@ async function startService(role: 'api' | 'workers', databaseUrl: string, queueP
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const ready = role === 'api' ? 'listening' : 'workers running';
-  await new Promise<void>((resolve, reject) => {
-    child.stdout.on('data', (d: Buffer) => d.toString().includes(ready) && resolve());
+  const workerPids = await new Promise<number[]>((resolve, reject) => {
+    let out = '';
+    const onData = (d: Buffer) => {
+      out += d.toString();
+      if (!out.includes(ready)) return;
+      child.stdout.off('data', onData);
+      // Keep reading, so that the service never blocks on a full pipe.
+      child.stdout.resume();
+      const listed = processes > 1 ? /pids ([\d,]+)/.exec(out)?.[1] : undefined;
+      resolve(listed ? listed.split(',').map(Number) : []);
+    };
+    child.stdout.on('data', onData);
     child.on('exit', (code) => reject(new Error(`${role} exited ${code}`)));
   });
-  return child;
+  // A cluster's primary only hands out connections; it is listed last, after the processes serving requests.
+  return { child, pids: [...workerPids, child.pid!] };
 }
 
-async function stopService(child: ChildProcess | null): Promise<void> {
-  if (!child || child.exitCode !== null) return;
+async function stopService(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
   const exited = new Promise((r) => child.once('exit', r));
   child.kill('SIGTERM');
   await exited;
@@ -116,31 +146,58 @@ export async function seedProjects(token: string, count: number, milestonesEach 
 export interface Deployment {
   databaseUrl: string;
   token: string;
-  pids: { api: number; workers: number };
+  /** Every process of each role: one, or for several API processes the cluster's workers and then its primary. */
+  pids: { api: number[]; workers: number[] };
   stop(): Promise<void>;
 }
 
+export interface DeploymentOptions {
+  /** The checkout whose service and migrations run (another ref's worktree for an A/B run); this one by default. */
+  cwd?: string;
+  apiProcesses?: number;
+  workerProcesses?: number;
+}
+
+/** Migrates the scratch database and creates an all-scopes client with the code at `cwd` (its own migrations). */
+function prepareDatabase(cwd: string, databaseUrl: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('node', ['--import', 'tsx', PREPARE_DATABASE, databaseUrl], {
+      cwd,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('exit', (code) => {
+      const token = /^token (\S+)$/m.exec(out)?.[1];
+      if (code === 0 && token) resolve(token);
+      else reject(new Error(`preparing ${databaseUrl} in ${cwd} exited ${code}`));
+    });
+  });
+}
+
 /** A migrated scratch database with an all-scopes token, and the API and workers started on it. */
-export async function startDeployment(databaseName: string): Promise<Deployment> {
+export async function startDeployment(databaseName: string, options: DeploymentOptions = {}): Promise<Deployment> {
+  const { cwd = process.cwd(), apiProcesses = 1, workerProcesses = 1 } = options;
   const databaseUrl = urlFor(databaseName);
-  await ensureDatabase(databaseUrl);
-  const db = createDb(databaseUrl, 2);
-  await migrateLatest(db);
-  // Client names are unique, and a scratch database may be reused: each run gets its own client.
-  const { token } = await createClient(db, `bench-${randomBytes(4).toString('hex')}`, [...SCOPES]);
-  await db.destroy();
+  const token = await prepareDatabase(cwd, databaseUrl);
   const queuePrefix = `bench-${randomBytes(4).toString('hex')}`;
-  const processes: ChildProcess[] = [];
+  const started: Started[] = [];
   const stop = async () => {
-    await Promise.all(processes.map(stopService));
-    await deleteQueueKeys(loadConfig({ ...process.env, QUEUE_PREFIX: queuePrefix }));
+    await Promise.all(started.map((s) => stopService(s.child)));
+    // Since Redis Cluster support BullMQ's keys sit under the hash tag {prefix}; an older ref puts them under prefix.
+    for (const bullmqPrefix of [`{${queuePrefix}}`, queuePrefix]) {
+      await deleteQueueKeys({ ...loadConfig({ ...process.env, QUEUE_PREFIX: queuePrefix }), bullmqPrefix });
+    }
   };
   try {
-    processes.push(await startService('api', databaseUrl, queuePrefix));
-    processes.push(await startService('workers', databaseUrl, queuePrefix));
+    started.push(await startService('api', databaseUrl, queuePrefix, { cwd, processes: apiProcesses }));
+    for (let i = 0; i < workerProcesses; i++) {
+      started.push(await startService('workers', databaseUrl, queuePrefix, { cwd, processes: 1 }));
+    }
   } catch (error) {
     await stop();
     throw error;
   }
-  return { databaseUrl, token, pids: { api: processes[0]!.pid!, workers: processes[1]!.pid! }, stop };
+  const [api, ...workers] = started;
+  return { databaseUrl, token, pids: { api: api!.pids, workers: workers.flatMap((w) => w.pids) }, stop };
 }

@@ -95,7 +95,7 @@ async function drain(databaseUrl: string, limitS: number): Promise<{ backlogAtEn
 }
 
 export async function ingest(
-  target: { baseUrl: string; databaseUrl: string; token: string; pids: Record<string, number> },
+  target: { baseUrl: string; databaseUrl: string; token: string; pids: Record<string, readonly number[]> },
   projects: BenchProject[],
   clients: number,
   durationS: number,

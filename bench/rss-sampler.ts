@@ -28,11 +28,12 @@ function trend(samples: number[]): RssTrend {
   };
 }
 
-/** Starts sampling each named process; the returned function stops and gives each one's trend. */
-export function sampleRss(pids: Record<string, number>, intervalMs = 1000): () => Record<string, RssTrend> {
+/** Starts sampling each named group of processes (their sum); the returned function stops and gives each trend. */
+export function sampleRss(pids: Record<string, readonly number[]>, intervalMs = 1000): () => Record<string, RssTrend> {
   const samples: Record<string, number[]> = Object.fromEntries(Object.keys(pids).map((k) => [k, []]));
   const take = () => {
-    for (const [name, pid] of Object.entries(pids)) samples[name]!.push(rssMb(pid));
+    for (const [name, group] of Object.entries(pids))
+      samples[name]!.push(group.reduce((sum, pid) => sum + rssMb(pid), 0));
   };
   take();
   const timer = setInterval(take, intervalMs);

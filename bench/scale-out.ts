@@ -12,11 +12,11 @@ const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 16);
 const PROJECTS = Number(process.env.BENCH_PROJECTS ?? 64);
 const INGEST_S = Number(process.env.BENCH_INGEST_S ?? 20);
 
-/** Established TCP connections from this process to any of these ports. */
-function connectionsTo(pid: number, ports: number[]): number {
+/** Established TCP connections from these processes (one role's) to any of these ports. */
+function connectionsTo(pids: readonly number[], ports: number[]): number {
   const filter = ports.map((p) => `dport = :${p}`).join(' or ');
   const out = execFileSync('ss', ['-tnpH', 'state', 'established', `( ${filter} )`], { encoding: 'utf8' });
-  return out.split('\n').filter((line) => line.includes(`pid=${pid},`)).length;
+  return out.split('\n').filter((line) => pids.some((pid) => line.includes(`pid=${pid},`))).length;
 }
 
 function census(deployment: Deployment, redisPorts: number[]) {
