@@ -1,0 +1,84 @@
+// `npx tsx bench/event-costs.ts` (about a minute): what one money-mix event leaves on the primary, the figures the
+// plan past one primary in docs/scaling.md is sized with. Runs the money mix (bench/ingest.ts, 16 connections,
+// BENCH_INGEST_S seconds) on a scratch deployment and prints, per event applied: WAL bytes written, bytes the
+// tables and their indexes grew by, rows per table, Postgres CPU (bench/cpu-split.ts) and, where the server
+// loads pg_stat_statements, statements run per event.
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { admin, baseUrl, seedProjects, startDeployment } from './harness.js';
+import { ingest } from './ingest.js';
+import { round } from './stats.js';
+
+const INGEST_S = Number(process.env.BENCH_INGEST_S ?? 20);
+const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 16);
+const PROJECTS = Number(process.env.BENCH_PROJECTS ?? 128);
+
+interface TableSize {
+  relname: string;
+  bytes: string;
+  rows: string;
+}
+
+const tableSizes = async (c: pg.Client) =>
+  (
+    await c.query<TableSize>(
+      `SELECT relname, pg_total_relation_size(relid)::text AS bytes, n_tup_ins::text AS rows FROM pg_stat_user_tables`,
+    )
+  ).rows;
+
+/** Statements run in this database, or null where pg_stat_statements is not loaded. */
+async function statementCalls(c: pg.Client): Promise<number | null> {
+  try {
+    const { rows } = await c.query<{ calls: string }>(
+      `SELECT coalesce(sum(calls), 0)::text AS calls FROM pg_stat_statements
+       WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+    );
+    return Number(rows[0]!.calls);
+  } catch {
+    return null;
+  }
+}
+
+async function main(): Promise<void> {
+  const name = `escrow_costs_${randomBytes(4).toString('hex')}`;
+  const deployment = await startDeployment(name);
+  const c = new pg.Client({ connectionString: deployment.databaseUrl });
+  try {
+    const target = { baseUrl, databaseUrl: deployment.databaseUrl, token: deployment.token, pids: deployment.pids };
+    const projects = await seedProjects(deployment.token, PROJECTS);
+    await c.connect();
+    const before = { sizes: await tableSizes(c), calls: await statementCalls(c) };
+    const { rows: lsn } = await c.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
+    const result = await ingest(target, projects, CLIENTS, INGEST_S, { mix: 'money' });
+    const events = result.requests - result.errors;
+    const { rows: wal } = await c.query<{ bytes: string }>(
+      'SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1)::text AS bytes',
+      [lsn[0]!.lsn],
+    );
+    const calls = await statementCalls(c);
+    const after = await tableSizes(c);
+    const growth = after
+      .map((t) => {
+        const b = before.sizes.find((x) => x.relname === t.relname);
+        return {
+          table: t.relname,
+          bytesPerEvent: round((Number(t.bytes) - Number(b?.bytes ?? 0)) / events),
+          rowsPerEvent: round((Number(t.rows) - Number(b?.rows ?? 0)) / events, 2),
+        };
+      })
+      .filter((t) => t.rowsPerEvent > 0)
+      .sort((a, b) => b.bytesPerEvent - a.bytesPerEvent);
+    console.log(`money mix, ${CLIENTS} connections, ${INGEST_S} s: ${events} events, ${result.perSecond} events/s`);
+    console.log(`WAL bytes per event: ${round(Number(wal[0]!.bytes) / events)}`);
+    console.log(`Postgres CPU per event: ${round((result.cpuPercent.postgres! * 10) / result.perSecond, 2)} ms`);
+    if (calls !== null && before.calls !== null)
+      console.log(`statements per event: ${round((calls - before.calls) / events, 2)} (pg_stat_statements)`);
+    console.table(growth);
+  } finally {
+    await c.end();
+    await deployment.stop();
+    await admin(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  }
+}
+
+await main();
