@@ -17,7 +17,7 @@ const insertNotificationsStatement = preparedStatement(
    FROM jsonb_to_recordset(?::jsonb)
      AS n(outbox_id bigint, user_id text, type text, instance_id text, seq integer, message text)
    ORDER BY outbox_id
-   ON CONFLICT (outbox_id) WHERE outbox_id IS NOT NULL DO NOTHING`,
+   ON CONFLICT (outbox_id) DO NOTHING`,
 );
 
 /**

@@ -140,5 +140,33 @@ describe('events applied without a lock', () => {
     });
     const after = await svc.db('outbox').where({ id: row!.id.toString() }).first();
     expect(after.processed_at).not.toBeNull();
+    // The relay now records the event's seq, which it takes from the outbox row.
+    expect((await svc.db('notifications').where({ outbox_id: row!.id.toString() }).first()).seq).toBe(1);
+  });
+
+  it("keep the previous version's relay INSERT working while a deployment rolls over", async () => {
+    const p = await projectInProgress(svc.http);
+    const [row] = await svc
+      .db('outbox')
+      .insert({ instance_id: p.projectId, seq: 1, topic: 'notification', payload: {}, processed_at: svc.db.fn.now() })
+      .returning('id');
+    // The statement of workers/notifications.ts before notifications were written with their event, twice.
+    const previous = `INSERT INTO notifications (outbox_id, user_id, type, instance_id, message)
+      SELECT outbox_id, user_id, type, instance_id, message
+      FROM jsonb_to_recordset(?::jsonb) AS n(outbox_id bigint, user_id text, type text, instance_id text, message text)
+      ON CONFLICT (outbox_id) DO NOTHING`;
+    const batch = JSON.stringify([
+      {
+        outbox_id: row!.id.toString(),
+        user_id: p.freelancer,
+        type: 'project.awarded',
+        instance_id: p.projectId,
+        message: 'm',
+      },
+    ]);
+    await svc.db.raw(previous, [batch]);
+    await svc.db.raw(previous, [batch]);
+    const written = await svc.db('notifications').where({ outbox_id: row!.id.toString() });
+    expect(written.map((n: { seq: number | null }) => n.seq)).toEqual([null]);
   });
 });
