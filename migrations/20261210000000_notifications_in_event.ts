@@ -2,17 +2,20 @@ import type { Knex } from 'knex';
 
 // An event's in-app notifications are now written in the event's own statement instead of through an outbox row
 // the relay turned into an inbox row (docs/decisions/0014-notifications-in-the-event.md). Such a row has no
-// outbox id; it names the event it tells of by (instance_id, seq), and rows the relay wrote get their seq from
-// their outbox row here. Outbox notification rows still pending at the upgrade (and deadline reminders, which
-// keep going through the outbox) are written by the relay as before.
+// outbox id, so it carries what the outbox row used to: the event it tells of (instance_id, seq) and the request
+// and client that caused it (request_id, client_id), for the audit trail (docs/audit.md). Rows from before this
+// version keep them on their outbox row and are left as they are: no rewrite of the table, so no long lock while
+// a deployment rolls over. Deadline reminders and rows a previous version's API still writes go through the
+// outbox and the relay as before.
 //
-// Kept so that workers of the previous version keep working while a deployment rolls over (every process migrates
-// on start, so the first new one migrates under the old ones): the unique constraint on outbox_id stays as it is
-// (their ON CONFLICT names it; nulls do not collide), and seq stays nullable (their INSERT does not set it).
+// Workers of the previous version that are already running keep working (every process migrates on start, so
+// the first new one migrates under them): the unique constraint their ON CONFLICT names stays, and the new
+// columns are nullable, as their INSERT does not set them. A previous-version process started after this
+// migration refuses to start (knex finds a migration it does not know), as after any migration.
 export async function up(knex: Knex): Promise<void> {
   await knex.raw(`
-    ALTER TABLE notifications ALTER COLUMN outbox_id DROP NOT NULL, ADD COLUMN seq integer;
-    UPDATE notifications AS n SET seq = o.seq FROM outbox AS o WHERE o.id = n.outbox_id;
+    ALTER TABLE notifications ALTER COLUMN outbox_id DROP NOT NULL,
+      ADD COLUMN seq integer, ADD COLUMN request_id text, ADD COLUMN client_id text;
   `);
 }
 
@@ -21,6 +24,7 @@ export async function up(knex: Knex): Promise<void> {
 export async function down(knex: Knex): Promise<void> {
   await knex.raw(`
     DELETE FROM notifications WHERE outbox_id IS NULL;
-    ALTER TABLE notifications ALTER COLUMN outbox_id SET NOT NULL, DROP COLUMN seq;
+    ALTER TABLE notifications ALTER COLUMN outbox_id SET NOT NULL,
+      DROP COLUMN seq, DROP COLUMN request_id, DROP COLUMN client_id;
   `);
 }

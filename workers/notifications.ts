@@ -6,16 +6,17 @@ export interface NotificationOutboxRow {
   id: bigint;
   instance_id: string;
   seq: number;
+  request_id: string | null;
   payload: { userId: string; type: string };
 }
 
 // The whole batch as one JSON parameter: one statement text whatever the batch size, prepared once.
 const insertNotificationsStatement = preparedStatement(
   'insert_notifications',
-  `INSERT INTO notifications (outbox_id, user_id, type, instance_id, seq, message)
-   SELECT outbox_id, user_id, type, instance_id, seq, message
+  `INSERT INTO notifications (outbox_id, user_id, type, instance_id, seq, message, request_id)
+   SELECT outbox_id, user_id, type, instance_id, seq, message, request_id
    FROM jsonb_to_recordset(?::jsonb)
-     AS n(outbox_id bigint, user_id text, type text, instance_id text, seq integer, message text)
+     AS n(outbox_id bigint, user_id text, type text, instance_id text, seq integer, message text, request_id text)
    ORDER BY outbox_id
    ON CONFLICT (outbox_id) DO NOTHING`,
 );
@@ -34,6 +35,7 @@ export async function writeNotifications(trx: Knex.Transaction, rows: readonly N
     instance_id: r.instance_id,
     seq: r.seq,
     message: notificationMessage(r.payload.type),
+    request_id: r.request_id,
   }));
   await insertNotificationsStatement(trx, [JSON.stringify(inbox)]);
 }

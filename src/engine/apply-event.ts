@@ -7,7 +7,7 @@ import type { ApplyOptions, Applied } from './prepare-event.js';
 
 /**
  * Applies one event to one instance inside the caller's transaction (docs/concepts.md "Engine"): lock, check,
- * transition() the pinned machine version, write snapshot + history + outbox, then deliver derived events
+ * transition() the pinned machine version, write snapshot + history + inbox + outbox, then deliver derived events
  * to related instances in the same transaction. Any refusal throws and so rolls everything back.
  */
 export async function applyEvent(

@@ -5,7 +5,7 @@ import type { PreparedEvent } from './prepare-event.js';
 // through the locking path in one transaction, where effects with statements of their own and events for other
 // instances are applied in order under the locks.
 
-/** An event on an existing instance: only when it touches no other row than its own, history and outbox. */
+/** An event on an existing instance: only when it touches no other row than its own, history, inbox and outbox. */
 export function mayCompareAndSet(event: PreparedEvent): boolean {
   return event.plan.statements.length === 0 && event.plan.derived.length === 0;
 }

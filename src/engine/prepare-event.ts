@@ -22,9 +22,9 @@ export interface ApplyOptions {
   origin?: 'client' | 'system';
   /** The client's token holds the support scope: a non-party actor then acts as support staff. */
   supportScope?: boolean;
-  /** The API request (X-Request-Id) or settlement that caused this event, recorded on its outbox rows. */
+  /** The API request (X-Request-Id) or settlement that caused this event, recorded on its outbox and inbox rows. */
   requestId?: string;
-  /** The API client whose request caused this event (audit trail), on its history and outbox rows. */
+  /** The API client whose request caused this event (audit trail), on its history, outbox and inbox rows. */
   clientId?: string;
 }
 

@@ -48,8 +48,8 @@ export const ROW_CTES = `history_rows AS (
     ORDER BY w.i, r.k
     RETURNING instance_id
   ), inbox_rows AS (
-    INSERT INTO notifications (user_id, type, instance_id, seq, message)
-    SELECT n.user_id, n.type, w.id, w.seq, n.message
+    INSERT INTO notifications (user_id, type, instance_id, seq, message, request_id, client_id)
+    SELECT n.user_id, n.type, w.id, w.seq, n.message, w.request_id, w.client_id
     FROM written AS w,
          ROWS FROM (jsonb_to_recordset(w.notifications) AS ("userId" text, type text, message text))
            WITH ORDINALITY AS n(user_id, type, message, k)

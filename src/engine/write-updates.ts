@@ -11,7 +11,7 @@ import {
 } from './transition-write.js';
 
 // One statement, so one round trip and one commit, for everything a batch of events on existing instances writes:
-// each instance's new seq and snapshot, the history rows and the outbox rows (write-statement-parts.ts).
+// each instance's new seq and snapshot, the history, inbox and outbox rows (write-statement-parts.ts).
 const writeUpdatesStatement = preparedStatement<OutcomeRow>(
   'write_updates',
   `WITH ${INPUT_CTE}, ${UPDATE_CTES},

@@ -125,7 +125,7 @@ describe('chaos: Redis and Postgres faults under load', () => {
       await sleep(Math.max(0, chaosFigures.redisOutageMs - (Date.now() - outageStarted)));
       const ackedInOutage = load.acknowledged - ackedAtStop;
       const stranded = await backlog(w.db);
-      // The relay still does notifications and deliveries; the settlement commands wait, kept in the outbox.
+      // Notifications (written with their events) and deliveries go on; the settlement commands wait in the outbox.
       const waiting = await w.db('outbox').where({ topic: 'settlement' }).whereNull('processed_at').count({ n: '*' });
       await redis.start();
 

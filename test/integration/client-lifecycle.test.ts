@@ -198,7 +198,10 @@ describe('audit trail: who did what', () => {
     const projectHistory = (await svc.http.get(`/v1/projects/${p.projectId}/history`)).body.items;
     expect(projectHistory.at(-1)).toMatchObject({ type: 'MILESTONE_OPENED', client: { id: clientId.id } });
     const outbox = await svc.db('outbox').where({ instance_id: m.id }).orderBy('id').select('seq', 'client_id');
-    expect(outbox.filter((o) => o.seq === 1).every((o) => o.client_id === clientId.id)).toBe(true);
-    expect(outbox.filter((o) => o.seq === 2).every((o) => o.client_id === null)).toBe(true);
+    // No webhook is live: the CREATE's only outbox row is its settlement command; SETTLED writes none.
+    expect(outbox).toEqual([{ seq: 1, client_id: clientId.id }]);
+    // SETTLED's notification (written with it) carries no client: the settlement worker applied it.
+    const inbox = await svc.db('notifications').where({ instance_id: m.id }).select('seq', 'client_id');
+    expect(inbox).toEqual([{ seq: 2, client_id: null }]);
   });
 });

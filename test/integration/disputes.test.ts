@@ -403,7 +403,8 @@ describe('deadline reminders and request ids', () => {
     expect(rows.map((r) => r.topic)).toEqual(['transition', 'settlement', 'transition']);
     // CREATE's rows and, through the settlement command, the row SETTLED wrote.
     for (const r of rows) expect(r.request_id, r.topic).toBe(requestId);
-    const inbox = await svc.db('notifications').where({ instance_id: created.body.id }).pluck('type');
-    expect(inbox).toEqual(['milestone.funded']);
+    // SETTLED's notification, written with it, carries the request id too.
+    const inbox = await svc.db('notifications').where({ instance_id: created.body.id }).select('type', 'request_id');
+    expect(inbox).toEqual([{ type: 'milestone.funded', request_id: requestId }]);
   });
 });
