@@ -39,14 +39,14 @@ interface Started {
 }
 
 /**
- * Starts one role of the service (`api` or `workers`) from the checkout at `cwd`. Several API processes share the
+ * Starts one role of the service (`api`, `workers`, or `all` of it in one process, as `npm start` does) from the checkout at `cwd`. Several API processes share the
  * port through bench/api-cluster.ts, which prints its workers' pids once all of them listen.
  */
 async function startService(
-  role: 'api' | 'workers',
+  role: 'api' | 'workers' | 'all',
   databaseUrl: string,
   queuePrefix: string,
-  { cwd, processes }: { cwd: string; processes: number },
+  { cwd, processes, env }: { cwd: string; processes: number; env: Record<string, string | undefined> },
 ): Promise<Started> {
   // BENCH_CPU_PROF=<dir>: each process writes a V8 CPU profile there on exit (summarise: bench/profile-summary.ts).
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
@@ -59,14 +59,12 @@ async function startService(
       PORT: String(PORT),
       LOG_LEVEL: 'warn',
       RATE_LIMIT_PER_SEC: '0',
-      // The engine mix toggles one milestone's cancel request thousands of times: it measures the engine, not
-      // milestone@3's lifetime cap on cancel requests (CANCEL_REQUESTS_MAX_PER_MILESTONE, 10 by default).
-      CANCEL_REQUESTS_MAX_PER_MILESTONE: '10000',
       QUEUE_PREFIX: queuePrefix,
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
-  const ready = role === 'api' ? 'listening' : 'workers running';
+  const ready = role === 'workers' ? 'workers running' : 'listening';
   const workerPids = await new Promise<number[]>((resolve, reject) => {
     let out = '';
     const onData = (d: Buffer) => {
@@ -156,6 +154,10 @@ export interface DeploymentOptions {
   cwd?: string;
   apiProcesses?: number;
   workerProcesses?: number;
+  /** API and workers in one process, as `npm start` runs them (apiProcesses and workerProcesses are then ignored). */
+  oneProcess?: boolean;
+  /** Overrides of the service's environment; a variable set to undefined runs with the service's default. */
+  env?: Record<string, string | undefined>;
 }
 
 /** Migrates the scratch database and creates an all-scopes client with the code at `cwd` (its own migrations). */
@@ -177,7 +179,7 @@ function prepareDatabase(cwd: string, databaseUrl: string): Promise<string> {
 
 /** A migrated scratch database with an all-scopes token, and the API and workers started on it. */
 export async function startDeployment(databaseName: string, options: DeploymentOptions = {}): Promise<Deployment> {
-  const { cwd = process.cwd(), apiProcesses = 1, workerProcesses = 1 } = options;
+  const { cwd = process.cwd(), apiProcesses = 1, workerProcesses = 1, oneProcess = false, env = {} } = options;
   const databaseUrl = urlFor(databaseName);
   const token = await prepareDatabase(cwd, databaseUrl);
   const queuePrefix = `bench-${randomBytes(4).toString('hex')}`;
@@ -190,9 +192,14 @@ export async function startDeployment(databaseName: string, options: DeploymentO
     }
   };
   try {
-    started.push(await startService('api', databaseUrl, queuePrefix, { cwd, processes: apiProcesses }));
+    if (oneProcess) {
+      const all = await startService('all', databaseUrl, queuePrefix, { cwd, processes: 1, env });
+      started.push(all);
+      return { databaseUrl, token, pids: { api: all.pids, workers: [] }, stop };
+    }
+    started.push(await startService('api', databaseUrl, queuePrefix, { cwd, processes: apiProcesses, env }));
     for (let i = 0; i < workerProcesses; i++) {
-      started.push(await startService('workers', databaseUrl, queuePrefix, { cwd, processes: 1 }));
+      started.push(await startService('workers', databaseUrl, queuePrefix, { cwd, processes: 1, env }));
     }
   } catch (error) {
     await stop();

@@ -99,6 +99,17 @@ const schema = z.object({
     .max(1_000)
     .default(64)
     .describe("most events one shared read or write statement of the API's hot path carries"),
+  // Rows the API remembers from its own writes, so an instance's next event skips its read (remembered-rows.ts).
+  // A row is a few kB of heap: 4,096 of them are ~10-20 MB, enough for every instance a busy client is driving.
+  REMEMBERED_ROWS_MAX: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(1_000_000)
+    .default(4096)
+    .describe(
+      "instance rows the API remembers from its own writes, so that an instance's next event skips its read; 0 = off",
+    ),
   GROUP_COMMIT_IN_FLIGHT: z.coerce
     .number()
     .int()
@@ -321,13 +332,16 @@ const schema = z.object({
     .max(100 * 1024 * 1024)
     .default(256 * 1024)
     .describe('total UTF-8 bytes of evidence text one dispute takes (recorded per milestone, version 3 on)'),
-  // REQUEST_CANCEL per milestone over its life: a request the freelancer rejects can be renewed, a few times.
+  // REQUEST_CANCEL per milestone over its life. The cap bounds growth (each round is two history rows and a
+  // notice), it is not a business rule: 10,000 rounds is about 10 MB of history, and an internal service that
+  // drives one milestone's flag as fast as the engine answers (~60 requests/s per milestone at 16 clients on two
+  // cores) meets it only after minutes. A marketplace that wants renewals limited as policy sets it low.
   CANCEL_REQUESTS_MAX_PER_MILESTONE: z.coerce
     .number()
     .int()
     .min(1)
-    .max(10_000)
-    .default(10)
+    .max(1_000_000)
+    .default(10_000)
     .describe('REQUEST_CANCEL events one milestone takes over its life (version 3 on)'),
   // Disputes opened per milestone over its life (each withdrawn one may be reopened, a few times).
   DISPUTES_MAX_PER_MILESTONE: z.coerce

@@ -117,6 +117,7 @@ export async function startService(config: Config, log: Logger, options: Service
     const events = new UnlockedEvents(db, {
       maxBatch: config.GROUP_COMMIT_MAX_EVENTS,
       maxInFlight: config.GROUP_COMMIT_IN_FLIGHT,
+      rememberedRows: config.REMEMBERED_ROWS_MAX,
     });
     const auth = new Authenticator(db, config, log);
     paths = new PathsThread();

@@ -54,7 +54,7 @@ export const milestoneExample = {
   },
   limits: {
     disputes: 5,
-    cancelRequests: 10,
+    cancelRequests: 10000,
     evidencePerDispute: 50,
     evidenceBytesPerDispute: 262144,
     used: { disputes: 0, cancelRequests: 0 },

@@ -9,7 +9,8 @@ import type { EngineEvent } from './engine-event.js';
 import { InstanceReader } from './instance-reader.js';
 import { draftRow } from './new-instance.js';
 import type { InstanceRules } from './instance-rules.js';
-import { prepareEvent, type ApplyOptions, type Applied, type EventCause } from './prepare-event.js';
+import { prepareEvent, type ApplyOptions, type Applied, type EventCause, type PreparedEvent } from './prepare-event.js';
+import { RememberedRows } from './remembered-rows.js';
 import { compareAndSetDependency, mayCompareAndSet } from './fast-path.js';
 import { rowAfter, type TransitionWrite, type WriteOutcome } from './transition-write.js';
 import { writeCreations, type Creation, type CreationOutcome } from './write-creations.js';
@@ -44,6 +45,10 @@ export interface RelayHint {
  * locked (a settlement batch holding a project) is not waited for in the shared statement: it goes alone to the
  * locking path, which waits for that lock without holding up anyone else.
  *
+ * The row an event is judged on is the one this process last wrote for the instance when it remembers it (decision
+ * 16, remembered-rows.ts), so an instance driven through this process is only written, not read; the
+ * compare-and-set is what makes that safe.
+ *
  * Events whose effects need more statements (timers, fee holds) or touch other instances (derived project
  * events) go through applyEvent in one transaction (fast-path.ts decides), as does an event that keeps losing
  * races. Creating a milestone is the one derived case done here: the new row and its project's event go in one
@@ -53,12 +58,14 @@ export class UnlockedEvents {
   private readonly reader: InstanceReader;
   private readonly updates: Batcher<TransitionWrite, WriteOutcome>;
   private readonly creations: Batcher<Creation, CreationOutcome>;
+  private readonly remembered: RememberedRows<ViewRow>;
 
   constructor(
     private readonly db: Knex,
-    limits: BatcherLimits,
+    limits: BatcherLimits & { rememberedRows: number },
   ) {
     this.reader = new InstanceReader(db, limits);
+    this.remembered = new RememberedRows(limits.rememberedRows);
     // Two events for one instance never share a statement (the second would always lose); it waits for the next.
     this.updates = new Batcher(
       (writes) => writeUpdates(db, writes),
@@ -82,22 +89,61 @@ export class UnlockedEvents {
     event: EngineEvent,
     options: ApplyOptions = {},
   ): Promise<Applied<ViewRow> & RelayHint> {
+    let remembered = this.remembered.get(instanceId, machine);
     for (let race = 0; race < MAX_RACES; race++) {
-      const row = await this.reader.read(instanceId, machine);
-      // Refusals (404, 409, 403, 422) throw from here, judged on the state that was read, exactly as they would
-      // be under the lock: a later change of state would only have made the same check run on newer data.
-      const prepared = prepareEvent(row, machine, event, options);
+      const { row, prepared } = await this.judge(instanceId, machine, event, options, remembered);
+      remembered = undefined;
       if (!mayCompareAndSet(prepared)) break;
       const outcome = await this.updates.submit(prepared.write);
       if (outcome === 'busy') break;
-      if (outcome !== 'moved')
-        return { row: rowAfter(row, prepared.write, outcome), seq: prepared.write.seq, relay: outcome.relay };
+      if (outcome !== 'moved') {
+        const after = { ...rowAfter(row, prepared.write, outcome), ...outcome.facts };
+        this.rememberUnlessSettling(after, prepared.write);
+        return { row: after, seq: prepared.write.seq, relay: outcome.relay };
+      }
       // Another event was applied in between: judge again on the new state (with If-Match, that is a 409).
+      this.remembered.forget(instanceId);
     }
+    this.remembered.forget(instanceId);
     return inTransaction(this.db, async (trx) => {
       const applied = await applyEvent(trx, machine, instanceId, event, options);
       return { ...applied, row: await withViewFacts(trx, applied.row), relay: true };
     });
+  }
+
+  /**
+   * The event checked and run on the instance's row: the one this process last wrote when it remembers it, else
+   * one read now. Refusals (404, 409, 403, 422) throw from here, judged on the state that was read, exactly as they
+   * would be under the lock: a later change of state would only have made the same check run on newer data. A
+   * remembered row may be behind the stored one (another process moved the instance), so a refusal on it is never
+   * answered: the event is judged again on a fresh read. An event it accepts is written only if the instance is
+   * still at its seq (the compare-and-set), so it is never written on an outdated state either.
+   */
+  private async judge(
+    instanceId: string,
+    machine: MachineName,
+    event: EngineEvent,
+    options: ApplyOptions,
+    remembered: ViewRow | undefined,
+  ): Promise<{ row: ViewRow; prepared: PreparedEvent }> {
+    if (remembered) {
+      try {
+        return { row: remembered, prepared: prepareEvent(remembered, machine, event, options) };
+      } catch {
+        this.remembered.forget(instanceId);
+      }
+    }
+    const row = await this.reader.read(instanceId, machine);
+    return { row, prepared: prepareEvent(row, machine, event, options) };
+  }
+
+  /**
+   * Remembers the row as written, unless its event sent money to be settled: the settlement worker moves the
+   * instance on within milliseconds, so the remembered row would only cost the next event a lost race.
+   */
+  private rememberUnlessSettling(row: ViewRow, write: TransitionWrite): void {
+    if (write.outbox.some((entry) => entry.topic === 'settlement')) this.remembered.forget(row.id);
+    else this.remembered.remember(row);
   }
 
   /**

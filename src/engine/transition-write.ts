@@ -1,6 +1,7 @@
 import type { StateValue } from 'xstate';
 import type { InboxEntry, OutboxEntry } from './effects.js';
 import type { InstanceRow, PersistedSnapshot } from './instance-row.js';
+import type { ViewFacts } from './view-row.js';
 
 /**
  * Everything one applied event writes: the instance's new seq and snapshot, its history row, its outbox rows and
@@ -33,8 +34,11 @@ export interface Written {
   updatedAt: Date;
 }
 
-/** A row a write statement wrote, and whether its events left outbox rows for the relay. */
-export type WrittenRow = Written & { relay: boolean };
+/**
+ * A row a write statement wrote, whether its events left outbox rows for the relay, and its view's facts as the
+ * statement saw them.
+ */
+export type WrittenRow = Written & { relay: boolean; facts: ViewFacts };
 
 /**
  * What became of a write: written; `moved`, the instance is no longer at the seq its event was checked against;
@@ -50,11 +54,14 @@ export interface OutcomeRow {
   created_at: Date | null;
   updated_at: Date | null;
   relay: boolean;
+  held_amount: string | null;
+  deadlines: ViewFacts['deadlines'];
 }
 
 export function outcomeOf(row: OutcomeRow): WriteOutcome {
   if (row.outcome !== 'written') return row.outcome;
-  return { n: row.n!, createdAt: row.created_at!, updatedAt: row.updated_at!, relay: row.relay };
+  const facts = { held_amount: row.held_amount, deadlines: row.deadlines };
+  return { n: row.n!, createdAt: row.created_at!, updatedAt: row.updated_at!, relay: row.relay, facts };
 }
 
 /**

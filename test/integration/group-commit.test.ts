@@ -9,7 +9,7 @@ import { prepareEvent } from '../../src/engine/prepare-event.js';
 import { writeCreations } from '../../src/engine/write-creations.js';
 import { writeUpdates } from '../../src/engine/write-updates.js';
 import { assertLedgerInvariants } from '../support/ledger-invariants.js';
-import { deposit, fundedMilestone, projectInProgress, uid, type Parties } from '../support/scenario.js';
+import { deposit, fundedMilestone, projectInProgress, uid, waitSettled, type Parties } from '../support/scenario.js';
 import { startTestService, type TestService } from '../support/test-service.js';
 
 // Group commit on the hot path (src/engine/apply-event-unlocked.ts, src/db/batcher.ts): events that arrive
@@ -30,7 +30,8 @@ describe('group commit of events', () => {
       statements++;
       return acquire();
     };
-    events = new UnlockedEvents(db, { maxBatch: 64, maxInFlight: 1 });
+    // Every event reads its instance here: remembered rows have tests of their own below.
+    events = new UnlockedEvents(db, { maxBatch: 64, maxInFlight: 1, rememberedRows: 0 });
     p = await projectInProgress(svc.http);
   });
   afterAll(async () => {
@@ -192,10 +193,18 @@ describe('group commit of events', () => {
     const current = await findInstance(svc.db, q.projectId, 'project');
     const again = prepareEvent(current, 'project', own.plan.derived[0]!.event, { origin: 'system' });
     const [written] = await writeCreations(svc.db, [{ ...creation, dependsOn: again.write }]);
-    // The funding CREATE leaves a settlement command for the relay; its project's event leaves nothing.
+    // The funding CREATE leaves a settlement command for the relay; its project's event leaves nothing. Neither
+    // has an escrow account or an armed timer yet.
+    const facts = { held_amount: null, deadlines: [] };
     expect(written).toEqual({
-      dependency: { n: expect.any(BigInt), createdAt: expect.any(Date), updatedAt: expect.any(Date), relay: false },
-      created: { n: expect.any(BigInt), createdAt: expect.any(Date), updatedAt: expect.any(Date), relay: true },
+      dependency: {
+        n: expect.any(BigInt),
+        createdAt: expect.any(Date),
+        updatedAt: expect.any(Date),
+        relay: false,
+        facts,
+      },
+      created: { n: expect.any(BigInt), createdAt: expect.any(Date), updatedAt: expect.any(Date), relay: true, facts },
     });
     expect(await historyOf(body.id)).toEqual(['CREATE']);
     expect((await findInstance(svc.db, q.projectId, 'project')).seq).toBe(current.seq + 1);
@@ -211,5 +220,114 @@ describe('group commit of events', () => {
     expect(await svc.db('instances').where({ id: body.id }).count({ n: '*' })).toEqual([{ n: 1n }]);
     const project = await svc.http.get(`/v1/projects/${q.projectId}`);
     expect(project.body.milestones.pending).toBe(1);
+  });
+});
+
+// Remembered rows (src/engine/remembered-rows.ts): the API judges an instance's next event on the row it last wrote
+// instead of reading it again; the compare-and-set makes that safe when another process moved the instance since.
+describe('remembered rows', () => {
+  let svc: TestService;
+  let db: Db;
+  let statements = 0;
+  let events: UnlockedEvents;
+  let p: Parties;
+
+  beforeAll(async () => {
+    svc = await startTestService();
+    db = createDb(svc.config.DATABASE_URL, 6);
+    const acquire = db.client.acquireConnection.bind(db.client);
+    db.client.acquireConnection = () => {
+      statements++;
+      return acquire();
+    };
+    events = new UnlockedEvents(db, { maxBatch: 64, maxInFlight: 1, rememberedRows: 2 });
+    p = await projectInProgress(svc.http);
+  });
+  afterAll(async () => {
+    await assertLedgerInvariants(svc.db);
+    await db?.destroy();
+    await svc?.stop();
+  });
+
+  const requestCancel = { type: 'REQUEST_CANCEL', actor: 'employer', reason: 'r' };
+  const cancelRequested = (row: { snapshot: { context: unknown } }) =>
+    (row.snapshot.context as { cancelRequested: boolean }).cancelRequested;
+  const historyOf = (id: string) => svc.db('history').where({ instance_id: id }).orderBy('seq').pluck('type');
+
+  it("skip the read of an instance's next event, and still reply with its facts as stored", async () => {
+    const m = await fundedMilestone(svc.http, p, '10');
+    statements = 0;
+    await events.apply('milestone', m.id, { ...requestCancel, actor: p.employer });
+    expect(statements).toBe(2);
+    statements = 0;
+    const rejected = await events.apply('milestone', m.id, { type: 'REJECT_CANCEL', actor: p.freelancer });
+    // The write alone: the row it was judged on is the one the first event wrote.
+    expect(statements).toBe(1);
+    expect(rejected.seq).toBe(m.seq + 2);
+    expect(cancelRequested(rejected.row)).toBe(false);
+    // Escrow balance and deadlines come from the write statement, as stored.
+    expect(rejected.row.held_amount).toBe('10');
+    expect(rejected.row.deadlines).toEqual([]);
+    const stored = await findInstance(svc.db, m.id, 'milestone');
+    expect({ seq: stored.seq, snapshot: stored.snapshot }).toEqual({
+      seq: rejected.seq,
+      snapshot: rejected.row.snapshot,
+    });
+  });
+
+  it('judge again on a fresh read when the remembered row would refuse an event the stored one accepts', async () => {
+    const m = await fundedMilestone(svc.http, p, '10');
+    await events.apply('milestone', m.id, { ...requestCancel, actor: p.employer });
+    // Another process (the service's own API) rejects the request: the remembered row still says requested.
+    const other = await svc.http.post(`/v1/milestones/${m.id}/events`, { type: 'REJECT_CANCEL', actor: p.freelancer });
+    expect(other.status).toBe(200);
+    statements = 0;
+    const again = await events.apply('milestone', m.id, { ...requestCancel, actor: p.employer });
+    // The remembered row refused it (a request is open there); the stored row, read now, accepts it.
+    expect(statements).toBe(2);
+    expect(again.seq).toBe(m.seq + 3);
+    expect(cancelRequested(again.row)).toBe(true);
+    expect(await historyOf(m.id)).toEqual(['CREATE', 'SETTLED', 'REQUEST_CANCEL', 'REJECT_CANCEL', 'REQUEST_CANCEL']);
+  });
+
+  it('write nothing when the remembered row accepts an event the stored one refuses', async () => {
+    const m = await fundedMilestone(svc.http, p, '10');
+    await events.apply('milestone', m.id, { ...requestCancel, actor: p.employer });
+    await events.apply('milestone', m.id, { type: 'REJECT_CANCEL', actor: p.freelancer });
+    // Another process opens a request: the remembered row says none is open.
+    const other = await svc.http.post(`/v1/milestones/${m.id}/events`, { ...requestCancel, actor: p.employer });
+    expect(other.status).toBe(200);
+    statements = 0;
+    // Accepted on the remembered row, its write loses the compare-and-set, and the stored row refuses it.
+    await expect(events.apply('milestone', m.id, { ...requestCancel, actor: p.employer })).rejects.toMatchObject({
+      status: 422,
+      code: 'guard_failed',
+    });
+    expect(statements).toBe(2);
+    expect(await historyOf(m.id)).toEqual(['CREATE', 'SETTLED', 'REQUEST_CANCEL', 'REJECT_CANCEL', 'REQUEST_CANCEL']);
+    expect((await findInstance(svc.db, m.id, 'milestone')).seq).toBe(m.seq + 3);
+  });
+
+  it('not remember a row whose event sent money to settlement, nor more rows than allowed', async () => {
+    const [a, b, c] = [
+      await fundedMilestone(svc.http, p, '10'),
+      await fundedMilestone(svc.http, p, '10'),
+      await fundedMilestone(svc.http, p, '10'),
+    ];
+    await events.apply('milestone', a!.id, { type: 'RELEASE', actor: p.employer, amount: '4' });
+    await waitSettled(svc.http, a!.id);
+    statements = 0;
+    await events.apply('milestone', a!.id, { ...requestCancel, actor: p.employer });
+    // Read, then written: a remembered row would have been behind the settlement and lost its race.
+    expect(statements).toBe(2);
+    // Three rows through a memory of two: the oldest (a) is read again.
+    await events.apply('milestone', b!.id, { ...requestCancel, actor: p.employer });
+    await events.apply('milestone', c!.id, { ...requestCancel, actor: p.employer });
+    statements = 0;
+    await events.apply('milestone', a!.id, { type: 'REJECT_CANCEL', actor: p.freelancer });
+    expect(statements).toBe(2);
+    statements = 0;
+    await events.apply('milestone', c!.id, { type: 'REJECT_CANCEL', actor: p.freelancer });
+    expect(statements).toBe(1);
   });
 });

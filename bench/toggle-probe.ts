@@ -1,0 +1,94 @@
+// The toggle probe: what an internal service sees when it drives the engine as hard as it can. 16 Node clients,
+// each on a funded milestone of its own project, alternate REQUEST_CANCEL and REJECT_CANCEL over keep-alive
+// connections (Node's fetch) for PROBE_S seconds, against the service started with its default settings (rate limit and
+// cancel-request cap and log level included) in one process as `npm start` runs it (PROBE_SPLIT=1: API and workers
+// processes, as `npm run bench` runs them); pgbench's tpcb-like at 16 clients before and after is the ceiling.
+//
+//   npx tsx bench/toggle-probe.ts            PROBE_S (20), PROBE_PGBENCH_S (15), PROBE_ROUNDS (1)
+import { randomBytes } from 'node:crypto';
+import { admin, ADMIN_URL, baseUrl, seedProjects, startDeployment } from './harness.js';
+import { pgbenchTps } from './pgbench.js';
+import { startCpuSplit } from './cpu-split.js';
+import { percentile } from './stats.js';
+
+const CLIENTS = 16;
+const PROBE_S = Number(process.env.PROBE_S ?? 20);
+const PGBENCH_S = Number(process.env.PROBE_PGBENCH_S ?? 15);
+const ROUNDS = Number(process.env.PROBE_ROUNDS ?? 1);
+
+interface ClientResult {
+  latenciesMs: number[];
+  errors: Map<string, number>;
+}
+
+/** One client: one request at a time, alternating the flag on its milestone. */
+async function toggle(token: string, project: { employer: string; freelancer: string }, id: string, until: number) {
+  const result: ClientResult = { latenciesMs: [], errors: new Map() };
+  const bodies = [
+    JSON.stringify({ type: 'REQUEST_CANCEL', actor: project.employer, reason: 'probe' }),
+    JSON.stringify({ type: 'REJECT_CANCEL', actor: project.freelancer }),
+  ];
+  for (let i = 0; Date.now() < until; i++) {
+    const started = performance.now();
+    const res = await fetch(`${baseUrl}/v1/milestones/${id}/events`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: bodies[i % 2],
+    });
+    const body = (await res.json()) as { error?: { code?: string } };
+    result.latenciesMs.push(performance.now() - started);
+    if (res.status !== 200) {
+      const key = `${res.status} ${body.error?.code ?? ''}`;
+      result.errors.set(key, (result.errors.get(key) ?? 0) + 1);
+      // Stay in step with the milestone's flag: a refused toggle is retried, not skipped.
+      i--;
+    }
+  }
+  return result;
+}
+
+async function round(): Promise<Record<string, string | number>> {
+  const before = await pgbenchTps(ADMIN_URL, CLIENTS, PGBENCH_S);
+  const name = `bench_probe_${randomBytes(4).toString('hex')}`;
+  await admin(`CREATE DATABASE ${name}`);
+  const deployment = await startDeployment(name, {
+    oneProcess: process.env.PROBE_SPLIT !== '1',
+    env: { RATE_LIMIT_PER_SEC: undefined, LOG_LEVEL: undefined },
+  });
+  try {
+    const projects = await seedProjects(deployment.token, CLIENTS, 1);
+    const stopCpu = startCpuSplit(deployment.pids);
+    const started = Date.now();
+    const results = await Promise.all(
+      projects.map((p) => toggle(deployment.token, p, p.milestones[0]!, started + PROBE_S * 1000)),
+    );
+    const seconds = (Date.now() - started) / 1000;
+    const cpu = stopCpu();
+    const after = await pgbenchTps(ADMIN_URL, CLIENTS, PGBENCH_S);
+    const latencies = results.flatMap((r) => r.latenciesMs).sort((a, b) => a - b);
+    const errors = new Map<string, number>();
+    for (const r of results) for (const [k, n] of r.errors) errors.set(k, (errors.get(k) ?? 0) + n);
+    const ok = latencies.length - [...errors.values()].reduce((a, b) => a + b, 0);
+    const perSecond = ok / seconds;
+    return {
+      'pgbench before': Math.round(before),
+      'pgbench after': Math.round(after),
+      'events/s': Math.round(perSecond),
+      ratio: (perSecond / ((before + after) / 2)).toFixed(2),
+      'p50 ms': percentile(latencies, 50).toFixed(1),
+      'p99 ms': percentile(latencies, 99).toFixed(1),
+      'max ms': latencies.at(-1)!.toFixed(1),
+      errors: errors.size ? [...errors].map(([k, n]) => `${n}× ${k}`).join(', ') : 0,
+      cpu: Object.entries(cpu)
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', '),
+    };
+  } finally {
+    await deployment.stop();
+    await admin(`DROP DATABASE ${name} WITH (FORCE)`);
+  }
+}
+
+const rows = [];
+for (let r = 0; r < ROUNDS; r++) rows.push(await round());
+console.table(rows);
