@@ -50,6 +50,8 @@ async function startService(
 ): Promise<Started> {
   // BENCH_CPU_PROF=<dir>: each process writes a V8 CPU profile there on exit (summarise: bench/profile-summary.ts).
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  // BENCH_NODE_ARGS: more flags for the service's node, e.g. "--trace-gc" (node refuses some in NODE_OPTIONS).
+  profile.push(...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []));
   const entry = processes > 1 ? [API_CLUSTER, String(processes)] : ['src/main.ts', role];
   const child = spawn('node', [...profile, '--import', 'tsx', ...entry], {
     cwd,
@@ -71,8 +73,9 @@ async function startService(
       out += d.toString();
       if (!out.includes(ready)) return;
       child.stdout.off('data', onData);
-      // Keep reading, so that the service never blocks on a full pipe.
-      child.stdout.resume();
+      // Keep reading, so that the service never blocks on a full pipe; with BENCH_NODE_ARGS (a trace) show it.
+      if (process.env.BENCH_NODE_ARGS) child.stdout.pipe(process.stderr);
+      else child.stdout.resume();
       const listed = processes > 1 ? /pids ([\d,]+)/.exec(out)?.[1] : undefined;
       resolve(listed ? listed.split(',').map(Number) : []);
     };

@@ -54,9 +54,13 @@ export class Batcher<In, Out> {
     while (this.inFlight < this.limits.maxInFlight && this.queue.length > 0) {
       const batch = this.take();
       this.inFlight++;
-      void this.runBatch(batch).finally(() => {
+      void this.runBatch(batch).then((answer) => {
         this.inFlight--;
         this.pump();
+        // The next batch goes out before this one's callers are answered, so the database works on it while this
+        // process builds and sends their replies; answered straight away, their replies (all of them synchronous
+        // work, queued as microtasks ahead of the next statement's) would leave the database idle meanwhile.
+        setImmediate(answer);
       });
     }
   }
@@ -78,23 +82,25 @@ export class Batcher<In, Out> {
     return batch;
   }
 
-  private async runBatch(batch: Pending<In, Out>[]): Promise<void> {
+  /** Runs the batch in its slot; returns what answers its callers, for once the slot is free again. */
+  private async runBatch(batch: Pending<In, Out>[]): Promise<() => void> {
     try {
       const results = await this.run(batch.map((p) => p.item));
       if (results.length !== batch.length)
         throw new Error(`batch of ${batch.length} returned ${results.length} results`);
-      batch.forEach((p, i) => p.resolve(results[i]!));
+      return () => batch.forEach((p, i) => p.resolve(results[i]!));
     } catch (error) {
       if (batch.length > 1 && this.isolates(error)) {
         // One after the other, in this batch's slot: alone, they must not take more connections than it did.
+        const answers: (() => void)[] = [];
         for (const p of batch)
           await this.run([p.item]).then(
-            ([result]) => p.resolve(result!),
-            (error: unknown) => p.reject(error),
+            ([result]) => answers.push(() => p.resolve(result!)),
+            (error: unknown) => answers.push(() => p.reject(error)),
           );
-      } else {
-        for (const p of batch) p.reject(error);
+        return () => answers.forEach((answer) => answer());
       }
+      return () => batch.forEach((p) => p.reject(error));
     }
   }
 }

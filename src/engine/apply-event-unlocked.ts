@@ -92,6 +92,7 @@ export class UnlockedEvents {
     let remembered = this.remembered.get(instanceId, machine);
     for (let race = 0; race < MAX_RACES; race++) {
       const { row, prepared } = await this.judge(instanceId, machine, event, options, remembered);
+      const fromMemory = row === remembered;
       remembered = undefined;
       if (!mayCompareAndSet(prepared)) break;
       const outcome = await this.updates.submit(prepared.write);
@@ -101,8 +102,10 @@ export class UnlockedEvents {
         this.rememberUnlessSettling(after, prepared.write);
         return { row: after, seq: prepared.write.seq, relay: outcome.relay };
       }
-      // Another event was applied in between: judge again on the new state (with If-Match, that is a 409).
-      this.remembered.forget(instanceId);
+      // Another event was applied in between: judge again on the new state (with If-Match, that is a 409). A
+      // remembered row that lost its race was behind: another process drives this instance too.
+      if (fromMemory) this.remembered.contested(instanceId);
+      else this.remembered.forget(instanceId);
     }
     this.remembered.forget(instanceId);
     return inTransaction(this.db, async (trx) => {
@@ -130,7 +133,7 @@ export class UnlockedEvents {
       try {
         return { row: remembered, prepared: prepareEvent(remembered, machine, event, options) };
       } catch {
-        this.remembered.forget(instanceId);
+        this.remembered.contested(instanceId);
       }
     }
     const row = await this.reader.read(instanceId, machine);

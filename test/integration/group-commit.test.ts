@@ -306,6 +306,15 @@ describe('remembered rows', () => {
     expect(statements).toBe(2);
     expect(await historyOf(m.id)).toEqual(['CREATE', 'SETTLED', 'REQUEST_CANCEL', 'REJECT_CANCEL', 'REQUEST_CANCEL']);
     expect((await findInstance(svc.db, m.id, 'milestone')).seq).toBe(m.seq + 3);
+    // Another process drives this milestone too: its rows are no longer remembered, each event reads.
+    for (const next of [
+      { type: 'REJECT_CANCEL', actor: p.freelancer },
+      { ...requestCancel, actor: p.employer },
+    ]) {
+      statements = 0;
+      await events.apply('milestone', m.id, next);
+      expect(statements).toBe(2);
+    }
   });
 
   it('not remember a row whose event sent money to settlement, nor more rows than allowed', async () => {
