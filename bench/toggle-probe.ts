@@ -4,7 +4,7 @@
 // cancel-request cap and log level included) in one process as `npm start` runs it (PROBE_SPLIT=1: API and workers
 // processes, as `npm run bench` runs them); pgbench's tpcb-like at 16 clients before and after is the ceiling.
 //
-//   npx tsx bench/toggle-probe.ts            PROBE_S (20), PROBE_PGBENCH_S (15), PROBE_ROUNDS (1)
+//   npx tsx bench/toggle-probe.ts            PROBE_S (20), PROBE_PGBENCH_S (15), PROBE_ROUNDS (1), PROBE_WARMUP_S (0)
 import { randomBytes } from 'node:crypto';
 import { admin, ADMIN_URL, baseUrl, seedProjects, startDeployment } from './harness.js';
 import { pgbenchTps } from './pgbench.js';
@@ -15,6 +15,7 @@ const CLIENTS = 16;
 const PROBE_S = Number(process.env.PROBE_S ?? 20);
 const PGBENCH_S = Number(process.env.PROBE_PGBENCH_S ?? 15);
 const ROUNDS = Number(process.env.PROBE_ROUNDS ?? 1);
+const WARMUP_S = Number(process.env.PROBE_WARMUP_S ?? 0);
 
 interface ClientResult {
   latenciesMs: number[];
@@ -28,7 +29,8 @@ async function toggle(token: string, project: { employer: string; freelancer: st
     JSON.stringify({ type: 'REQUEST_CANCEL', actor: project.employer, reason: 'probe' }),
     JSON.stringify({ type: 'REJECT_CANCEL', actor: project.freelancer }),
   ];
-  for (let i = 0; Date.now() < until; i++) {
+  // Always whole pairs, so the flag is down again when the loop ends (the next loop starts with a request).
+  for (let i = 0; Date.now() < until || i % 2 === 1; i++) {
     const started = performance.now();
     const res = await fetch(`${baseUrl}/v1/milestones/${id}/events`, {
       method: 'POST',
@@ -58,6 +60,9 @@ async function round(): Promise<Record<string, string | number>> {
   });
   try {
     const projects = await seedProjects(deployment.token, CLIENTS, 1);
+    // PROBE_WARMUP_S: toggles before the measured phase, for a service (and client) past their JIT warm-up.
+    const warmUntil = Date.now() + WARMUP_S * 1000;
+    await Promise.all(projects.map((p) => toggle(deployment.token, p, p.milestones[0]!, warmUntil)));
     const stopCpu = startCpuSplit(deployment.pids);
     const started = Date.now();
     const results = await Promise.all(
