@@ -31,6 +31,8 @@ export function postEvent(
       config,
       req,
       async (trx) => {
+        // A row this process remembers would be behind once this commits.
+        events.forget(idParam(req));
         const { row } = await applyEvent(trx, machine, idParam(req), event, options);
         return { status: 200, body: view(await withViewFacts(trx, row)) };
       },

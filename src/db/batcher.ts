@@ -54,14 +54,22 @@ export class Batcher<In, Out> {
     while (this.inFlight < this.limits.maxInFlight && this.queue.length > 0) {
       const batch = this.take();
       this.inFlight++;
-      void this.runBatch(batch).then((answer) => {
-        this.inFlight--;
-        this.pump();
-        // The next batch goes out before this one's callers are answered, so the database works on it while this
-        // process builds and sends their replies; answered straight away, their replies (all of them synchronous
-        // work, queued as microtasks ahead of the next statement's) would leave the database idle meanwhile.
-        setImmediate(answer);
-      });
+      // runBatch answers every failure itself; the second handler only keeps a slot from leaking if that changed.
+      void this.runBatch(batch).then(
+        (answer) => {
+          this.inFlight--;
+          this.pump();
+          // The next batch goes out before this one's callers are answered, so the database works on it while this
+          // process builds and sends their replies; answered straight away, their replies (all of them synchronous
+          // work, queued as microtasks ahead of the next statement's) would leave the database idle meanwhile.
+          setImmediate(answer);
+        },
+        (error: unknown) => {
+          this.inFlight--;
+          this.pump();
+          for (const p of batch) p.reject(error);
+        },
+      );
     }
   }
 

@@ -10,7 +10,7 @@ import { InstanceReader } from './instance-reader.js';
 import { draftRow } from './new-instance.js';
 import type { InstanceRules } from './instance-rules.js';
 import { prepareEvent, type ApplyOptions, type Applied, type EventCause, type PreparedEvent } from './prepare-event.js';
-import { RememberedRows } from './remembered-rows.js';
+import { RememberedRows, type Remembered } from './remembered-rows.js';
 import { compareAndSetDependency, mayCompareAndSet } from './fast-path.js';
 import { rowAfter, type TransitionWrite, type WriteOutcome } from './transition-write.js';
 import { writeCreations, type Creation, type CreationOutcome } from './write-creations.js';
@@ -91,15 +91,14 @@ export class UnlockedEvents {
   ): Promise<Applied<ViewRow> & RelayHint> {
     let remembered = this.remembered.get(instanceId, machine);
     for (let race = 0; race < MAX_RACES; race++) {
-      const { row, prepared } = await this.judge(instanceId, machine, event, options, remembered);
-      const fromMemory = row === remembered;
+      const { row, prepared, fromMemory } = await this.judge(instanceId, machine, event, options, remembered);
       remembered = undefined;
       if (!mayCompareAndSet(prepared)) break;
       const outcome = await this.updates.submit(prepared.write);
       if (outcome === 'busy') break;
       if (outcome !== 'moved') {
         const after = { ...rowAfter(row, prepared.write, outcome), ...outcome.facts };
-        this.rememberUnlessSettling(after, prepared.write);
+        this.rememberUnlessSettling(after, prepared.write, outcome.stamp);
         return { row: after, seq: prepared.write.seq, relay: outcome.relay };
       }
       // Another event was applied in between: judge again on the new state (with If-Match, that is a 409). A
@@ -119,34 +118,45 @@ export class UnlockedEvents {
    * one read now. Refusals (404, 409, 403, 422) throw from here, judged on the state that was read, exactly as they
    * would be under the lock: a later change of state would only have made the same check run on newer data. A
    * remembered row may be behind the stored one (another process moved the instance), so a refusal on it is never
-   * answered: the event is judged again on a fresh read. An event it accepts is written only if the instance is
-   * still at its seq (the compare-and-set), so it is never written on an outdated state either.
+   * answered: the event is judged again on a fresh read (and when that accepts it, the instance is marked as driven
+   * elsewhere too). An event it accepts carries the remembered write's stamp and is written only if the instance
+   * still carries it and the seq (the compare-and-set), so it is never written on an outdated state either.
    */
   private async judge(
     instanceId: string,
     machine: MachineName,
     event: EngineEvent,
     options: ApplyOptions,
-    remembered: ViewRow | undefined,
-  ): Promise<{ row: ViewRow; prepared: PreparedEvent }> {
+    remembered: Remembered<ViewRow> | undefined,
+  ): Promise<{ row: ViewRow; prepared: PreparedEvent; fromMemory: boolean }> {
     if (remembered) {
       try {
-        return { row: remembered, prepared: prepareEvent(remembered, machine, event, options) };
+        const prepared = prepareEvent(remembered.row, machine, event, options);
+        const stamped = { ...prepared, write: { ...prepared.write, stamp: remembered.stamp } };
+        return { row: remembered.row, prepared: stamped, fromMemory: true };
       } catch {
-        this.remembered.contested(instanceId);
+        this.remembered.forget(instanceId);
       }
     }
     const row = await this.reader.read(instanceId, machine);
-    return { row, prepared: prepareEvent(row, machine, event, options) };
+    const prepared = prepareEvent(row, machine, event, options);
+    // Refused on the remembered row, accepted on the stored one: the remembered row was behind.
+    if (remembered) this.remembered.contested(instanceId);
+    return { row, prepared, fromMemory: false };
   }
 
   /**
    * Remembers the row as written, unless its event sent money to be settled: the settlement worker moves the
    * instance on within milliseconds, so the remembered row would only cost the next event a lost race.
    */
-  private rememberUnlessSettling(row: ViewRow, write: TransitionWrite): void {
+  private rememberUnlessSettling(row: ViewRow, write: TransitionWrite, stamp: string): void {
     if (write.outbox.some((entry) => entry.topic === 'settlement')) this.remembered.forget(row.id);
-    else this.remembered.remember(row);
+    else this.remembered.remember(row, stamp);
+  }
+
+  /** Forgets the instance's remembered row: the caller moves it another way (an event under an Idempotency-Key). */
+  forget(instanceId: string): void {
+    this.remembered.forget(instanceId);
   }
 
   /**
@@ -161,6 +171,8 @@ export class UnlockedEvents {
     rules: InstanceRules,
     cause: EventCause = {},
   ): Promise<Created<ViewRow> & RelayHint> {
+    // The project's event moves its seq: a remembered project row would only lose its next race.
+    this.remembered.forget(projectId);
     for (let race = 0; race < MAX_RACES; race++) {
       const attempt = await this.tryCreate(projectId, request, rules, cause);
       if (attempt === 'locking') break;

@@ -25,6 +25,11 @@ export interface TransitionWrite {
   requestId: string | null;
   /** The API client whose request caused the event; null for timers, settlement and the CLI. */
   clientId: string | null;
+  /**
+   * For an event judged on a remembered row: the updated_at (text, to the microsecond) that row's write left, which
+   * the instance must still carry besides the seq (write-statement-parts.ts UPDATE_CTES).
+   */
+  stamp?: string;
 }
 
 /** Where a statement put an instance. */
@@ -38,7 +43,7 @@ export interface Written {
  * A row a write statement wrote, whether its events left outbox rows for the relay, and its view's facts as the
  * statement saw them.
  */
-export type WrittenRow = Written & { relay: boolean; facts: ViewFacts };
+export type WrittenRow = Written & { relay: boolean; facts: ViewFacts; stamp: string };
 
 /**
  * What became of a write: written; `moved`, the instance is no longer at the seq its event was checked against;
@@ -54,6 +59,7 @@ export interface OutcomeRow {
   created_at: Date | null;
   updated_at: Date | null;
   relay: boolean;
+  stamp: string | null;
   held_amount: string | null;
   deadlines: ViewFacts['deadlines'];
 }
@@ -61,7 +67,14 @@ export interface OutcomeRow {
 export function outcomeOf(row: OutcomeRow): WriteOutcome {
   if (row.outcome !== 'written') return row.outcome;
   const facts = { held_amount: row.held_amount, deadlines: row.deadlines };
-  return { n: row.n!, createdAt: row.created_at!, updatedAt: row.updated_at!, relay: row.relay, facts };
+  return {
+    n: row.n!,
+    createdAt: row.created_at!,
+    updatedAt: row.updated_at!,
+    relay: row.relay,
+    facts,
+    stamp: row.stamp!,
+  };
 }
 
 /**
@@ -119,5 +132,6 @@ export function eventJson(w: TransitionWrite, i: number) {
     client_id: w.clientId,
     outbox: w.outbox,
     notifications: w.notifications,
+    stamp: w.stamp ?? null,
   };
 }

@@ -55,14 +55,14 @@ const writeCreationsStatement = preparedStatement<OutcomeRow>(
      SELECT input.* FROM input JOIN updated USING (id)
      UNION ALL
      SELECT i, id, seq, state, snapshot, employer_id, freelancer_id, type, actor, role, payload, from_state, to_state,
-            machine_version, request_id, client_id, outbox, notifications
+            machine_version, request_id, client_id, outbox, notifications, stamp
      FROM creation JOIN inserted USING (id)
    ),
    ${ROW_CTES}
    ${UPDATE_OUTCOMES}
    UNION ALL
    SELECT c.id, CASE WHEN ins.id IS NULL THEN 'moved' ELSE 'written' END, ins.n, ins.created_at, ins.updated_at,
-          EXISTS (SELECT 1 FROM outbox_rows AS o WHERE o.instance_id = c.id), NULL::text, '[]'::json
+          EXISTS (SELECT 1 FROM outbox_rows AS o WHERE o.instance_id = c.id), ins.updated_at::text, NULL::text, '[]'::json
    FROM creation AS c LEFT JOIN inserted AS ins USING (id)`,
 );
 

@@ -7,7 +7,7 @@ import { viewFacts } from './view-row.js';
 /** The columns of one event in the JSON parameter (transition-write.ts writesJson). */
 export const EVENT_COLUMNS = `i int, id text, seq int, state text, snapshot jsonb, employer_id text, freelancer_id text,
   type text, actor text, role text, payload jsonb, from_state jsonb, to_state jsonb, machine_version int,
-  request_id text, client_id text, outbox jsonb, notifications jsonb`;
+  request_id text, client_id text, outbox jsonb, notifications jsonb, stamp text`;
 
 export const INPUT_CTE = `input AS (SELECT * FROM jsonb_to_recordset(?::jsonb) AS t(${EVENT_COLUMNS}))`;
 
@@ -15,7 +15,9 @@ export const INPUT_CTE = `input AS (SELECT * FROM jsonb_to_recordset(?::jsonb) A
 // written once, from its last event (`final`), and only while it is still at the seq its first event was checked
 // against (the compare-and-set). A row another transaction holds (a settlement batch holding a project) is
 // skipped rather than waited for (`lockable`): one waiting write would hold up every event of its batch, so the
-// caller takes that event alone to the locking path instead.
+// caller takes that event alone to the locking path instead. An event judged on a row this process remembered from
+// its own write (apply-event-unlocked.ts) carries that write's `stamp`, its updated_at to the microsecond: seq alone
+// could match a different row after a failover or restore lost the write (another writer's event at the same seq).
 export const UPDATE_CTES = `final AS (
     SELECT DISTINCT ON (input.id) input.*, head.seq - 1 AS from_seq
     FROM input JOIN (SELECT DISTINCT ON (id) id, seq FROM input ORDER BY id, seq) AS head USING (id)
@@ -27,8 +29,8 @@ export const UPDATE_CTES = `final AS (
     SET seq = f.seq, state = f.state, snapshot = f.snapshot, employer_id = f.employer_id,
         freelancer_id = f.freelancer_id, updated_at = now()
     FROM final AS f JOIN lockable USING (id)
-    WHERE x.id = f.id AND x.seq = f.from_seq
-    RETURNING x.id, x.n, x.created_at, x.updated_at
+    WHERE x.id = f.id AND x.seq = f.from_seq AND (f.stamp IS NULL OR x.updated_at = f.stamp::timestamptz)
+    RETURNING x.id, x.n, x.created_at, x.updated_at, x.updated_at::text AS stamp
   )`;
 
 // Every history, outbox and inbox row of the events in `written` (the events whose instance the statement wrote;
@@ -68,5 +70,5 @@ export const UPDATE_OUTCOMES = `SELECT f.id,
          WHEN l.id IS NULL AND EXISTS (SELECT 1 FROM instances WHERE instances.id = f.id) THEN 'busy'
          ELSE 'moved' END AS outcome,
     u.n, u.created_at, u.updated_at, EXISTS (SELECT 1 FROM outbox_rows AS o WHERE o.instance_id = f.id) AS relay,
-    ${outcomeFacts.columns}
+    u.stamp, ${outcomeFacts.columns}
   FROM final AS f LEFT JOIN updated AS u USING (id) LEFT JOIN lockable AS l USING (id) ${outcomeFacts.joins}`;

@@ -9,6 +9,7 @@ import { prepareEvent } from '../../src/engine/prepare-event.js';
 import { writeCreations } from '../../src/engine/write-creations.js';
 import { writeUpdates } from '../../src/engine/write-updates.js';
 import { assertLedgerInvariants } from '../support/ledger-invariants.js';
+import { rewriteLedger } from '../support/ledger-rewrite.js';
 import { deposit, fundedMilestone, projectInProgress, uid, waitSettled, type Parties } from '../support/scenario.js';
 import { startTestService, type TestService } from '../support/test-service.js';
 
@@ -203,8 +204,16 @@ describe('group commit of events', () => {
         updatedAt: expect.any(Date),
         relay: false,
         facts,
+        stamp: expect.any(String),
       },
-      created: { n: expect.any(BigInt), createdAt: expect.any(Date), updatedAt: expect.any(Date), relay: true, facts },
+      created: {
+        n: expect.any(BigInt),
+        createdAt: expect.any(Date),
+        updatedAt: expect.any(Date),
+        relay: true,
+        facts,
+        stamp: expect.any(String),
+      },
     });
     expect(await historyOf(body.id)).toEqual(['CREATE']);
     expect((await findInstance(svc.db, q.projectId, 'project')).seq).toBe(current.seq + 1);
@@ -314,6 +323,52 @@ describe('remembered rows', () => {
       statements = 0;
       await events.apply('milestone', m.id, next);
       expect(statements).toBe(2);
+    }
+  });
+
+  it('never write on a remembered row when the stored one is another row at the same seq (a lost commit)', async () => {
+    const m = await fundedMilestone(svc.http, p, '10');
+    const before = await findInstance(svc.db, m.id, 'milestone');
+    const requested = await events.apply('milestone', m.id, { ...requestCancel, actor: p.employer });
+    // As after a failover that lost that commit: the row is back where it was, its history entry gone.
+    await rewriteLedger(svc.db, 'lose the last commit of one milestone', async (trx) => {
+      await trx('notifications').where({ instance_id: m.id, seq: requested.seq }).delete();
+      await trx('history').where({ instance_id: m.id, seq: requested.seq }).delete();
+      await trx('instances')
+        .where({ id: m.id })
+        .update({ seq: before.seq, state: before.state, snapshot: before.snapshot, updated_at: trx.fn.now() });
+    });
+    // Another process's event takes the same seq: the stored row differs from the remembered one only in content.
+    const other = await svc.http.post(`/v1/milestones/${m.id}/events`, {
+      type: 'REQUEST_RELEASE',
+      actor: p.freelancer,
+    });
+    expect(other.body.seq).toBe(requested.seq);
+    // Accepted on the remembered row (a request is open there), refused on the stored one (none is).
+    await expect(events.apply('milestone', m.id, { type: 'REJECT_CANCEL', actor: p.freelancer })).rejects.toMatchObject(
+      { status: 422, code: 'guard_failed' },
+    );
+    const stored = await findInstance(svc.db, m.id, 'milestone');
+    expect(stored.seq).toBe(requested.seq);
+    expect(stored.snapshot.context).toMatchObject({ releaseRequested: true, cancelRequested: false });
+    expect(await historyOf(m.id)).toEqual(['CREATE', 'SETTLED', 'REQUEST_RELEASE']);
+  });
+
+  it("forget, but keep remembering, an instance after a refusal that was the client's own", async () => {
+    const m = await fundedMilestone(svc.http, p, '10');
+    const requested = await events.apply('milestone', m.id, { ...requestCancel, actor: p.employer });
+    // The reply is the remembered row itself, frozen: no caller can edit what the next event is judged on.
+    expect(Object.isFrozen(requested.row.snapshot.context)).toBe(true);
+    await expect(events.apply('milestone', m.id, { type: 'REJECT_CANCEL', actor: 'a-stranger' })).rejects.toMatchObject(
+      { status: 403 },
+    );
+    for (const [next, expected] of [
+      [{ type: 'REJECT_CANCEL', actor: p.freelancer }, 2],
+      [{ ...requestCancel, actor: p.employer }, 1],
+    ] as const) {
+      statements = 0;
+      await events.apply('milestone', m.id, next);
+      expect(statements).toBe(expected);
     }
   });
 
