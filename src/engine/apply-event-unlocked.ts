@@ -97,7 +97,8 @@ export class UnlockedEvents {
       const outcome = await this.updates.submit(prepared.write);
       if (outcome === 'busy') break;
       if (outcome !== 'moved') {
-        const after = { ...rowAfter(row, prepared.write, outcome), ...outcome.facts };
+        // Facts come from the statement for a remembered row, from the read otherwise (rowAfter keeps them).
+        const after = { ...rowAfter(row, prepared.write, outcome), ...(outcome.facts ?? {}) };
         this.rememberUnlessSettling(after, prepared.write, outcome.stamp);
         return { row: after, seq: prepared.write.seq, relay: outcome.relay };
       }

@@ -40,10 +40,10 @@ export interface Written {
 }
 
 /**
- * A row a write statement wrote, whether its events left outbox rows for the relay, and its view's facts as the
- * statement saw them.
+ * A row a write statement wrote, whether its events left outbox rows for the relay, its write stamp, and (for an
+ * event judged on a remembered row, else null) its view's facts as the statement saw them.
  */
-export type WrittenRow = Written & { relay: boolean; facts: ViewFacts; stamp: string };
+export type WrittenRow = Written & { relay: boolean; facts: ViewFacts | null; stamp: string };
 
 /**
  * What became of a write: written; `moved`, the instance is no longer at the seq its event was checked against;
@@ -61,12 +61,12 @@ export interface OutcomeRow {
   relay: boolean;
   stamp: string | null;
   held_amount: string | null;
-  deadlines: ViewFacts['deadlines'];
+  deadlines: ViewFacts['deadlines'] | null;
 }
 
 export function outcomeOf(row: OutcomeRow): WriteOutcome {
   if (row.outcome !== 'written') return row.outcome;
-  const facts = { held_amount: row.held_amount, deadlines: row.deadlines };
+  const facts = row.deadlines === null ? null : { held_amount: row.held_amount, deadlines: row.deadlines };
   return {
     n: row.n!,
     createdAt: row.created_at!,

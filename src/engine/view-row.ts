@@ -30,17 +30,30 @@ export const NEW_INSTANCE_FACTS: ViewFacts = { held_amount: null, deadlines: [] 
 
 // The escrow account by accounts_escrow_milestone_idx (its predicate repeated), the timers by timers_one_armed_idx.
 // Microseconds are cut to milliseconds: the precision of the JSON times everywhere else in the API.
-const factJoins = (alias: string): string => `
-  LEFT JOIN accounts AS escrow ON escrow.milestone_id = ${alias}.id AND escrow.kind = 'escrow'
-  LEFT JOIN LATERAL (
+const armedDeadlines = (alias: string): string => `
     SELECT json_agg(
              json_build_object(
                'name', armed_timer.event ->> 'type',
                'dueAt', to_char(armed_timer.fire_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'))
              ORDER BY armed_timer.fire_at, armed_timer.id) AS deadlines
     FROM timers AS armed_timer
-    WHERE armed_timer.instance_id = ${alias}.id AND armed_timer.status = 'armed'
-  ) AS armed ON true`;
+    WHERE armed_timer.instance_id = ${alias}.id AND armed_timer.status = 'armed'`;
+
+const escrowBalance = (alias: string): string =>
+  `SELECT escrow.balance::text FROM accounts AS escrow WHERE escrow.milestone_id = ${alias}.id AND escrow.kind = 'escrow'`;
+
+const factJoins = (alias: string): string => `
+  LEFT JOIN accounts AS escrow ON escrow.milestone_id = ${alias}.id AND escrow.kind = 'escrow'
+  LEFT JOIN LATERAL (${armedDeadlines(alias)}) AS armed ON true`;
+
+/**
+ * ViewFacts as two scalar columns of a statement over instances aliased `alias`, computed only where `when` holds
+ * (both null elsewhere). Scalar subqueries are an index lookup per row, where a join over a handful of rows let the
+ * planner hash every escrow account: the write statements, which need the facts of a few of their rows only.
+ */
+export const scalarViewFacts = (alias: string, when: string): string => `
+  CASE WHEN ${when} THEN (${escrowBalance(alias)}) END AS held_amount,
+  CASE WHEN ${when} THEN coalesce((${armedDeadlines(alias)}), '[]'::json) END AS deadlines`;
 
 const FACT_COLUMNS = `escrow.balance::text AS held_amount, coalesce(armed.deadlines, '[]'::json) AS deadlines`;
 

@@ -62,7 +62,7 @@ const writeCreationsStatement = preparedStatement<OutcomeRow>(
    ${UPDATE_OUTCOMES}
    UNION ALL
    SELECT c.id, CASE WHEN ins.id IS NULL THEN 'moved' ELSE 'written' END, ins.n, ins.created_at, ins.updated_at,
-          EXISTS (SELECT 1 FROM outbox_rows AS o WHERE o.instance_id = c.id), ins.updated_at::text, NULL::text, '[]'::json
+          EXISTS (SELECT 1 FROM outbox_rows AS o WHERE o.instance_id = c.id), ins.updated_at::text, NULL::text, NULL::json
    FROM creation AS c LEFT JOIN inserted AS ins USING (id)`,
 );
 

@@ -2,7 +2,7 @@
 // own reason. Events arrive as one JSON array (one parameter, however many events) and the instance ids once more
 // as an array: the planner takes the JSON for 100 rows and would rather scan every instance than look that many
 // up, where "id = ANY" tells it how few there are.
-import { viewFacts } from './view-row.js';
+import { scalarViewFacts } from './view-row.js';
 
 /** The columns of one event in the JSON parameter (transition-write.ts writesJson). */
 export const EVENT_COLUMNS = `i int, id text, seq int, state text, snapshot jsonb, employer_id text, freelancer_id text,
@@ -62,13 +62,13 @@ export const ROW_CTES = `history_rows AS (
 // What became of each updated instance, decided here rather than inferred from a missing row: written; busy
 // (another transaction holds a row that exists); or moved (no longer at the seq the event was checked against).
 // `relay`: the instance's events left outbox rows, so the relay has work (the caller signals it only then).
-// With it come the instance's view facts as this statement sees them (escrow balance, armed timers), so the reply
-// never depends on where the row the event was judged on came from (apply-event-unlocked.ts remembers rows).
-const outcomeFacts = viewFacts('f');
+// With it, for an event judged on a remembered row (it carries a stamp), the instance's view facts as this statement
+// sees them (escrow balance, armed timers): its reply never shows facts from memory (apply-event-unlocked.ts). An
+// event judged on a fresh read keeps the facts that read returned, so the statement computes none for it.
 export const UPDATE_OUTCOMES = `SELECT f.id,
     CASE WHEN u.id IS NOT NULL THEN 'written'
          WHEN l.id IS NULL AND EXISTS (SELECT 1 FROM instances WHERE instances.id = f.id) THEN 'busy'
          ELSE 'moved' END AS outcome,
     u.n, u.created_at, u.updated_at, EXISTS (SELECT 1 FROM outbox_rows AS o WHERE o.instance_id = f.id) AS relay,
-    u.stamp, ${outcomeFacts.columns}
-  FROM final AS f LEFT JOIN updated AS u USING (id) LEFT JOIN lockable AS l USING (id) ${outcomeFacts.joins}`;
+    u.stamp, ${scalarViewFacts('f', 'f.stamp IS NOT NULL')}
+  FROM final AS f LEFT JOIN updated AS u USING (id) LEFT JOIN lockable AS l USING (id)`;
