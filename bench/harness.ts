@@ -38,6 +38,14 @@ interface Started {
   pids: number[];
 }
 
+/** Flags for the service's node from the environment. */
+function nodeFlags(): string[] {
+  // BENCH_CPU_PROF=<dir>: each process writes a V8 CPU profile there on exit (summarise: bench/profile-summary.ts).
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  // BENCH_NODE_ARGS: more flags, e.g. "--trace-gc" (node refuses some in NODE_OPTIONS).
+  return [...profile, ...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? [])];
+}
+
 /**
  * Starts one role of the service (`api`, `workers`, or `all` of it in one process, as `npm start` does) from the checkout at `cwd`. Several API processes share the
  * port through bench/api-cluster.ts, which prints its workers' pids once all of them listen.
@@ -48,12 +56,8 @@ async function startService(
   queuePrefix: string,
   { cwd, processes, env }: { cwd: string; processes: number; env: Record<string, string | undefined> },
 ): Promise<Started> {
-  // BENCH_CPU_PROF=<dir>: each process writes a V8 CPU profile there on exit (summarise: bench/profile-summary.ts).
-  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  // BENCH_NODE_ARGS: more flags for the service's node, e.g. "--trace-gc" (node refuses some in NODE_OPTIONS).
-  profile.push(...(process.env.BENCH_NODE_ARGS?.split(' ').filter(Boolean) ?? []));
   const entry = processes > 1 ? [API_CLUSTER, String(processes)] : ['src/main.ts', role];
-  const child = spawn('node', [...profile, '--import', 'tsx', ...entry], {
+  const child = spawn('node', [...nodeFlags(), '--import', 'tsx', ...entry], {
     cwd,
     env: {
       ...process.env,

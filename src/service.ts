@@ -79,6 +79,15 @@ async function startReader(db: Db, config: Config, log: Logger, metrics: Metrics
   return reader;
 }
 
+/** The API hot path's group commit and remembered rows, as configured. */
+function hotPathLimits(config: Config) {
+  return {
+    maxBatch: config.GROUP_COMMIT_MAX_EVENTS,
+    maxInFlight: config.GROUP_COMMIT_IN_FLIGHT,
+    rememberedRows: config.REMEMBERED_ROWS_MAX,
+  };
+}
+
 /** Migrates, then starts the API and/or the workers in this process. */
 export async function startService(config: Config, log: Logger, options: ServiceOptions): Promise<RunningService> {
   const db = await openDatabase(config, log);
@@ -114,11 +123,7 @@ export async function startService(config: Config, log: Logger, options: Service
     for (const q of dashboardQueues)
       q.on('error', (error) => log.debug({ err: error, queue: q.name }, 'dashboard queue error'));
     registerStateGauges(metrics, db, dashboardQueues, log);
-    const events = new UnlockedEvents(db, {
-      maxBatch: config.GROUP_COMMIT_MAX_EVENTS,
-      maxInFlight: config.GROUP_COMMIT_IN_FLIGHT,
-      rememberedRows: config.REMEMBERED_ROWS_MAX,
-    });
+    const events = new UnlockedEvents(db, hotPathLimits(config));
     const auth = new Authenticator(db, config, log);
     paths = new PathsThread();
     auth.start(signals);
