@@ -103,9 +103,11 @@ export class UnlockedEvents {
         return { row: after, seq: prepared.write.seq, relay: outcome.relay };
       }
       // Another event was applied in between: judge again on the new state (with If-Match, that is a 409). A
-      // remembered row that lost its race was behind: another process drives this instance too.
-      if (fromMemory) this.remembered.contested(instanceId);
-      else this.remembered.forget(instanceId);
+      // remembered row that lost its race to another process means that one drives this instance too; one that
+      // lost it to this process's own concurrent event was replaced by that event's row, which stays.
+      if (!fromMemory) this.remembered.forget(instanceId);
+      else if (!this.remembered.rewrittenSince(instanceId, prepared.write.stamp!))
+        this.remembered.contested(instanceId);
     }
     this.remembered.forget(instanceId);
     return inTransaction(this.db, async (trx) => {

@@ -54,6 +54,12 @@ export class RememberedRows<R extends InstanceRow> {
     if (this.rows.size > this.max) this.rows.delete(this.rows.keys().next().value!);
   }
 
+  /** Whether this process remembered a newer write of the instance than the one that left `stamp`. */
+  rewrittenSince(id: string, stamp: string): boolean {
+    const remembered = this.rows.get(id);
+    return remembered !== undefined && remembered.stamp !== stamp;
+  }
+
   forget(id: string): void {
     this.rows.delete(id);
   }

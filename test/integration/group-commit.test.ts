@@ -363,6 +363,20 @@ describe('group commit of events', () => {
       }
     });
 
+    it("keep remembering an instance whose event lost its race to this process's own", async () => {
+      const m = await fundedMilestone(svc.http, p, '10');
+      await remembering.apply('milestone', m.id, { ...requestCancel, actor: p.employer });
+      // Both judged on the remembered row; one writes first, the other loses its race to it, reads and writes.
+      const both = await Promise.all([
+        remembering.apply('milestone', m.id, { type: 'REJECT_CANCEL', actor: p.freelancer }),
+        remembering.apply('milestone', m.id, { type: 'REQUEST_RELEASE', actor: p.freelancer }),
+      ]);
+      expect(both.map((a) => a.seq).sort()).toEqual([m.seq + 2, m.seq + 3]);
+      counter.statements = 0;
+      await remembering.apply('milestone', m.id, { ...requestCancel, actor: p.employer });
+      expect(counter.statements).toBe(1);
+    });
+
     it('not remember a row whose event sent money to settlement, nor more rows than allowed', async () => {
       const [a, b, c] = [
         await fundedMilestone(svc.http, p, '10'),
