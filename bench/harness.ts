@@ -47,7 +47,8 @@ function nodeFlags(): string[] {
 }
 
 /**
- * Starts one role of the service (`api`, `workers`, or `all` of it in one process, as `npm start` does) from the checkout at `cwd`. Several API processes share the
+ * Starts one role of the service (`api`, `workers`, or `all` of it in one process, as `npm start` does) from the
+ * checkout at `cwd`. Several API processes share the
  * port through bench/api-cluster.ts, which prints its workers' pids once all of them listen.
  */
 async function startService(
