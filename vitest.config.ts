@@ -9,6 +9,7 @@ export const UNIT = [
   'test/replay/**/*.test.ts',
   'test/unit/**/*.test.ts',
   'test/api/request-log.test.ts',
+  'test/api/listen-limited.test.ts',
   'test/api/strict-input-units.test.ts',
   'test/db/batcher.test.ts',
   'test/engine/availability.test.ts',

@@ -1,9 +1,10 @@
-import { createServer, type RequestListener, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Queue } from 'bullmq';
 import { createQueues, producerConnection } from './jobs/queues.js';
 import { WorkerPool } from '../workers/worker-pool.js';
 import { createApp } from './api/app.js';
+import { listenLimited } from './api/listen-limited.js';
 import { Authenticator } from './api/auth.js';
 import { ChangeFeed } from './api/change-feed.js';
 import type { Config } from './config.js';
@@ -33,28 +34,6 @@ export interface RunningService {
   url: string | null;
   workers: WorkerPool | null;
   stop(): Promise<void>;
-}
-
-/**
- * Slow or too many clients cannot hold the API's sockets (docs/security.md "Edge limits"): the request head and
- * the whole request must arrive in time, idle keep-alive sockets close, and sockets past the cap are refused.
- */
-async function listenLimited(app: RequestListener, config: Config): Promise<Server> {
-  const server = createServer(
-    {
-      headersTimeout: config.HTTP_HEADERS_TIMEOUT_MS,
-      requestTimeout: config.HTTP_REQUEST_TIMEOUT_MS,
-      keepAliveTimeout: config.HTTP_KEEP_ALIVE_TIMEOUT_MS,
-      // Node checks those timeouts only this often (30 s by default, which would let a slow body overstay).
-      connectionsCheckingInterval: config.HTTP_TIMEOUT_CHECK_INTERVAL_MS,
-    },
-    app,
-  );
-  if (config.HTTP_MAX_CONNECTIONS > 0) server.maxConnections = config.HTTP_MAX_CONNECTIONS;
-  return new Promise<Server>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.PORT, config.HOST, () => resolve(server));
-  });
 }
 
 /** The database, created and migrated if needed; refused (and closed) when webhook secrets would stay unsealed. */
