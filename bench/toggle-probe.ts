@@ -102,7 +102,7 @@ async function round(): Promise<Record<string, string | number>> {
       errors: errors.size ? [...errors].map(([k, n]) => `${n}× ${k}`).join(', ') : 0,
       // CPU per event hardly depends on what else the machine did, unlike a rate: compare changes by this.
       'ms CPU/event api, pg': [cpu.api, cpu.postgres].map((p) => ((p! * 10) / perSecond).toFixed(3)).join(', '),
-      // The probe's own clients share the machine: with 16 of them in a closed loop, p50 ≈ 16 / events/s.
+      // The probe's own clients share the machine: with 16 of them in a closed loop, mean latency = 16 / events/s.
       'ms CPU/event client': ((user + system) / 1000 / ok).toFixed(3),
       'cpu %': Object.entries(cpu)
         .map(([k, v]) => `${k} ${v}`)
