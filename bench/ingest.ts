@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { startCpuSplit } from './cpu-split.js';
+import { latencyByType, scrapeTransitionBuckets, type TypeLatency } from './latency-by-type.js';
 import { lua, runWrk, WRK_THREADS, type WrkResult } from './wrk.js';
 
 export interface BenchProject {
@@ -20,6 +21,8 @@ export interface IngestResult extends WrkResult {
   drainSeconds: number;
   /** Settlement commands the phase's events issued, per second of the phase (all of them done by the drain). */
   settlementsPerSecond: number;
+  /** The applied events by type, as the service timed them (bench/latency-by-type.ts). */
+  byType: TypeLatency[];
 }
 
 /**
@@ -105,9 +108,11 @@ export async function ingest(
   const plan = await planLua(baseUrl, token, projects, options);
   // The outbox id where the phase starts: the settlement commands after it are the phase's.
   const firstOutboxId = await scalar(databaseUrl, 'SELECT coalesce(max(id), 0) AS n FROM outbox');
+  const bucketsBefore = await scrapeTransitionBuckets(baseUrl, token);
   const stop = startCpuSplit(pids);
   const { result, childCpuS } = await runWrk(baseUrl, 'bench/ingest.lua', plan, clients, durationS);
   const cpuPercent = stop();
+  const byType = latencyByType(bucketsBefore, await scrapeTransitionBuckets(baseUrl, token));
   cpuPercent.loadGenerator = Math.round((childCpuS / result.seconds) * 100);
   const drained = await drain(databaseUrl, 600);
   const settlements = await scalar(
@@ -115,5 +120,11 @@ export async function ingest(
     "SELECT count(*)::int AS n FROM outbox WHERE id > $1 AND topic = 'settlement'",
     [firstOutboxId],
   );
-  return { ...result, cpuPercent, ...drained, settlementsPerSecond: Math.round(settlements / result.seconds) };
+  return {
+    ...result,
+    cpuPercent,
+    ...drained,
+    settlementsPerSecond: Math.round(settlements / result.seconds),
+    byType,
+  };
 }

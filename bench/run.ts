@@ -13,6 +13,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { admin, ADMIN_URL, api, baseUrl, seedProjects, startDeployment, type Deployment } from './harness.js';
 import { ingest, type BenchProject } from './ingest.js';
+import type { TypeLatency } from './latency-by-type.js';
 import { sampleRss, type RssTrend } from './rss-sampler.js';
 import { pgbenchTps } from './pgbench.js';
 import { percentile, round } from './stats.js';
@@ -214,6 +215,26 @@ function printTable(r: Record<string, Json>): void {
   const w = [0, 1].map((i) => Math.max(...rows.map((row) => row[i]!.length)));
   process.stdout.write(`\nbenchmark (${r.at}${r.smoke ? ', SMOKE — not a measurement' : ''})\n`);
   for (const [a, b, c] of rows) process.stdout.write(`${a.padEnd(w[0]!)}  ${b.padStart(w[1]!)}  ${c}\n`);
+  printByType(r.ingestHalf.byType as TypeLatency[]);
+}
+
+/** The half-load tail by event type, as the service timed each applied event (bench/latency-by-type.ts). */
+function printByType(byType: TypeLatency[]): void {
+  const share = (n: number, of: number) => `${round((100 * n) / of, 1)} %`;
+  process.stdout.write('\ningest, half load, by event type (server side, escrow_transition_duration_seconds)\n');
+  console.table(
+    byType.map((t) => ({
+      event: `${t.machine} ${t.type}`,
+      applied: t.events,
+      '≤ 10 ms': share(t.within10Ms, t.events),
+      '≤ 25 ms': share(t.within25Ms, t.events),
+      '> 50 ms': share(t.over50Ms, t.events),
+      'share of all > 25 ms': share(
+        t.events - t.within25Ms,
+        byType.reduce((n, x) => n + x.events - x.within25Ms, 0) || 1,
+      ),
+    })),
+  );
 }
 
 main().catch((error: unknown) => {

@@ -32,6 +32,10 @@ describe('the benchmark harness', () => {
       expect(r[phase].errorSamples, phase).toEqual([]);
     }
     expect(r.ingest.settlementsPerSecond).toBeGreaterThan(0);
+    // The service timed the half-load phase's events by type; every milestone of the money mix starts with CREATE.
+    const create = r.ingestHalf.byType.find((t: { type: string }) => t.type === 'CREATE');
+    expect(create?.events, JSON.stringify(r.ingestHalf.byType)).toBeGreaterThan(0);
+    expect(stdout).toMatch(/half load, by event type/);
     expect(r.settlement.count).toBeGreaterThan(0);
     expect(r.memory.api.samples).toBeGreaterThan(0);
     expect(r.replay.map((x: { phase: string }) => x.phase.split(' ')[0])).toEqual(
