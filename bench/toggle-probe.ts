@@ -10,6 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { admin, ADMIN_URL, baseUrl, seedProjects, startDeployment } from './harness.js';
 import { pgbenchTps } from './pgbench.js';
 import { startCpuSplit } from './cpu-split.js';
+import { latencyByType, scrapeTransitionBuckets } from './latency-by-type.js';
 import { percentile } from './stats.js';
 
 const CLIENTS = 16;
@@ -19,6 +20,8 @@ const ROUNDS = Number(process.env.PROBE_ROUNDS ?? 1);
 const WARMUP_S = Number(process.env.PROBE_WARMUP_S ?? 0);
 // The p99 of requests sent after the first seconds too: the service's (and client's) JIT warm-up is in the first.
 const WARM_AFTER_S = 2;
+
+const share = (n: number, of: number) => `${((100 * n) / Math.max(of, 1)).toFixed(1)} %`;
 
 interface ClientResult {
   latenciesMs: number[];
@@ -71,6 +74,7 @@ async function round(): Promise<Record<string, string | number>> {
     // PROBE_WARMUP_S: toggles before the measured phase, for a service (and client) past their JIT warm-up.
     const warmUntil = Date.now() + WARMUP_S * 1000;
     await Promise.all(projects.map((p) => toggle(deployment.token, p, p.milestones[0]!, warmUntil)));
+    const bucketsBefore = await scrapeTransitionBuckets(baseUrl, deployment.token);
     const stopCpu = startCpuSplit(deployment.pids);
     const clientCpu = process.cpuUsage();
     const started = Date.now();
@@ -81,6 +85,7 @@ async function round(): Promise<Record<string, string | number>> {
     const seconds = (Date.now() - started) / 1000;
     const cpu = stopCpu();
     const { user, system } = process.cpuUsage(clientCpu);
+    const served = latencyByType(bucketsBefore, await scrapeTransitionBuckets(baseUrl, deployment.token));
     const after = await pgbenchTps(ADMIN_URL, CLIENTS, PGBENCH_S);
     const latencies = results.flatMap((r) => r.latenciesMs).sort((a, b) => a - b);
     const warmLatencies = results
@@ -99,6 +104,11 @@ async function round(): Promise<Record<string, string | number>> {
       'p99 ms': percentile(latencies, 99).toFixed(1),
       [`p99 ms after ${WARM_AFTER_S} s`]: percentile(warmLatencies, 99).toFixed(1),
       'max ms': latencies.at(-1)!.toFixed(1),
+      // The same events as the service timed them (routes to reply): what the client saw beyond that was waiting.
+      '≤ 25 ms client / service': `${share(latencies.filter((l) => l <= 25).length, latencies.length)} / ${share(
+        served.reduce((n, t) => n + t.within25Ms, 0),
+        served.reduce((n, t) => n + t.events, 0),
+      )}`,
       errors: errors.size ? [...errors].map(([k, n]) => `${n}× ${k}`).join(', ') : 0,
       // CPU per event hardly depends on what else the machine did, unlike a rate: compare changes by this.
       'ms CPU/event api, pg': [cpu.api, cpu.postgres].map((p) => ((p! * 10) / perSecond).toFixed(3)).join(', '),
