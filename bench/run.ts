@@ -16,7 +16,7 @@ import { ingest, type BenchProject } from './ingest.js';
 import type { TypeLatency } from './latency-by-type.js';
 import { sampleRss, type RssTrend } from './rss-sampler.js';
 import { pgbenchTps } from './pgbench.js';
-import { percentile, round } from './stats.js';
+import { percentile, percentOf, round } from './stats.js';
 import type { Json } from '../test/support/json.js';
 
 const SMOKE = process.env.BENCH_SMOKE === '1';
@@ -220,18 +220,17 @@ function printTable(r: Record<string, Json>): void {
 
 /** The half-load tail by event type, as the service timed each applied event (bench/latency-by-type.ts). */
 function printByType(byType: TypeLatency[]): void {
-  const share = (n: number, of: number) => `${round((100 * n) / of, 1)} %`;
   process.stdout.write('\ningest, half load, by event type (server side, escrow_transition_duration_seconds)\n');
   console.table(
     byType.map((t) => ({
       event: `${t.machine} ${t.type}`,
       applied: t.events,
-      '≤ 10 ms': share(t.within10Ms, t.events),
-      '≤ 25 ms': share(t.within25Ms, t.events),
-      '> 50 ms': share(t.over50Ms, t.events),
-      'share of all > 25 ms': share(
+      '≤ 10 ms': percentOf(t.within10Ms, t.events),
+      '≤ 25 ms': percentOf(t.within25Ms, t.events),
+      '> 50 ms': percentOf(t.over50Ms, t.events),
+      'share of all > 25 ms': percentOf(
         t.events - t.within25Ms,
-        byType.reduce((n, x) => n + x.events - x.within25Ms, 0) || 1,
+        byType.reduce((n, x) => n + x.events - x.within25Ms, 0),
       ),
     })),
   );

@@ -9,3 +9,8 @@ export function round(n: number, digits = 1): number {
   const f = 10 ** digits;
   return Math.round(n * f) / f;
 }
+
+/** `n` as a percentage of `of`, to a tenth, for a table cell ("0 %" of nothing). */
+export function percentOf(n: number, of: number): string {
+  return `${round((100 * n) / Math.max(of, 1), 1)} %`;
+}

@@ -11,7 +11,7 @@ import { admin, ADMIN_URL, baseUrl, seedProjects, startDeployment } from './harn
 import { pgbenchTps } from './pgbench.js';
 import { startCpuSplit } from './cpu-split.js';
 import { latencyByType, scrapeTransitionBuckets } from './latency-by-type.js';
-import { percentile } from './stats.js';
+import { percentile, percentOf } from './stats.js';
 
 const CLIENTS = 16;
 const PROBE_S = Number(process.env.PROBE_S ?? 20);
@@ -20,8 +20,6 @@ const ROUNDS = Number(process.env.PROBE_ROUNDS ?? 1);
 const WARMUP_S = Number(process.env.PROBE_WARMUP_S ?? 0);
 // The p99 of requests sent after the first seconds too: the service's (and client's) JIT warm-up is in the first.
 const WARM_AFTER_S = 2;
-
-const share = (n: number, of: number) => `${((100 * n) / Math.max(of, 1)).toFixed(1)} %`;
 
 interface ClientResult {
   latenciesMs: number[];
@@ -94,6 +92,12 @@ async function round(): Promise<Record<string, string | number>> {
     const errors = new Map<string, number>();
     for (const r of results) for (const [k, n] of r.errors) errors.set(k, (errors.get(k) ?? 0) + n);
     const ok = latencies.length - [...errors.values()].reduce((a, b) => a + b, 0);
+    // The same events as the service timed them (routes to reply): what the client saw beyond that was waiting.
+    const clientWithin25 = percentOf(latencies.filter((l) => l <= 25).length, latencies.length);
+    const serviceWithin25 = percentOf(
+      served.reduce((n, t) => n + t.within25Ms, 0),
+      served.reduce((n, t) => n + t.events, 0),
+    );
     const perSecond = ok / seconds;
     return {
       'pgbench before': Math.round(before),
@@ -104,11 +108,7 @@ async function round(): Promise<Record<string, string | number>> {
       'p99 ms': percentile(latencies, 99).toFixed(1),
       [`p99 ms after ${WARM_AFTER_S} s`]: percentile(warmLatencies, 99).toFixed(1),
       'max ms': latencies.at(-1)!.toFixed(1),
-      // The same events as the service timed them (routes to reply): what the client saw beyond that was waiting.
-      '≤ 25 ms client / service': `${share(latencies.filter((l) => l <= 25).length, latencies.length)} / ${share(
-        served.reduce((n, t) => n + t.within25Ms, 0),
-        served.reduce((n, t) => n + t.events, 0),
-      )}`,
+      '≤ 25 ms client / service': `${clientWithin25} / ${serviceWithin25}`,
       errors: errors.size ? [...errors].map(([k, n]) => `${n}× ${k}`).join(', ') : 0,
       // CPU per event hardly depends on what else the machine did, unlike a rate: compare changes by this.
       'ms CPU/event api, pg': [cpu.api, cpu.postgres].map((p) => ((p! * 10) / perSecond).toFixed(3)).join(', '),
