@@ -18,8 +18,9 @@ export function bornWithExpressPrototypes(app: Express): {
   // Node's own constructors are plain functions: called on an object of ours, they set up its fields. Its few
   // slots overflow with them, so these objects live in dictionary mode, all of one hidden class. Built by
   // Reflect.construct with these prototypes as new.target they keep fast properties, but two requests in flight
-  // together then had different hidden classes, and the API spent 30–50 % more CPU per event (bench/README.md,
-  // round 5).
+  // together then had different hidden classes, and the API spent 30–50 % more CPU per event. Subclasses of Node's
+  // classes whose prototypes replace the app's give one hidden class with fast properties: no faster than this, in
+  // six interleaved rounds (bench/README.md, round 5).
   function AppRequest(this: IncomingMessage, socket: Socket): void {
     Reflect.apply(IncomingMessage, this, [socket]);
   }
