@@ -8,55 +8,26 @@
 //   npx tsx bench/toggle-probe.ts   PROBE_S (20), PROBE_PGBENCH_S (15), PROBE_ROUNDS (1), PROBE_WARMUP_S (0)
 import { randomBytes } from 'node:crypto';
 import { admin, ADMIN_URL, baseUrl, seedProjects, startDeployment } from './harness.js';
+import type { BenchProject } from './ingest.js';
 import { pgbenchTps } from './pgbench.js';
 import { startCpuSplit } from './cpu-split.js';
 import { latencyByType, scrapeTransitionBuckets } from './latency-by-type.js';
-import { percentile, percentOf } from './stats.js';
+import {
+  errorsCell,
+  gcCell,
+  PROBE_CLIENTS,
+  probeLatency,
+  toggle,
+  WARM_AFTER_S,
+  watchGcPauses,
+} from './probe-client.js';
+import { percentOf } from './stats.js';
 
-const CLIENTS = 16;
+const CLIENTS = PROBE_CLIENTS;
 const PROBE_S = Number(process.env.PROBE_S ?? 20);
 const PGBENCH_S = Number(process.env.PROBE_PGBENCH_S ?? 15);
 const ROUNDS = Number(process.env.PROBE_ROUNDS ?? 1);
 const WARMUP_S = Number(process.env.PROBE_WARMUP_S ?? 0);
-// The p99 of requests sent after the first seconds too: the service's (and client's) JIT warm-up is in the first.
-const WARM_AFTER_S = 2;
-
-interface ClientResult {
-  latenciesMs: number[];
-  /** When each request was sent (performance.now()), for the tail past the first seconds. */
-  sentAt: number[];
-  errors: Map<string, number>;
-}
-
-/** One client: one request at a time, alternating the flag on its milestone. */
-async function toggle(token: string, project: { employer: string; freelancer: string }, id: string, until: number) {
-  const result: ClientResult = { latenciesMs: [], sentAt: [], errors: new Map() };
-  const bodies = [
-    JSON.stringify({ type: 'REQUEST_CANCEL', actor: project.employer, reason: 'probe' }),
-    JSON.stringify({ type: 'REJECT_CANCEL', actor: project.freelancer }),
-  ];
-  // Whole pairs, so the flag is down again when the loop ends (the next loop starts with a request); a pair that
-  // cannot be finished within a grace period (its second half keeps being refused) ends the loop all the same.
-  const finishPair = until + 5_000;
-  for (let i = 0; Date.now() < until || (i % 2 === 1 && Date.now() < finishPair); i++) {
-    const started = performance.now();
-    const res = await fetch(`${baseUrl}/v1/milestones/${id}/events`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-      body: bodies[i % 2],
-    });
-    const body = (await res.json()) as { error?: { code?: string } };
-    result.latenciesMs.push(performance.now() - started);
-    result.sentAt.push(started);
-    if (res.status !== 200) {
-      const key = `${res.status} ${body.error?.code ?? ''}`;
-      result.errors.set(key, (result.errors.get(key) ?? 0) + 1);
-      // Stay in step with the milestone's flag: a refused toggle is retried, not skipped.
-      i--;
-    }
-  }
-  return result;
-}
 
 async function round(): Promise<Record<string, string | number>> {
   const before = await pgbenchTps(ADMIN_URL, CLIENTS, PGBENCH_S);
@@ -71,29 +42,30 @@ async function round(): Promise<Record<string, string | number>> {
     const projects = await seedProjects(deployment.token, CLIENTS, 1);
     // PROBE_WARMUP_S: toggles before the measured phase, for a service (and client) past their JIT warm-up.
     const warmUntil = Date.now() + WARMUP_S * 1000;
-    await Promise.all(projects.map((p) => toggle(deployment.token, p, p.milestones[0]!, warmUntil)));
+    const targetOf = (p: BenchProject) => ({
+      baseUrl,
+      token: deployment.token,
+      employer: p.employer,
+      freelancer: p.freelancer,
+      milestoneId: p.milestones[0]!,
+    });
+    await Promise.all(projects.map((p) => toggle(targetOf(p), warmUntil)));
     const bucketsBefore = await scrapeTransitionBuckets(baseUrl, deployment.token);
     const stopCpu = startCpuSplit(deployment.pids);
+    const stopGc = watchGcPauses();
     const clientCpu = process.cpuUsage();
     const started = Date.now();
     const warmAfter = performance.now() + WARM_AFTER_S * 1000;
-    const results = await Promise.all(
-      projects.map((p) => toggle(deployment.token, p, p.milestones[0]!, started + PROBE_S * 1000)),
-    );
+    const results = await Promise.all(projects.map((p) => toggle(targetOf(p), started + PROBE_S * 1000)));
     const seconds = (Date.now() - started) / 1000;
     const cpu = stopCpu();
     const { user, system } = process.cpuUsage(clientCpu);
+    const gc = stopGc();
     const served = latencyByType(bucketsBefore, await scrapeTransitionBuckets(baseUrl, deployment.token));
     const after = await pgbenchTps(ADMIN_URL, CLIENTS, PGBENCH_S);
-    const latencies = results.flatMap((r) => r.latenciesMs).sort((a, b) => a - b);
-    const warmLatencies = results
-      .flatMap((r) => r.latenciesMs.filter((_, i) => r.sentAt[i]! >= warmAfter))
-      .sort((a, b) => a - b);
-    const errors = new Map<string, number>();
-    for (const r of results) for (const [k, n] of r.errors) errors.set(k, (errors.get(k) ?? 0) + n);
-    const ok = latencies.length - [...errors.values()].reduce((a, b) => a + b, 0);
+    const latency = probeLatency(results, warmAfter);
+    const { ok } = latency;
     // The same events as the service timed them (routes to reply): what the client saw beyond that was waiting.
-    const clientWithin25 = percentOf(latencies.filter((l) => l <= 25).length, latencies.length);
     const serviceWithin25 = percentOf(
       served.reduce((n, t) => n + t.within25Ms, 0),
       served.reduce((n, t) => n + t.events, 0),
@@ -104,16 +76,18 @@ async function round(): Promise<Record<string, string | number>> {
       'pgbench after': Math.round(after),
       'events/s': Math.round(perSecond),
       ratio: (perSecond / ((before + after) / 2)).toFixed(2),
-      'p50 ms': percentile(latencies, 50).toFixed(1),
-      'p99 ms': percentile(latencies, 99).toFixed(1),
-      [`p99 ms after ${WARM_AFTER_S} s`]: percentile(warmLatencies, 99).toFixed(1),
-      'max ms': latencies.at(-1)!.toFixed(1),
-      '≤ 25 ms client / service': `${clientWithin25} / ${serviceWithin25}`,
-      errors: errors.size ? [...errors].map(([k, n]) => `${n}× ${k}`).join(', ') : 0,
+      'p50 ms': latency.p50Ms.toFixed(1),
+      'p99 ms': latency.p99Ms.toFixed(1),
+      [`p99 ms after ${WARM_AFTER_S} s`]: latency.p99WarmMs.toFixed(1),
+      'max ms': latency.maxMs.toFixed(1),
+      '≤ 25 ms client / service': `${latency.within25} / ${serviceWithin25}`,
+      errors: errorsCell(latency.errors),
       // CPU per event hardly depends on what else the machine did, unlike a rate: compare changes by this.
       'ms CPU/event api, pg': [cpu.api, cpu.postgres].map((p) => ((p! * 10) / perSecond).toFixed(3)).join(', '),
       // The probe's own clients share the machine: with 16 of them in a closed loop, mean latency = 16 / events/s.
       'ms CPU/event client': ((user + system) / 1000 / ok).toFixed(3),
+      // Each of the client's own pauses holds every request in flight (bench/probe-floor.ts: the client alone).
+      'client GC pauses: n, longest, total ms': gcCell(gc),
       'cpu %': Object.entries(cpu)
         .map(([k, v]) => `${k} ${v}`)
         .join(', '),
