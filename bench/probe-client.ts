@@ -57,8 +57,6 @@ export interface ProbeLatency {
   /** Answers with status 200. */
   ok: number;
   errors: Map<string, number>;
-  /** Every answer's latency, sorted. */
-  sorted: number[];
   p50Ms: number;
   p99Ms: number;
   /** p99 of the requests sent WARM_AFTER_S after the phase began. */
@@ -77,7 +75,6 @@ export function probeLatency(results: readonly ClientResult[], warmAfter: number
   return {
     ok: sorted.length - [...errors.values()].reduce((a, b) => a + b, 0),
     errors,
-    sorted,
     p50Ms: percentile(sorted, 50),
     p99Ms: percentile(sorted, 99),
     p99WarmMs: percentile(warm, 99),

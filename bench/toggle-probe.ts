@@ -1,8 +1,8 @@
-// The toggle probe: what an internal service sees when it drives the engine as hard as it can. 16 Node clients,
-// each on a funded milestone of its own project, alternate REQUEST_CANCEL and REJECT_CANCEL over keep-alive
-// connections (Node's fetch) for PROBE_S seconds, against the service started with its default settings (rate
-// limit, cancel-request cap and log level included) in one process as `npm start` runs it (PROBE_SPLIT=1: API and
-// workers processes, as `npm run bench` runs them); pgbench's tpcb-like at 16 clients before and after is the
+// The toggle probe: what an internal service sees when it drives the engine as hard as it can. 16 Node clients
+// (probe-client.ts), each on a funded milestone of its own project, alternate REQUEST_CANCEL and REJECT_CANCEL over
+// keep-alive connections (Node's fetch) for PROBE_S seconds, against the service started with its default settings
+// (rate limit, cancel-request cap and log level included) in one process as `npm start` runs it (PROBE_SPLIT=1: API
+// and workers processes, as `npm run bench` runs them); pgbench's tpcb-like at 16 clients before and after is the
 // ceiling.
 //
 //   npx tsx bench/toggle-probe.ts   PROBE_S (20), PROBE_PGBENCH_S (15), PROBE_ROUNDS (1), PROBE_WARMUP_S (0)

@@ -16,7 +16,6 @@ describe("the probe's latency summary", () => {
       Array.from({ length: 98 }, () => 5_000),
     );
     const summary = probeLatency([slowFirst, rest], 2_000);
-    expect(summary.sorted).toHaveLength(100);
     expect(summary.p50Ms).toBe(50);
     expect(summary.p99Ms).toBe(99);
     expect(summary.p99WarmMs).toBe(98);
