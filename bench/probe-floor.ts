@@ -32,7 +32,12 @@ export type FloorRow = Record<string, string | number>;
 export async function floorPhase(delayMs: number, busyMs: number, seconds: number): Promise<FloorRow> {
   const server = fork(SERVER, [String(delayMs), String(busyMs)], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
   try {
-    const [port] = (await once(server, 'message')) as [number];
+    const [port] = (await Promise.race([
+      once(server, 'message'),
+      once(server, 'exit').then(([code]) => {
+        throw new Error(`the stand-in exited (${String(code)}) before it listened`);
+      }),
+    ])) as [number];
     const target = (c: number) => ({
       baseUrl: `http://127.0.0.1:${port}`,
       token: 'probe-floor',
@@ -65,8 +70,11 @@ export async function floorPhase(delayMs: number, busyMs: number, seconds: numbe
       'client GC pauses: n, longest, total ms': gcCell(gc),
     };
   } finally {
-    server.disconnect();
-    await once(server, 'exit');
+    if (server.exitCode === null && server.signalCode === null) {
+      const exited = once(server, 'exit');
+      server.disconnect();
+      await exited;
+    }
   }
 }
 
