@@ -98,7 +98,7 @@ export interface GcPauses {
  * Counts this process's garbage-collection pauses from now until the returned function is called: every request in
  * flight in the client waits through each of them, whatever the service does.
  */
-export function watchGcPauses(): () => GcPauses {
+function watchGcPauses(): () => GcPauses {
   const pauses: number[] = [];
   const observer = new PerformanceObserver((list) => {
     for (const entry of list.getEntries()) pauses.push(entry.duration);
@@ -117,4 +117,33 @@ export function watchGcPauses(): () => GcPauses {
 /** A GC summary as a table cell: how many pauses, the longest and their total. */
 export function gcCell(gc: GcPauses): string {
   return `${gc.count}, ${gc.longestMs.toFixed(1)}, ${Math.round(gc.totalMs)}`;
+}
+
+/** What the clients measured over one phase, with what the phase cost the client process itself. */
+export interface ClientPhase {
+  latency: ProbeLatency;
+  /** Answers with status 200 per second of the phase. */
+  perSecond: number;
+  /** The client process's CPU (user + system) per answered event, ms. */
+  clientCpuMsPerEvent: number;
+  gc: GcPauses;
+}
+
+/** Runs one client per target, each until `seconds` have passed, and measures them together. */
+export async function measureClients(targets: readonly ToggleTarget[], seconds: number): Promise<ClientPhase> {
+  const stopGc = watchGcPauses();
+  const clientCpu = process.cpuUsage();
+  const started = Date.now();
+  const warmAfter = performance.now() + WARM_AFTER_S * 1000;
+  const results = await Promise.all(targets.map((target) => toggle(target, started + seconds * 1000)));
+  const elapsed = (Date.now() - started) / 1000;
+  const { user, system } = process.cpuUsage(clientCpu);
+  const gc = stopGc();
+  const latency = probeLatency(results, warmAfter);
+  return {
+    latency,
+    perSecond: latency.ok / elapsed,
+    clientCpuMsPerEvent: (user + system) / 1000 / latency.ok,
+    gc,
+  };
 }

@@ -10,15 +10,7 @@
 import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
-import {
-  errorsCell,
-  gcCell,
-  PROBE_CLIENTS,
-  probeLatency,
-  toggle,
-  WARM_AFTER_S,
-  watchGcPauses,
-} from './probe-client.js';
+import { errorsCell, gcCell, measureClients, PROBE_CLIENTS, WARM_AFTER_S } from './probe-client.js';
 
 const SECONDS = Number(process.env.PROBE_FLOOR_S ?? 12);
 const DELAYS_MS = (process.env.PROBE_FLOOR_DELAYS_MS ?? '0,10').split(',').map(Number);
@@ -45,28 +37,21 @@ export async function floorPhase(delayMs: number, busyMs: number, seconds: numbe
       freelancer: `freelancer-${c}`,
       milestoneId: `ms_floor_${c}`,
     });
-    const stopGc = watchGcPauses();
-    const clientCpu = process.cpuUsage();
-    const started = Date.now();
-    const warmAfter = performance.now() + WARM_AFTER_S * 1000;
-    const results = await Promise.all(
-      Array.from({ length: PROBE_CLIENTS }, (_, c) => toggle(target(c), started + seconds * 1000)),
+    const { latency, perSecond, clientCpuMsPerEvent, gc } = await measureClients(
+      Array.from({ length: PROBE_CLIENTS }, (_, c) => target(c)),
+      seconds,
     );
-    const elapsed = (Date.now() - started) / 1000;
-    const { user, system } = process.cpuUsage(clientCpu);
-    const gc = stopGc();
-    const latency = probeLatency(results, warmAfter);
     return {
       'stand-in busy ms': busyMs,
       'stand-in delay ms': delayMs,
-      'events/s': Math.round(latency.ok / elapsed),
+      'events/s': Math.round(perSecond),
       'p50 ms': latency.p50Ms.toFixed(1),
       'p99 ms': latency.p99Ms.toFixed(1),
       [`p99 ms after ${WARM_AFTER_S} s`]: latency.p99WarmMs.toFixed(1),
       'max ms': latency.maxMs.toFixed(1),
       '≤ 25 ms': latency.within25,
       errors: errorsCell(latency.errors),
-      'ms CPU/event client': ((user + system) / 1000 / latency.ok).toFixed(3),
+      'ms CPU/event client': clientCpuMsPerEvent.toFixed(3),
       'client GC pauses: n, longest, total ms': gcCell(gc),
     };
   } finally {

@@ -12,15 +12,7 @@ import type { BenchProject } from './ingest.js';
 import { pgbenchTps } from './pgbench.js';
 import { startCpuSplit } from './cpu-split.js';
 import { latencyByType, scrapeTransitionBuckets } from './latency-by-type.js';
-import {
-  errorsCell,
-  gcCell,
-  PROBE_CLIENTS,
-  probeLatency,
-  toggle,
-  WARM_AFTER_S,
-  watchGcPauses,
-} from './probe-client.js';
+import { errorsCell, gcCell, measureClients, PROBE_CLIENTS, toggle, WARM_AFTER_S } from './probe-client.js';
 import { percentOf } from './stats.js';
 
 const CLIENTS = PROBE_CLIENTS;
@@ -52,25 +44,16 @@ async function round(): Promise<Record<string, string | number>> {
     await Promise.all(projects.map((p) => toggle(targetOf(p), warmUntil)));
     const bucketsBefore = await scrapeTransitionBuckets(baseUrl, deployment.token);
     const stopCpu = startCpuSplit(deployment.pids);
-    const stopGc = watchGcPauses();
-    const clientCpu = process.cpuUsage();
-    const started = Date.now();
-    const warmAfter = performance.now() + WARM_AFTER_S * 1000;
-    const results = await Promise.all(projects.map((p) => toggle(targetOf(p), started + PROBE_S * 1000)));
-    const seconds = (Date.now() - started) / 1000;
+    const phase = await measureClients(projects.map(targetOf), PROBE_S);
     const cpu = stopCpu();
-    const { user, system } = process.cpuUsage(clientCpu);
-    const gc = stopGc();
     const served = latencyByType(bucketsBefore, await scrapeTransitionBuckets(baseUrl, deployment.token));
     const after = await pgbenchTps(ADMIN_URL, CLIENTS, PGBENCH_S);
-    const latency = probeLatency(results, warmAfter);
-    const { ok } = latency;
+    const { latency, perSecond } = phase;
     // The same events as the service timed them (routes to reply): what the client saw beyond that was waiting.
     const serviceWithin25 = percentOf(
       served.reduce((n, t) => n + t.within25Ms, 0),
       served.reduce((n, t) => n + t.events, 0),
     );
-    const perSecond = ok / seconds;
     return {
       'pgbench before': Math.round(before),
       'pgbench after': Math.round(after),
@@ -85,9 +68,9 @@ async function round(): Promise<Record<string, string | number>> {
       // CPU per event hardly depends on what else the machine did, unlike a rate: compare changes by this.
       'ms CPU/event api, pg': [cpu.api, cpu.postgres].map((p) => ((p! * 10) / perSecond).toFixed(3)).join(', '),
       // The probe's own clients share the machine: with 16 of them in a closed loop, mean latency = 16 / events/s.
-      'ms CPU/event client': ((user + system) / 1000 / ok).toFixed(3),
+      'ms CPU/event client': phase.clientCpuMsPerEvent.toFixed(3),
       // Each of the client's own pauses holds every request in flight (bench/probe-floor.ts: the client alone).
-      'client GC pauses: n, longest, total ms': gcCell(gc),
+      'client GC pauses: n, longest, total ms': gcCell(phase.gc),
       'cpu %': Object.entries(cpu)
         .map(([k, v]) => `${k} ${v}`)
         .join(', '),
