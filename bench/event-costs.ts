@@ -1,7 +1,8 @@
 // `npx tsx bench/event-costs.ts` (about a minute): what one money-mix event leaves on the primary, the figures the
 // plan past one primary in docs/scaling.md is sized with. Runs the money mix (bench/ingest.ts, 16 connections,
 // BENCH_INGEST_S seconds) on a scratch deployment and prints, per event applied: WAL bytes written, bytes the
-// tables and their indexes grew by, rows per table, Postgres CPU (bench/cpu-split.ts) and, where the server
+// tables and their indexes grew by, rows per table, Postgres CPU (bench/cpu-split.ts), transactions committed
+// (every shared statement of the hot path is one; the service's background work counts too) and, where the server
 // loads pg_stat_statements, statements run per event.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
@@ -39,6 +40,32 @@ async function statementCalls(c: pg.Client): Promise<number | null> {
   }
 }
 
+const transactionCount = async (c: pg.Client) =>
+  Number(
+    (
+      await c.query<{ n: string }>(
+        `SELECT (xact_commit + xact_rollback)::text AS n FROM pg_stat_database WHERE datname = current_database()`,
+      )
+    ).rows[0]!.n,
+  );
+
+// A backend reports its transaction counts when it goes idle, at most once a second; one that went idle sooner
+// after its last report does so 10 s later (Postgres's PGSTAT_IDLE_INTERVAL), and one that exits, as it exits.
+const IDLE_REPORT_MS = 11_000;
+
+/** The count once every backend of the stopped service has exited and reported (it then holds still). */
+async function finalTransactionCount(c: pg.Client): Promise<number> {
+  let last = await transactionCount(c);
+  for (let tries = 0; tries < 30; tries++) {
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const now = await transactionCount(c);
+    // This query's own transaction is one: holding still means no more than that.
+    if (now - last <= 1) return now;
+    last = now;
+  }
+  throw new Error('the transaction count did not hold still within 15 s of the service stopping');
+}
+
 async function main(): Promise<void> {
   const name = `escrow_costs_${randomBytes(4).toString('hex')}`;
   const deployment = await startDeployment(name);
@@ -47,7 +74,13 @@ async function main(): Promise<void> {
     const target = { baseUrl, databaseUrl: deployment.databaseUrl, token: deployment.token, pids: deployment.pids };
     const projects = await seedProjects(deployment.token, PROJECTS);
     await c.connect();
-    const before = { sizes: await tableSizes(c), calls: await statementCalls(c) };
+    // The seeding's transactions reported before the count starts.
+    await new Promise((resolve) => setTimeout(resolve, IDLE_REPORT_MS));
+    const before = {
+      sizes: await tableSizes(c),
+      calls: await statementCalls(c),
+      transactions: await transactionCount(c),
+    };
     const { rows: lsn } = await c.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
     const result = await ingest(target, projects, CLIENTS, INGEST_S, { mix: 'money' });
     const events = result.requests - result.errors;
@@ -57,6 +90,8 @@ async function main(): Promise<void> {
     );
     const calls = await statementCalls(c);
     const after = await tableSizes(c);
+    await deployment.stop();
+    const transactions = (await finalTransactionCount(c)) - before.transactions;
     const growth = after
       .map((t) => {
         const b = before.sizes.find((x) => x.relname === t.relname);
@@ -71,6 +106,9 @@ async function main(): Promise<void> {
     console.log(`money mix, ${CLIENTS} connections, ${INGEST_S} s: ${events} events, ${result.perSecond} events/s`);
     console.log(`WAL bytes per event: ${round(Number(wal[0]!.bytes) / events)}`);
     console.log(`Postgres CPU per event: ${round((result.cpuPercent.postgres! * 10) / result.perSecond, 2)} ms`);
+    console.log(
+      `transactions per event: ${round(transactions / events, 3)} (pg_stat_database, until the service stopped)`,
+    );
     if (calls !== null && before.calls !== null)
       console.log(`statements per event: ${round((calls - before.calls) / events, 2)} (pg_stat_statements)`);
     console.table(growth);
