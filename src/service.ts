@@ -103,6 +103,7 @@ export async function startService(config: Config, log: Logger, options: Service
       q.on('error', (error) => log.debug({ err: error, queue: q.name }, 'dashboard queue error'));
     registerStateGauges(metrics, db, dashboardQueues, log);
     const events = new UnlockedEvents(db, hotPathLimits(config));
+    events.forgetOnSignals(signals);
     const auth = new Authenticator(db, config, log);
     paths = new PathsThread();
     auth.start(signals);

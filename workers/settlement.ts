@@ -22,10 +22,15 @@ import { settlementLegs, type SettlementCommand } from './settlement-plan.js';
 
 export type SettlementOutcome = 'settled' | 'failed' | 'already_done' | 'missing';
 
-/** A command's outcome, and its milestone (null for a missing row): the one to wake `?wait=settled` readers of. */
+/**
+ * A command's outcome, and its milestone (null for a missing row): the one to wake `?wait=settled` readers of. With
+ * the milestone's project when the transaction moved it too (a settled release or refund closes the milestone
+ * there): an API process that remembers the project's row forgets it on that signal (decision 17).
+ */
 export interface SettlementResult {
   outcome: SettlementOutcome;
   instanceId: string | null;
+  projectId?: string;
 }
 
 type ClaimedRow = InstanceRow & {
@@ -101,11 +106,18 @@ export async function settleBatch(
       claims,
       result,
     );
-    const applied = await applyBatch(trx, items);
+    // Every row the events moved, the projects their derived events reached included.
+    const moved = new Map<string, InstanceRow>();
+    const applied = await applyBatch(trx, items, moved);
     applied.forEach((a, i) => {
       if (a.seq !== claims[i]!.milestone.seq + 1)
         throw new Error(`${items[i]!.event.type} of ${claims[i]!.milestone.id} wrote seq ${a.seq}`);
     });
+    for (const { outboxId, milestone } of claims) {
+      const own = result.get(outboxId);
+      if (own && milestone.project_id !== null && moved.has(milestone.project_id))
+        result.set(outboxId, { ...own, projectId: milestone.project_id });
+    }
     await applyTransfers(trx, plans);
     for (const c of claims) {
       const { outboxId, requestId, milestone, command } = c;

@@ -88,9 +88,11 @@ export class WorkerPool {
     return new Worker<JobData>(
       QUEUE_NAMES.settlement,
       async (job) => {
-        const { outcome, instanceId } = await settlements.submit(String(job.data.outboxId));
-        // Committed (now or by an earlier delivery): ?wait=settled readers of the milestone look again.
+        const { outcome, instanceId, projectId } = await settlements.submit(String(job.data.outboxId));
+        // Committed (now or by an earlier delivery): ?wait=settled readers of the milestone look again, and an API
+        // process that remembers the project's row forgets it.
         if (instanceId) this.signals.instanceChanged(instanceId);
+        if (projectId) this.signals.instanceChanged(projectId);
         if (outcome === 'settled' || outcome === 'failed') {
           // The event's own outbox rows wait for the relay.
           this.relay?.wake();

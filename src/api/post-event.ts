@@ -34,6 +34,7 @@ export function postEvent(
         // A row this process remembers would be behind once this commits.
         events.forget(idParam(req));
         const { row } = await applyEvent(trx, machine, idParam(req), event, options);
+        events.forgetProjectOf(row);
         return { status: 200, body: view(await withViewFacts(trx, row)) };
       },
       async () => {

@@ -2,11 +2,13 @@ import type { Knex } from 'knex';
 import type { MachineName } from '../../machines/registry.js';
 import { Batcher, type BatcherLimits } from '../db/batcher.js';
 import { inTransaction } from '../db/transaction.js';
+import type { SignalBus } from '../signals/signal-bus.js';
 import { applyEvent } from './apply-event.js';
 import { createMilestone, creatingEvent, planMilestone, type CreateMilestoneRequest } from './create-milestone.js';
 import type { Created } from './create-project.js';
 import type { EngineEvent } from './engine-event.js';
 import { InstanceReader } from './instance-reader.js';
+import type { InstanceRow } from './instance-row.js';
 import { draftRow } from './new-instance.js';
 import type { InstanceRules } from './instance-rules.js';
 import { prepareEvent, type ApplyOptions, type Applied, type EventCause, type PreparedEvent } from './prepare-event.js';
@@ -110,10 +112,13 @@ export class UnlockedEvents {
         this.remembered.contested(instanceId);
     }
     this.remembered.forget(instanceId);
-    return inTransaction(this.db, async (trx) => {
+    const applied = await inTransaction(this.db, async (trx) => {
       const applied = await applyEvent(trx, machine, instanceId, event, options);
       return { ...applied, row: await withViewFacts(trx, applied.row), relay: true };
     });
+    // The events it derived may have moved the milestone's project.
+    this.forgetProjectOf(applied.row);
+    return applied;
   }
 
   /**
@@ -150,11 +155,16 @@ export class UnlockedEvents {
 
   /**
    * Remembers the row as written, unless its event sent money to be settled: the settlement worker moves the
-   * instance on within milliseconds, so the remembered row would only cost the next event a lost race.
+   * instance on within milliseconds, so the remembered row would only cost the next event a lost race. Its project
+   * is forgotten then too: a settled release or refund moves the project (MILESTONE_RELEASED, MILESTONE_CLOSED).
    */
   private rememberUnlessSettling(row: ViewRow, write: TransitionWrite, stamp: string): void {
-    if (write.outbox.some((entry) => entry.topic === 'settlement')) this.remembered.forget(row.id);
-    else this.remembered.remember(row, stamp);
+    if (write.outbox.some((entry) => entry.topic === 'settlement')) {
+      this.remembered.forget(row.id);
+      this.forgetProjectOf(row);
+    } else {
+      this.remembered.remember(row, stamp);
+    }
   }
 
   /** Forgets the instance's remembered row: the caller moves it another way (an event under an Idempotency-Key). */
@@ -163,10 +173,26 @@ export class UnlockedEvents {
   }
 
   /**
+   * Forgets each instance another process says it changed (the workers' settlements name a milestone's project
+   * when they moved it): its remembered row would only cost the next event a lost race, a creation's the heaviest
+   * write of the hot path. A hint: one that is lost or late costs that race, never a wrong write.
+   */
+  forgetOnSignals(signals: SignalBus): void {
+    signals.onInstanceChanged((id) => this.remembered.forget(id));
+  }
+
+  /** Forgets the remembered row of the milestone's project: the caller's event moved it, or will have it moved. */
+  forgetProjectOf(row: InstanceRow): void {
+    if (row.project_id !== null) this.remembered.forget(row.project_id);
+  }
+
+  /**
    * Creates a milestone (POST /v1/projects/:id/milestones) with its project's event in one statement,
-   * compare-and-set on the project's seq, judged again when the project moved on. A client-chosen id that exists,
-   * or is taken meanwhile, a project another transaction holds, and anything that needs more statements go to the
-   * locking path.
+   * compare-and-set on the project's seq, judged again when the project moved on. The project is judged on the row
+   * this process remembers from its last creation there (decision 17), else on one read now, so a project whose
+   * milestones are created through this process is only written, not read. A client-chosen id that exists (found by
+   * the statement), or is taken meanwhile, a project another transaction holds, and anything that needs more
+   * statements go to the locking path.
    */
   async create(
     projectId: string,
@@ -174,52 +200,100 @@ export class UnlockedEvents {
     rules: InstanceRules,
     cause: EventCause = {},
   ): Promise<Created<ViewRow> & RelayHint> {
-    // The project's event moves its seq: a remembered project row would only lose its next race.
-    this.remembered.forget(projectId);
+    let remembered = this.remembered.get(projectId, 'project');
     for (let race = 0; race < MAX_RACES; race++) {
-      const attempt = await this.tryCreate(projectId, request, rules, cause);
+      const attempt = await this.tryCreate(projectId, request, rules, cause, remembered);
+      remembered = undefined;
       if (attempt === 'locking') break;
       if (attempt !== 'moved') return attempt;
     }
+    this.remembered.forget(projectId);
     return inTransaction(this.db, async (trx) => {
       const { row, created } = await createMilestone(trx, projectId, request, rules, cause);
       return { row: await withViewFacts(trx, row), created, relay: true };
     });
   }
 
-  /** One compare-and-set attempt: created, `moved` (the project changed: judge again) or `locking`. */
+  /**
+   * One compare-and-set attempt: created, `moved` (the project changed: judge again) or `locking`. A project row
+   * from memory that lost its race to another process marks the project as driven elsewhere too (the workers'
+   * changes are signalled and forgotten before they cost a race); one that lost it to this process's own
+   * concurrent creation was replaced by that creation's row, which stays.
+   */
   private async tryCreate(
     projectId: string,
     request: CreateMilestoneRequest,
     rules: InstanceRules,
     cause: EventCause,
+    remembered: Remembered<ViewRow> | undefined,
   ): Promise<(Created<ViewRow> & RelayHint) | 'moved' | 'locking'> {
-    const [project, existing] = await Promise.all([
-      this.reader.read(projectId, 'project'),
-      request.id === undefined ? null : this.reader.find(request.id),
-    ]);
-    // A repeat (or a conflicting create) is answered by the locking path, from what is there.
-    if (existing) return 'locking';
-    const draft = draftRow(planMilestone(project, request, rules));
-    const own = prepareEvent(draft, 'milestone', creatingEvent(request), cause);
-    const derived = compareAndSetDependency(own, project.id);
-    if (derived === null) return 'locking';
-    const projectEvent = prepareEvent(project, 'project', derived.event, { origin: 'system', ...cause });
-    if (!mayCompareAndSet(projectEvent)) return 'locking';
+    const judged = await this.judgeCreation(projectId, request, rules, cause, remembered);
+    if (judged === 'locking') return 'locking';
+    const { project, draft, own, projectEvent } = judged;
     const creates = { machine: draft.machine, version: draft.version, input: draft.input, projectId };
     let outcome: CreationOutcome;
     try {
       outcome = await this.creations.submit({ write: own.write, creates, dependsOn: projectEvent.write });
     } catch (error) {
-      // The id was taken between the read and the write: the locking path answers as for any repeat.
+      // The id was taken after the statement's snapshot: the locking path answers as for any repeat.
       if ((error as { code?: unknown }).code === UNIQUE_VIOLATION) return 'locking';
       throw error;
     }
+    // A repeat (or a conflicting create) is answered by the locking path, from what is there.
+    if (outcome === 'taken') return 'locking';
     const { created: written, dependency } = outcome;
-    if (written) {
-      const relay = written.relay || (typeof dependency === 'object' && dependency.relay);
+    if (written && typeof dependency === 'object') {
+      const projectAfter = { ...rowAfter(project, projectEvent.write, dependency), ...(dependency.facts ?? {}) };
+      this.remembered.remember(projectAfter, dependency.stamp);
+      const relay = written.relay || dependency.relay;
       return { row: { ...rowAfter(draft, own.write, written), ...NEW_INSTANCE_FACTS }, created: true, relay };
     }
+    const stamp = projectEvent.write.stamp;
+    if (stamp === undefined || dependency === 'busy') this.remembered.forget(projectId);
+    else if (!this.remembered.rewrittenSince(projectId, stamp)) this.remembered.contested(projectId);
     return dependency === 'busy' ? 'locking' : 'moved';
   }
+
+  /**
+   * The creation checked and run on the project: on the remembered row when there is one, else on one read now.
+   * Refusals throw from the read row's judgement only; one on a remembered row (which may be behind) is judged
+   * again on a read. With a client-chosen id, a refusal goes to the locking path instead, which answers a repeat
+   * of an earlier creation before any rule is checked (docs/api.md), as this path cannot without a read.
+   */
+  private async judgeCreation(
+    projectId: string,
+    request: CreateMilestoneRequest,
+    rules: InstanceRules,
+    cause: EventCause,
+    remembered: Remembered<ViewRow> | undefined,
+  ) {
+    if (remembered) {
+      try {
+        const judged = judgeCreationOn(remembered.row, request, rules, cause);
+        if (judged === 'locking') return judged;
+        const dependsOn = { ...judged.projectEvent.write, stamp: remembered.stamp };
+        return { ...judged, projectEvent: { ...judged.projectEvent, write: dependsOn } };
+      } catch {
+        this.remembered.forget(projectId);
+      }
+    }
+    const project = await this.reader.read(projectId, 'project');
+    try {
+      return judgeCreationOn(project, request, rules, cause);
+    } catch (refusal) {
+      if (request.id !== undefined) return 'locking';
+      throw refusal;
+    }
+  }
+}
+
+/** A creation judged on a project row, without I/O: `locking` when it needs more than the one shared statement. */
+function judgeCreationOn(project: ViewRow, request: CreateMilestoneRequest, rules: InstanceRules, cause: EventCause) {
+  const draft = draftRow(planMilestone(project, request, rules));
+  const own = prepareEvent(draft, 'milestone', creatingEvent(request), cause);
+  const derived = compareAndSetDependency(own, project.id);
+  if (derived === null) return 'locking';
+  const projectEvent = prepareEvent(project, 'project', derived.event, { origin: 'system', ...cause });
+  if (!mayCompareAndSet(projectEvent)) return 'locking';
+  return { project, draft, own, projectEvent };
 }

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { preparedStatement } from '../db/prepared.js';
-import { EVENT_COLUMNS, INPUT_CTE, ROW_CTES, UPDATE_CTES, UPDATE_OUTCOMES } from './write-statement-parts.js';
+import { EVENT_COLUMNS, ROW_CTES, UPDATE_CTES, UPDATE_OUTCOMES } from './write-statement-parts.js';
 import {
   eventJson,
   instanceIdsOf,
@@ -29,23 +29,34 @@ export interface Creation {
   dependsOn: TransitionWrite;
 }
 
-/** What became of a creation: its dependency's outcome, and the new row (null unless the dependency was written). */
-export interface CreationOutcome {
-  dependency: WriteOutcome;
-  created: WrittenRow | null;
-}
+/**
+ * What became of a creation: its dependency's outcome, and the new row (null unless the dependency was written);
+ * or `taken`, an instance with the new one's id exists already (a repeat), so neither was written.
+ */
+export type CreationOutcome = { dependency: WriteOutcome; created: WrittenRow | null } | 'taken';
 
-// The dependencies are written as any update (write-statement-parts.ts); each new row is inserted only when the
-// instance it depends on was (`updated`), named by that instance's id. The insert failing (the id was taken
-// meanwhile; a creation whose client-chosen id another transaction is inserting waits for it, then fails on the
-// id, as it must) fails the whole statement, the dependency with it.
-const writeCreationsStatement = preparedStatement<OutcomeRow>(
+// The creations come first, so that a dependency whose new instance's id is taken already (a repeat of a creation,
+// or a clash with another instance's id) is left out of `input` and written no more than its creation: the caller
+// answers a repeat from what is stored (apply-event-unlocked.ts), without a read of its own beforehand. The ids
+// are passed once more as an array, for the planner (write-statement-parts.ts). The dependencies are written as any
+// update; each new row is inserted only when the instance it depends on was (`updated`), named by that instance's
+// id. The insert failing (the id was taken after this statement's snapshot: a creation whose client-chosen id another
+// transaction is inserting waits for it, then fails on the id, as it must) fails the whole statement, the dependency
+// with it.
+type CreationRow = Omit<OutcomeRow, 'outcome'> & { outcome: OutcomeRow['outcome'] | 'taken' };
+
+const writeCreationsStatement = preparedStatement<CreationRow>(
   'write_creations',
-  `WITH ${INPUT_CTE}, ${UPDATE_CTES},
-   creation AS (
+  `WITH creation AS (
      SELECT * FROM jsonb_to_recordset(?::jsonb) AS t(${EVENT_COLUMNS},
        machine text, version int, instance_input jsonb, project_id text, depends_on text)
-   ), inserted AS (
+   ), taken AS (
+     SELECT id FROM instances WHERE id = ANY(?::text[])
+   ), input AS (
+     SELECT t.* FROM jsonb_to_recordset(?::jsonb) AS t(${EVENT_COLUMNS})
+     WHERE NOT EXISTS (SELECT 1 FROM creation AS c JOIN taken USING (id) WHERE c.depends_on = t.id)
+   ), ${UPDATE_CTES},
+   inserted AS (
      INSERT INTO instances (id, machine, version, seq, state, snapshot, input, project_id, employer_id, freelancer_id)
      SELECT c.id, c.machine, c.version, c.seq, c.state, c.snapshot, c.instance_input, c.project_id, c.employer_id,
             c.freelancer_id
@@ -61,9 +72,11 @@ const writeCreationsStatement = preparedStatement<OutcomeRow>(
    ${ROW_CTES}
    ${UPDATE_OUTCOMES}
    UNION ALL
-   SELECT c.id, CASE WHEN ins.id IS NULL THEN 'moved' ELSE 'written' END, ins.n, ins.created_at, ins.updated_at,
-          EXISTS (SELECT 1 FROM outbox_rows AS o WHERE o.instance_id = c.id), ins.updated_at::text, NULL::text, NULL::json
-   FROM creation AS c LEFT JOIN inserted AS ins USING (id)`,
+   SELECT c.id,
+          CASE WHEN ins.id IS NOT NULL THEN 'written' WHEN t.id IS NOT NULL THEN 'taken' ELSE 'moved' END,
+          ins.n, ins.created_at, ins.updated_at, EXISTS (SELECT 1 FROM outbox_rows AS o WHERE o.instance_id = c.id),
+          ins.updated_at::text, NULL::text, NULL::json
+   FROM creation AS c LEFT JOIN inserted AS ins USING (id) LEFT JOIN taken AS t USING (id)`,
 );
 
 /**
@@ -85,8 +98,12 @@ export async function writeCreations(db: Knex, creations: readonly Creation[]): 
       depends_on: c.dependsOn.instanceId,
     })),
   );
-  const byId = new Map((await writeCreationsStatement(db, [input, ids, created])).map((r) => [r.id, outcomeOf(r)]));
+  const createdIds = creations.map((c) => c.write.instanceId);
+  const rows = await writeCreationsStatement(db, [created, createdIds, input, ids]);
+  const taken = new Set(rows.filter((r) => r.outcome === 'taken').map((r) => r.id));
+  const byId = new Map(rows.filter((r): r is OutcomeRow => r.outcome !== 'taken').map((r) => [r.id, outcomeOf(r)]));
   return creations.map((c) => {
+    if (taken.has(c.write.instanceId)) return 'taken';
     const dependency = byId.get(c.dependsOn.instanceId);
     const own = byId.get(c.write.instanceId);
     if (dependency === undefined || own === undefined) throw new Error(`no outcome for creation ${c.write.instanceId}`);

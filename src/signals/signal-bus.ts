@@ -4,8 +4,9 @@ import { closeRedis, redisConnection, type RedisConnection } from '../net/redis-
 
 /**
  * Wake-up hints between processes, sent after commit over Redis pub/sub: "outbox rows were written" (the relay
- * drains) and "these instances changed" (`?wait=settled` readers look again). Hints only: the relay also polls
- * every RELAY_POLL_MS and a waiting reader re-reads every WAIT_RECHECK_MS, so a hint lost with Redis costs
+ * drains) and "these instances changed" (`?wait=settled` readers look again; the API forgets the rows it remembers
+ * of them, decision 17). Hints only: the relay also polls every RELAY_POLL_MS, a waiting reader re-reads every
+ * WAIT_RECHECK_MS and a remembered row that is behind loses its compare-and-set, so a hint lost with Redis costs
  * latency, never correctness.
  *
  * This replaced LISTEN/NOTIFY: a transaction that NOTIFYs takes one database-wide lock from its commit until it
@@ -46,7 +47,7 @@ export class SignalBus {
     this.scheduleFlush();
   }
 
-  /** A committed change of this instance may end a `?wait=settled`. */
+  /** A committed change of this instance: it may end a `?wait=settled`, and an API process's row of it is behind. */
   instanceChanged(id: string): void {
     this.changedPending.add(id);
     this.scheduleFlush();

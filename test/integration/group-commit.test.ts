@@ -8,6 +8,9 @@ import { instanceRulesFrom } from '../../src/engine/instance-rules.js';
 import { prepareEvent } from '../../src/engine/prepare-event.js';
 import { writeCreations } from '../../src/engine/write-creations.js';
 import { writeUpdates } from '../../src/engine/write-updates.js';
+import { createLogger } from '../../src/logger.js';
+import { SignalBus } from '../../src/signals/signal-bus.js';
+import { eventually } from '../support/eventually.js';
 import { assertLedgerInvariants } from '../support/ledger-invariants.js';
 import { rewriteLedger } from '../support/ledger-rewrite.js';
 import { deposit, fundedMilestone, projectInProgress, uid, waitSettled, type Parties } from '../support/scenario.js';
@@ -229,6 +232,24 @@ describe('group commit of events', () => {
     expect((await findInstance(svc.db, q.projectId, 'project')).seq).toBe(current.seq + 1);
   });
 
+  it("write neither a new milestone nor its project's event when the new id is taken (a repeat)", async () => {
+    const q = await projectInProgress(svc.http);
+    const rules = instanceRulesFrom(svc.config);
+    const body = { id: uid('ms'), type: 'REQUEST' as const, actor: q.freelancer, amount: '5', description: 'd' };
+    expect((await svc.http.post(`/v1/projects/${q.projectId}/milestones`, body)).status).toBe(201);
+    const project = await findInstance(svc.db, q.projectId, 'project');
+    // Judged as if new (the project takes it), but an instance with its id is stored.
+    const draft = draftRow(planMilestone(project, body, rules));
+    const own = prepareEvent(draft, 'milestone', creatingEvent(body), {});
+    const projectEvent = prepareEvent(project, 'project', own.plan.derived[0]!.event, { origin: 'system' });
+    const creates = { machine: draft.machine, version: draft.version, input: draft.input, projectId: q.projectId };
+    expect(await writeCreations(svc.db, [{ write: own.write, creates, dependsOn: projectEvent.write }])).toEqual([
+      'taken',
+    ]);
+    expect((await findInstance(svc.db, q.projectId, 'project')).seq).toBe(project.seq);
+    expect(await historyOf(body.id)).toEqual(['REQUEST']);
+  });
+
   it('answer two concurrent creates with one client id and one body as a create and a repeat', async () => {
     const q = await projectInProgress(svc.http);
     const body = { id: uid('ms'), type: 'CREATE', actor: q.employer, amount: '10', description: 'd' };
@@ -375,6 +396,128 @@ describe('group commit of events', () => {
       counter.statements = 0;
       await remembering.apply('milestone', m.id, { ...requestCancel, actor: p.employer });
       expect(counter.statements).toBe(1);
+    });
+
+    // Creations (decision 17): a project whose milestones this process creates is judged on the row its last
+    // creation wrote, so its next creation is the write alone.
+    const requestMilestone = (q: Parties, id?: string) => ({
+      ...(id === undefined ? {} : { id }),
+      type: 'REQUEST' as const,
+      actor: q.freelancer,
+      amount: '5',
+      description: 'd',
+    });
+    const projectHistoryOf = async (q: Parties) =>
+      (await historyOf(q.projectId)).filter((type) => type === 'MILESTONE_REQUESTED').length;
+
+    it("create a project's next milestone on the row its last creation wrote, and on a read once another moved it", async () => {
+      const q = await projectInProgress(svc.http);
+      const rules = instanceRulesFrom(svc.config);
+      counter.statements = 0;
+      await remembering.create(q.projectId, requestMilestone(q), rules);
+      expect(counter.statements).toBe(2);
+      counter.statements = 0;
+      const second = await remembering.create(q.projectId, requestMilestone(q, uid('ms')), rules);
+      // The write alone, its client-chosen id checked there rather than by a read.
+      expect(counter.statements).toBe(1);
+      expect(second.created).toBe(true);
+      // Another process creates one: the remembered project row loses its race, the creation goes in on a read.
+      const other = await svc.http.post(`/v1/projects/${q.projectId}/milestones`, requestMilestone(q));
+      expect(other.status).toBe(201);
+      counter.statements = 0;
+      const fourth = await remembering.create(q.projectId, requestMilestone(q), rules);
+      expect(counter.statements).toBe(3);
+      expect(fourth.created).toBe(true);
+      const project = await findInstance(svc.db, q.projectId, 'project');
+      expect(await projectHistoryOf(q)).toBe(4);
+      expect(await historyOf(q.projectId)).toHaveLength(project.seq);
+      // Driven through another process too: read for a while, so that it does not cost a lost race each time.
+      counter.statements = 0;
+      await remembering.create(q.projectId, requestMilestone(q), rules);
+      expect(counter.statements).toBe(2);
+    });
+
+    it("keep remembering a project whose creation lost its race to this process's own", async () => {
+      const q = await projectInProgress(svc.http);
+      const rules = instanceRulesFrom(svc.config);
+      await remembering.create(q.projectId, requestMilestone(q), rules);
+      // Both judged on the remembered row: one wins, the other loses to it and goes in on a read.
+      const both = await Promise.all([
+        remembering.create(q.projectId, requestMilestone(q), rules),
+        remembering.create(q.projectId, requestMilestone(q), rules),
+      ]);
+      expect(both.map((created) => created.created)).toEqual([true, true]);
+      expect(await projectHistoryOf(q)).toBe(3);
+      counter.statements = 0;
+      await remembering.create(q.projectId, requestMilestone(q), rules);
+      expect(counter.statements).toBe(1);
+    });
+
+    it('answer a repeated creation from what is stored, on a remembered project row or a read that refuses it', async () => {
+      const q = await projectInProgress(svc.http);
+      const rules = instanceRulesFrom(svc.config);
+      const body = requestMilestone(q, uid('ms'));
+      const first = await remembering.create(q.projectId, body, rules);
+      const again = await remembering.create(q.projectId, body, rules);
+      expect([first.created, again.created]).toEqual([true, false]);
+      expect(again.row.id).toBe(body.id);
+      expect(await projectHistoryOf(q)).toBe(1);
+      // Once the project is completed, it takes no new milestone, and a repeat is still answered as one.
+      const completed = await svc.http.post(`/v1/projects/${q.projectId}/events`, {
+        type: 'COMPLETE',
+        actor: q.employer,
+      });
+      expect(completed.status).toBe(200);
+      for (const hotPath of [events, remembering]) {
+        const repeat = await hotPath.create(q.projectId, body, rules);
+        expect(repeat.created).toBe(false);
+        await expect(hotPath.create(q.projectId, requestMilestone(q, uid('ms')), rules)).rejects.toMatchObject({
+          status: 409,
+        });
+      }
+      expect(await projectHistoryOf(q)).toBe(1);
+    });
+
+    it('forget a project once one of its milestones sends money to settlement, whose end moves the project', async () => {
+      const q = await projectInProgress(svc.http);
+      const rules = instanceRulesFrom(svc.config);
+      await deposit(svc.http, q.employer, '100');
+      const funded = await remembering.create(
+        q.projectId,
+        { type: 'CREATE', actor: q.employer, amount: '10', description: 'd' },
+        rules,
+      );
+      await waitSettled(svc.http, funded.row.id);
+      await remembering.apply('milestone', funded.row.id, { type: 'RELEASE', actor: q.employer });
+      await waitSettled(svc.http, funded.row.id);
+      // The settled release closed the milestone on its project: read, then written, never a write that loses.
+      counter.statements = 0;
+      await remembering.create(q.projectId, requestMilestone(q), rules);
+      expect(counter.statements).toBe(2);
+    });
+
+    it("forget a project once the workers' signal says a settlement moved it", async () => {
+      const bus = new SignalBus(svc.config, createLogger('silent'));
+      try {
+        const heard = new Set<string>();
+        // Registered after the hot path's own listener, so a project heard here is forgotten there already.
+        remembering.forgetOnSignals(bus);
+        bus.onInstanceChanged((id) => heard.add(id));
+        const q = await projectInProgress(svc.http);
+        const rules = instanceRulesFrom(svc.config);
+        const m = await fundedMilestone(svc.http, q, '10');
+        await remembering.create(q.projectId, requestMilestone(q), rules);
+        // Released through another process (the service's own API): only the signal tells this one.
+        const released = await svc.http.post(`/v1/milestones/${m.id}/events`, { type: 'RELEASE', actor: q.employer });
+        expect(released.status).toBe(200);
+        await eventually(() => expect(heard.has(q.projectId)).toBe(true));
+        counter.statements = 0;
+        await remembering.create(q.projectId, requestMilestone(q), rules);
+        // Read, then written: the remembered row, behind the settlement, would have lost its race first.
+        expect(counter.statements).toBe(2);
+      } finally {
+        await bus.close();
+      }
     });
 
     it('not remember a row whose event sent money to settlement, nor more rows than allowed', async () => {

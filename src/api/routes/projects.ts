@@ -56,6 +56,8 @@ export function projectRoutes(deps: ApiDeps): Router {
       config,
       req,
       async (trx) => {
+        // The project's row this process remembers would be behind once this commits.
+        events.forget(idParam(req));
         const { row, created } = await createMilestone(trx, idParam(req), body, rules, causeOf(req));
         return createdReply({ row: await withViewFacts(trx, row), created });
       },
