@@ -6,7 +6,9 @@
 --   move money: CREATE 10000 (fund) → REQUEST_RELEASE → RELEASE 4000 (partial) → REQUEST_CANCEL → REJECT_CANCEL →
 --   RELEASE of the rest (even rounds) or CANCEL (odd rounds, the rest goes back), then a new milestone in the
 --   slot. A thread cycles through far more slots than it sends events in a second, so a milestone's settlement
---   has long landed before its slot comes round again; one that has not answers 409, counted as an error.
+--   has long landed before its slot comes round again; one that has not answers 409, counted as an error. The
+--   slots all start at CREATE and move in step, unless BENCH_MONEY_STAGGER=1 starts each at its own step
+--   (bench/money-slots.ts plans them, and seeds the staggered ones before the phase).
 -- plan.mix = "engine": the seeded milestones toggle REQUEST_CANCEL / REJECT_CANCEL round robin (no money moves)
 --   and every tenth request creates a milestone, funded in the background (the mix of earlier runs).
 --
@@ -52,12 +54,10 @@ function init(args)
     end
   end
   if mix == "money" then
-    -- Slot-major order: consecutive requests go to different projects (and employers), as a marketplace's would,
-    -- instead of queueing on one project's row lock.
-    for j = 1, plan.slotsPerProject do
-      for i, p in ipairs(projects) do
-        table.insert(slots, { project = p, name = plan.run .. "-" .. tid .. "-" .. i .. "-" .. j, step = 0, round = 0 })
-      end
+    -- The thread's slots as bench/money-slots.ts planned them: slot-major order, so consecutive requests go to
+    -- different projects (and employers), as a marketplace's would, instead of queueing on one project's row lock.
+    for _, s in ipairs(plan.slots[tid + 1]) do
+      table.insert(slots, { project = plan.projects[s.project], name = s.name, step = s.step, round = s.round, id = s.id })
     end
   end
   interval_ms = plan.rate > 0 and (1000 * thread_count / plan.rate) or 0

@@ -4,6 +4,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { startCpuSplit } from './cpu-split.js';
 import { latencyByType, scrapeTransitionBuckets, type TypeLatency } from './latency-by-type.js';
+import { planMoneySlots } from './money-slots.js';
 import { lua, runWrk, WRK_THREADS, type WrkResult } from './wrk.js';
 
 export interface BenchProject {
@@ -40,7 +41,7 @@ export interface IngestOptions {
 
 // Milestones each wrk thread of the money mix keeps going (spread over its projects, one event each in turn): it
 // comes back to a milestone only after ~300 other events (over half a second at the rates measured here), long
-// after its settlement has landed, and the first ~300 events of a phase are the creates that fill the slots.
+// after its settlement has landed.
 const SLOTS_PER_THREAD = 300;
 
 /** The plan for bench/ingest.lua. The engine mix starts from each seeded milestone's current flag. */
@@ -66,7 +67,9 @@ async function planLua(
   }
   // A new run name per phase, so the milestone ids the money mix creates never repeat across phases.
   const run = `bm${randomBytes(4).toString('hex')}`;
-  return `return { token = ${lua(token)}, mix = ${lua(options.mix)}, rate = ${options.rate ?? 0}, run = ${lua(run)}, slotsPerProject = ${Math.max(1, Math.ceil(SLOTS_PER_THREAD / Math.ceil(projects.length / WRK_THREADS)))}, createEvery = 10, projects = { ${entries.join(',\n')} } }\n`;
+  const slots =
+    options.mix === 'money' ? await planMoneySlots(baseUrl, token, projects, WRK_THREADS, SLOTS_PER_THREAD, run) : '{}';
+  return `return { token = ${lua(token)}, mix = ${lua(options.mix)}, rate = ${options.rate ?? 0}, createEvery = 10, slots = ${slots}, projects = { ${entries.join(',\n')} } }\n`;
 }
 
 async function scalar(databaseUrl: string, sql: string, values: unknown[] = []): Promise<number> {
@@ -97,20 +100,54 @@ async function drain(databaseUrl: string, limitS: number): Promise<{ backlogAtEn
   return { backlogAtEnd, drainSeconds: Math.round((Date.now() - started) / 100) / 10 };
 }
 
+/** The deployment a phase drives: where it listens, its database, a token, and its processes (for the CPU split). */
+export interface IngestTarget {
+  baseUrl: string;
+  databaseUrl: string;
+  token: string;
+  pids: Record<string, readonly number[]>;
+}
+
+/** A phase's plan for bench/ingest.lua, its milestones seeded and settled: the phase itself starts from quiet. */
+export interface IngestPlan {
+  lua: string;
+}
+
+/** Plans a phase (the money mix seeds its slots, bench/money-slots.ts) and waits for the workers to catch up. */
+export async function planIngest(
+  target: IngestTarget,
+  projects: BenchProject[],
+  options: IngestOptions,
+): Promise<IngestPlan> {
+  const plan = await planLua(target.baseUrl, target.token, projects, options);
+  await drain(target.databaseUrl, 600);
+  return { lua: plan };
+}
+
+/** Plans and runs a phase. */
 export async function ingest(
-  target: { baseUrl: string; databaseUrl: string; token: string; pids: Record<string, readonly number[]> },
+  target: IngestTarget,
   projects: BenchProject[],
   clients: number,
   durationS: number,
   options: IngestOptions,
 ): Promise<IngestResult> {
+  return runIngest(target, await planIngest(target, projects, options), clients, durationS);
+}
+
+/** Runs a planned phase. */
+export async function runIngest(
+  target: IngestTarget,
+  plan: IngestPlan,
+  clients: number,
+  durationS: number,
+): Promise<IngestResult> {
   const { baseUrl, databaseUrl, token, pids } = target;
-  const plan = await planLua(baseUrl, token, projects, options);
   // The outbox id where the phase starts: the settlement commands after it are the phase's.
   const firstOutboxId = await scalar(databaseUrl, 'SELECT coalesce(max(id), 0) AS n FROM outbox');
   const bucketsBefore = await scrapeTransitionBuckets(baseUrl, token);
   const stop = startCpuSplit(pids);
-  const { result, childCpuS } = await runWrk(baseUrl, 'bench/ingest.lua', plan, clients, durationS);
+  const { result, childCpuS } = await runWrk(baseUrl, 'bench/ingest.lua', plan.lua, clients, durationS);
   const cpuPercent = stop();
   const byType = latencyByType(bucketsBefore, await scrapeTransitionBuckets(baseUrl, token));
   cpuPercent.loadGenerator = Math.round((childCpuS / result.seconds) * 100);
