@@ -2,8 +2,9 @@
 // plan past one primary in docs/scaling.md is sized with. Runs the money mix (bench/ingest.ts, 16 connections,
 // BENCH_INGEST_S seconds) on a scratch deployment and prints, per event applied: WAL bytes written, bytes the
 // tables and their indexes grew by, rows per table, Postgres CPU (bench/cpu-split.ts), transactions committed
-// (every shared statement of the hot path is one; the service's background work counts too) and, where the server
-// loads pg_stat_statements, statements run per event.
+// (every shared statement of the hot path is one; the service's background work counts too), WAL flushes (each
+// commit waits for one, its own or a shared one) and, where the server loads pg_stat_statements, statements run per
+// event.
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { admin, baseUrl, seedProjects, startDeployment } from './harness.js';
@@ -49,6 +50,11 @@ const transactionCount = async (c: pg.Client) =>
     ).rows[0]!.n,
   );
 
+// WAL flushes to disk so far, server-wide (pg_stat_wal, Postgres 14 and later): every commit waits for one, its own
+// or one that covered it too.
+const walSyncCount = async (c: pg.Client) =>
+  Number((await c.query<{ n: string }>('SELECT wal_sync::text AS n FROM pg_stat_wal')).rows[0]!.n);
+
 // A backend reports its transaction counts when it goes idle, at most once a second; one that went idle sooner
 // after its last report does so 10 s later (Postgres's PGSTAT_IDLE_INTERVAL), and one that exits, as it exits.
 const IDLE_REPORT_MS = 11_000;
@@ -82,6 +88,7 @@ async function main(): Promise<void> {
       sizes: await tableSizes(c),
       calls: await statementCalls(c),
       transactions: await transactionCount(c),
+      walSyncs: await walSyncCount(c),
     };
     const { rows: lsn } = await c.query<{ lsn: string }>('SELECT pg_current_wal_lsn()::text AS lsn');
     const result = await runIngest(target, plan, CLIENTS, INGEST_S);
@@ -94,6 +101,7 @@ async function main(): Promise<void> {
     const after = await tableSizes(c);
     await deployment.stop();
     const transactions = (await finalTransactionCount(c)) - before.transactions;
+    const walSyncs = (await walSyncCount(c)) - before.walSyncs;
     const growth = after
       .map((t) => {
         const b = before.sizes.find((x) => x.relname === t.relname);
@@ -110,6 +118,9 @@ async function main(): Promise<void> {
     console.log(`Postgres CPU per event: ${round((result.cpuPercent.postgres! * 10) / result.perSecond, 2)} ms`);
     console.log(
       `transactions per event: ${round(transactions / events, 3)} (pg_stat_database, until the service stopped)`,
+    );
+    console.log(
+      `WAL flushes per event: ${round(walSyncs / events, 3)}, per transaction: ${round(walSyncs / transactions, 2)} (pg_stat_wal, server-wide, until the service stopped)`,
     );
     if (calls !== null && before.calls !== null)
       console.log(`statements per event: ${round((calls - before.calls) / events, 2)} (pg_stat_statements)`);
