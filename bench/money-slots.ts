@@ -24,7 +24,7 @@ interface Slot {
   id?: string;
 }
 
-/** What a seeded slot's milestone needs applied (or settled) before the phase, for the slot to start at `step`. */
+/** A slot starting past the first step, and its project: its first milestone is taken to `step` before the phase. */
 type Seed = { slot: Slot; project: BenchProject };
 
 // Milestones seeded at once: enough to keep the service busy, few enough that no settlement queues for long.
