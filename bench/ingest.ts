@@ -68,7 +68,7 @@ async function planLua(
   // A new run name per phase, so the milestone ids the money mix creates never repeat across phases.
   const run = `bm${randomBytes(4).toString('hex')}`;
   const slots =
-    options.mix === 'money' ? await planMoneySlots(baseUrl, token, projects, WRK_THREADS, SLOTS_PER_THREAD, run) : '{}';
+    options.mix === 'money' ? await planMoneySlots(token, projects, WRK_THREADS, SLOTS_PER_THREAD, run) : '{}';
   return `return { token = ${lua(token)}, mix = ${lua(options.mix)}, rate = ${options.rate ?? 0}, createEvery = 10, slots = ${slots}, projects = { ${entries.join(',\n')} } }\n`;
 }
 

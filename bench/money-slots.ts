@@ -7,6 +7,7 @@
 // first milestone taken that far, and settled, before the phase), so all six steps are in the mix at any moment, as
 // in a marketplace's traffic; a project's slots are then at different steps, so its creations meet the settlements
 // that move it (bench/README.md, round 8).
+import { api } from './harness.js';
 import type { BenchProject } from './ingest.js';
 import { lua } from './wrk.js';
 
@@ -36,7 +37,6 @@ const SEEDING_CONCURRENCY = 16;
  * 0 gets its first milestone here, through the API, taken as far as that step and settled.
  */
 export async function planMoneySlots(
-  baseUrl: string,
   token: string,
   projects: BenchProject[],
   threads: number,
@@ -63,18 +63,18 @@ export async function planMoneySlots(
     }
     perThread.push(slots);
   }
-  await inPool(seeds, SEEDING_CONCURRENCY, (seed) => seedSlot(baseUrl, token, seed));
+  await inPool(seeds, SEEDING_CONCURRENCY, (seed) => seedSlot(token, seed));
   const slotLua = (s: Slot) =>
     `{ project = ${s.project}, name = ${lua(s.name)}, step = ${s.step}, round = ${s.round}${s.id ? `, id = ${lua(s.id)}` : ''} }`;
   return `{ ${perThread.map((slots) => `{ ${slots.map(slotLua).join(', ')} }`).join(',\n')} }`;
 }
 
 /** Takes the slot's milestone through the steps before its own, as ingest.lua would, each money step settled. */
-async function seedSlot(baseUrl: string, token: string, { slot, project }: Seed): Promise<void> {
+async function seedSlot(token: string, { slot, project }: Seed): Promise<void> {
   const { projectId, employer, freelancer } = project;
   const id = slot.id!;
-  const post = (path: string, body: object) => call(baseUrl, token, 'POST', path, body);
-  const settled = () => call(baseUrl, token, 'GET', `/v1/milestones/${id}?wait=settled&timeoutMs=30000`);
+  const post = (path: string, body: object) => api(token, 'POST', path, body);
+  const settled = () => api(token, 'GET', `/v1/milestones/${id}?wait=settled&timeoutMs=30000`);
   const event = (body: object) => post(`/v1/milestones/${id}/events`, body);
   const before = [
     async () => {
@@ -96,16 +96,6 @@ async function seedSlot(baseUrl: string, token: string, { slot, project }: Seed)
     () => event({ type: 'REJECT_CANCEL', actor: freelancer }),
   ];
   for (const apply of before.slice(0, slot.step)) await apply();
-}
-
-async function call(baseUrl: string, token: string, method: string, path: string, body?: object): Promise<void> {
-  const res = await fetch(`${baseUrl}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`seeding a money-mix slot: ${method} ${path} → ${res.status} ${text}`);
 }
 
 /** Runs `work` over the items, at most `concurrency` at a time; the first failure fails the whole. */
