@@ -5,6 +5,11 @@ import { isStaleStatement, poolSize } from './prepared.js';
 // Postgres asks the client to retry these: serialization failure and deadlock (graphile-worker keeps the
 // same table). Anything else propagates, so the transaction ends the way the code says (STYLE §12).
 const RETRYABLE_CODES = new Set(['40001', '40P01']);
+// A unique violation on these is two transactions creating the same row at once through an upsert: the ledger
+// creates an account with INSERT … ON CONFLICT (id), and accounts(id, currency), a unique key that is not the
+// upsert's arbiter, reports the loser's row as a duplicate instead of handing it to ON CONFLICT (Postgres checks
+// only arbiter indexes for a concurrent insert). Run again, the transaction finds the account and locks it.
+const RETRYABLE_UNIQUE_KEYS = new Set(['accounts_id_currency_key']);
 const MAX_ATTEMPTS = 5;
 
 /**
@@ -18,9 +23,10 @@ export async function inTransaction<T>(db: Db, work: (trx: Knex.Transaction) => 
     try {
       return await db.transaction(work);
     } catch (error) {
-      const code = String((error as { code?: unknown }).code);
-      const retry =
-        (RETRYABLE_CODES.has(code) && attempt < MAX_ATTEMPTS) || (isStaleStatement(error) && attempt < staleAttempts);
+      const { code, constraint } = error as { code?: unknown; constraint?: unknown };
+      const retryable =
+        RETRYABLE_CODES.has(String(code)) || (code === '23505' && RETRYABLE_UNIQUE_KEYS.has(String(constraint)));
+      const retry = (retryable && attempt < MAX_ATTEMPTS) || (isStaleStatement(error) && attempt < staleAttempts);
       if (!retry) throw error;
     }
   }
