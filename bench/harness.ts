@@ -9,6 +9,7 @@ import pg from 'pg';
 import { loadConfig } from '../src/config.js';
 import { deleteQueueKeys } from '../src/jobs/queues.js';
 import type { BenchProject } from './ingest.js';
+import { forwardSevereLines } from './service-errors.js';
 import type { Json } from '../test/support/json.js';
 
 export const ADMIN_URL = process.env.BENCH_ADMIN_DATABASE_URL ?? 'postgres://root@127.0.0.1:5432/postgres';
@@ -78,9 +79,10 @@ async function startService(
       out += d.toString();
       if (!out.includes(ready)) return;
       child.stdout.off('data', onData);
-      // Keep reading, so that the service never blocks on a full pipe; with BENCH_NODE_ARGS (a trace) show it.
+      // Keep reading, so that the service never blocks on a full pipe, showing its errors; with BENCH_NODE_ARGS (a
+      // trace) show all of it.
       if (process.env.BENCH_NODE_ARGS) child.stdout.pipe(process.stderr);
-      else child.stdout.resume();
+      else forwardSevereLines(child.stdout, role, (line) => process.stderr.write(line));
       const listed = processes > 1 ? /pids ([\d,]+)/.exec(out)?.[1] : undefined;
       resolve(listed ? listed.split(',').map(Number) : []);
     };

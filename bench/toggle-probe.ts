@@ -5,7 +5,8 @@
 // and workers processes, as `npm run bench` runs them); pgbench's tpcb-like at 16 clients before and after is the
 // ceiling.
 //
-//   npx tsx bench/toggle-probe.ts   PROBE_S (20), PROBE_PGBENCH_S (15), PROBE_ROUNDS (1), PROBE_WARMUP_S (0)
+//   npx tsx bench/toggle-probe.ts   PROBE_S (20), PROBE_PGBENCH_S (15), PROBE_ROUNDS (1), PROBE_WARMUP_S (0),
+//                                   PROBE_LOG_LEVEL (the service's default)
 import { randomBytes } from 'node:crypto';
 import { admin, ADMIN_URL, baseUrl, seedProjects, startDeployment } from './harness.js';
 import type { BenchProject } from './ingest.js';
@@ -28,7 +29,7 @@ async function round(): Promise<Record<string, string | number>> {
   const deployment = await startDeployment(name, {
     oneProcess: process.env.PROBE_SPLIT !== '1',
     apiProcesses: Number(process.env.PROBE_API_PROCESSES ?? 1),
-    env: { RATE_LIMIT_PER_SEC: undefined, LOG_LEVEL: undefined },
+    env: { RATE_LIMIT_PER_SEC: undefined, LOG_LEVEL: process.env.PROBE_LOG_LEVEL || undefined },
   });
   try {
     const projects = await seedProjects(deployment.token, CLIENTS, 1);
