@@ -5,7 +5,7 @@ import { abstractState } from './abstraction.js';
 import { edgeCoverPaths } from './edge-cover.js';
 import { candidateEvents, type PathEvent } from './event-cases.js';
 import { modelInput } from './model-input.js';
-import { modelOnlyReason } from './model-only.js';
+import { modelOnlyJudge } from './model-only.js';
 import { stateValueOf } from './transitions.js';
 
 /**
@@ -56,10 +56,18 @@ export function generatePaths(
 const memo = new Map<string, GeneratedPath[]>();
 
 function computePaths(def: MachineDefinition, strategy: Strategy): GeneratedPath[] {
+  // xstate/graph's simple paths search again from the start for every target state and name each state they step
+  // to on every step, always among the same snapshots (those of its adjacency map): named once per snapshot, the
+  // paths are the same and come in a fraction of the time (docs/testing.md "Model-based tests").
+  const names = new WeakMap<AnyMachineSnapshot, string>();
   const options = {
     input: modelInput(def),
     events: (snapshot: AnyMachineSnapshot) => candidateEvents(def, snapshot, strategy === 'simple' ? 'one' : 'all'),
-    serializeState: (snapshot: AnyMachineSnapshot) => abstractState(def.name, snapshot),
+    serializeState: (snapshot: AnyMachineSnapshot) => {
+      let name = names.get(snapshot);
+      if (name === undefined) names.set(snapshot, (name = abstractState(def.name, snapshot)));
+      return name;
+    },
     // Role and payload make distinct edges.
     serializeEvent: (event: PathEvent) => JSON.stringify(event),
   };
@@ -74,8 +82,9 @@ function computePaths(def: MachineDefinition, strategy: Strategy): GeneratedPath
       events: p.steps.map((s) => s.event as PathEvent).filter((e) => e.type !== 'xstate.init'),
     }));
   }
+  const modelOnlyReason = modelOnlyJudge(def);
   return paths.map((p) => {
-    const reason = modelOnlyReason(def, p.events);
+    const reason = modelOnlyReason(p.events);
     return reason === null ? p : { ...p, modelOnly: reason };
   });
 }

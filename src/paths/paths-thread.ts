@@ -23,7 +23,7 @@ interface Pending {
 
 /**
  * Path generation on a worker thread, so no request blocks the API's event loop: simple paths of milestone@2
- * take about 35 s of CPU and 7 MB of JSON, during which /healthz and every other request would otherwise wait
+ * take seconds of CPU and 7 MB of JSON, during which /healthz and every other request would otherwise wait
  * (issue 15). One thread, started on the first request and kept (it remembers what it generated); requests
  * queue on it in order. A thread that dies fails the requests it held and is replaced on the next one.
  *
