@@ -6,7 +6,8 @@
 // shares the machine, next to nothing.
 import type { Readable } from 'node:stream';
 
-const SEVERE = [Buffer.from('"level":50'), Buffer.from('"level":60')];
+// How pino starts an error or a fatal line: the level, then the time (a level of 500 would not match).
+const SEVERE = ['"level":50,', '"level":60,'];
 const NEWLINE = 0x0a;
 
 // The request log puts a request the client gave up on at level error (src/metrics/request-log.ts); wrk ends every
@@ -15,7 +16,7 @@ const CLIENT_ABORT = '"msg":"request aborted"';
 
 /** The complete lines of `text` at level error or above, but for requests their client gave up on. */
 function severeLines(text: string): string[] {
-  return text.split('\n').filter((line) => /"level":(5|6)0[,}]/.test(line) && !line.includes(CLIENT_ABORT));
+  return text.split('\n').filter((line) => SEVERE.some((m) => line.includes(m)) && !line.includes(CLIENT_ABORT));
 }
 
 /** Reads `stream` to its end, writing its error and fatal lines to `write` as `[role] line`. */
