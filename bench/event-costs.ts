@@ -115,7 +115,10 @@ async function main(): Promise<void> {
       .sort((a, b) => b.bytesPerEvent - a.bytesPerEvent);
     console.log(`money mix, ${CLIENTS} connections, ${INGEST_S} s: ${events} events, ${result.perSecond} events/s`);
     console.log(`WAL bytes per event: ${round(Number(wal[0]!.bytes) / events)}`);
-    console.log(`Postgres CPU per event: ${round((result.cpuPercent.postgres! * 10) / result.perSecond, 2)} ms`);
+    // Percent of one core over the phase: × 10 is ms of CPU per second, per event at the phase's rate.
+    const cpuMs = (role: string) => round(((result.cpuPercent[role] ?? 0) * 10) / result.perSecond, 3);
+    console.log(`Postgres CPU per event: ${cpuMs('postgres')} ms`);
+    console.log(`CPU per event, ms: api ${cpuMs('api')}, workers ${cpuMs('workers')}, redis ${cpuMs('redis')}`);
     console.log(
       `transactions per event: ${round(transactions / events, 3)} (pg_stat_database, until the service stopped)`,
     );

@@ -229,7 +229,7 @@ const schema = z.object({
     .min(1)
     .max(1_000)
     .default(32)
-    .describe('most settlement commands settled in one transaction'),
+    .describe("most settlement commands settled in one transaction, and carried by one of the relay's jobs"),
   SETTLEMENT_BATCHES_IN_FLIGHT: z.coerce
     .number()
     .int()

@@ -8,7 +8,7 @@ import type { OutboxTopic } from '../src/engine/effects.js';
 import type { Logger } from '../src/logger.js';
 import type { SignalBus } from '../src/signals/signal-bus.js';
 import { writeNotifications, type NotificationOutboxRow } from './notifications.js';
-import { payoutJob, settlementJob, type QueueKey } from '../src/jobs/queues.js';
+import { payoutJob, settlementsJob, type QueueKey } from '../src/jobs/queues.js';
 import { takeTimersToSchedule, timerJob, type TimerToSchedule } from './timer-relay.js';
 import { fanOutTransitions, type TransitionOutboxRow } from './webhook-fanout.js';
 
@@ -50,6 +50,13 @@ const takeBatchStatement = preparedStatement<OutboxRow>(
 // Refused jobs kept for the next pass, in batches' worth; beyond that the sweeper finds them from their rows.
 const UNQUEUED_BATCHES_KEPT = 10;
 
+/** Consecutive runs of at most `size` items: a settlement job carries no more commands than one transaction settles. */
+function chunks<T>(items: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
 /** What a committed batch leaves for BullMQ. */
 interface Jobs {
   settlements: OutboxRow[];
@@ -65,7 +72,8 @@ const NO_JOBS: Jobs = { settlements: [], payouts: [], timers: [] };
  * - notification and transition rows are done right here, set-based: one INSERT of in-app notifications and one
  *   of webhook deliveries for the whole batch, stamped processed with the batch. A job per row cost more
  *   round trips than the event that caused it (bench/README.md);
- * - settlement and payout rows are stamped relayed, and become BullMQ jobs once that has committed (enqueue;
+ * - settlement and payout rows are stamped relayed, and become BullMQ jobs once that has committed (enqueue: a
+ *   job per payout, and one per SETTLEMENT_BATCH_MAX settlements;
  *   money moves in the settlement and payout workers, whose processed_at checks make a second delivery a no-op);
  * - newly armed timers become delayed jobs (timer-relay.ts).
  */
@@ -153,7 +161,9 @@ export class OutboxRelay {
   private async enqueue({ settlements, payouts, timers }: Jobs): Promise<void> {
     const [settled, paid, scheduled] = await Promise.allSettled([
       settlements.length > 0
-        ? this.queues.settlement.addBulk(settlements.map((r) => settlementJob(this.deploymentId, r.id, r.request_id)))
+        ? this.queues.settlement.addBulk(
+            chunks(settlements, this.config.SETTLEMENT_BATCH_MAX).map((c) => settlementsJob(this.deploymentId, c)),
+          )
         : null,
       payouts.length > 0
         ? this.queues.payout.addBulk(payouts.map((r) => payoutJob(this.deploymentId, r.id, r.request_id)))

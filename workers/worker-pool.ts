@@ -5,7 +5,14 @@ import type { Logger } from '../src/logger.js';
 import type { Metrics } from '../src/metrics/metrics.js';
 import type { RedisConnection } from '../src/net/redis-connection.js';
 import type { SignalBus } from '../src/signals/signal-bus.js';
-import { createQueues, producerConnection, QUEUE_NAMES, workerConnection } from '../src/jobs/queues.js';
+import {
+  createQueues,
+  producerConnection,
+  QUEUE_NAMES,
+  settlementJob,
+  workerConnection,
+  type QueueKey,
+} from '../src/jobs/queues.js';
 import { OutboxRelay } from './outbox-relay.js';
 import { Batcher } from '../src/db/batcher.js';
 import { settleBatch, type SettlementResult } from './settlement.js';
@@ -18,11 +25,16 @@ import { handOverPayout } from './payout-handover.js';
 import { payoutProviders } from '../src/payouts/providers.js';
 import { WebhookDispatcher } from './webhook-dispatcher.js';
 
-/** What the relay and the sweeper put in a job: the row it stands for, and the request that caused it. */
+/**
+ * What the relay and the sweeper put in a job: the row it stands for, and the request that caused it; or, for the
+ * settlements of one relay pass, their rows and requests (settlementsJob).
+ */
 interface JobData {
   outboxId?: string;
   timerId?: string;
   requestId?: string;
+  outboxIds?: string[];
+  requestIds?: (string | null)[];
 }
 
 /** Names this database's life in job ids (see the deployment table in the core migration). */
@@ -66,44 +78,66 @@ export class WorkerPool {
       lockDuration: this.config.WORKER_LOCK_DURATION_MS,
       stalledInterval: this.config.WORKER_STALLED_INTERVAL_MS,
     };
-    for (const w of [this.settlementWorker(options), this.payoutWorker(options), this.timerWorker(options)]) {
+    // Before the workers: a settlements job hands its failed commands to jobs of their own on this queue.
+    const queues = createQueues(this.config, producer);
+    this.queues = Object.values(queues);
+    const deploymentId = await deploymentIdOf(this.db);
+    const settlementWorker = this.settlementWorker(options, queues.settlement, deploymentId);
+    for (const w of [settlementWorker, this.payoutWorker(options), this.timerWorker(options)]) {
       w.on('failed', (job, error) =>
         this.log.error({ err: error, jobId: job?.id, requestId: job?.data.requestId, queue: w.name }, 'job failed'),
       );
       w.on('error', (error) => this.log.warn({ err: error, queue: w.name }, 'worker error'));
       this.workers.push(w);
     }
-    await this.startBackground(producer);
+    await this.startBackground(queues, deploymentId);
   }
 
-  private settlementWorker(options: WorkerOptions): Worker<JobData> {
+  private settlementWorker(options: WorkerOptions, queue: Queue, deploymentId: string): Worker<JobData> {
     // Group commit for settlements: commands whose jobs arrive while batches run share the next transaction. A
-    // batch that fails for any reason is settled again one command at a time, so only a bad command's job fails.
+    // batch that fails for any reason is settled again one command at a time, so only a bad command fails.
     const settlements = new Batcher<string, SettlementResult>(
       (ids) => settleBatch(this.db, this.config, this.log, ids),
       { maxBatch: this.config.SETTLEMENT_BATCH_MAX, maxInFlight: this.config.SETTLEMENT_BATCHES_IN_FLIGHT },
       undefined,
       () => true,
     );
+    const settleOne = async (outboxId: string) => {
+      const { outcome, instanceId, projectId } = await settlements.submit(outboxId);
+      // Committed (now or by an earlier delivery): ?wait=settled readers of the milestone look again, and an API
+      // process that remembers the project's row forgets it.
+      if (instanceId) this.signals.instanceChanged(instanceId);
+      if (projectId) this.signals.instanceChanged(projectId);
+      if (outcome === 'settled' || outcome === 'failed') {
+        // The event's own outbox rows wait for the relay.
+        this.relay?.wake();
+        // The engine has no metrics hook yet, so the system events a settlement applies are counted here.
+        this.metrics?.events.inc({
+          machine: 'milestone',
+          type: outcome === 'settled' ? 'SETTLED' : 'SETTLEMENT_FAILED',
+          result: 'applied',
+        });
+      }
+      return outcome;
+    };
     return new Worker<JobData>(
       QUEUE_NAMES.settlement,
       async (job) => {
-        const { outcome, instanceId, projectId } = await settlements.submit(String(job.data.outboxId));
-        // Committed (now or by an earlier delivery): ?wait=settled readers of the milestone look again, and an API
-        // process that remembers the project's row forgets it.
-        if (instanceId) this.signals.instanceChanged(instanceId);
-        if (projectId) this.signals.instanceChanged(projectId);
-        if (outcome === 'settled' || outcome === 'failed') {
-          // The event's own outbox rows wait for the relay.
-          this.relay?.wake();
-          // The engine has no metrics hook yet, so the system events a settlement applies are counted here.
-          this.metrics?.events.inc({
-            machine: 'milestone',
-            type: outcome === 'settled' ? 'SETTLED' : 'SETTLEMENT_FAILED',
-            result: 'applied',
-          });
+        const { outboxIds, requestIds } = job.data;
+        // A command alone (the sweeper's, redrive's, or one a settlements job handed over): its failure is the
+        // job's, retried with backoff and then left failed for support to see.
+        if (outboxIds === undefined) return settleOne(String(job.data.outboxId));
+        const results = await Promise.allSettled(outboxIds.map(settleOne));
+        const failed = outboxIds.flatMap((id, i) => (results[i]!.status === 'rejected' ? [i] : []));
+        if (failed.length > 0) {
+          this.log.warn(
+            { jobId: job.id, outboxIds: failed.map((i) => outboxIds[i]) },
+            'settlements failed; each gets a job of its own',
+          );
+          // Should Redis refuse these, this job fails and runs again: the settled commands are no-ops the second time.
+          await queue.addBulk(failed.map((i) => settlementJob(deploymentId, outboxIds[i]!, requestIds?.[i] ?? null)));
         }
-        return outcome;
+        return { settled: outboxIds.length - failed.length, handedOver: failed.length };
       },
       { ...options, concurrency: this.config.SETTLEMENT_CONCURRENCY },
     );
@@ -150,13 +184,10 @@ export class WorkerPool {
   }
 
   /** The relay, sweeper, planner statistics, deadline reminders, idempotency key expiry and the webhook dispatcher. */
-  private async startBackground(producer: RedisConnection): Promise<void> {
+  private async startBackground(queues: Record<QueueKey, Queue>, deploymentId: string): Promise<void> {
     // Webhooks: the relay fans each applied event out into delivery rows; the dispatcher sends them.
     const dispatcher = new WebhookDispatcher(this.db, this.config, this.log, this.metrics);
     this.dispatcher = dispatcher;
-    const queues = createQueues(this.config, producer);
-    this.queues = Object.values(queues);
-    const deploymentId = await deploymentIdOf(this.db);
     this.relay = new OutboxRelay(this.db, queues, deploymentId, this.config, this.log, this.signals, (created) => {
       this.metrics?.webhookDeliveriesCreated.inc(created);
       dispatcher.wake();

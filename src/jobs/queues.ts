@@ -65,6 +65,25 @@ export function settlementJob(deploymentId: string, outboxId: bigint | string, r
   };
 }
 
+/**
+ * The settlement commands of one relay pass, in one job: a job costs BullMQ two Lua scripts in Redis and their round
+ * trips whatever it carries, which per command was as much CPU as Redis spent on everything else (bench/README.md,
+ * round 10). Named by its first and last rows, which belong to no other pass. The worker settles the commands
+ * together and hands any that fails to a job of its own (settlementJob), so that a bad command still fails only
+ * its own job; the sweeper and redrive still queue a command alone.
+ */
+export function settlementsJob(
+  deploymentId: string,
+  rows: readonly { id: bigint | string; request_id: string | null }[],
+) {
+  const first = outboxJobId(deploymentId, rows[0]!.id);
+  return {
+    name: 'settlements',
+    data: { outboxIds: rows.map((r) => r.id.toString()), requestIds: rows.map((r) => r.request_id) },
+    opts: { jobId: `${first}-to-${rows.at(-1)!.id}` },
+  };
+}
+
 /** A payout's job: named by its outbox row, like a settlement's; the worker reads the payout from the row. */
 export function payoutJob(deploymentId: string, outboxId: bigint | string, requestId: string | null = null) {
   return { ...settlementJob(deploymentId, outboxId, requestId), name: 'payout' };

@@ -1,3 +1,4 @@
+import type { Queue } from 'bullmq';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
@@ -19,11 +20,12 @@ describe('outbox relay and settlement jobs', () => {
   });
   afterAll(async () => svc?.stop());
 
-  function startRelay() {
+  function startRelay(settlementBatchMax?: number) {
     const config = loadConfig({
       ...process.env,
       DATABASE_URL: svc.config.DATABASE_URL,
       QUEUE_PREFIX: svc.config.queuePrefix,
+      ...(settlementBatchMax === undefined ? {} : { SETTLEMENT_BATCH_MAX: String(settlementBatchMax) }),
     });
     const connection = producerConnection(config);
     connection.on('error', () => undefined);
@@ -38,6 +40,12 @@ describe('outbox relay and settlement jobs', () => {
       connection.disconnect();
     };
     return { relay, queues, connection, close };
+  }
+
+  // The settlements job that carries an outbox row (workers/outbox-relay.ts puts a pass's commands in one).
+  async function settlementsJobOf(queue: Queue, outboxId: bigint) {
+    const jobs = await queue.getJobs(['waiting']);
+    return jobs.find((j) => (j.data as { outboxIds?: string[] }).outboxIds?.includes(String(outboxId)));
   }
 
   it('commits its batch whatever Redis says, and leaves a refused settlement job to the sweeper', async () => {
@@ -110,8 +118,7 @@ describe('outbox relay and settlement jobs', () => {
       const live = startRelay();
       relay.queues.settlement = live.queues.settlement;
       await relay.relay.drainAll();
-      const job = await live.queues.settlement.getJob(outboxJobId('relay-test', row!.id));
-      expect(await job?.getState()).toBe('waiting');
+      expect(await settlementsJobOf(live.queues.settlement, row!.id)).toBeDefined();
       await Promise.all(Object.values(live.queues).map((q) => q.obliterate({ force: true })));
       await live.close();
     } finally {
@@ -119,25 +126,43 @@ describe('outbox relay and settlement jobs', () => {
     }
   });
 
-  it('queues the settlement job of each row it relays', async () => {
+  it("queues the settlement rows of a pass in jobs of up to a transaction's worth, in outbox order", async () => {
     const p = await projectInProgress(svc.http);
-    await deposit(svc.http, p.employer, '10');
-    const created = await svc.http.post(`/v1/projects/${p.projectId}/milestones`, {
-      type: 'CREATE',
-      actor: p.employer,
-      amount: '10',
-      description: 'd',
-    });
-    const working = startRelay();
+    await deposit(svc.http, p.employer, '50');
+    const milestones: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      const created = await svc.http.post(`/v1/projects/${p.projectId}/milestones`, {
+        type: 'CREATE',
+        actor: p.employer,
+        amount: '10',
+        description: 'd',
+      });
+      expect(created.status).toBe(201);
+      milestones.push(created.body.id);
+    }
+    const working = startRelay(2);
     try {
       await working.relay.drainAll();
-      const [row] = await svc
+      const rows: { id: bigint; relayed_at: Date | null; request_id: string | null }[] = await svc
         .db('outbox')
-        .where({ instance_id: created.body.id, topic: 'settlement' })
-        .select('id', 'relayed_at');
-      expect(row!.relayed_at).not.toBeNull();
-      const job = await working.queues.settlement.getJob(outboxJobId('relay-test', row!.id));
-      expect(await job?.getState()).toBe('waiting');
+        .whereIn('instance_id', milestones)
+        .where({ topic: 'settlement' })
+        .orderBy('id')
+        .select('id', 'relayed_at', 'request_id');
+      expect(rows).toHaveLength(5);
+      expect(rows.every((r) => r.relayed_at !== null)).toBe(true);
+      const ids = rows.map((r) => String(r.id));
+      // SETTLEMENT_BATCH_MAX is 2 here: the five commands of one pass go out as jobs of 2, 2 and 1.
+      const jobs = (await working.queues.settlement.getJobs(['waiting']))
+        .filter((j) => j.name === 'settlements')
+        .map((j) => j.data as { outboxIds: string[]; requestIds: (string | null)[] })
+        .filter((d) => d.outboxIds.some((id) => ids.includes(id)))
+        .sort((a, b) => (BigInt(a.outboxIds[0]!) < BigInt(b.outboxIds[0]!) ? -1 : 1));
+      expect(jobs.map((d) => d.outboxIds)).toEqual([ids.slice(0, 2), ids.slice(2, 4), ids.slice(4)]);
+      expect(jobs.flatMap((d) => d.requestIds)).toEqual(rows.map((r) => r.request_id));
+      // None of them has a job of its own: that is for the sweeper, redrive and a command a job hands over.
+      for (const r of rows)
+        expect(await working.queues.settlement.getJob(outboxJobId('relay-test', r.id))).toBeUndefined();
       await Promise.all(Object.values(working.queues).map((q) => q.obliterate({ force: true })));
     } finally {
       await working.close();

@@ -14,7 +14,7 @@ import { UrlPolicy } from '../../src/net/url-policy.js';
 import { inTransaction } from '../../src/db/transaction.js';
 import { msUntilNextDue } from '../../src/webhooks/delivery-claims.js';
 import { OutboxRelay } from '../../workers/outbox-relay.js';
-import { createQueues, outboxJobId, producerConnection } from '../../src/jobs/queues.js';
+import { createQueues, producerConnection } from '../../src/jobs/queues.js';
 import { fanOutTransitions, type TransitionOutboxRow } from '../../workers/webhook-fanout.js';
 import { createLogger } from '../../src/logger.js';
 import { SignalBus } from '../../src/signals/signal-bus.js';
@@ -496,9 +496,10 @@ describe('webhook fan-out in the outbox relay', () => {
       // Done in the batch, except the settlement, which is a job now and waits for the settlement worker.
       expect(outbox.filter((o) => o.processed_at === null).map((o) => o.topic)).toEqual(['settlement']);
       const settlementRow = outbox.find((o) => o.topic === 'settlement')!;
-      expect(await (await queues.settlement.getJob(outboxJobId('relay-test', settlementRow.id)))?.getState()).toBe(
-        'waiting',
-      );
+      const waiting = await queues.settlement.getJobs(['waiting']);
+      expect(
+        waiting.some((j) => (j.data as { outboxIds?: string[] }).outboxIds?.includes(String(settlementRow.id))),
+      ).toBe(true);
       const notified = await svc
         .db('notifications')
         .whereIn('instance_id', mine)
