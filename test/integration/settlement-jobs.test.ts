@@ -64,12 +64,11 @@ describe('settlements jobs', () => {
       const batch = settlementsJob(deploymentId, [corrupt.command, good.command]);
       await queues.settlement.add(batch.name, batch.data, batch.opts);
 
-      const finished = async (jobId: string, state: 'completed' | 'failed'): Promise<Job> =>
-        eventually(async () => {
-          const job = await queues.settlement.getJob(jobId);
-          expect(await job?.getState()).toBe(state);
-          return job!;
-        });
+      // The job is read once it is in that state: read before, it could finish in between and lack its result.
+      const finished = async (jobId: string, state: 'completed' | 'failed'): Promise<Job> => {
+        await eventually(async () => expect(await queues.settlement.getJobState(jobId)).toBe(state));
+        return (await queues.settlement.getJob(jobId))!;
+      };
       const done = await finished(batch.opts.jobId, 'completed');
       expect(done.returnvalue).toEqual({ settled: 1, handedOver: 1 });
       expect(await stateOf(good.id)).toBe('in_progress');
