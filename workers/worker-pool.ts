@@ -128,14 +128,15 @@ export class WorkerPool {
         // job's, retried with backoff and then left failed for support to see.
         if (outboxIds === undefined) return settleOne(String(job.data.outboxId));
         const results = await Promise.allSettled(outboxIds.map(settleOne));
-        const failed = outboxIds.flatMap((id, i) => (results[i]!.status === 'rejected' ? [i] : []));
+        const failed = outboxIds.flatMap((id, i) => {
+          const result = results[i]!;
+          return result.status === 'rejected' ? [{ i, id, error: result.reason as unknown }] : [];
+        });
         if (failed.length > 0) {
-          this.log.warn(
-            { jobId: job.id, outboxIds: failed.map((i) => outboxIds[i]) },
-            'settlements failed; each gets a job of its own',
-          );
+          for (const { id, error } of failed)
+            this.log.warn({ err: error, jobId: job.id, outboxId: id }, 'settlement failed; it gets a job of its own');
           // Should Redis refuse these, this job fails and runs again: the settled commands are no-ops the second time.
-          await queue.addBulk(failed.map((i) => settlementJob(deploymentId, outboxIds[i]!, requestIds?.[i] ?? null)));
+          await queue.addBulk(failed.map(({ i, id }) => settlementJob(deploymentId, id, requestIds?.[i] ?? null)));
         }
         return { settled: outboxIds.length - failed.length, handedOver: failed.length };
       },
