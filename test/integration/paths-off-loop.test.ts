@@ -3,12 +3,15 @@ import { pinnedMachine } from '../../machines/registry.js';
 import { generatePaths } from '../../src/paths/generate.js';
 import { startTestService, type TestService } from '../support/test-service.js';
 
-// Issue 15 item 7: no request blocks the process. Simple paths of milestone@2 (the largest path request: ~35 s
-// of CPU, 7 MB of JSON) are generated on a worker thread, so /healthz keeps answering at once meanwhile.
+// Issue 15 item 7: no request blocks the process. Simple paths of milestone@2 (the largest path request: 7.5 MB
+// of JSON, about a second of CPU on a fast machine, several on a slow one) are generated on a worker thread, so
+// /healthz keeps answering at once meanwhile.
 
 const HEALTHZ_MAX_MS = 100;
-const SAMPLES = 15;
-const SAMPLE_EVERY_MS = 100;
+const SAMPLE_EVERY_MS = 20;
+// Samples taken while the request ran. The service runs in this test's process, so a generation on the event loop
+// would hold the sampling too: the request would be answered after a sample or two (seen: 2 with it moved there).
+const MIN_SAMPLES = 5;
 
 describe('path generation off the event loop', () => {
   let svc: TestService;
@@ -21,30 +24,28 @@ describe('path generation off the event loop', () => {
     let finished = false;
     const largest = svc.http
       .request('GET', '/v1/machines/milestone/paths?strategy=simple&version=2', undefined, {})
-      .then(() => (finished = true))
-      .catch(() => undefined);
+      .finally(() => (finished = true));
     // Let the request reach the server and its generation start.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    // Sampled until the request is answered: a generation as fast as the machine allows is still all covered.
     const timings: number[] = [];
-    for (let i = 0; i < SAMPLES; i++) {
+    while (!finished) {
       const started = performance.now();
       const res = await fetch(`${svc.url}/healthz`);
       timings.push(performance.now() - started);
       expect(res.status).toBe(200);
       await new Promise((resolve) => setTimeout(resolve, SAMPLE_EVERY_MS));
     }
-    // The samples overlapped the generation: it is still running (it takes tens of seconds).
-    expect(finished, 'the path request was still running while /healthz was sampled').toBe(false);
+    expect(timings.length, 'samples answered while the path request ran').toBeGreaterThanOrEqual(MIN_SAMPLES);
     console.log(
       `[paths] /healthz while simple paths of milestone@2 run: ${timings.map((t) => t.toFixed(1)).join(', ')} ms`,
     );
-    // Blocked, the loop would answer after the whole generation (tens of seconds). On a shared, loaded 2-core
+    // Blocked, the loop would answer after the whole generation (seconds). On a shared, loaded 2-core
     // machine a probe may still wait for the CPU now and then, so: most probes under 100 ms, none near a second.
     const fast = timings.filter((t) => t < HEALTHZ_MAX_MS).length;
     expect(fast / timings.length).toBeGreaterThanOrEqual(0.8);
     expect(Math.max(...timings)).toBeLessThan(10 * HEALTHZ_MAX_MS);
-    // Stopping the service (afterAll) ends the thread; the request then fails, which is fine here.
-    void largest;
+    expect((await largest).status).toBe(200);
   });
 });
 
