@@ -222,7 +222,9 @@ const schema = z.object({
     .min(1)
     .max(1_000)
     .default(32)
-    .describe('settlement jobs in flight per worker process (they feed the batches)'),
+    .describe(
+      "settlement jobs in flight per worker process (they feed the batches; a relay's job carries up to SETTLEMENT_BATCH_MAX commands)",
+    ),
   SETTLEMENT_BATCH_MAX: z.coerce
     .number()
     .int()

@@ -57,9 +57,12 @@ function chunks<T>(items: readonly T[], size: number): T[][] {
   return out;
 }
 
-/** What a committed batch leaves for BullMQ. */
+/**
+ * What a committed batch leaves for BullMQ: settlement rows already cut into their jobs, so that a job Redis refused
+ * goes again with the same rows under the same id (a second add of a job Redis did take is then a no-op).
+ */
 interface Jobs {
-  settlements: OutboxRow[];
+  settlements: OutboxRow[][];
   payouts: OutboxRow[];
   timers: TimerToSchedule[];
 }
@@ -141,7 +144,7 @@ export class OutboxRelay {
       // Timers last: an event disarming a timer waits for this row lock, so it is taken only once nothing else
       // in this transaction can wait on an event (a deadlock otherwise, seen with RESPOND against the relay).
       const timers = await takeTimersToSchedule(trx, this.config.RELAY_BATCH_SIZE);
-      jobs = { settlements: rows.settlements, payouts: rows.payouts, timers };
+      jobs = { settlements: chunks(rows.settlements, this.config.SETTLEMENT_BATCH_MAX), payouts: rows.payouts, timers };
       return Math.max(rows.relayed, timers.length);
     });
     if (deliveries > 0) this.onDeliveries(deliveries);
@@ -161,9 +164,7 @@ export class OutboxRelay {
   private async enqueue({ settlements, payouts, timers }: Jobs): Promise<void> {
     const [settled, paid, scheduled] = await Promise.allSettled([
       settlements.length > 0
-        ? this.queues.settlement.addBulk(
-            chunks(settlements, this.config.SETTLEMENT_BATCH_MAX).map((c) => settlementsJob(this.deploymentId, c)),
-          )
+        ? this.queues.settlement.addBulk(settlements.map((c) => settlementsJob(this.deploymentId, c)))
         : null,
       payouts.length > 0
         ? this.queues.payout.addBulk(payouts.map((r) => payoutJob(this.deploymentId, r.id, r.request_id)))
@@ -174,10 +175,11 @@ export class OutboxRelay {
     if (refused) {
       this.log.warn({ err: refused.reason }, 'jobs not queued; trying again next pass');
       const bound = this.config.RELAY_BATCH_SIZE * UNQUEUED_BATCHES_KEPT;
-      const keep = <T>(kept: T[], more: T[]) => [...kept, ...more].slice(-bound);
+      const keep = <T>(kept: T[], more: T[], most = bound) => [...kept, ...more].slice(-most);
+      const jobsBound = Math.ceil(bound / this.config.SETTLEMENT_BATCH_MAX);
       const u = this.unqueued;
       this.unqueued = {
-        settlements: settled.status === 'rejected' ? keep(u.settlements, settlements) : u.settlements,
+        settlements: settled.status === 'rejected' ? keep(u.settlements, settlements, jobsBound) : u.settlements,
         payouts: paid.status === 'rejected' ? keep(u.payouts, payouts) : u.payouts,
         timers: scheduled.status === 'rejected' ? keep(u.timers, timers) : u.timers,
       };

@@ -3,7 +3,7 @@ import type { Config } from '../src/config.js';
 import type { Db } from '../src/db/knex.js';
 import type { Logger } from '../src/logger.js';
 import { outboxJobId, timerJobId, type QueueKey } from '../src/jobs/queues.js';
-import { requeue } from '../src/jobs/requeue.js';
+import { commandsInLiveJobs, requeue } from '../src/jobs/requeue.js';
 import { runEvery, type Repeating } from './run-every.js';
 
 interface Orphan {
@@ -16,7 +16,8 @@ interface Orphan {
 /**
  * Re-enqueues work whose BullMQ job was lost (e.g. Redis restarted empty): armed timers due longer than the
  * grace, and relayed outbox rows still unprocessed after it. A job still waiting, delayed or active is left
- * alone; a finished one whose row is still open is replaced (see requeue.ts).
+ * alone, the command's own or a relay job that carries it; a finished one whose row is still open is replaced
+ * (see requeue.ts).
  */
 export class Sweeper {
   private repeating: Repeating | null = null;
@@ -58,6 +59,10 @@ export class Sweeper {
       .orderBy('id')
       .limit(limit)
       .select('id', 'topic');
+    // Commands a live relay job carries are not lost, only waiting (a backlog, workers restarting, a retry's backoff).
+    const carried = rows.some((r) => r.topic === 'settlement')
+      ? await commandsInLiveJobs(this.queues.settlement)
+      : new Set<string>();
     const candidates: Orphan[] = [
       ...timers.map((t) => ({
         queue: this.queues.timer,
@@ -66,7 +71,7 @@ export class Sweeper {
         data: { timerId: t.id.toString() },
       })),
       ...rows
-        .filter((r) => r.topic in this.queues)
+        .filter((r) => r.topic in this.queues && !carried.has(r.id.toString()))
         .map((r) => ({
           queue: this.queues[r.topic],
           jobId: outboxJobId(this.deploymentId, r.id),

@@ -85,7 +85,10 @@ export class WorkerPool {
     const settlementWorker = this.settlementWorker(options, queues.settlement, deploymentId);
     for (const w of [settlementWorker, this.payoutWorker(options), this.timerWorker(options)]) {
       w.on('failed', (job, error) =>
-        this.log.error({ err: error, jobId: job?.id, requestId: job?.data.requestId, queue: w.name }, 'job failed'),
+        this.log.error(
+          { err: error, jobId: job?.id, requestId: job?.data.requestId ?? job?.data.requestIds, queue: w.name },
+          'job failed',
+        ),
       );
       w.on('error', (error) => this.log.warn({ err: error, queue: w.name }, 'worker error'));
       this.workers.push(w);
@@ -138,7 +141,8 @@ export class WorkerPool {
           // Should Redis refuse these, this job fails and runs again: the settled commands are no-ops the second time.
           await queue.addBulk(failed.map(({ i, id }) => settlementJob(deploymentId, id, requestIds?.[i] ?? null)));
         }
-        return { settled: outboxIds.length - failed.length, handedOver: failed.length };
+        // Done: settled, failed for want of funds, or found done already.
+        return { done: outboxIds.length - failed.length, handedOver: failed.length };
       },
       { ...options, concurrency: this.config.SETTLEMENT_CONCURRENCY },
     );

@@ -2,7 +2,7 @@ import type { Queue } from 'bullmq';
 import type { Knex } from 'knex';
 import { pinnedMachine } from '../../machines/registry.js';
 import { outboxJobId } from '../jobs/queues.js';
-import { requeue } from '../jobs/requeue.js';
+import { commandsInLiveJobs, requeue } from '../jobs/requeue.js';
 import { restoreSnapshot } from '../engine/snapshot.js';
 import type { InstanceRow } from '../engine/instance-row.js';
 
@@ -26,8 +26,9 @@ export interface RedriveResult {
 
 /**
  * Re-drives one settling instance: puts the settlement command it is waiting for (its unprocessed
- * `settlement` outbox row at the instance's current seq) back on the settlement queue, under the same job id
- * the relay uses (see workers/requeue.ts). Safe to run twice or alongside the relay and the sweeper:
+ * `settlement` outbox row at the instance's current seq) back on the settlement queue, under the command's own job
+ * id (see src/jobs/requeue.ts), unless a live job holds it already (its own, or a relay job that carries it). Safe
+ * to run twice or alongside the relay and the sweeper:
  * the settlement worker locks the outbox row and does nothing once processed_at is set, and transfer ids
  * derive from the outbox id, so no money moves twice.
  */
@@ -49,9 +50,10 @@ export async function redriveInstance(
     .first(db.raw('id::text AS id'));
   if (!outbox) return { id, outcome: 'no_settlement_row', outboxId: null };
 
+  if ((await commandsInLiveJobs(queue)).has(outbox.id)) return { id, outcome: 'already_queued', outboxId: outbox.id };
   const outcome = await requeue(queue, outboxJobId(deploymentId, outbox.id), 'settlement', { outboxId: outbox.id });
   if (outcome === 'already_queued') return { id, outcome, outboxId: outbox.id };
-  // Marked relayed, so the relay does not send it again (harmless if it did: same job id, processed_at check).
+  // Marked relayed, so the relay does not send it again (harmless if it did: the processed_at check).
   await db('outbox').where({ id: outbox.id }).whereNull('relayed_at').update({ relayed_at: db.fn.now() });
   return { id, outcome: 'enqueued', outboxId: outbox.id };
 }

@@ -6,6 +6,7 @@ import { SignalBus } from '../../src/signals/signal-bus.js';
 import { OutboxRelay } from '../../workers/outbox-relay.js';
 import { createQueues, outboxJobId, producerConnection } from '../../src/jobs/queues.js';
 import { Sweeper } from '../../workers/sweeper.js';
+import { redriveInstance } from '../../src/stuck/redrive.js';
 import { deposit, projectInProgress } from '../support/scenario.js';
 import { startTestService, type TestService } from '../support/test-service.js';
 
@@ -95,6 +96,41 @@ describe('outbox relay and settlement jobs', () => {
     }
   });
 
+  it('leaves a command a live relay job carries to that job, in the sweeper and in a redrive', async () => {
+    const p = await projectInProgress(svc.http);
+    await deposit(svc.http, p.employer, '10');
+    const created = await svc.http.post(`/v1/projects/${p.projectId}/milestones`, {
+      type: 'CREATE',
+      actor: p.employer,
+      amount: '10',
+      description: 'd',
+    });
+    const working = startRelay();
+    try {
+      await working.relay.drainAll();
+      const [row] = await svc.db('outbox').where({ instance_id: created.body.id, topic: 'settlement' }).select('id');
+      const ownJob = () => working.queues.settlement.getJob(outboxJobId('relay-test', row!.id));
+      expect(await settlementsJobOf(working.queues.settlement, row!.id)).toBeDefined();
+      // Waiting in the relay's job, past the grace period: not lost, so neither queues it alone.
+      const sweeper = new Sweeper(svc.db, working.queues, 'relay-test', { ...svc.config, SWEEP_GRACE_MS: 0 }, log);
+      await sweeper.sweep();
+      expect(await ownJob()).toBeUndefined();
+      expect(await redriveInstance(svc.db, working.queues.settlement, 'relay-test', created.body.id)).toEqual({
+        id: created.body.id,
+        outcome: 'already_queued',
+        outboxId: String(row!.id),
+      });
+      expect(await ownJob()).toBeUndefined();
+      // The relay's job lost (Redis emptied): the sweeper queues the command alone.
+      await working.queues.settlement.obliterate({ force: true });
+      await sweeper.sweep();
+      expect(await (await ownJob())?.getState()).toBe('waiting');
+      await Promise.all(Object.values(working.queues).map((q) => q.obliterate({ force: true })));
+    } finally {
+      await working.close();
+    }
+  });
+
   it('tries the jobs Redis refused again at its next pass', async () => {
     const p = await projectInProgress(svc.http);
     await deposit(svc.http, p.employer, '10');
@@ -118,7 +154,10 @@ describe('outbox relay and settlement jobs', () => {
       const live = startRelay();
       relay.queues.settlement = live.queues.settlement;
       await relay.relay.drainAll();
-      expect(await settlementsJobOf(live.queues.settlement, row!.id)).toBeDefined();
+      // The same job as was refused: the rows of that pass, under the id they had then.
+      expect((await settlementsJobOf(live.queues.settlement, row!.id))?.id).toBe(
+        `relay-test-outbox-${row!.id}-to-${row!.id}`,
+      );
       await Promise.all(Object.values(live.queues).map((q) => q.obliterate({ force: true })));
       await live.close();
     } finally {

@@ -70,7 +70,7 @@ describe('settlements jobs', () => {
         return (await queues.settlement.getJob(jobId))!;
       };
       const done = await finished(batch.opts.jobId, 'completed');
-      expect(done.returnvalue).toEqual({ settled: 1, handedOver: 1 });
+      expect(done.returnvalue).toEqual({ done: 1, handedOver: 1 });
       expect(await stateOf(good.id)).toBe('in_progress');
 
       const own = await finished(outboxJobId(deploymentId, corrupt.command.id), 'failed');
