@@ -7,7 +7,7 @@ import { OutboxRelay } from '../../workers/outbox-relay.js';
 import { createQueues, outboxJobId, producerConnection } from '../../src/jobs/queues.js';
 import { Sweeper } from '../../workers/sweeper.js';
 import { redriveInstance } from '../../src/stuck/redrive.js';
-import { deposit, projectInProgress } from '../support/scenario.js';
+import { createdMilestone, deposit, projectInProgress } from '../support/scenario.js';
 import { startTestService, type TestService } from '../support/test-service.js';
 
 // The relay queues jobs only after its batch has committed, and leaves refused ones to the sweeper
@@ -50,18 +50,11 @@ describe('outbox relay and settlement jobs', () => {
   }
 
   it('commits its batch whatever Redis says, and leaves a refused settlement job to the sweeper', async () => {
-    const p = await projectInProgress(svc.http);
-    await deposit(svc.http, p.employer, '10');
-    const created = await svc.http.post(`/v1/projects/${p.projectId}/milestones`, {
-      type: 'CREATE',
-      actor: p.employer,
-      amount: '10',
-      description: 'd',
-    });
+    const milestoneId = await createdMilestone(svc.http, await projectInProgress(svc.http), '10');
     const rows = () =>
       svc
         .db('outbox')
-        .where({ instance_id: created.body.id })
+        .where({ instance_id: milestoneId })
         .orderBy('id')
         .select('id', 'topic', 'relayed_at', 'processed_at');
 
@@ -97,26 +90,19 @@ describe('outbox relay and settlement jobs', () => {
   });
 
   it('leaves a command a live relay job carries to that job, in the sweeper and in a redrive', async () => {
-    const p = await projectInProgress(svc.http);
-    await deposit(svc.http, p.employer, '10');
-    const created = await svc.http.post(`/v1/projects/${p.projectId}/milestones`, {
-      type: 'CREATE',
-      actor: p.employer,
-      amount: '10',
-      description: 'd',
-    });
+    const milestoneId = await createdMilestone(svc.http, await projectInProgress(svc.http), '10');
     const working = startRelay();
     try {
       await working.relay.drainAll();
-      const [row] = await svc.db('outbox').where({ instance_id: created.body.id, topic: 'settlement' }).select('id');
+      const [row] = await svc.db('outbox').where({ instance_id: milestoneId, topic: 'settlement' }).select('id');
       const ownJob = () => working.queues.settlement.getJob(outboxJobId('relay-test', row!.id));
       expect(await settlementsJobOf(working.queues.settlement, row!.id)).toBeDefined();
       // Waiting in the relay's job, past the grace period: not lost, so neither queues it alone.
       const sweeper = new Sweeper(svc.db, working.queues, 'relay-test', { ...svc.config, SWEEP_GRACE_MS: 0 }, log);
       await sweeper.sweep();
       expect(await ownJob()).toBeUndefined();
-      expect(await redriveInstance(svc.db, working.queues.settlement, 'relay-test', created.body.id)).toEqual({
-        id: created.body.id,
+      expect(await redriveInstance(svc.db, working.queues.settlement, 'relay-test', milestoneId)).toEqual({
+        id: milestoneId,
         outcome: 'already_queued',
         outboxId: String(row!.id),
       });
@@ -132,21 +118,14 @@ describe('outbox relay and settlement jobs', () => {
   });
 
   it('tries the jobs Redis refused again at its next pass', async () => {
-    const p = await projectInProgress(svc.http);
-    await deposit(svc.http, p.employer, '10');
-    const created = await svc.http.post(`/v1/projects/${p.projectId}/milestones`, {
-      type: 'CREATE',
-      actor: p.employer,
-      amount: '10',
-      description: 'd',
-    });
+    const milestoneId = await createdMilestone(svc.http, await projectInProgress(svc.http), '10');
     const relay = startRelay();
     try {
       relay.connection.disconnect();
       await relay.relay.drainAll();
       const [row] = await svc
         .db('outbox')
-        .where({ instance_id: created.body.id, topic: 'settlement' })
+        .where({ instance_id: milestoneId, topic: 'settlement' })
         .select('id', 'relayed_at');
       expect(row!.relayed_at).not.toBeNull();
       // Redis is back (a queue on a live connection in place of the dead one): the next pass, with nothing new to
