@@ -37,6 +37,8 @@ export async function redriveInstance(
   queue: Queue,
   deploymentId: string,
   id: string,
+  // Which commands live relay jobs carry; a run over many instances reads them once and passes this.
+  carried: () => Promise<Set<string>> = () => commandsInLiveJobs(queue),
 ): Promise<RedriveResult> {
   const row = await db<InstanceRow>('instances').where({ id }).first();
   if (!row) return { id, outcome: 'not_found', outboxId: null };
@@ -50,7 +52,7 @@ export async function redriveInstance(
     .first(db.raw('id::text AS id'));
   if (!outbox) return { id, outcome: 'no_settlement_row', outboxId: null };
 
-  if ((await commandsInLiveJobs(queue)).has(outbox.id)) return { id, outcome: 'already_queued', outboxId: outbox.id };
+  if ((await carried()).has(outbox.id)) return { id, outcome: 'already_queued', outboxId: outbox.id };
   const outcome = await requeue(queue, outboxJobId(deploymentId, outbox.id), 'settlement', { outboxId: outbox.id });
   if (outcome === 'already_queued') return { id, outcome, outboxId: outbox.id };
   // Marked relayed, so the relay does not send it again (harmless if it did: the processed_at check).

@@ -5,6 +5,7 @@ import type { Config } from '../../config.js';
 import { redisConnection } from '../../net/redis-connection.js';
 import type { Db } from '../../db/knex.js';
 import { listStuck, stuckSummary, type StuckInstance } from '../../stuck/find-stuck.js';
+import { commandsInLiveJobs } from '../../jobs/requeue.js';
 import { redriveInstance, type RedriveResult } from '../../stuck/redrive.js';
 import type { CliRun } from '../cli-run.js';
 
@@ -98,11 +99,14 @@ export function registerStuckCommand(program: Command, run: CliRun): void {
       const results = await run.withDb((db, config) =>
         withSettlementQueue(db, config, async (queue, deploymentId) => {
           const done: RedriveResult[] = [];
+          // Every live settlement job is read once for the run, not once per instance.
+          let carried: Promise<Set<string>> | undefined;
+          const carriedOnce = () => (carried ??= commandsInLiveJobs(queue));
           if (id !== undefined) {
             done.push(await redriveInstance(db, queue, deploymentId, id));
           } else {
             for await (const s of allStuck(db, opts.afterMs ?? config.STUCK_AFTER_MS, config.STUCK_LIST_MAX)) {
-              done.push(await redriveInstance(db, queue, deploymentId, s.id));
+              done.push(await redriveInstance(db, queue, deploymentId, s.id, carriedOnce));
             }
           }
           return done;
