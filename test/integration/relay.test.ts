@@ -7,7 +7,7 @@ import { OutboxRelay } from '../../workers/outbox-relay.js';
 import { createQueues, outboxJobId, producerConnection } from '../../src/jobs/queues.js';
 import { Sweeper } from '../../workers/sweeper.js';
 import { redriveInstance } from '../../src/stuck/redrive.js';
-import { createdMilestone, deposit, projectInProgress } from '../support/scenario.js';
+import { createdMilestone, projectInProgress } from '../support/scenario.js';
 import { startTestService, type TestService } from '../support/test-service.js';
 
 // The relay queues jobs only after its batch has committed, and leaves refused ones to the sweeper
@@ -146,18 +146,8 @@ describe('outbox relay and settlement jobs', () => {
 
   it("queues the settlement rows of a pass in jobs of up to a transaction's worth, in outbox order", async () => {
     const p = await projectInProgress(svc.http);
-    await deposit(svc.http, p.employer, '50');
     const milestones: string[] = [];
-    for (let i = 0; i < 5; i++) {
-      const created = await svc.http.post(`/v1/projects/${p.projectId}/milestones`, {
-        type: 'CREATE',
-        actor: p.employer,
-        amount: '10',
-        description: 'd',
-      });
-      expect(created.status).toBe(201);
-      milestones.push(created.body.id);
-    }
+    for (let i = 0; i < 5; i++) milestones.push(await createdMilestone(svc.http, p, '10'));
     const working = startRelay(2);
     try {
       await working.relay.drainAll();

@@ -7,7 +7,7 @@ import { SignalBus } from '../../src/signals/signal-bus.js';
 import { WorkerPool } from '../../workers/worker-pool.js';
 import { eventually } from '../support/eventually.js';
 import { assertLedgerInvariants } from '../support/ledger-invariants.js';
-import { deposit, projectInProgress } from '../support/scenario.js';
+import { createdMilestone, projectInProgress, type Parties } from '../support/scenario.js';
 import { startTestService, type TestService } from '../support/test-service.js';
 
 // A settlements job carries the commands of one relay pass (workers/worker-pool.ts): the commands that settle are
@@ -23,24 +23,14 @@ describe('settlements jobs', () => {
 
   const stateOf = async (id: string) => (await findInstance(svc.db, id, 'milestone')).snapshot.value;
 
-  async function milestoneWithCommand(p: { projectId: string; employer: string }) {
-    const res = await svc.http.post(`/v1/projects/${p.projectId}/milestones`, {
-      type: 'CREATE',
-      actor: p.employer,
-      amount: '40',
-      description: 'd',
-    });
-    expect(res.status, JSON.stringify(res.body)).toBe(201);
-    const [row] = await svc
-      .db('outbox')
-      .where({ instance_id: res.body.id, topic: 'settlement' })
-      .select('id', 'request_id');
-    return { id: res.body.id as string, command: row as { id: bigint; request_id: string | null } };
+  async function milestoneWithCommand(p: Parties) {
+    const id = await createdMilestone(svc.http, p, '40');
+    const [row] = await svc.db('outbox').where({ instance_id: id, topic: 'settlement' }).select('id', 'request_id');
+    return { id, command: row as { id: bigint; request_id: string | null } };
   }
 
   it('settle what settles and hand a command that fails to a job of its own', async () => {
     const p = await projectInProgress(svc.http);
-    await deposit(svc.http, p.employer, '100');
     const good = await milestoneWithCommand(p);
     const corrupt = await milestoneWithCommand(p);
     // A command for a seq its milestone is not at: corrupt state, which no attempt can settle.
