@@ -241,7 +241,8 @@ describe('support console in a real headless browser', () => {
     expect(await rule.innerText()).toMatch(/staff-ana[\s\S]*support/);
     expect(await rule.innerText()).toContain('The specification lists the shop');
     expect(await rule.innerText()).toContain('$700.00');
-    expect(await page.locator('#status').textContent()).toContain('Ruling sent');
+    // The case is shown again before its replay panel starts; the action's message comes after that (reopen).
+    await poll(() => page.locator('#status').textContent()).toContain('Ruling sent');
     await page
       .locator('section[aria-labelledby="timeline-heading"]')
       .screenshot({ path: `${ARTIFACTS}/docs-4-timeline.png` });
