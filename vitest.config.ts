@@ -12,6 +12,7 @@ export const UNIT = [
   'test/api/listen-limited.test.ts',
   'test/api/strict-input-units.test.ts',
   'test/db/batcher.test.ts',
+  'test/db/id-list-lengths.test.ts',
   'test/engine/availability.test.ts',
   'test/ledger/plan-transfers.test.ts',
   'test/ledger/csv.test.ts',

@@ -1,8 +1,10 @@
 import type { Knex } from 'knex';
 import { Batcher, type BatcherLimits } from '../db/batcher.js';
-import { queryPrepared } from '../db/prepared.js';
+import { idListStatement } from '../db/id-list-statement.js';
 import { NotFoundError } from '../errors/index.js';
-import { READ_VIEW_ROWS_SQL, type ViewRow } from './view-row.js';
+import { readViewRowsSql, type ViewRow } from './view-row.js';
+
+const readViewRowsStatement = idListStatement<ViewRow>('read_view_rows', readViewRowsSql);
 
 /**
  * Reads instance rows for the hot path, without a lock: concurrent reads share one prepared statement and round
@@ -15,7 +17,7 @@ export class InstanceReader {
 
   constructor(db: Knex, limits: BatcherLimits) {
     this.batcher = new Batcher(async (ids) => {
-      const rows = await queryPrepared<ViewRow>(db, 'read_view_rows', READ_VIEW_ROWS_SQL, [ids]);
+      const rows = await readViewRowsStatement(db, [], ids);
       const byId = new Map(rows.map((r) => [r.id, r]));
       return ids.map((id) => byId.get(id) ?? null);
     }, limits);

@@ -60,9 +60,12 @@ const FACT_COLUMNS = `escrow.balance::text AS held_amount, coalesce(armed.deadli
 /** The joins and columns that add ViewFacts to a statement over instances aliased `alias` (lists). */
 export const viewFacts = (alias: string) => ({ joins: factJoins(alias), columns: FACT_COLUMNS });
 
-/** Instance rows with their facts, by id: one statement for any number of ids (src/engine/instance-reader.ts). */
-export const READ_VIEW_ROWS_SQL = `SELECT ${instanceColumnsOf('i')}, ${FACT_COLUMNS}
-  FROM instances AS i ${factJoins('i')} WHERE i.id = ANY($1::text[])`;
+/**
+ * Instance rows with their facts, by id: one statement for any number of ids (src/engine/instance-reader.ts), `ids`
+ * matching them (src/db/id-list-statement.ts).
+ */
+export const readViewRowsSql = (ids: string): string => `SELECT ${instanceColumnsOf('i')}, ${FACT_COLUMNS}
+  FROM instances AS i ${factJoins('i')} WHERE i.id ${ids}`;
 
 const findViewRowStatement = preparedStatement<ViewRow>(
   'find_view_row',

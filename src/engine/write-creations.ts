@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
+import { idsMatch } from '../db/id-list-statement.js';
 import { preparedStatement } from '../db/prepared.js';
-import { EVENT_COLUMNS, ROW_CTES, UPDATE_CTES, UPDATE_OUTCOMES } from './write-statement-parts.js';
+import { EVENT_COLUMNS, ROW_CTES, updateCtes, UPDATE_OUTCOMES } from './write-statement-parts.js';
 import {
   eventJson,
   instanceIdsOf,
@@ -55,7 +56,7 @@ const writeCreationsStatement = preparedStatement<CreationRow>(
    ), input AS (
      SELECT t.* FROM jsonb_to_recordset(?::jsonb) AS t(${EVENT_COLUMNS})
      WHERE NOT EXISTS (SELECT 1 FROM creation AS c JOIN taken USING (id) WHERE c.depends_on = t.id)
-   ), ${UPDATE_CTES},
+   ), ${updateCtes(idsMatch(0))},
    inserted AS (
      INSERT INTO instances (id, machine, version, seq, state, snapshot, input, project_id, employer_id, freelancer_id)
      SELECT c.id, c.machine, c.version, c.seq, c.state, c.snapshot, c.instance_input, c.project_id, c.employer_id,

@@ -1,7 +1,7 @@
 // The parts the write statements (write-updates.ts, write-creations.ts) are built from, each a CTE list with its
 // own reason. Events arrive as one JSON array (one parameter, however many events) and the instance ids once more
-// as an array: the planner takes the JSON for 100 rows and would rather scan every instance than look that many
-// up, where "id = ANY" tells it how few there are.
+// on their own (`ids`, src/db/id-list-statement.ts): the planner takes the JSON for 100 rows and would
+// rather scan every instance than look that many up, where the ids tell it how few there are.
 import { scalarViewFacts } from './view-row.js';
 
 /** The columns of one event in the JSON parameter (transition-write.ts writesJson). */
@@ -18,12 +18,13 @@ export const INPUT_CTE = `input AS (SELECT * FROM jsonb_to_recordset(?::jsonb) A
 // caller takes that event alone to the locking path instead. An event judged on a row this process remembered from
 // its own write (apply-event-unlocked.ts) carries that write's `stamp`, its updated_at to the microsecond: seq alone
 // could match a different row after a failover or restore lost the write (another writer's event at the same seq).
-export const UPDATE_CTES = `final AS (
+// `ids` matches the instance ids (src/db/id-list-statement.ts idsMatch).
+export const updateCtes = (ids: string): string => `final AS (
     SELECT DISTINCT ON (input.id) input.*, head.seq - 1 AS from_seq
     FROM input JOIN (SELECT DISTINCT ON (id) id, seq FROM input ORDER BY id, seq) AS head USING (id)
     ORDER BY input.id, input.seq DESC
   ), lockable AS (
-    SELECT id FROM instances WHERE id = ANY(?::text[]) FOR NO KEY UPDATE SKIP LOCKED
+    SELECT id FROM instances WHERE id ${ids} FOR NO KEY UPDATE SKIP LOCKED
   ), updated AS (
     UPDATE instances AS x
     SET seq = f.seq, state = f.state, snapshot = f.snapshot, employer_id = f.employer_id,

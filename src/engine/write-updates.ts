@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
-import { preparedStatement } from '../db/prepared.js';
-import { INPUT_CTE, ROW_CTES, UPDATE_CTES, UPDATE_OUTCOMES } from './write-statement-parts.js';
+import { idListStatement } from '../db/id-list-statement.js';
+import { INPUT_CTE, ROW_CTES, updateCtes, UPDATE_OUTCOMES } from './write-statement-parts.js';
 import {
   eventJson,
   instanceIdsOf,
@@ -12,9 +12,9 @@ import {
 
 // One statement, so one round trip and one commit, for everything a batch of events on existing instances writes:
 // each instance's new seq and snapshot, the history, inbox and outbox rows (write-statement-parts.ts).
-const writeUpdatesStatement = preparedStatement<OutcomeRow>(
+const writeUpdatesStatement = idListStatement<OutcomeRow>(
   'write_updates',
-  `WITH ${INPUT_CTE}, ${UPDATE_CTES},
+  (ids) => `WITH ${INPUT_CTE}, ${updateCtes(ids)},
    written AS (SELECT input.* FROM input JOIN updated USING (id)),
    ${ROW_CTES}
    ${UPDATE_OUTCOMES}`,
@@ -27,7 +27,7 @@ const writeUpdatesStatement = preparedStatement<OutcomeRow>(
  */
 export async function writeUpdates(db: Knex, writes: readonly TransitionWrite[]): Promise<WriteOutcome[]> {
   const ids = instanceIdsOf(writes);
-  const rows = await writeUpdatesStatement(db, [JSON.stringify(writes.map((w, i) => eventJson(w, i))), ids]);
+  const rows = await writeUpdatesStatement(db, [JSON.stringify(writes.map((w, i) => eventJson(w, i)))], ids);
   const byId = new Map(rows.map((r) => [r.id, outcomeOf(r)]));
   // The statement answers for every instance it was given; a missing one would be a statement bug, not a race.
   return writes.map((w) => {
