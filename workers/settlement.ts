@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import type { MilestoneContext } from '../machines/milestone.v1.js';
 import type { Config } from '../src/config.js';
 import type { Db } from '../src/db/knex.js';
+import { idListStatement } from '../src/db/id-list-statement.js';
 import { preparedStatement } from '../src/db/prepared.js';
 import { inTransaction } from '../src/db/transaction.js';
 import { applyBatch, type BatchItem } from '../src/engine/apply-batch.js';
@@ -46,10 +47,11 @@ type ClaimedRow = InstanceRow & {
 // The rows are found by primary key alone and filtered after the lock: with "processed_at IS NULL" in the scan,
 // the planner may walk the partial unprocessed index instead, and where autovacuum is off that index holds an
 // entry for every command ever settled (seen: a claim reading 120,000 index entries, settlements slowing down).
-const claimStatement = preparedStatement<ClaimedRow>(
+// The ids go as a list (src/db/id-list-statement.ts), so the statement is not planned at every call.
+const claimStatement = idListStatement<ClaimedRow>(
   'claim_settlements',
-  `WITH target AS (
-     SELECT id, processed_at, topic FROM outbox WHERE id = ANY(?::bigint[]) ORDER BY id FOR UPDATE
+  (ids) => `WITH target AS (
+     SELECT id, processed_at, topic FROM outbox WHERE id ${ids} ORDER BY id FOR UPDATE
    ), claimed AS (
      UPDATE outbox SET processed_at = now()
      FROM target
@@ -60,6 +62,7 @@ const claimStatement = preparedStatement<ClaimedRow>(
    FROM claimed JOIN instances AS i ON i.id = claimed.instance_id
    ORDER BY i.id
    FOR NO KEY UPDATE OF i`,
+  'bigint',
 );
 
 const outboxRowsStatement = preparedStatement<{ id: string; topic: string; instance_id: string }>(
@@ -93,7 +96,7 @@ export async function settleBatch(
   outboxIds: readonly string[],
 ): Promise<SettlementResult[]> {
   const results = await inTransaction(db, async (trx) => {
-    const claimed = await claimStatement(trx, [outboxIds]);
+    const claimed = await claimStatement(trx, [], outboxIds);
     const result = await resultsOfUnclaimed(trx, log, outboxIds, claimed);
     // Locked in milestone order (the claim), checked and written in the order the commands were issued.
     claimed.sort((a, b) => (BigInt(a.outbox_id) < BigInt(b.outbox_id) ? -1 : 1));

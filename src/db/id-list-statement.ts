@@ -3,14 +3,16 @@ import { preparedStatement } from './prepared.js';
 
 // A prepared statement is planned for its parameters (a custom plan) until Postgres finds its generic plan no dearer
 // on average; from then on it reuses the generic plan and skips planning. An id list passed as one array
-// (`id = ANY($1)`) never gets there: the generic plan takes an array of unknown length for 10 ids, while a custom
-// plan sees the 1-3 a hot-path batch carries, so Postgres planned the instance read at every call and the event
-// write at a third of them, at about their execution's cost (bench/README.md, round 11). Written out as parameters
-// (`id IN ($1, $2)`), the list has the same length in both plans, so they cost the same and the generic plan is
-// kept. A statement is prepared for each of a few list lengths; a list is padded to the next one by repeating its
-// last id, which matches the same row once (a repeated key is dropped by the index scan), and is estimated as
-// another id, as in the generic plan. Past the longest, the list goes as one array and is planned at each call,
-// which a batch of that many events shares.
+// (`id = ANY($1)`) never gets there while it is short: the generic plan takes an array of unknown length for 10 ids,
+// while a custom plan sees the 1-5 that a batch at half load carries. Postgres planned the instance read at every
+// call, the event write and the settlement claim at a third to nine tenths of theirs, each plan costing about as
+// much as running the statement (bench/README.md, round 11). Written out as parameters (`id IN ($1, $2)`), the list
+// has the same length in both plans, so they cost the same and the generic plan is kept. A statement is prepared
+// for each of a few list lengths; a list is padded to the next one by repeating its last id, which matches the same
+// row once (the index scan drops a repeated key) and is estimated as one more id, as in the generic plan. Past the
+// longest, the list goes as one array. (Lists usually longer than ten, as a settlement batch's transfers and
+// accounts, keep their arrays: their generic plan already wins, the other way round, and a plan per length would
+// have to be warmed on every connection.)
 
 /** The list lengths a statement is prepared for. */
 export const LIST_LENGTHS = [1, 2, 4, 8, 16, 32, 64] as const;
@@ -20,13 +22,16 @@ export function listLengthFor(count: number): number {
   return LIST_LENGTHS.find((length) => length >= count && count > 0) ?? 0;
 }
 
-/** What matches a column against the ids: `IN (?, …)` with `length` placeholders, or `= ANY(?::text[])` for 0. */
-export function idsMatch(length: number): string {
-  return length === 0 ? '= ANY(?::text[])' : `IN (${Array.from({ length }, () => '?').join(', ')})`;
+/** The SQL type of a statement's ids. */
+export type IdType = 'text' | 'bigint';
+
+/** What matches a column against the ids: `IN (?, …)` with `length` placeholders, or `= ANY(?::<type>[])` for 0. */
+export function idsMatch(length: number, type: IdType = 'text'): string {
+  return length === 0 ? `= ANY(?::${type}[])` : `IN (${Array.from({ length }, () => '?').join(', ')})`;
 }
 
 /** The ids as the parameters of `idsMatch(length)`: padded with the last id to `length`, or one array for 0. */
-export function idParameters(ids: readonly string[], length: number): unknown[] {
+export function idParameters(ids: readonly unknown[], length: number): unknown[] {
   if (length === 0) return [ids];
   const last = ids.at(-1);
   if (last === undefined || ids.length > length) throw new Error(`${ids.length} ids passed as a list of ${length}`);
@@ -41,13 +46,14 @@ export function idParameters(ids: readonly string[], length: number): unknown[] 
 export function idListStatement<Row>(
   name: string,
   sql: (match: string) => string,
-): (db: Knex, values: readonly unknown[], ids: readonly string[]) => Promise<Row[]> {
+  type: IdType = 'text',
+): (db: Knex, values: readonly unknown[], ids: readonly unknown[]) => Promise<Row[]> {
   const byLength = new Map<number, (db: Knex, values: unknown[]) => Promise<Row[]>>();
   return (db, values, ids) => {
     const length = listLengthFor(ids.length);
     let statement = byLength.get(length);
     if (statement === undefined) {
-      statement = preparedStatement<Row>(length === 0 ? name : `${name}/${length}`, sql(idsMatch(length)));
+      statement = preparedStatement<Row>(length === 0 ? name : `${name}/${length}`, sql(idsMatch(length, type)));
       byLength.set(length, statement);
     }
     return statement(db, [...values, ...idParameters(ids, length)]);
