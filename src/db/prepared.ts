@@ -65,7 +65,7 @@ export function unnamedStatementsOnly(db: Knex): void {
  * (after a schema change every pooled connection may be stale once: up to the pool's size plus one tries), and
  * inside one the error ends the transaction, which inTransaction runs again on another connection.
  */
-export async function queryPrepared<Row>(db: Knex, name: string, text: string, values: unknown[]): Promise<Row[]> {
+async function queryPrepared<Row>(db: Knex, name: string, text: string, values: unknown[]): Promise<Row[]> {
   const known = texts.get(name);
   if (known === undefined) texts.set(name, text);
   else if (known !== text) throw new Error(`prepared statement ${name} used with two texts`);

@@ -27,7 +27,7 @@ export interface TransitionWrite {
   clientId: string | null;
   /**
    * For an event judged on a remembered row: the updated_at (text, to the microsecond) that row's write left, which
-   * the instance must still carry besides the seq (write-statement-parts.ts UPDATE_CTES).
+   * the instance must still carry besides the seq (write-statement-parts.ts updateCtes).
    */
   stamp?: string;
 }

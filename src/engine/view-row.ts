@@ -61,7 +61,7 @@ const FACT_COLUMNS = `escrow.balance::text AS held_amount, coalesce(armed.deadli
 export const viewFacts = (alias: string) => ({ joins: factJoins(alias), columns: FACT_COLUMNS });
 
 /**
- * Instance rows with their facts, by id: one statement for any number of ids (src/engine/instance-reader.ts), `ids`
+ * Instance rows with their facts, by id (src/engine/instance-reader.ts): one statement per list length, `ids`
  * matching them (src/db/id-list-statement.ts).
  */
 export const readViewRowsSql = (ids: string): string => `SELECT ${instanceColumnsOf('i')}, ${FACT_COLUMNS}

@@ -26,6 +26,8 @@ const writeUpdatesStatement = idListStatement<OutcomeRow>(
  * (nothing of an instance that is `moved` or `busy` was written).
  */
 export async function writeUpdates(db: Knex, writes: readonly TransitionWrite[]): Promise<WriteOutcome[]> {
+  // A settlement batch that claimed nothing applies no event: no round trip for it.
+  if (writes.length === 0) return [];
   const ids = instanceIdsOf(writes);
   const rows = await writeUpdatesStatement(db, [JSON.stringify(writes.map((w, i) => eventJson(w, i)))], ids);
   const byId = new Map(rows.map((r) => [r.id, outcomeOf(r)]));

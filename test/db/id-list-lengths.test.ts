@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { idParameters, idsMatch, LIST_LENGTHS, listLengthFor } from '../../src/db/id-list-statement.js';
+import {
+  idListStatement,
+  idParameters,
+  idsMatch,
+  LIST_LENGTHS,
+  listLengthFor,
+} from '../../src/db/id-list-statement.js';
 
 describe('id lists written out as parameters', () => {
   it('go at the shortest prepared length that holds them, and as one array past the longest', () => {
@@ -20,5 +26,17 @@ describe('id lists written out as parameters', () => {
   it('are matched with one placeholder per id', () => {
     expect(idsMatch(4)).toBe('IN (?, ?, ?, ?)');
     expect(idsMatch(0)).toBe('= ANY(?::text[])');
+  });
+});
+
+describe('a statement over an id list', () => {
+  it('must take its ids last, and match them once', () => {
+    expect(() => idListStatement('ids_first', (ids) => `SELECT id FROM instances WHERE id ${ids} AND seq > ?`)).toThrow(
+      /ids_first: its ids must be its last parameters/,
+    );
+    expect(() => idListStatement('ids_twice', (ids) => `SELECT 1 WHERE 'a' ${ids} OR 'b' ${ids}`)).toThrow(/ids_twice/);
+    expect(() =>
+      idListStatement('ids_last', (ids) => `SELECT id FROM instances WHERE seq > ? AND id ${ids}`),
+    ).not.toThrow();
   });
 });
