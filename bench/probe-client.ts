@@ -61,6 +61,9 @@ export interface ProbeLatency {
   p99Ms: number;
   /** p99 of the requests sent WARM_AFTER_S after the phase began. */
   p99WarmMs: number;
+  /** Requests sent before WARM_AFTER_S (the JIT warm-up's), and after it, all answered, refusals included. */
+  sentBeforeWarm: number;
+  sentAfterWarm: number;
   maxMs: number;
   /** Share of answers within 25 ms, as a table cell. */
   within25: string;
@@ -78,6 +81,8 @@ export function probeLatency(results: readonly ClientResult[], warmAfter: number
     p50Ms: percentile(sorted, 50),
     p99Ms: percentile(sorted, 99),
     p99WarmMs: percentile(warm, 99),
+    sentBeforeWarm: sorted.length - warm.length,
+    sentAfterWarm: warm.length,
     maxMs: sorted.at(-1) ?? Number.NaN,
     within25: percentOf(sorted.filter((l) => l <= 25).length, sorted.length),
   };

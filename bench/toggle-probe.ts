@@ -45,11 +45,27 @@ async function round(): Promise<Record<string, string | number>> {
     await Promise.all(projects.map((p) => toggle(targetOf(p), warmUntil)));
     const bucketsBefore = await scrapeTransitionBuckets(baseUrl, deployment.token);
     const stopCpu = startCpuSplit(deployment.pids);
+    // The same split over the first WARM_AFTER_S seconds alone: what the JIT warm-up costs (bench/README.md round 12).
+    const stopFirstCpu = startCpuSplit(deployment.pids);
+    const firstStarted = Date.now();
+    let firstCpu: Record<string, number> = {};
+    let firstSeconds = Number.NaN;
+    const firstTimer = setTimeout(() => {
+      firstCpu = stopFirstCpu();
+      firstSeconds = (Date.now() - firstStarted) / 1000;
+    }, WARM_AFTER_S * 1000);
     const phase = await measureClients(projects.map(targetOf), PROBE_S);
+    clearTimeout(firstTimer);
     const cpu = stopCpu();
     const served = latencyByType(bucketsBefore, await scrapeTransitionBuckets(baseUrl, deployment.token));
     const after = await pgbenchTps(ADMIN_URL, CLIENTS, PGBENCH_S);
     const { latency, perSecond } = phase;
+    const warmUpCell = (group: 'api' | 'postgres') => {
+      // CPU ms = % of a core × 10 × seconds; the phase's seconds are its answers over their rate.
+      const firstMs = (firstCpu[group] ?? Number.NaN) * 10 * firstSeconds;
+      const afterMs = cpu[group]! * 10 * (latency.ok / perSecond) - firstMs;
+      return `${(firstMs / latency.sentBeforeWarm).toFixed(3)} → ${(afterMs / latency.sentAfterWarm).toFixed(3)}`;
+    };
     // The same events as the service timed them (routes to reply): what the client saw beyond that was waiting.
     const serviceWithin25 = percentOf(
       served.reduce((n, t) => n + t.within25Ms, 0),
@@ -68,6 +84,9 @@ async function round(): Promise<Record<string, string | number>> {
       errors: errorsCell(latency.errors),
       // CPU per event hardly depends on what else the machine did, unlike a rate: compare changes by this.
       'ms CPU/event api, pg': [cpu.api, cpu.postgres].map((p) => ((p! * 10) / perSecond).toFixed(3)).join(', '),
+      // The JIT warm-up: CPU per request sent in the first WARM_AFTER_S seconds, then per request sent after them.
+      [`ms CPU/request api, first ${WARM_AFTER_S} s → after`]: warmUpCell('api'),
+      [`ms CPU/request pg, first ${WARM_AFTER_S} s → after`]: warmUpCell('postgres'),
       // The probe's own clients share the machine: with 16 of them in a closed loop, mean latency = 16 / events/s.
       'ms CPU/event client': phase.clientCpuMsPerEvent.toFixed(3),
       // Each of the client's own pauses holds every request in flight (bench/probe-floor.ts: the client alone).

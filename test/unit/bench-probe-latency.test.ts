@@ -23,6 +23,9 @@ describe("the probe's latency summary", () => {
     // 1..25 of 100 answers are within 25 ms.
     expect(summary.within25).toBe('25 %');
     expect(summary.ok).toBe(100);
+    // The two sent during warm-up and the 98 after it, for the CPU per request on each side of the mark.
+    expect(summary.sentBeforeWarm).toBe(2);
+    expect(summary.sentAfterWarm).toBe(98);
   });
 
   it('counts refused answers as errors, not as events done, and sums each kind over the clients', () => {
