@@ -381,6 +381,16 @@ const schema = z.object({
     .max(3_600_000)
     .default(5_000)
     .describe('where autovacuum is off, how often workers look for tables to ANALYZE'),
+  // autovacuum looks at a database once a minute (autovacuum_naptime); a table that has not doubled waits as long.
+  STATS_REFRESH_MIN_AGE_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(3_600_000)
+    .default(60_000)
+    .describe(
+      'where autovacuum is off, a table changed past the threshold but not doubled is analyzed again only once its statistics are this old',
+    ),
   SWEEP_GRACE_MS: z.coerce
     .number()
     .int()

@@ -7,6 +7,8 @@ import { runEvery, type Repeating } from './run-every.js';
 // autovacuum's own analyze trigger (autovacuum_analyze_threshold, autovacuum_analyze_scale_factor defaults).
 const THRESHOLD_ROWS = 50;
 const SCALE_FACTOR = 0.1;
+// A table holding this many times the rows its statistics counted is analyzed at the next pass, however recent they are.
+const GROWTH_FACTOR = 2;
 // Any constant (the relay has its own): the key of the advisory lock that lets one pass at a time run.
 export const STATISTICS_LOCK_KEY = 7_305_002;
 
@@ -16,7 +18,11 @@ export const STATISTICS_LOCK_KEY = 7_305_002;
  * plan of a prepared statement made on an empty table (a sequential scan, cheapest there) stays in use as the
  * table grows: an event's write scanning every instance, a settlement claim every outbox row (seen: settlements
  * falling behind within a minute, bench/README.md). ANALYZE also invalidates those cached plans, so each is
- * made again for the table as it now is. A table is analyzed once it changed past autovacuum's own threshold.
+ * made again for the table as it now is. A table is analyzed once it changed past autovacuum's own threshold: at the
+ * next pass if it was never analyzed or has doubled since, else once its statistics are STATS_REFRESH_MIN_AGE_MS old
+ * (a minute, as autovacuum would). Every ANALYZE costs a burst of CPU and makes every connection plan its cached
+ * statements again; analyzing a growing table at each 10 % (every pass, under load) bought no better plan and put
+ * those bursts into the requests' latency (bench/README.md, round 13).
  */
 export class PlannerStatistics {
   private repeating: Repeating | null = null;
@@ -52,10 +58,16 @@ export class PlannerStatistics {
         STATISTICS_LOCK_KEY,
       ]);
       if (!locked[0]?.ok) return [];
+      // reltuples is what the last ANALYZE counted (-1 before the first); n_live_tup counts rows as they come.
       const { rows } = await trx.raw<{ rows: { name: string }[] }>(
-        `SELECT format('%I.%I', schemaname, relname) AS name FROM pg_stat_user_tables
-         WHERE n_mod_since_analyze > ?::float8 + ?::float8 * greatest(n_live_tup, 0)`,
-        [THRESHOLD_ROWS, SCALE_FACTOR],
+        `SELECT format('%I.%I', s.schemaname, s.relname) AS name
+         FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid
+         WHERE s.n_mod_since_analyze > ?::float8 + ?::float8 * greatest(s.n_live_tup, 0)
+           AND (c.reltuples < 0
+             OR s.n_live_tup > ?::float8 * c.reltuples
+             OR coalesce(greatest(s.last_analyze, s.last_autoanalyze), '-infinity')
+                <= now() - ?::float8 * interval '1 millisecond')`,
+        [THRESHOLD_ROWS, SCALE_FACTOR, GROWTH_FACTOR, this.config.STATS_REFRESH_MIN_AGE_MS],
       );
       for (const { name } of rows) await trx.raw(`ANALYZE ${name}`);
       return rows.map((r) => r.name);

@@ -6,8 +6,9 @@ import { eventually } from '../support/eventually.js';
 import { projectInProgress } from '../support/scenario.js';
 import { startTestService, type TestService } from '../support/test-service.js';
 
-// Where autovacuum is off, the workers ANALYZE tables that changed past autovacuum's own threshold
-// (workers/planner-statistics.ts), so cached plans made on empty tables are made again.
+// Where autovacuum is off, the workers ANALYZE tables that changed past autovacuum's own threshold, at once when
+// new or doubled, else at most once a minute (workers/planner-statistics.ts), so cached plans made on empty tables
+// are made again.
 describe('planner statistics', () => {
   let svc: TestService;
   let statistics: PlannerStatistics;
@@ -79,6 +80,36 @@ describe('planner statistics', () => {
       for (let i = 0; i < 3; i++) expect(await statistics.analyzeChanged()).not.toContain('public.scratch_quiet');
     } finally {
       await svc.db.raw('DROP TABLE scratch_quiet');
+    }
+  });
+
+  it('analyze a table that grew by less than double only once its statistics are STATS_REFRESH_MIN_AGE_MS old', async () => {
+    await svc.db.raw('CREATE TABLE scratch_steady (id int PRIMARY KEY)');
+    try {
+      const changedSinceAnalyze = async (n: number) =>
+        eventually(async () => {
+          const { rows } = await svc.db.raw(
+            "SELECT n_mod_since_analyze::int AS n FROM pg_stat_user_tables WHERE relname = 'scratch_steady'",
+          );
+          expect(rows[0]?.n).toBe(n);
+        });
+      await svc.db.raw('INSERT INTO scratch_steady SELECT generate_series(1, 1000)');
+      // Counters that reach the statistics views after the ANALYZE would count as changes since it.
+      await changedSinceAnalyze(1000);
+      await svc.db.raw('ANALYZE scratch_steady');
+      // Half as many again: past autovacuum's 50 + 10 %, short of doubling.
+      await svc.db.raw('INSERT INTO scratch_steady SELECT generate_series(1001, 1500)');
+      await changedSinceAnalyze(500);
+      // Statistics a moment old are recent enough under the default minute.
+      expect(await statistics.analyzeChanged()).not.toContain('public.scratch_steady');
+      const impatient = new PlannerStatistics(
+        svc.db,
+        { ...svc.config, STATS_REFRESH_MIN_AGE_MS: 200 },
+        createLogger('silent'),
+      );
+      await eventually(async () => expect(await impatient.analyzeChanged()).toContain('public.scratch_steady'));
+    } finally {
+      await svc.db.raw('DROP TABLE scratch_steady');
     }
   });
 
