@@ -26,12 +26,14 @@ export type SettlementOutcome = 'settled' | 'failed' | 'already_done' | 'missing
 /**
  * A command's outcome, and its milestone (null for a missing row): the one to wake `?wait=settled` readers of. With
  * the milestone's project when the transaction moved it too (a settled release or refund closes the milestone
- * there): an API process that remembers the project's row forgets it on that signal (decision 17).
+ * there): an API process that remembers the project's row forgets it on that signal (decision 17). `relay`: the
+ * transaction that settled it left the relay work (outbox rows, an armed timer); only then is the relay woken.
  */
 export interface SettlementResult {
   outcome: SettlementOutcome;
   instanceId: string | null;
   projectId?: string;
+  relay?: boolean;
 }
 
 type ClaimedRow = InstanceRow & {
@@ -111,15 +113,15 @@ export async function settleBatch(
     );
     // Every row the events moved, the projects their derived events reached included.
     const moved = new Map<string, InstanceRow>();
-    const applied = await applyBatch(trx, items, moved);
+    const { applied, relay } = await applyBatch(trx, items, moved);
     applied.forEach((a, i) => {
       if (a.seq !== claims[i]!.milestone.seq + 1)
         throw new Error(`${items[i]!.event.type} of ${claims[i]!.milestone.id} wrote seq ${a.seq}`);
     });
     for (const { outboxId, milestone } of claims) {
-      const own = result.get(outboxId);
-      if (own && milestone.project_id !== null && moved.has(milestone.project_id))
-        result.set(outboxId, { ...own, projectId: milestone.project_id });
+      const own = result.get(outboxId)!;
+      const movedProject = milestone.project_id !== null && moved.has(milestone.project_id);
+      result.set(outboxId, { ...own, relay, ...(movedProject ? { projectId: milestone.project_id! } : {}) });
     }
     await applyTransfers(trx, plans);
     for (const c of claims) {

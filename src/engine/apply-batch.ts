@@ -5,7 +5,7 @@ import { NotFoundError } from '../errors/index.js';
 import { prepareEvent, type ApplyOptions, type Applied, type EventCause, type PreparedEvent } from './prepare-event.js';
 import type { EngineEvent } from './engine-event.js';
 import { INSTANCE_COLUMNS, type InstanceRow } from './instance-row.js';
-import { rowAfter, type Written } from './transition-write.js';
+import { rowAfter, type WrittenRow } from './transition-write.js';
 import { writeUpdates } from './write-updates.js';
 
 /** An event for an instance row the transaction holds locked, read under that lock. */
@@ -26,10 +26,20 @@ const lockInstancesStatement = preparedStatement<InstanceRow>(
   `SELECT ${INSTANCE_COLUMNS} FROM instances WHERE id = ANY(?::text[]) ORDER BY id FOR NO KEY UPDATE`,
 );
 
+/**
+ * The events a batch applied, the primary ones in order, and whether the batch left the relay work: outbox rows
+ * (the write statement says so per instance), or effects with statements of their own, of which a timer armed
+ * needs the relay to schedule it.
+ */
+export interface BatchApplied {
+  applied: Applied[];
+  relay: boolean;
+}
+
 interface Step {
   before: InstanceRow;
   prepared: PreparedEvent;
-  written?: Written;
+  written?: WrittenRow;
 }
 
 /**
@@ -44,7 +54,7 @@ export async function applyBatch(
   trx: Knex.Transaction,
   items: readonly BatchItem[],
   held: HeldRows = new Map(),
-): Promise<Applied[]> {
+): Promise<BatchApplied> {
   for (const item of items) held.set(item.row.id, item.row);
   const steps: Step[] = [];
   const plan = (row: InstanceRow, machine: MachineName, event: EngineEvent, options: ApplyOptions): Step => {
@@ -91,5 +101,8 @@ export async function applyBatch(
   for (const s of steps) for (const statement of s.prepared.plan.statements) await statement(trx, s.prepared.write.seq);
   const after = (s: Step) => rowAfter(s.before, s.prepared.write, s.written!);
   for (const s of steps) held.set(s.before.id, after(s));
-  return primary.map((s) => ({ row: after(s), seq: s.prepared.write.seq }));
+  return {
+    applied: primary.map((s) => ({ row: after(s), seq: s.prepared.write.seq })),
+    relay: steps.some((s) => s.written!.relay || s.prepared.plan.statements.length > 0),
+  };
 }

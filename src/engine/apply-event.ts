@@ -32,6 +32,6 @@ export async function applyToLocked(
   options: ApplyOptions = {},
   held?: HeldRows,
 ): Promise<Applied> {
-  const [applied] = await applyBatch(trx, [{ row, machine, event, options }], held);
-  return applied!;
+  const { applied } = await applyBatch(trx, [{ row, machine, event, options }], held);
+  return applied[0]!;
 }

@@ -111,7 +111,7 @@ describe('settlement batches', () => {
         log,
         ms.map((m) => m.command),
       ),
-    ).toEqual(ms.map((m) => ({ outcome: 'settled', instanceId: m.id })));
+    ).toEqual(ms.map((m) => ({ outcome: 'settled', instanceId: m.id, relay: false })));
     for (const m of ms)
       expect(
         (await svc.http.post(`/v1/milestones/${m.id}/events`, { type: 'RELEASE', actor: p.employer })).status,
@@ -120,7 +120,7 @@ describe('settlement batches', () => {
     const projectSeq = (await findInstance(svc.db, p.projectId, 'project')).seq;
     // Releases move the project too, and say so: an API process that remembers its row forgets it on the signal.
     expect(await settleBatch(svc.db, svc.config, log, releases)).toEqual(
-      ms.map((m) => ({ outcome: 'settled', instanceId: m.id, projectId: p.projectId })),
+      ms.map((m) => ({ outcome: 'settled', instanceId: m.id, projectId: p.projectId, relay: false })),
     );
     // Each full release tells the project it released and closed a milestone: six events, consecutive.
     const history = await svc
@@ -142,6 +142,34 @@ describe('settlement batches', () => {
     expect(project.milestones).toEqual({ pending: 0, releasedTotal: '90' });
     expect(project.seq).toBe(projectSeq + 6);
     for (const m of ms) expect(await stateOf(m.id)).toBe('released');
+  });
+
+  it('say whether a batch left the relay work: only then is the relay woken', async () => {
+    const p = await projectInProgress(svc.http);
+    await deposit(svc.http, p.employer, '100');
+    const relayOf = async (command: string) => (await settleBatch(svc.db, svc.config, log, [command]))[0]!.relay;
+    const rowsAfter = async (command: string) =>
+      Number((await svc.db('outbox').where('id', '>', command).count({ n: '*' }))[0]!.n);
+    // No webhook live: SETTLED writes no transition row, and funding arms no timer.
+    const quiet = await milestone(p, '40');
+    expect(await relayOf(quiet.command)).toBe(false);
+    expect(await rowsAfter(quiet.command)).toBe(0);
+    // A live webhook: every event leaves a transition row for the relay to fan out.
+    const hook = await svc.http.post('/v1/webhooks', {
+      url: 'http://127.0.0.1:9/settlement-batch',
+      events: ['*'],
+      secret: 'whsec_settlement_batch_0123456789',
+    });
+    expect(hook.status, JSON.stringify(hook.body)).toBe(201);
+    try {
+      const watched = await milestone(p, '40');
+      expect(await relayOf(watched.command)).toBe(true);
+      expect(await rowsAfter(watched.command)).toBe(1);
+    } finally {
+      await svc.http.request('DELETE', `/v1/webhooks/${hook.body.id}`);
+    }
+    // Found done already: nothing new for the relay.
+    expect(await relayOf(quiet.command)).toBeUndefined();
   });
 
   it('fail a batch with a corrupt command as a whole, and settle the others alone', async () => {
