@@ -18,7 +18,11 @@ export interface Backlog {
   sample: string[];
 }
 
-export async function backlog(db: Db): Promise<Backlog> {
+/**
+ * `timersDueWithinMs`: armed timers due that soon count as in flight too. An audit that starts while one is about to
+ * fire races its event (a dispute's response deadline, say) and the settlement that follows.
+ */
+export async function backlog(db: Db, timersDueWithinMs = 0): Promise<Backlog> {
   const outbox: { id: bigint; topic: string; relayed_at: Date | null }[] = await db('outbox')
     .whereNull('processed_at')
     .orderBy('id')
@@ -31,7 +35,7 @@ export async function backlog(db: Db): Promise<Backlog> {
   );
   const timers: { id: bigint; instance_id: string }[] = await db('timers')
     .where({ status: 'armed' })
-    .andWhere('fire_at', '<=', db.fn.now())
+    .andWhereRaw('fire_at <= now() + make_interval(secs => ?)', [timersDueWithinMs / 1000])
     .select('id', 'instance_id');
   return {
     unprocessedOutbox: outbox.length,
@@ -47,14 +51,15 @@ export async function backlog(db: Db): Promise<Backlog> {
 
 /**
  * Waits until nothing is left in flight: every outbox row processed, no milestone settling, no armed timer
- * past due. Only the service's own recovery (relay, sweeper, BullMQ stalled-job checks) can get there.
+ * past due, nor due within `timersDueWithinMs`. Only the service's own recovery (relay, sweeper, BullMQ
+ * stalled-job checks) can get there.
  */
-export async function waitForQuiescence(db: Db, timeoutMs: number): Promise<number> {
+export async function waitForQuiescence(db: Db, timeoutMs: number, timersDueWithinMs = 0): Promise<number> {
   const started = Date.now();
   let reported = started;
   await eventually(
     async () => {
-      const b = await backlog(db);
+      const b = await backlog(db, timersDueWithinMs);
       if (process.env.CHAOS_VERBOSE === '1' && Date.now() - reported > 2_000) {
         reported = Date.now();
         console.log(`[chaos] +${((reported - started) / 1000).toFixed(1)}s backlog`, { ...b });
