@@ -37,6 +37,8 @@ export interface IngestOptions {
   mix: IngestMix;
   /** Events per second to pace the load at (the half-load phase); 0 sends as fast as the service answers. */
   rate?: number;
+  /** The engine mix: every n-th request creates a milestone (default 10); 1 sends nothing but creations. */
+  createEvery?: number;
 }
 
 // Milestones each wrk thread of the money mix keeps going (spread over its projects, one event each in turn): it
@@ -69,7 +71,7 @@ async function planLua(
   const run = `bm${randomBytes(4).toString('hex')}`;
   const slots =
     options.mix === 'money' ? await planMoneySlots(token, projects, WRK_THREADS, SLOTS_PER_THREAD, run) : '{}';
-  return `return { token = ${lua(token)}, mix = ${lua(options.mix)}, rate = ${options.rate ?? 0}, createEvery = 10, slots = ${slots}, projects = { ${entries.join(',\n')} } }\n`;
+  return `return { token = ${lua(token)}, mix = ${lua(options.mix)}, rate = ${options.rate ?? 0}, createEvery = ${options.createEvery ?? 10}, slots = ${slots}, projects = { ${entries.join(',\n')} } }\n`;
 }
 
 async function scalar(databaseUrl: string, sql: string, values: unknown[] = []): Promise<number> {
