@@ -38,6 +38,11 @@ function sample(): Sample {
   return { at: Date.now(), byPid, idleTicks: cpu[3]! + cpu[4]!, totalTicks: cpu.reduce((a, b) => a + b, 0) };
 }
 
+/** A group's CPU in percent of one core, as ms of CPU per event at `perSecond` events (× 10: ms per second). */
+export function cpuMsPerEvent(percent: number | undefined, perSecond: number): number {
+  return ((percent ?? 0) * 10) / perSecond;
+}
+
 /**
  * Starts counting; the returned function stops and gives CPU per group in percent of one core, each named group
  * the sum of its processes. A process that exited meanwhile (the load generator) is gone from /proc, so its caller

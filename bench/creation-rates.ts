@@ -5,6 +5,7 @@
 // and the CPU each process group spent per creation (bench/cpu-split.ts): at low rates every relay pass, job and
 // shared statement carries one creation, flat out several (bench/README.md round 16).
 import { randomBytes } from 'node:crypto';
+import { cpuMsPerEvent } from './cpu-split.js';
 import { admin, baseUrl, seedProjects, startDeployment } from './harness.js';
 import { planIngest, runIngest } from './ingest.js';
 import { round } from './stats.js';
@@ -25,18 +26,16 @@ try {
   for (const rate of RATES) {
     const plan = await planIngest(target, projects, { mix: 'engine', rate, createEvery: 1 });
     const r = await runIngest(target, plan, CLIENTS, INGEST_S);
-    // cpu-split gives percent of one core; over a second at r.perSecond creations that is ms per creation.
-    const msPer = (percent: number) => round((percent * 10) / r.perSecond, 2);
-    const cpu = Object.fromEntries(GROUPS.map((g) => [`${g} ms`, msPer(r.cpuPercent[g] ?? 0)]));
+    const msPer = GROUPS.map((g) => cpuMsPerEvent(r.cpuPercent[g], r.perSecond));
     rows.push({
       paced: rate === 0 ? 'closed loop' : `${rate}/s`,
       'creations/s': round(r.perSecond, 1),
       'p50 / p99 ms': `${r.p50Ms} / ${r.p99Ms}`,
       errors: r.errors,
       'machine idle': `${r.cpuPercent.idleOfMachine} %`,
-      ...cpu,
+      ...Object.fromEntries(GROUPS.map((g, i) => [`${g} ms`, round(msPer[i]!, 2)])),
       'ms of CPU per creation': round(
-        GROUPS.reduce((sum, g) => sum + msPer(r.cpuPercent[g] ?? 0), 0),
+        msPer.reduce((sum, ms) => sum + ms, 0),
         1,
       ),
     });

@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { admin, baseUrl, seedProjects, startDeployment } from './harness.js';
 import { planIngest, runIngest } from './ingest.js';
+import { cpuMsPerEvent } from './cpu-split.js';
 import { round } from './stats.js';
 
 const INGEST_S = Number(process.env.BENCH_INGEST_S ?? 20);
@@ -118,8 +119,7 @@ async function main(): Promise<void> {
       .sort((a, b) => b.bytesPerEvent - a.bytesPerEvent);
     console.log(`money mix, ${CLIENTS} connections, ${INGEST_S} s: ${events} events, ${result.perSecond} events/s`);
     console.log(`WAL bytes per event: ${round(Number(wal[0]!.bytes) / events)}`);
-    // Percent of one core over the phase: × 10 is ms of CPU per second, per event at the phase's rate.
-    const cpuMs = (role: string) => round(((result.cpuPercent[role] ?? 0) * 10) / result.perSecond, 3);
+    const cpuMs = (role: string) => round(cpuMsPerEvent(result.cpuPercent[role], result.perSecond), 3);
     console.log(`Postgres CPU per event: ${cpuMs('postgres')} ms`);
     console.log(`CPU per event, ms: api ${cpuMs('api')}, workers ${cpuMs('workers')}, redis ${cpuMs('redis')}`);
     console.log(

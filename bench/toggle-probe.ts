@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { admin, ADMIN_URL, baseUrl, seedProjects, startDeployment } from './harness.js';
 import type { BenchProject } from './ingest.js';
 import { pgbenchTps } from './pgbench.js';
-import { startCpuSplit } from './cpu-split.js';
+import { cpuMsPerEvent, startCpuSplit } from './cpu-split.js';
 import { latencyByType, scrapeTransitionBuckets } from './latency-by-type.js';
 import { errorsCell, gcCell, measureClients, PROBE_CLIENTS, toggle, WARM_AFTER_S } from './probe-client.js';
 import { percentOf } from './stats.js';
@@ -83,7 +83,7 @@ async function round(): Promise<Record<string, string | number>> {
       '≤ 25 ms client / service': `${latency.within25} / ${serviceWithin25}`,
       errors: errorsCell(latency.errors),
       // CPU per event hardly depends on what else the machine did, unlike a rate: compare changes by this.
-      'ms CPU/event api, pg': [cpu.api, cpu.postgres].map((p) => ((p! * 10) / perSecond).toFixed(3)).join(', '),
+      'ms CPU/event api, pg': [cpu.api, cpu.postgres].map((p) => cpuMsPerEvent(p, perSecond).toFixed(3)).join(', '),
       // The JIT warm-up: CPU per request sent in the first WARM_AFTER_S seconds, then per request sent after them.
       [`ms CPU/request api, first ${WARM_AFTER_S} s → after`]: warmUpCell('api'),
       [`ms CPU/request pg, first ${WARM_AFTER_S} s → after`]: warmUpCell('postgres'),
