@@ -1,18 +1,20 @@
 // `npx tsx bench/wake-cost.ts` (about 20 seconds): what a round trip between two processes costs this machine's CPU
 // as the processes sleep longer between them. Two Node processes on loopback TCP, a small JSON message each way
 // (parsed at both ends, as the service's hops do), with a pause of each of WAKE_GAPS_MS (0, 1, 2 and 10 ms; 0 is
-// back to back) before each next one. Node's timers wait at least 1 ms, so a pause below that is 1 ms. Prints, per gap, the CPU both processes spent per round trip, from their own
-// process.cpuUsage(). Where it grows with the gap, a process that has slept pays for waking up, and an event
-// spread out costs more than the same event in a busy second: the cost-by-rate curve of bench/creation-rates.ts
-// (bench/README.md round 17).
+// back to back) before each next one; Node's timers wait at least 1 ms, so a shorter pause is 1 ms. Prints, per
+// pause, the CPU both processes spent per round trip, from their own process.cpuUsage(). Where it grows with the
+// pause, a process that has slept pays for waking up, and an event spread out costs more than the same event in a
+// busy second: the cost-by-rate curve of bench/creation-rates.ts (bench/README.md round 17).
 import { fork, type ChildProcess } from 'node:child_process';
 import net from 'node:net';
+import { setTimeout as pause } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { round } from './stats.js';
 
 const GAPS_MS = (process.env.WAKE_GAPS_MS ?? '0,1,2,10').split(',').map(Number);
 const WARMUP = 3_000;
-const MESSAGE = `${JSON.stringify({ id: 'ms_0', state: 'in_progress', items: Array.from({ length: 10 }, (_, i) => ({ i })) })}\n`;
+const ITEMS = Array.from({ length: 10 }, (_, i) => ({ i }));
+const MESSAGE = `${JSON.stringify({ id: 'ms_0', state: 'in_progress', items: ITEMS })}\n`;
 
 /** Round trips per phase: about 100 ms of CPU or more whatever the gap, on the machine of bench/README.md round 17. */
 const roundTripsFor = (gapMs: number) => (gapMs === 0 ? 20_000 : gapMs < 2 ? 4_000 : gapMs < 5 ? 1_500 : 400);
@@ -56,7 +58,6 @@ async function main(): Promise<void> {
         });
         socket.write(MESSAGE);
       });
-    const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
     for (let i = 0; i < WARMUP; i++) await roundTrip();
     const rows = [];
     for (const gapMs of GAPS_MS) {
