@@ -137,6 +137,8 @@ export async function startService(config: Config, log: Logger, options: Service
           s.closeIdleConnections();
         });
       }
+      // No scrape can come now: end what the gauges started (a reconciliation) rather than wait for it below.
+      await metrics.close();
       await workers?.stop();
       await signals.close();
       await Promise.all(dashboardQueues.map((q) => q.close().catch(() => undefined)));

@@ -44,7 +44,20 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** What scrape-time gauges started and a stopping service ends instead of waiting for (see close). */
+  private readonly closers: (() => Promise<void>)[] = [];
+
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'escrow_' });
+  }
+
+  /** Registers how to end work a gauge started in the background, such as the metric's reconciliation. */
+  onClose(close: () => Promise<void>): void {
+    this.closers.push(close);
+  }
+
+  /** Ends the gauges' background work; the service calls it once no scrape can arrive. */
+  async close(): Promise<void> {
+    await Promise.all(this.closers.map((close) => close()));
   }
 }

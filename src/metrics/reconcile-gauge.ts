@@ -22,15 +22,28 @@ export function registerReconcileGauge(metrics: Metrics, db: Db, log: Logger, co
   if (metrics.registry.getSingleMetric(NAME)) return;
   let last: { report: ReconcileReport; at: number } | null = null;
   let running: Promise<void> | null = null;
-  const refresh = () =>
-    (running ??= reconcile(db, { date: new Date().toISOString().slice(0, 10), pageSize: config.RECONCILE_BATCH_SIZE })
+  // On a large ledger a reconciliation outlasts SHUTDOWN_TIMEOUT_MS, and a stop would wait for its connection:
+  // a stopping service cancels it and starts no other.
+  const stopping = new AbortController();
+  const refresh = () => {
+    if (stopping.signal.aborted) return Promise.resolve();
+    const date = new Date().toISOString().slice(0, 10);
+    return (running ??= reconcile(db, { date, pageSize: config.RECONCILE_BATCH_SIZE, signal: stopping.signal })
       .then((report) => {
         last = { report, at: Date.now() };
       })
-      .catch((error: unknown) => log.warn({ err: error }, 'reconciliation for the metric failed'))
+      .catch((error: unknown) => {
+        if (stopping.signal.aborted) log.info('reconciliation for the metric cancelled: the service is stopping');
+        else log.warn({ err: error }, 'reconciliation for the metric failed');
+      })
       .finally(() => {
         running = null;
       }));
+  };
+  metrics.onClose(async () => {
+    stopping.abort();
+    await running;
+  });
   // Both gauges are collected at once by a scrape: they share the one reconciliation `running` holds.
   const current = async () => {
     if (last === null || Date.now() - last.at >= config.RECONCILE_METRIC_TTL_MS) {

@@ -1,3 +1,4 @@
+import { cancelOnAbort } from '../db/cancel-on-abort.js';
 import type { Db } from '../db/knex.js';
 import { RECONCILE_CHECKS, type ReconcileCheck } from './checks.js';
 import type { Difference } from './difference.js';
@@ -76,26 +77,29 @@ function currencyReport(
 /**
  * Reconciles the ledger (docs/money.md "Reconciliation"): per currency, the day's deposits, payouts
  * paid, fees earned and adjustments, the balances by kind, and every check's differences. All reads come from
- * one REPEATABLE READ, READ ONLY snapshot, so work committing meanwhile can never pass for a difference.
+ * one REPEATABLE READ, READ ONLY snapshot, so work committing meanwhile can never pass for a difference. Aborting
+ * `signal` cancels it (the metric's reconciliation when the service stops, src/metrics/reconcile-gauge.ts).
  */
 export async function reconcile(
   db: Db,
-  options: { date: string; pageSize: number; checks?: readonly ReconcileCheck[] },
+  options: { date: string; pageSize: number; checks?: readonly ReconcileCheck[]; signal?: AbortSignal },
 ): Promise<ReconcileReport> {
   const checks = options.checks ?? RECONCILE_CHECKS;
   return db.transaction(async (trx) => {
     await trx.raw('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
-    const totals = await balancesByKind(trx);
-    const flows = await flowsOfDay(trx, options.date);
-    const differences: Difference[] = [];
-    for (const check of checks) differences.push(...(await check.run({ trx, totals, pageSize: options.pageSize })));
-    const currencies = [...new Set([...totals, ...flows].map((r) => r.currency))].sort();
-    return {
-      date: options.date,
-      ok: differences.length === 0,
-      checks: checks.flatMap((c) => c.names),
-      currencies: currencies.map((c) => currencyReport(c, totals, flows, differences)),
-      differences,
-    };
+    return cancelOnAbort(db, trx, options.signal, async () => {
+      const totals = await balancesByKind(trx);
+      const flows = await flowsOfDay(trx, options.date);
+      const differences: Difference[] = [];
+      for (const check of checks) differences.push(...(await check.run({ trx, totals, pageSize: options.pageSize })));
+      const currencies = [...new Set([...totals, ...flows].map((r) => r.currency))].sort();
+      return {
+        date: options.date,
+        ok: differences.length === 0,
+        checks: checks.flatMap((c) => c.names),
+        currencies: currencies.map((c) => currencyReport(c, totals, flows, differences)),
+        differences,
+      };
+    });
   });
 }
