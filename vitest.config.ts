@@ -21,7 +21,8 @@ export const UNIT = [
 
 // The integration subset of docs/scaling.md, again, through a transaction-mode PgBouncer of the run's own
 // (test/support/pgbouncer-setup.ts): lifecycle, settlement, disputes with timers, idempotent retries and
-// concurrent events on one milestone, with the prepared-statement setting that PgBouncer's version needs.
+// concurrent events on one milestone, a stop that cancels a reconciliation, with the prepared-statement setting that
+// PgBouncer's version needs.
 const POOLER_PROJECT: TestProjectInlineConfiguration = {
   extends: true,
   test: {
@@ -32,6 +33,7 @@ const POOLER_PROJECT: TestProjectInlineConfiguration = {
       'test/integration/disputes.test.ts',
       'test/integration/idempotency.test.ts',
       'test/integration/concurrency.test.ts',
+      'test/integration/stop-cancels-reconciliation.test.ts',
       'test/pooler/**/*.test.ts',
     ],
     globalSetup: ['test/support/global-setup.ts', 'test/support/pgbouncer-setup.ts'],

@@ -122,6 +122,9 @@ export async function startService(config: Config, log: Logger, options: Service
     workers,
     // Shutdown order (STYLE §16): stop taking requests, finish in-flight jobs, close queues, close pools.
     async stop() {
+      // Ends what the gauges started (a reconciliation) rather than wait for it below; started first, so that a
+      // scrape in flight, waiting for that reconciliation, is answered at once and the server's close can finish.
+      const gaugesClosed = metrics.close();
       // First, so an in-flight path request is answered (503) and the server's close below can finish.
       await paths?.close();
       if (server) {
@@ -137,8 +140,7 @@ export async function startService(config: Config, log: Logger, options: Service
           s.closeIdleConnections();
         });
       }
-      // No scrape can come now: end what the gauges started (a reconciliation) rather than wait for it below.
-      await metrics.close();
+      await gaugesClosed;
       await workers?.stop();
       await signals.close();
       await Promise.all(dashboardQueues.map((q) => q.close().catch(() => undefined)));

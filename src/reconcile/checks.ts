@@ -11,6 +11,8 @@ export interface ReconcileContext {
   totals: readonly KindTotal[];
   /** Rows a check reads at a time where it pages (milestones). */
   pageSize: number;
+  /** Aborted when the reconciliation is to stop: a paging check stops between pages (src/db/cancel-on-abort.ts). */
+  signal?: AbortSignal;
 }
 
 /**
@@ -35,9 +37,10 @@ const accountsAgree: ReconcileCheck = {
 
 const milestonesHold: ReconcileCheck = {
   names: [CHECK.escrowMatchesState, CHECK.feeHoldMatchesDispute],
-  async run({ trx, pageSize }) {
+  async run({ trx, pageSize, signal }) {
     const found: Difference[] = [];
     for (let after = '0'; ;) {
+      signal?.throwIfAborted();
       const page = await milestoneHoldings(trx, after, pageSize);
       for (const m of page) found.push(...holdingDifferences(pinnedMachine('milestone', m.version), m));
       if (page.length < pageSize) return found;

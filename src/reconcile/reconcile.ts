@@ -91,7 +91,10 @@ export async function reconcile(
       const totals = await balancesByKind(trx);
       const flows = await flowsOfDay(trx, options.date);
       const differences: Difference[] = [];
-      for (const check of checks) differences.push(...(await check.run({ trx, totals, pageSize: options.pageSize })));
+      for (const check of checks) {
+        options.signal?.throwIfAborted();
+        differences.push(...(await check.run({ trx, totals, pageSize: options.pageSize, signal: options.signal })));
+      }
       const currencies = [...new Set([...totals, ...flows].map((r) => r.currency))].sort();
       return {
         date: options.date,
