@@ -56,7 +56,7 @@ export class Metrics {
     this.closers.push(close);
   }
 
-  /** Ends the gauges' background work; the service calls it once no scrape can arrive. */
+  /** Ends the gauges' background work and starts no more; the service calls it first when it stops. */
   async close(): Promise<void> {
     await Promise.all(this.closers.map((close) => close()));
   }
