@@ -18,6 +18,7 @@ import { closeRedis, redisConnection, type RedisConnection } from '../net/redis-
 export class SignalBus {
   private readonly publisher: RedisConnection;
   private subscriber: RedisConnection | null = null;
+  private readonly subscribedChannels = new Set<string>();
   private readonly outboxListeners: (() => void)[] = [];
   private readonly instanceListeners: ((id: string) => void)[] = [];
   private readonly clientListeners: ((id: string) => void)[] = [];
@@ -55,12 +56,12 @@ export class SignalBus {
 
   onOutbox(listener: () => void): void {
     this.outboxListeners.push(listener);
-    this.subscribe();
+    this.listen(this.outboxChannel);
   }
 
   onInstanceChanged(listener: (id: string) => void): void {
     this.instanceListeners.push(listener);
-    this.subscribe();
+    this.listen(this.instanceChannel);
   }
 
   /**
@@ -70,7 +71,7 @@ export class SignalBus {
    */
   onClientChanged(listener: (id: string) => void): void {
     this.clientListeners.push(listener);
-    this.subscribe();
+    this.listen(this.clientChannel);
   }
 
   private scheduleFlush(): void {
@@ -98,14 +99,27 @@ export class SignalBus {
   }
 
   /**
-   * One subscriber connection per process; ioredis subscribes again by itself after a reconnect. On a Redis
-   * Cluster a PUBLISH reaches the subscribers of every node (the cluster bus forwards it), so the cluster client
-   * subscribes on any one node and moves its subscription when that node goes.
+   * Subscribes to `channel`, on the process's one subscriber connection (made by the first call); ioredis subscribes
+   * again by itself after a reconnect. Only to the channels this process listens on: every message Redis sends a
+   * subscriber wakes its process, and a process subscribed to all three would hear its own hints (the API its
+   * "outbox written", the workers their "instance changed") and those meant for the other role, for nothing (bench/
+   * README.md round 19). On a Redis Cluster a PUBLISH reaches the subscribers of every node (the cluster bus
+   * forwards it), so the cluster client subscribes on any one node and moves its subscription when that node goes.
    */
-  private subscribe(): void {
-    if (this.subscriber) return;
+  private listen(channel: string): void {
+    if (this.subscribedChannels.has(channel)) return;
+    this.subscribedChannels.add(channel);
+    this.subscriber ??= this.connectSubscriber();
+    // Redis may be down at start: the subscription then happens on connect, and polling covers the meantime.
+    this.subscriber
+      .subscribe(channel)
+      .catch((error: unknown) =>
+        this.log.warn({ err: error, channel }, 'signal subscription pending; polling meanwhile'),
+      );
+  }
+
+  private connectSubscriber(): RedisConnection {
     const subscriber = redisConnection(this.config, { maxRetriesPerRequest: null });
-    this.subscriber = subscriber;
     subscriber.on('error', (error) => this.log.debug({ err: error }, 'signal subscriber: redis connection error'));
     subscriber.on('message', (channel: string, message: string) => {
       if (channel === this.outboxChannel) for (const listener of this.outboxListeners) listener();
@@ -114,10 +128,7 @@ export class SignalBus {
       }
       if (channel === this.clientChannel) for (const listener of this.clientListeners) listener(message);
     });
-    // Redis may be down at start: the subscription then happens on connect, and polling covers the meantime.
-    subscriber
-      .subscribe(this.outboxChannel, this.instanceChannel, this.clientChannel)
-      .catch((error: unknown) => this.log.warn({ err: error }, 'signal subscription pending; polling meanwhile'));
+    return subscriber;
   }
 
   async close(): Promise<void> {

@@ -1,3 +1,4 @@
+import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChangeFeed } from '../../src/api/change-feed.js';
 import { loadConfig } from '../../src/config.js';
@@ -72,6 +73,33 @@ describe('signal bus', () => {
     sender.outboxWritten();
     sender.outboxWritten();
     await eventually(() => expect(outbox.length).toBe(2));
+  });
+
+  it('subscribes a process only to the channels it listens on', async () => {
+    // Its own prefix, so that the other buses of this file do not count.
+    const own = loadConfig({ ...process.env, QUEUE_PREFIX: uid('signals-channels') });
+    const channels = ['outbox', 'instance', 'client'].map((c) => `${own.queuePrefix}:signal:${c}`);
+    const redis = new Redis(own.REDIS_URL);
+    const workersLike = new SignalBus(own, log);
+    try {
+      const subscribers = async () => {
+        const reply = (await redis.pubsub('NUMSUB', ...channels)) as (string | number)[];
+        return channels.map((_, i) => Number(reply[2 * i + 1]));
+      };
+      // A workers process listens for written outbox rows only: the API's instance and client hints, which every
+      // settlement and token change sends, must not wake it.
+      workersLike.onOutbox(() => undefined);
+      await eventually(async () => expect(await subscribers()).toEqual([1, 0, 0]));
+      workersLike.onInstanceChanged(() => undefined);
+      workersLike.onClientChanged(() => undefined);
+      await eventually(async () => expect(await subscribers()).toEqual([1, 1, 1]));
+      // A second listener on a channel adds no subscription.
+      workersLike.onOutbox(() => undefined);
+      expect(await subscribers()).toEqual([1, 1, 1]);
+    } finally {
+      await workersLike.close();
+      redis.disconnect();
+    }
   });
 
   it('stays usable while Redis is away, and closes without waiting for it', async () => {
