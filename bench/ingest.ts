@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { startCpuSplit } from './cpu-split.js';
+import { startRunQueueSplit, type SchedTotals } from './run-queue.js';
 import { latencyByType, scrapeTransitionBuckets, type TypeLatency } from './latency-by-type.js';
 import { planMoneySlots } from './money-slots.js';
 import { lua, runWrk, WRK_THREADS, type WrkResult } from './wrk.js';
@@ -24,6 +25,8 @@ export interface IngestResult extends WrkResult {
   settlementsPerSecond: number;
   /** The applied events by type, as the service timed them (bench/latency-by-type.ts). */
   byType: TypeLatency[];
+  /** Time the service's processes and Postgres spent waiting for a core and on one (bench/run-queue.ts). */
+  runQueue: Record<string, SchedTotals>;
 }
 
 /**
@@ -149,8 +152,10 @@ export async function runIngest(
   const firstOutboxId = await scalar(databaseUrl, 'SELECT coalesce(max(id), 0) AS n FROM outbox');
   const bucketsBefore = await scrapeTransitionBuckets(baseUrl, token);
   const stop = startCpuSplit(pids);
+  const stopRunQueue = startRunQueueSplit(pids);
   const { result, childCpuS } = await runWrk(baseUrl, 'bench/ingest.lua', plan.lua, clients, durationS);
   const cpuPercent = stop();
+  const runQueue = stopRunQueue();
   const byType = latencyByType(bucketsBefore, await scrapeTransitionBuckets(baseUrl, token));
   cpuPercent.loadGenerator = Math.round((childCpuS / result.seconds) * 100);
   const drained = await drain(databaseUrl, 600);
@@ -165,5 +170,6 @@ export async function runIngest(
     ...drained,
     settlementsPerSecond: Math.round(settlements / result.seconds),
     byType,
+    runQueue,
   };
 }

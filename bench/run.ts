@@ -16,6 +16,7 @@ import { ingest, type BenchProject } from './ingest.js';
 import type { TypeLatency } from './latency-by-type.js';
 import { sampleRss, type RssTrend } from './rss-sampler.js';
 import { pgbenchTps } from './pgbench.js';
+import { runQueueCell, schedstatAvailable } from './run-queue.js';
 import { percentile, percentOf, round } from './stats.js';
 import type { Json } from '../test/support/json.js';
 
@@ -190,6 +191,7 @@ function printTable(r: Record<string, Json>): void {
       `${r.ingestHalf.perSecond} events/s`,
       `${phase(r.ingestHalf)}; paced at ${Math.round(r.ingest.perSecond / 2)}/s (target p99 ≤ 25 ms)`,
     ],
+    waitingRow(r.ingestHalf),
     [
       'ingest (engine mix)',
       `${r.ingestEngine.perSecond} events/s`,
@@ -216,6 +218,17 @@ function printTable(r: Record<string, Json>): void {
   process.stdout.write(`\nbenchmark (${r.at}${r.smoke ? ', SMOKE — not a measurement' : ''})\n`);
   for (const [a, b, c] of rows) process.stdout.write(`${a.padEnd(w[0]!)}  ${b.padStart(w[1]!)}  ${c}\n`);
   printByType(r.ingestHalf.byType as TypeLatency[]);
+}
+
+/** How long the half-load phase's processes waited for a core per event, against their time on one. */
+function waitingRow(half: Json): [string, string, string] {
+  if (!schedstatAvailable()) return ['waiting for a core', 'n/a', 'this kernel has no /proc/<pid>/schedstat'];
+  const perEvent = (group: string) => Math.round((half.runQueue[group]?.waitNs ?? 0) / 1000 / half.requests);
+  return [
+    'waiting for a core',
+    `api ${perEvent('api')} µs`,
+    `half load, per event, µs waiting for a core / on one: ${runQueueCell(half.runQueue, half.requests, ['api', 'workers', 'postgres'])}`,
+  ];
 }
 
 /** The half-load tail by event type, as the service timed each applied event (bench/latency-by-type.ts). */

@@ -14,6 +14,7 @@ import { pgbenchTps } from './pgbench.js';
 import { cpuMsPerEvent, startCpuSplit } from './cpu-split.js';
 import { latencyByType, scrapeTransitionBuckets } from './latency-by-type.js';
 import { errorsCell, gcCell, measureClients, PROBE_CLIENTS, toggle, WARM_AFTER_S } from './probe-client.js';
+import { runQueueCell, schedstatAvailable, startRunQueueSplit } from './run-queue.js';
 import { percentOf } from './stats.js';
 
 const CLIENTS = PROBE_CLIENTS;
@@ -45,6 +46,7 @@ async function round(): Promise<Record<string, string | number>> {
     await Promise.all(projects.map((p) => toggle(targetOf(p), warmUntil)));
     const bucketsBefore = await scrapeTransitionBuckets(baseUrl, deployment.token);
     const stopCpu = startCpuSplit(deployment.pids);
+    const stopRunQueue = startRunQueueSplit({ api: deployment.pids.api, client: [process.pid] });
     // The same split over the first WARM_AFTER_S seconds alone: what the JIT warm-up costs (bench/README.md round 12).
     const stopFirstCpu = startCpuSplit(deployment.pids);
     const firstStarted = Date.now();
@@ -57,6 +59,7 @@ async function round(): Promise<Record<string, string | number>> {
     const phase = await measureClients(projects.map(targetOf), PROBE_S);
     clearTimeout(firstTimer);
     const cpu = stopCpu();
+    const runQueue = stopRunQueue();
     const served = latencyByType(bucketsBefore, await scrapeTransitionBuckets(baseUrl, deployment.token));
     const after = await pgbenchTps(ADMIN_URL, CLIENTS, PGBENCH_S);
     const { latency, perSecond } = phase;
@@ -82,7 +85,8 @@ async function round(): Promise<Record<string, string | number>> {
       'max ms': latency.maxMs.toFixed(1),
       '≤ 25 ms client / service': `${latency.within25} / ${serviceWithin25}`,
       errors: errorsCell(latency.errors),
-      // CPU per event hardly depends on what else the machine did, unlike a rate: compare changes by this.
+      // CPU per event moves less with what else the machine did than a rate, yet still with its speed (the API's
+      // 0.26–0.65 ms in round 19's runs of the same code): compare changes side by side, in alternating runs.
       'ms CPU/event api, pg': [cpu.api, cpu.postgres].map((p) => cpuMsPerEvent(p, perSecond).toFixed(3)).join(', '),
       // The JIT warm-up: CPU per request sent in the first WARM_AFTER_S seconds, then per request sent after them.
       [`ms CPU/request api, first ${WARM_AFTER_S} s → after`]: warmUpCell('api'),
@@ -91,6 +95,10 @@ async function round(): Promise<Record<string, string | number>> {
       'ms CPU/event client': phase.clientCpuMsPerEvent.toFixed(3),
       // Each of the client's own pauses holds every request in flight (bench/probe-floor.ts: the client alone).
       'client GC pauses: n, longest, total ms': gcCell(phase.gc),
+      // Time runnable but without a core, against time on one: waits no CPU figure shows (bench/run-queue.ts).
+      'µs per event waiting for a core / on one: api, pg, client': schedstatAvailable()
+        ? runQueueCell(runQueue, latency.ok, ['api', 'postgres', 'client'])
+        : 'no schedstat',
       'cpu %': Object.entries(cpu)
         .map(([k, v]) => `${k} ${v}`)
         .join(', '),

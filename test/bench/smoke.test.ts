@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
+import { schedstatAvailable } from '../../bench/run-queue.js';
 
 // `npm run bench` must keep working (issue 7): a short run of the whole harness (BENCH_SMOKE=1: phases of a few
 // seconds, a small replay) on this machine, as CI runs it. Not a measurement: other test files share the cores.
@@ -38,6 +39,13 @@ describe('the benchmark harness', () => {
     const create = r.ingestHalf.byType.find((t: { type: string }) => t.type === 'CREATE');
     expect(create?.events, JSON.stringify(r.ingestHalf.byType)).toBeGreaterThan(0);
     expect(stdout).toMatch(/half load, by event type/);
+    // The half-load phase's processes ran, and how long each waited for a core was counted (bench/run-queue.ts).
+    if (schedstatAvailable()) {
+      for (const group of ['api', 'workers', 'postgres']) {
+        expect(r.ingestHalf.runQueue[group].runNs, group).toBeGreaterThan(0);
+      }
+      expect(stdout).toMatch(/waiting for a core\s+api \d+ µs/);
+    }
     expect(r.settlement.count).toBeGreaterThan(0);
     expect(r.memory.api.samples).toBeGreaterThan(0);
     expect(r.replay.map((x: { phase: string }) => x.phase.split(' ')[0])).toEqual(
