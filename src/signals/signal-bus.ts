@@ -19,6 +19,7 @@ export class SignalBus {
   private readonly publisher: RedisConnection;
   private subscriber: RedisConnection | null = null;
   private readonly subscribedChannels = new Set<string>();
+  private closed = false;
   private readonly outboxListeners: (() => void)[] = [];
   private readonly instanceListeners: ((id: string) => void)[] = [];
   private readonly clientListeners: ((id: string) => void)[] = [];
@@ -107,15 +108,21 @@ export class SignalBus {
    * forwards it), so the cluster client subscribes on any one node and moves its subscription when that node goes.
    */
   private listen(channel: string): void {
-    if (this.subscribedChannels.has(channel)) return;
+    if (this.closed || this.subscribedChannels.has(channel)) return;
     this.subscribedChannels.add(channel);
     this.subscriber ??= this.connectSubscriber();
-    // Redis may be down at start: the subscription then happens on connect, and polling covers the meantime.
-    this.subscriber
-      .subscribe(channel)
-      .catch((error: unknown) =>
-        this.log.warn({ err: error, channel }, 'signal subscription pending; polling meanwhile'),
+    const subscriber = this.subscriber;
+    // While Redis is away the command waits for the connection (polling covers the meantime). It fails only on an
+    // error reply (an ACL refusal) or a cluster subscriber that went away: then again at the next connection.
+    subscriber.subscribe(channel).catch((error: unknown) => {
+      this.subscribedChannels.delete(channel);
+      if (this.closed) return;
+      this.log.warn(
+        { err: error, channel },
+        'signal channel not subscribed; polling meanwhile, trying again on reconnect',
       );
+      subscriber.once('ready', () => this.listen(channel));
+    });
   }
 
   private connectSubscriber(): RedisConnection {
@@ -132,6 +139,7 @@ export class SignalBus {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     const connections = [this.publisher, ...(this.subscriber ? [this.subscriber] : [])];
     // quit() waits for a connection that may never come (Redis away): such a one is just dropped.
     await Promise.all(connections.map(closeRedis));

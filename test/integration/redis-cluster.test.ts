@@ -40,11 +40,19 @@ describe.skipIf(!hasRedisServer)('on a three-master Redis Cluster', () => {
       SWEEP_INTERVAL_MS: '3600000',
       DISPUTE_FREELANCER_RESPONSE_MS: '300',
     });
-    // The subscription is asynchronous: wait until the process's subscriber is on some node of the cluster.
-    const channel = `${svc.config.queuePrefix}:signal:outbox`;
+    // The subscriptions are asynchronous, one per channel: wait until the process's subscriber is on some node of
+    // the cluster for all three (outbox for the relay, instance for the waits, client for the token cache).
+    const channels = ['outbox', 'instance', 'client'].map((c) => `${svc.config.queuePrefix}:signal:${c}`);
     await eventually(async () => {
-      const counts = await Promise.all(cluster.ports.map((p) => cluster.cli(p, 'pubsub', 'numsub', channel)));
-      expect(counts.map((out) => Number(out.trim().split('\n')[1])).reduce((a, b) => a + b)).toBe(1);
+      const counts = await Promise.all(cluster.ports.map((p) => cluster.cli(p, 'pubsub', 'numsub', ...channels)));
+      // NUMSUB answers channel, count, channel, count, …: the counts are the even lines.
+      const total = (out: string) =>
+        out
+          .trim()
+          .split('\n')
+          .filter((_, i) => i % 2 === 1)
+          .reduce((a, n) => a + Number(n), 0);
+      expect(counts.map(total).reduce((a, b) => a + b)).toBe(3);
     }, 20_000);
   });
   afterAll(async () => {

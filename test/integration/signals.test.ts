@@ -3,11 +3,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ChangeFeed } from '../../src/api/change-feed.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
-import { SignalBus } from '../../src/signals/signal-bus.js';
+import { clientChannelOf, SignalBus } from '../../src/signals/signal-bus.js';
 import { eventually } from '../support/eventually.js';
 import { assertLedgerInvariants } from '../support/ledger-invariants.js';
 import { deposit, projectInProgress, uid } from '../support/scenario.js';
 import { startTestService, type TestService } from '../support/test-service.js';
+
+/** How many subscribers each of a deployment's signal channels has: outbox, instance, client. */
+async function subscribers(redis: Redis, queuePrefix: string): Promise<number[]> {
+  const channels = ['outbox', 'instance', 'client'].map((c) => `${queuePrefix}:signal:${c}`);
+  const reply = (await redis.pubsub('NUMSUB', ...channels)) as (string | number)[];
+  return channels.map((_, i) => Number(reply[2 * i + 1]));
+}
 
 // Wake-up hints after commit over Redis pub/sub (src/signals/signal-bus.ts), in place of LISTEN/NOTIFY.
 describe('signal bus', () => {
@@ -78,26 +85,26 @@ describe('signal bus', () => {
   it('subscribes a process only to the channels it listens on', async () => {
     // Its own prefix, so that the other buses of this file do not count.
     const own = loadConfig({ ...process.env, QUEUE_PREFIX: uid('signals-channels') });
-    const channels = ['outbox', 'instance', 'client'].map((c) => `${own.queuePrefix}:signal:${c}`);
     const redis = new Redis(own.REDIS_URL);
-    const workersLike = new SignalBus(own, log);
+    const bus = new SignalBus(own, log);
     try {
-      const subscribers = async () => {
-        const reply = (await redis.pubsub('NUMSUB', ...channels)) as (string | number)[];
-        return channels.map((_, i) => Number(reply[2 * i + 1]));
-      };
-      // A workers process listens for written outbox rows only: the API's instance and client hints, which every
+      // A workers process listens for written outbox rows only: the instance and client hints, which every
       // settlement and token change sends, must not wake it.
-      workersLike.onOutbox(() => undefined);
-      await eventually(async () => expect(await subscribers()).toEqual([1, 0, 0]));
-      workersLike.onInstanceChanged(() => undefined);
-      workersLike.onClientChanged(() => undefined);
-      await eventually(async () => expect(await subscribers()).toEqual([1, 1, 1]));
-      // A second listener on a channel adds no subscription.
-      workersLike.onOutbox(() => undefined);
-      expect(await subscribers()).toEqual([1, 1, 1]);
+      bus.onOutbox(() => undefined);
+      await eventually(async () => expect(await subscribers(redis, own.queuePrefix)).toEqual([1, 0, 0]));
+      bus.onInstanceChanged(() => undefined);
+      await eventually(async () => expect(await subscribers(redis, own.queuePrefix)).toEqual([1, 1, 0]));
+      bus.onClientChanged(() => undefined);
+      await eventually(async () => expect(await subscribers(redis, own.queuePrefix)).toEqual([1, 1, 1]));
+      // More listeners on a channel share its one subscription (no second connection), and a hint reaches each.
+      const heard: string[] = [];
+      bus.onClientChanged((id) => heard.push(`a ${id}`));
+      bus.onClientChanged((id) => heard.push(`b ${id}`));
+      expect(await subscribers(redis, own.queuePrefix)).toEqual([1, 1, 1]);
+      await redis.publish(clientChannelOf(own), 'c1');
+      await eventually(() => expect(heard.sort()).toEqual(['a c1', 'b c1']));
     } finally {
-      await workersLike.close();
+      await bus.close();
       redis.disconnect();
     }
   });
@@ -124,6 +131,10 @@ describe('a service woken by signals only', () => {
 
   it('ends a wait for settlement when the workers commit the settlement', async () => {
     api = await startTestService(slow, { workers: false });
+    // An API process hears instance and client hints, not the outbox hints it sends itself.
+    const redis = new Redis(api.config.REDIS_URL);
+    const prefix = api.config.queuePrefix;
+    await eventually(async () => expect(await subscribers(redis, prefix)).toEqual([0, 1, 1]));
     const p = await projectInProgress(api.http);
     await deposit(api.http, p.employer, '50');
     const created = await api.http.post(`/v1/projects/${p.projectId}/milestones`, {
@@ -136,6 +147,9 @@ describe('a service woken by signals only', () => {
     // Without the workers' signal this wait would end at its timeout, still funding (the re-read is 60 s away).
     const waiting = api.http.get(`/v1/milestones/${created.body.id}?wait=settled&timeoutMs=30000`);
     workers = await startTestService(slow, { api: false, database: api.databaseName });
+    // The workers process adds the outbox channel alone.
+    await eventually(async () => expect(await subscribers(redis, prefix)).toEqual([1, 1, 1]));
+    redis.disconnect();
     expect((await waiting).body.state).toBe('in_progress');
     // The relay, woken by the API's signal for the settlement command a partial release writes, hands it over.
     const released = await api.http.post(`/v1/milestones/${created.body.id}/events`, {
