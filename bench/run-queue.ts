@@ -1,8 +1,8 @@
 // How long processes waited for a core during a phase: the kernel's schedstat per thread (/proc/<pid>/task/<tid>/
 // schedstat: ns running, ns waiting on a run queue, time slices). A thread that is woken (a request arrived, a
 // statement's answer came) or preempted waits there until a core is free; on a machine whose cores Postgres, the
-// service and its callers share, that wait is part of every answer's latency and of no process's CPU time, so it
-// shows where a client's clock and the service's own part (bench/README.md round 19).
+// service and its callers share, that wait adds to answers' latency and shows in no CPU figure, so it explains part
+// of how far a client's clock and the service's own differ (bench/README.md round 19).
 import { readdirSync, readFileSync } from 'node:fs';
 
 export interface SchedTotals {
@@ -12,29 +12,34 @@ export interface SchedTotals {
   waitNs: number;
 }
 
-/** The sums over every thread of `pid`; zero for a process that has exited or a kernel without schedstat. */
-function threadsOf(pid: number): SchedTotals {
-  const totals = { runNs: 0, waitNs: 0 };
+function schedstatOf(path: string): SchedTotals | null {
+  try {
+    const [run, wait] = readFileSync(path, 'utf8').trim().split(' ').map(Number);
+    return { runNs: run!, waitNs: wait! };
+  } catch {
+    // The thread or process ended between the listing and the read: its time is gone with it.
+    return null;
+  }
+}
+
+/** Every thread of `pid` by its id; empty for a process that has exited. */
+function threadsOf(pid: number): Map<string, SchedTotals> {
+  const threads = new Map<string, SchedTotals>();
   let tids: string[];
   try {
     tids = readdirSync(`/proc/${pid}/task`);
   } catch {
-    return totals;
+    return threads;
   }
   for (const tid of tids) {
-    try {
-      const [run, wait] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').trim().split(' ').map(Number);
-      totals.runNs += run!;
-      totals.waitNs += wait!;
-    } catch {
-      // The thread ended between the listing and the read: its time is gone with it.
-    }
+    const totals = schedstatOf(`/proc/${pid}/task/${tid}/schedstat`);
+    if (totals) threads.set(`${pid}/${tid}`, totals);
   }
-  return totals;
+  return threads;
 }
 
 /** Every process whose command name is `comm` (Postgres's backends and helpers all show as `postgres`). */
-function pidsNamed(comm: string): number[] {
+export function pidsNamed(comm: string): number[] {
   return readdirSync('/proc')
     .map(Number)
     .filter((pid) => {
@@ -47,40 +52,38 @@ function pidsNamed(comm: string): number[] {
     });
 }
 
-/** Whether this kernel reports schedstat at all (it needs CONFIG_SCHED_INFO). */
+/**
+ * Whether this kernel reports schedstat: the file exists where the kernel has CONFIG_SCHED_INFO, but without
+ * schedstats or delay accounting it may hold only zeros, which this process's own running time rules out.
+ */
 export function schedstatAvailable(): boolean {
-  try {
-    readFileSync(`/proc/${process.pid}/schedstat`, 'utf8');
-    return true;
-  } catch {
-    return false;
-  }
+  return (schedstatOf(`/proc/${process.pid}/schedstat`)?.runNs ?? 0) > 0;
 }
 
 type Groups = Record<string, readonly number[]>;
 
-function sample(named: Groups): Map<string, Map<number, SchedTotals>> {
-  const groups = new Map<string, Map<number, SchedTotals>>();
+function sample(named: Groups): Map<string, Map<string, SchedTotals>> {
+  const groups = new Map<string, Map<string, SchedTotals>>();
   for (const [name, pids] of [...Object.entries(named), ['postgres', pidsNamed('postgres')] as const]) {
-    groups.set(name, new Map(pids.map((pid) => [pid, threadsOf(pid)])));
+    groups.set(name, new Map(pids.flatMap((pid) => [...threadsOf(pid)])));
   }
   return groups;
 }
 
 /**
  * Starts counting for the named processes (all their threads) and every Postgres process; the returned function
- * stops and gives each group's time running and waiting for a core over the phase. A Postgres process that started
- * during the phase counts from its start; one that ended is left out.
+ * stops and gives each group's time running and waiting for a core over the phase, thread by thread: a thread
+ * (or Postgres process) that started during the phase counts from its start, one that ended is left out.
  */
 export function startRunQueueSplit(named: Groups): () => Record<string, SchedTotals> {
   const before = sample(named);
   return () => {
     const after = sample(named);
     const result: Record<string, SchedTotals> = {};
-    for (const [name, pids] of after) {
+    for (const [name, threads] of after) {
       const total = { runNs: 0, waitNs: 0 };
-      for (const [pid, now] of pids) {
-        const then = before.get(name)?.get(pid) ?? { runNs: 0, waitNs: 0 };
+      for (const [thread, now] of threads) {
+        const then = before.get(name)?.get(thread) ?? { runNs: 0, waitNs: 0 };
         total.runNs += now.runNs - then.runNs;
         total.waitNs += now.waitNs - then.waitNs;
       }
@@ -92,6 +95,7 @@ export function startRunQueueSplit(named: Groups): () => Record<string, SchedTot
 
 /** `wait / run` µs per event for each group, in the order given: "api 171 / 269, …". */
 export function runQueueCell(split: Record<string, SchedTotals>, events: number, order: readonly string[]): string {
+  if (events <= 0) return 'no events';
   return order
     .map((name) => {
       const { runNs, waitNs } = split[name] ?? { runNs: 0, waitNs: 0 };

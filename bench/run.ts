@@ -222,7 +222,8 @@ function printTable(r: Record<string, Json>): void {
 
 /** How long the half-load phase's processes waited for a core per event, against their time on one. */
 function waitingRow(half: Json): [string, string, string] {
-  if (!schedstatAvailable()) return ['waiting for a core', 'n/a', 'this kernel has no /proc/<pid>/schedstat'];
+  if (!schedstatAvailable()) return ['waiting for a core', 'n/a', 'this kernel reports no /proc/<pid>/schedstat'];
+  if (!(half.requests > 0)) return ['waiting for a core', 'n/a', 'the half-load phase answered nothing'];
   const perEvent = (group: string) => Math.round((half.runQueue[group]?.waitNs ?? 0) / 1000 / half.requests);
   return [
     'waiting for a core',
