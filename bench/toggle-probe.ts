@@ -86,7 +86,7 @@ async function round(): Promise<Record<string, string | number>> {
       '≤ 25 ms client / service': `${latency.within25} / ${serviceWithin25}`,
       errors: errorsCell(latency.errors),
       // CPU per event moves less with what else the machine did than a rate, yet still with its speed (the API's
-      // 0.26–0.65 ms in round 19's runs of the same code): compare changes side by side, in alternating runs.
+      // 0.30–0.65 ms in round 19's runs of the same code): compare changes side by side, in alternating runs.
       'ms CPU/event api, pg': [cpu.api, cpu.postgres].map((p) => cpuMsPerEvent(p, perSecond).toFixed(3)).join(', '),
       // The JIT warm-up: CPU per request sent in the first WARM_AFTER_S seconds, then per request sent after them.
       [`ms CPU/request api, first ${WARM_AFTER_S} s → after`]: warmUpCell('api'),
