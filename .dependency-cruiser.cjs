@@ -14,9 +14,11 @@ module.exports = {
     },
     {
       name: 'core-below-edges',
-      comment: 'Engine, ledger and the modules beside them never import the API, the workers or the CLI.',
+      comment:
+        'Engine, ledger and the modules beside them never import the API, the workers or the CLI. The start-up ' +
+        'warm-up (src/warmup/) composes the API and the settlement worker as service.ts does, so it may.',
       severity: 'error',
-      from: { path: '^src/', pathNot: '^src/(api|cli)/|^src/(service|main)\\.ts$' },
+      from: { path: '^src/', pathNot: '^src/(api|cli|warmup)/|^src/(service|main)\\.ts$' },
       to: { path: '^src/(api|cli)/|^workers/' },
     },
     {

@@ -21,8 +21,9 @@ export const UNIT = [
 
 // The integration subset of docs/scaling.md, again, through a transaction-mode PgBouncer of the run's own
 // (test/support/pgbouncer-setup.ts): lifecycle, settlement, disputes with timers, idempotent retries and
-// concurrent events on one milestone, a stop that cancels a reconciliation, with the prepared-statement setting that
-// PgBouncer's version needs.
+// concurrent events on one milestone, a stop that cancels a reconciliation, the start-up warm-up (which must leave no
+// session state on the pooler's server connections), with the prepared-statement setting that PgBouncer's version
+// needs.
 const POOLER_PROJECT: TestProjectInlineConfiguration = {
   extends: true,
   test: {
@@ -34,6 +35,7 @@ const POOLER_PROJECT: TestProjectInlineConfiguration = {
       'test/integration/idempotency.test.ts',
       'test/integration/concurrency.test.ts',
       'test/integration/stop-cancels-reconciliation.test.ts',
+      'test/integration/warm-up.test.ts',
       'test/pooler/**/*.test.ts',
     ],
     globalSetup: ['test/support/global-setup.ts', 'test/support/pgbouncer-setup.ts'],

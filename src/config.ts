@@ -119,6 +119,15 @@ const schema = z.object({
     .describe(
       'shared reads (and as many writes) running at once on the hot path; events arriving meanwhile join the next; twice it must stay below DB_POOL_MAX',
     ),
+  // Before its first request, the API runs its own request path against empty temporary copies of the tables for
+  // this long, so that a new process does not serve its first seconds at 2.5 times the CPU per request (src/warmup/).
+  WARMUP_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(60_000)
+    .default(3000)
+    .describe('how long the API warms up its request path before it listens (nothing is written); 0 = off'),
   BODY_LIMIT_BYTES: z.coerce
     .number()
     .int()

@@ -22,6 +22,7 @@ import { enforceSecretSealing } from './webhooks/secret-sealing.js';
 import { Metrics } from './metrics/metrics.js';
 import { registerStateGauges } from './metrics/state-gauges.js';
 import { registerReplicaMetrics } from './metrics/replica-metrics.js';
+import { warmUp } from './warmup/warm-up.js';
 
 export interface ServiceOptions {
   api: boolean;
@@ -67,6 +68,20 @@ function hotPathLimits(config: Config) {
   };
 }
 
+/** Queue handles for the dashboard and the queue-depth gauges; fail-fast, so a Redis outage never stalls a scrape. */
+function openDashboardQueues(
+  config: Config,
+  log: Logger,
+): { dashboardRedis: RedisConnection; dashboardQueues: Queue[] } {
+  const dashboardRedis = producerConnection(config);
+  dashboardRedis.on('error', (error) => log.debug({ err: error }, 'dashboard redis connection error'));
+  const dashboardQueues = Object.values(createQueues(config, dashboardRedis));
+  // An EventEmitter 'error' without a listener would crash the API while Redis is away; readyz reports it.
+  for (const q of dashboardQueues)
+    q.on('error', (error) => log.debug({ err: error, queue: q.name }, 'dashboard queue error'));
+  return { dashboardRedis, dashboardQueues };
+}
+
 /** Migrates, then starts the API and/or the workers in this process. */
 export async function startService(config: Config, log: Logger, options: ServiceOptions): Promise<RunningService> {
   const db = await openDatabase(config, log);
@@ -94,23 +109,20 @@ export async function startService(config: Config, log: Logger, options: Service
     changes.start();
     redis = redisConnection(config, { maxRetriesPerRequest: 1, enableOfflineQueue: false });
     redis.on('error', (error) => log.debug({ err: error }, 'readiness redis connection error'));
-    // Queue handles for the dashboard and the queue-depth gauges; fail-fast, so a Redis outage never stalls a scrape.
-    dashboardRedis = producerConnection(config);
-    dashboardRedis.on('error', (error) => log.debug({ err: error }, 'dashboard redis connection error'));
-    dashboardQueues = Object.values(createQueues(config, dashboardRedis));
-    // An EventEmitter 'error' without a listener would crash the API while Redis is away; readyz reports it.
-    for (const q of dashboardQueues)
-      q.on('error', (error) => log.debug({ err: error, queue: q.name }, 'dashboard queue error'));
+    ({ dashboardRedis, dashboardQueues } = openDashboardQueues(config, log));
     registerStateGauges(metrics, db, dashboardQueues, log);
-    const events = new UnlockedEvents(db, hotPathLimits(config));
+    const hotPath = hotPathLimits(config);
+    const events = new UnlockedEvents(db, hotPath);
     events.forgetOnSignals(signals);
     const auth = new Authenticator(db, config, log);
     paths = new PathsThread();
     auth.start(signals);
+    const rules = instanceRulesFrom(config);
     const app = createApp(
-      { db, reader, config, log, changes, events, signals, redis, auth, paths, rules: instanceRulesFrom(config) },
+      { db, reader, config, log, changes, events, signals, redis, auth, paths, rules },
       { metrics, queues: dashboardQueues },
     );
+    if (config.WARMUP_MS > 0) await warmUp(config, log, { rules, paths, redis, hotPath });
     server = await listenLimited(app, config);
     const address = server.address() as AddressInfo;
     url = `http://${config.HOST}:${address.port}`;

@@ -47,8 +47,12 @@ export class Metrics {
   /** What scrape-time gauges started and a stopping service ends instead of waiting for (see close). */
   private readonly closers: (() => Promise<void>)[] = [];
 
-  constructor() {
-    collectDefaultMetrics({ register: this.registry, prefix: 'escrow_' });
+  /**
+   * `processMetrics` false leaves out prom-client's process and runtime metrics: for a registry nobody scrapes (the
+   * start-up warm-up's, src/warmup/warm-up.ts), whose event-loop-delay histogram would otherwise run for good.
+   */
+  constructor({ processMetrics = true }: { processMetrics?: boolean } = {}) {
+    if (processMetrics) collectDefaultMetrics({ register: this.registry, prefix: 'escrow_' });
   }
 
   /** Registers how to end work a gauge started in the background, such as the metric's reconciliation. */

@@ -56,6 +56,8 @@ export async function startTestService(
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
     RELAY_POLL_MS: '100',
     SETTLEMENT_BACKOFF_MS: '50',
+    // No start-up warm-up (seconds per start); test/integration/warm-up.test.ts turns it on.
+    WARMUP_MS: '0',
     ...(pooler && { DATABASE_PREPARED_STATEMENTS: String(pooler.preparedStatements) }),
     ...env,
   });

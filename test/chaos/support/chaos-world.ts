@@ -70,6 +70,8 @@ export class ChaosWorld {
       SWEEP_GRACE_MS: '1500',
       SETTLEMENT_BACKOFF_MS: '100',
       SHUTDOWN_TIMEOUT_MS: '5000',
+      // A short warm-up at every (re)start: kills may land in it, and it must leave nothing behind.
+      WARMUP_MS: '300',
       ...env,
     };
     this.api = new ServiceProcess('api', { ...common, PORT: String(port) });
