@@ -22,7 +22,7 @@ import { enforceSecretSealing } from './webhooks/secret-sealing.js';
 import { Metrics } from './metrics/metrics.js';
 import { registerStateGauges } from './metrics/state-gauges.js';
 import { registerReplicaMetrics } from './metrics/replica-metrics.js';
-import { warmUp } from './warmup/warm-up.js';
+import { warmUp, type WarmUpResult } from './warmup/warm-up.js';
 
 export interface ServiceOptions {
   api: boolean;
@@ -34,6 +34,8 @@ export interface RunningService {
   /** Base URL of the API, when it runs. */
   url: string | null;
   workers: WorkerPool | null;
+  /** What the API's start-up warm-up did; null when it is off, failed, or there is no API. */
+  warmUp: WarmUpResult | null;
   stop(): Promise<void>;
 }
 
@@ -103,6 +105,7 @@ export async function startService(config: Config, log: Logger, options: Service
   let dashboardQueues: Queue[] = [];
   let paths: PathsThread | null = null;
   let reader: Reader | null = null;
+  let warmedUp: WarmUpResult | null = null;
   if (options.api) {
     reader = await startReader(db, config, log, metrics);
     const changes = new ChangeFeed(signals);
@@ -122,16 +125,16 @@ export async function startService(config: Config, log: Logger, options: Service
       { db, reader, config, log, changes, events, signals, redis, auth, paths, rules },
       { metrics, queues: dashboardQueues },
     );
-    if (config.WARMUP_MS > 0) await warmUp(config, log, { rules, paths, redis, hotPath });
+    if (config.WARMUP_MS > 0) warmedUp = await warmUp(config, log, { rules, paths, redis, hotPath });
     server = await listenLimited(app, config);
-    const address = server.address() as AddressInfo;
-    url = `http://${config.HOST}:${address.port}`;
+    url = `http://${config.HOST}:${(server.address() as AddressInfo).port}`;
   }
 
   return {
     db,
     url,
     workers,
+    warmUp: warmedUp,
     // Shutdown order (STYLE §16): stop taking requests, finish in-flight jobs, close queues, close pools.
     async stop() {
       // Ends what the gauges started (a reconciliation) rather than wait for it below; started first, so that a

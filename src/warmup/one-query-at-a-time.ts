@@ -19,10 +19,16 @@ export function oneQueryAtATime(connection: pg.Client): void {
       tail = tail.then(
         () =>
           new Promise<void>((done) => {
-            void query(...head, (error: Error | null, result: pg.QueryResult) => {
+            try {
+              void query(...head, (error: Error | null, result: pg.QueryResult) => {
+                done();
+                callback(error, result);
+              });
+            } catch (error) {
+              // Thrown before the query was queued: the caller hears of it, and the queue moves on.
               done();
-              callback(error, result);
-            });
+              callback(error as Error, undefined as unknown as pg.QueryResult);
+            }
           }),
       );
       return undefined;

@@ -33,8 +33,8 @@ END $$`;
 /**
  * Shadows the service's tables inside `trx`, then makes `trx` read-only. Unqualified names resolve to the
  * temporary schema first, so every statement of the service run in `trx` reads and writes the empty copies; one
- * that would still reach a real table or sequence is refused by Postgres (SQLSTATE 25006), since a read-only
- * transaction may write temporary tables only. Nothing outlives the transaction (the caller rolls it back): no
+ * that would still write a real table or sequence is refused by Postgres (SQLSTATE 25006), since a read-only
+ * transaction may write temporary tables only (a read of a real table is allowed). Nothing outlives the transaction (the caller rolls it back): no
  * session state is left behind, so this is safe through a transaction-mode pooler as well.
  */
 export async function shadowSchema(trx: Knex.Transaction): Promise<void> {

@@ -12,6 +12,8 @@ export interface TrafficCount {
 
 // Cancel-request toggles per milestone: events on a funded milestone are most of what internal services send.
 const TOGGLE_PAIRS = 8;
+// Each lane's employer deposit, unless DEPOSIT_MAX is lower: many milestones' worth.
+const DEPOSIT = 100_000_000_000n;
 
 /** Thrown by a lane's next request once the warm-up's time is up: the lane ends where it is (all of it is rolled back). */
 class TimeUp extends Error {}
@@ -76,7 +78,9 @@ export class WarmUpTraffic {
   private async project(k: number): Promise<Lane> {
     const employer = `warm-up-employer-${k}`;
     const freelancer = `warm-up-freelancer-${k}`;
-    await this.send('POST', `/v1/accounts/${employer}/deposits`, { currency: 'USD', amount: '100000000000' });
+    const max = BigInt(this.config.DEPOSIT_MAX);
+    const amount = (max < DEPOSIT ? max : DEPOSIT).toString();
+    await this.send('POST', `/v1/accounts/${employer}/deposits`, { currency: 'USD', amount });
     const { id: projectId } = await this.send('POST', '/v1/projects', {
       employerId: employer,
       title: 'warm-up',
@@ -99,7 +103,9 @@ export class WarmUpTraffic {
     const events = `/v1/milestones/${String(id)}/events`;
     await this.settle();
     await this.send('GET', `/v1/milestones/${String(id)}`);
-    for (let i = 0; i < TOGGLE_PAIRS; i++) {
+    // Within the milestone's cap on cancel requests, keeping one for the cancel that ends every other lifecycle.
+    const pairs = Math.min(TOGGLE_PAIRS, this.config.CANCEL_REQUESTS_MAX_PER_MILESTONE - 1);
+    for (let i = 0; i < pairs; i++) {
       await this.send('POST', events, { type: 'REQUEST_CANCEL', actor: employer, reason: 'warm-up' });
       await this.send('POST', events, { type: 'REJECT_CANCEL', actor: freelancer });
     }

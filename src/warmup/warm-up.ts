@@ -22,6 +22,10 @@ import { WarmUpTraffic, type TrafficCount } from './warm-up-traffic.js';
 
 // Lanes of warm-up traffic at once: enough that the hot path's shared statements carry several events each.
 const LANES = 32;
+// How long the warm-up waits for a lock another session holds before it gives up (and the service starts cold).
+const LOCK_TIMEOUT_MS = 2000;
+// How far past WARMUP_MS the warm-up may run (its last requests, the rollback) before it is cut off.
+const GRACE_MS = 5000;
 
 /** What the real API shares with its warm-up: the parts that hold no data (or only read it), and its hot path's limits. */
 export type SharedParts = Pick<ApiDeps, 'rules' | 'paths' | 'redis'> & {
@@ -44,36 +48,48 @@ export interface WarmUpResult extends TrafficCount {
 export async function warmUp(config: Config, log: Logger, shared: SharedParts): Promise<WarmUpResult | null> {
   const started = Date.now();
   const quiet = log.child({ warmUp: true }, { level: log.levelVal > log.levels.values.warn! ? log.level : 'warn' });
+  const own = warmUpConfig(config);
   // Unnamed statements: nothing prepared on a server connection while the copies shadow the real tables.
   const db = createDb(config.DATABASE_URL, 1, quiet, false);
-  // Its wake-ups go to channels of its own, which no process listens on.
-  const signals = new SignalBus({ ...config, queuePrefix: `${config.queuePrefix}:warm-up` }, quiet);
+  const signals = new SignalBus(own, quiet);
   const metrics = new Metrics({ processMetrics: false });
   const server = createServer();
   let trx: Knex.Transaction | null = null;
+  let connection: pg.Client | null = null;
+  // However it goes, the warm-up ends by this time: its connection is closed under it, and it fails.
+  const deadline = setTimeout(() => void connection?.end().catch(() => undefined), config.WARMUP_MS + GRACE_MS);
   try {
     trx = await db.transaction();
-    oneQueryAtATime((await (trx.client as PoolClient).acquireConnection()) as pg.Client);
+    connection = (await (trx.client as PoolClient).acquireConnection()) as pg.Client;
+    oneQueryAtATime(connection);
+    // It waits for no lock another session holds (a migration's), and no statement of it runs past the deadline.
+    await trx.raw("SELECT set_config('lock_timeout', ?, true), set_config('statement_timeout', ?, true)", [
+      String(LOCK_TIMEOUT_MS),
+      String(config.WARMUP_MS + GRACE_MS),
+    ]);
     await shadowSchema(trx);
     const changes = new ChangeFeed(signals);
     changes.start();
-    const { hotPath: _, ...parts } = shared;
+    const { hotPath, ...parts } = shared;
     const deps: ApiDeps = {
       ...parts,
       db: trx,
       reader: new Reader(trx, null),
-      config,
+      config: own,
       log: quiet,
       changes,
-      events: new UnlockedEvents(trx, shared.hotPath),
+      events: new UnlockedEvents(trx, hotPath),
       signals,
-      auth: new Authenticator(trx, config, quiet),
+      auth: new Authenticator(trx, own, quiet),
     };
     server.on('request', createApp(deps, { metrics, queues: [] }));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(0, '127.0.0.1', resolve);
+    });
     const { port } = server.address() as AddressInfo;
     const { token } = await createClient(trx, `warm-up-${randomBytes(4).toString('hex')}`, [...SCOPES]);
-    const traffic = new WarmUpTraffic(`http://127.0.0.1:${port}`, token, trx, config, quiet);
+    const traffic = new WarmUpTraffic(`http://127.0.0.1:${port}`, token, trx, own, quiet);
     const count = await traffic.run(LANES, started + config.WARMUP_MS);
     const result = { ...count, ms: Date.now() - started };
     log.info(result, 'warm-up done');
@@ -82,13 +98,33 @@ export async function warmUp(config: Config, log: Logger, shared: SharedParts): 
     log.warn({ err: error, ms: Date.now() - started }, 'warm-up failed; starting without it');
     return null;
   } finally {
-    if (server.listening) {
+    clearTimeout(deadline);
+    await closeQuietly(async () => {
+      if (!server.listening) return;
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
-    }
-    await trx?.rollback().catch(() => undefined);
-    await metrics.close();
-    await signals.close();
-    await db.destroy();
+    });
+    await closeQuietly(async () => trx?.rollback());
+    await closeQuietly(() => metrics.close());
+    await closeQuietly(() => signals.close());
+    await closeQuietly(() => db.destroy());
   }
+}
+
+/**
+ * The configuration the warm-up's app runs with: the service's, but with no per-token rate limit (its one token
+ * sends far more than a client budget is sized for) and with wake-up channels of its own, which no process listens
+ * on (a random name, so that two processes warming up at once do not hear each other either).
+ */
+function warmUpConfig(config: Config): Config {
+  return {
+    ...config,
+    RATE_LIMIT_PER_SEC: 0,
+    queuePrefix: `${config.queuePrefix}:warm-up:${randomBytes(4).toString('hex')}`,
+  };
+}
+
+/** A clean-up step whose failure must not turn a finished warm-up into a failed start. */
+async function closeQuietly(step: () => Promise<unknown>): Promise<void> {
+  await step().catch(() => undefined);
 }

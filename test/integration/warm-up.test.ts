@@ -95,6 +95,35 @@ describe('start-up warm-up', () => {
     expect(await svc.db('notifications').where({ user_id: 'u' })).toEqual([]);
   });
 
+  it("runs within the service's own limits: a low rate limit, deposit cap and cancel-request cap", async () => {
+    const low = {
+      ...svc.config,
+      WARMUP_MS: 1000,
+      RATE_LIMIT_PER_SEC: 5,
+      RATE_LIMIT_BURST: 5,
+      DEPOSIT_MAX: '500000',
+      CANCEL_REQUESTS_MAX_PER_MILESTONE: 2,
+    };
+    const result = await warmUp(low, log, { ...shared(), rules: instanceRulesFrom(low) });
+    expect(result).not.toBeNull();
+    expect(result!.requests).toBeGreaterThan(50);
+    expect(Object.keys(result!.byStatus).sort()).toEqual(['200', '201']);
+  });
+
+  it('gives up, rather than wait, when another session holds a table locked', async () => {
+    const locker = await svc.db.client.acquireConnection();
+    try {
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE webhooks IN ACCESS EXCLUSIVE MODE');
+      const started = Date.now();
+      expect(await warmUp({ ...svc.config, WARMUP_MS: 1000 }, log, shared())).toBeNull();
+      expect(Date.now() - started).toBeLessThan(10_000);
+    } finally {
+      await locker.query('ROLLBACK');
+      await svc.db.client.releaseConnection(locker);
+    }
+  });
+
   it('a warm-up that cannot reach its database returns null and does not throw', async () => {
     const unreachable = { ...svc.config, DATABASE_URL: 'postgres://root@127.0.0.1:1/none', WARMUP_MS: 500 };
     expect(await warmUp(unreachable, log, shared())).toBeNull();
@@ -103,6 +132,7 @@ describe('start-up warm-up', () => {
   it('a service that warmed up counts none of the warm-up in its metrics', async () => {
     const warmed = await startTestService({ WARMUP_MS: '800' }, { database: svc.databaseName, workers: false });
     try {
+      expect(warmed.service.warmUp?.requests).toBeGreaterThan(50);
       const monitor = await warmed.clientWith(['read']);
       const metrics = (await monitor.get('/metrics')).body as string;
       expect(metrics).toContain('escrow_transition_duration_seconds');
