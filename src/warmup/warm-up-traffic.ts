@@ -46,7 +46,10 @@ export class WarmUpTraffic {
     private readonly log: Logger,
   ) {}
 
-  /** Runs `lanes` lanes until `until`; the first lane that fails stops the others and is what this throws. */
+  /**
+   * Runs `lanes` lanes until `until`. A lane that fails stops the others; the error of the first failed lane, in lane
+   * order, is what this throws.
+   */
   async run(lanes: number, until: number): Promise<TrafficCount> {
     this.until = until;
     try {
