@@ -38,13 +38,12 @@ export interface WarmUpResult extends TrafficCount {
 
 /**
  * Runs the API's own request path for `config.WARMUP_MS` before the API takes its first request, so that the first
- * requests of a new process pay less for V8's warm-up (about 2.5 times the CPU per request over the first seconds cold;
- * about 1.8 times warm, since code compiled for this app's requests and responses is compiled again for the real app's,
- * whose prototypes Express makes per app: bench/README.md rounds 20 and 21). The traffic is real HTTP through a second
- * instance of the app, on a loopback port of its own, with its own database session: one transaction, over one
- * connection, in which every table is shadowed by an empty temporary copy and which may write nothing else
- * (shadow-schema.ts), rolled back at the end. Its metrics, signals and token live and die with it. A warm-up that fails
- * is logged and the service starts all the same: it only costs speed.
+ * requests of a new process pay less for V8's warm-up (about 2.5 times the CPU per request over the first seconds cold,
+ * about 1.8 times warm: bench/README.md rounds 20 and 21). The traffic is real HTTP through a second instance of the
+ * app, on a loopback port of its own, with its own database session: one transaction, over one connection, in which
+ * every table is shadowed by an empty temporary copy and which may write nothing else (shadow-schema.ts), rolled back
+ * at the end. Its metrics, signals and token live and die with it. A warm-up that fails is logged and the service
+ * starts all the same: it only costs speed.
  */
 export async function warmUp(config: Config, log: Logger, shared: SharedParts): Promise<WarmUpResult | null> {
   const started = Date.now();
